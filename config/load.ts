@@ -1,0 +1,63 @@
+/**
+ * Read the coldstart: namespace into a validated Config. Pulumi hands every value over as text
+ * (objects and arrays as JSON), so this module decodes, then lets the zod schema judge.
+ */
+import { z } from "zod";
+import { configSchema, type Config } from "./schema";
+import { describeIssues, UsageError } from "./errors";
+
+export const NAMESPACE = "coldstart";
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof Config)[];
+
+/** Per-run overrides that must not require editing the committed stack file. */
+export const ENV_OVERRIDES: Partial<Record<keyof Config, string>> = {
+  window: "COLDSTART_WINDOW",
+  mode: "COLDSTART_MODE",
+};
+
+/** Keys whose Pulumi config value is plain text; every other key is JSON (number, array, object). */
+function isTextKey(key: keyof Config): boolean {
+  let schema: z.core.$ZodType = configSchema.shape[key];
+  for (;;) {
+    const def = schema._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+    if (def.type === "default" || def.type === "prefault" || def.type === "optional") schema = def.innerType!;
+    else if (def.type === "pipe") schema = def.in!;
+    else return def.type === "string" || def.type === "enum";
+  }
+}
+
+/**
+ * @param read returns the raw text of `coldstart:<key>` or undefined when unset
+ * @param env  process environment, for the per-run overrides above
+ */
+export function loadConfig(read: (key: string) => string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const key of CONFIG_KEYS) {
+    const override = ENV_OVERRIDES[key];
+    const text = (override && env[override]) || read(key);
+    if (text === undefined) continue;
+    if (isTextKey(key)) {
+      raw[key] = text;
+      continue;
+    }
+    try {
+      raw[key] = JSON.parse(text);
+    } catch {
+      problems.push(`${NAMESPACE}:${key}: expected JSON (a number, list or map), found ${JSON.stringify(text)}`);
+    }
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) problems.push(...describeIssues(`${NAMESPACE}:`, parsed.error, raw));
+  if (problems.length > 0) {
+    const hint = missingWindowHint(problems);
+    throw new UsageError(`invalid coldstart configuration:\n  ${problems.join("\n  ")}${hint}`);
+  }
+  return parsed.data!;
+}
+
+function missingWindowHint(problems: string[]): string {
+  return problems.some((p) => p.startsWith(`${NAMESPACE}:window:`))
+    ? `\n  (set the maintenance window id with COLDSTART_WINDOW=<id> or \`pulumi config set coldstart:window <id>\`)`
+    : "";
+}

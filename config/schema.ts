@@ -1,0 +1,133 @@
+/**
+ * The coldstart: config namespace: the single source of truth for what a stack file may say.
+ * Secrets are deliberately absent: unseal keys, BMC passwords and MAAS keys are named here only
+ * by the environment variable or file that holds them, never by value.
+ */
+import { z } from "zod";
+import { durationMs } from "./duration";
+
+export const HOST_NAMES = ["openstack0", "openstack1", "openstack2", "openstack3"] as const;
+
+const envVarName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, "expected an environment variable name like IPMI_PASSWORD_OPENSTACK0");
+const nonEmpty = z.string().min(1, "expected a non-empty string");
+
+/** MAAS 2.0 REST API; the API key (consumer:token:secret) is read from a file or env var. */
+export const maasPowerSchema = z
+  .object({
+    driver: z.literal("maas"),
+    url: z.string().regex(/^https?:\/\/\S+\/MAAS\/?$/, "expected the MAAS URL ending in /MAAS, e.g. http://maas:5240/MAAS"),
+    systemId: z.string().regex(/^[a-z0-9]{4,8}$/, "expected a MAAS system_id like e8xa8m"),
+    apiKeyFile: nonEmpty.optional(),
+    apiKeyEnv: envVarName.optional(),
+  })
+  .strict()
+  .refine((p) => (p.apiKeyFile === undefined) !== (p.apiKeyEnv === undefined), {
+    message: "set exactly one of apiKeyFile or apiKeyEnv (the MAAS key is never a config value)",
+  });
+
+/** IPMI over lanplus; the password reaches ipmitool through -E (IPMI_PASSWORD) or -f, never -P. */
+export const ipmiPowerSchema = z
+  .object({
+    driver: z.literal("ipmi"),
+    bmc: nonEmpty,
+    port: z.number().int().min(1).max(65535).default(623),
+    user: nonEmpty,
+    passwordFile: nonEmpty.optional(),
+    passwordEnv: envVarName.optional(),
+    cipherSuite: z.number().int().min(0).max(17).default(3),
+  })
+  .strict()
+  .refine((p) => (p.passwordFile === undefined) !== (p.passwordEnv === undefined), {
+    message: "set exactly one of passwordFile or passwordEnv (the BMC password is never a config value)",
+  });
+
+/** A host that is a libvirt domain (the prior build ran on VMs). */
+export const virshPowerSchema = z
+  .object({
+    driver: z.literal("virsh"),
+    uri: z.string().regex(/^[a-z0-9+]+:\/\/\S*$/, "expected a libvirt URI like qemu+ssh://kvm1/system"),
+    domain: nonEmpty,
+  })
+  .strict();
+
+export const powerSchema = z.discriminatedUnion("driver", [maasPowerSchema, ipmiPowerSchema, virshPowerSchema]);
+export type PowerSpec = z.infer<typeof powerSchema>;
+
+export const hostSchema = z
+  .object({
+    name: z.enum(HOST_NAMES),
+    power: powerSchema,
+  })
+  .strict();
+export type Host = z.infer<typeof hostSchema>;
+
+const gateTimingSchema = z
+  .object({
+    timeout: durationMs,
+    interval: durationMs,
+  })
+  .strict();
+export type GateTiming = z.infer<typeof gateTimingSchema>;
+
+function timing(timeout: string, interval: string) {
+  // prefault: the default is parsed like a written value, so it goes through durationMs too.
+  return gateTimingSchema.prefault({ timeout, interval });
+}
+
+/** Every gate polls; these are the defaults the runbook's own numbers suggest. */
+export const gatesSchema = z
+  .object({
+    powerState: timing("10m", "10s"),
+    machinesStarted: timing("15m", "15s"), // runbook: "typically 2-5 min"
+    mysqlCluster: timing("30m", "20s"),
+    vaultUnsealed: timing("5m", "5s"),
+    ovnChassis: timing("10m", "15s"),
+    guestsActive: timing("20m", "20s"),
+    lbsActive: timing("30m", "30s"),
+    cloudAssert: timing("20m", "1m"),
+    commandTimeout: durationMs.prefault("2m"), // one juju/openstack call
+  })
+  .strict();
+
+export const appsSchema = z
+  .object({
+    mysql: nonEmpty.default("mysql-innodb-cluster"),
+    vault: nonEmpty.default("vault"),
+    ovnChassis: nonEmpty.default("ovn-chassis"),
+    novaCompute: nonEmpty.default("nova-compute"),
+    neutronApi: nonEmpty.default("neutron-api"),
+  })
+  .strict();
+
+const windowId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "expected a window id of letters, digits, '.', '_' or '-' (e.g. 2026-12-05-roosevelt)");
+
+export const configSchema = z
+  .object({
+    mode: z.enum(["planned", "unplanned"]).default("planned"),
+    window: windowId,
+    jujuModel: z.string().regex(/^[A-Za-z0-9._-]+:[A-Za-z0-9._/-]+$/, "expected controller:model, e.g. maas-controller:openstack"),
+    openrc: nonEmpty.default("~/admin-openrc"),
+    baselineDir: nonEmpty.default("~/openstack-baseline"),
+    cloudAssertScript: nonEmpty,
+    recordDir: nonEmpty.default("~/coldstart-records"),
+    cli: nonEmpty.default("coldstart"),
+    hosts: z
+      .array(hostSchema)
+      .length(HOST_NAMES.length, `expected exactly the ${HOST_NAMES.length} hosts ${HOST_NAMES.join(", ")}`)
+      .refine((hosts) => new Set(hosts.map((h) => h.name)).size === hosts.length, "expected each host exactly once"),
+    holdGuests: z.array(nonEmpty).default([]),
+    apps: appsSchema.prefault({}),
+    mysqlUnits: z.number().int().min(1).default(3),
+    gates: gatesSchema.prefault({}),
+    octaviaErrorGrace: durationMs.prefault("5m"),
+    parallelism: z.number().int().min(1).max(64).default(4),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type Mode = Config["mode"];
+export type GateName = Exclude<keyof Config["gates"], "commandTimeout">;

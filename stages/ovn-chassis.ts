@@ -1,0 +1,42 @@
+/**
+ * Runbook Stage 4 -- OVN chassis. CHECK connection-status on every chassis; if any is not
+ * connected, run the post-vault TLS restart sweep on the affected units only, then re-probe.
+ * [REVALIDATE: sweep unit list against current topology]
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { Config } from "../config/schema";
+import { RunbookStage } from "./stage";
+import { timingFlags } from "./timing-flags";
+
+export function ovnChassis(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
+  const stage = new RunbookStage("stage-4-ovn", { title: "Stage 4 -- OVN chassis", runbook: "ops-restart-procedure.md#stage-4----ovn-chassis", after }, config);
+  const target = { model: config.jujuModel, app: config.apps.novaCompute, "chassis-app": config.apps.ovnChassis };
+  const check = stage.step("ovn-chassis-check", {
+    verb: "check",
+    command: "ovn-chassis",
+    flags: target,
+    summary: "read-only: ovn-appctl connection-status on every chassis (the probe, not the charm message)",
+    timeoutMs: config.gates.commandTimeout * 2,
+    dependsOn: after,
+  });
+  const sweep = stage.step("ovn-tls-sweep", {
+    verb: "act",
+    command: "ovn-tls-sweep",
+    flags: { ...target, "neutron-app": config.apps.neutronApi, parallel: config.parallelism },
+    summary: "restart ovn-controller / ovs-vswitchd on the chassis that are not connected, and neutron-server, then re-probe",
+    guard: "at least one chassis reports `not connected` (re-probed just before acting); otherwise nothing runs",
+    revalidate: "sweep unit list against current topology",
+    timeoutMs: config.gates.ovnChassis.timeout,
+    dependsOn: [check],
+  });
+  const gate = stage.step("ovn-chassis-connected", {
+    verb: "gate",
+    command: "ovn-chassis-connected",
+    flags: { ...target, ...timingFlags(config.gates.ovnChassis) },
+    summary: "waits until every chassis reports connected",
+    timeoutMs: config.gates.ovnChassis.timeout,
+    dependsOn: [sweep],
+  });
+  stage.finish();
+  return [gate];
+}

@@ -1,0 +1,34 @@
+/**
+ * Runbook: "Pre-shutdown (planned only)" -- baseline capture (reference, not a restore path),
+ * then shutdown step 1: stop the guests to be held down (D-043: everything else auto-resumes).
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { Config } from "../config/schema";
+import { RunbookStage } from "./stage";
+
+export function preShutdown(config: Config): pulumi.Resource[] {
+  const stage = new RunbookStage(
+    "pre-shutdown",
+    { title: "Pre-shutdown (planned only)", runbook: "ops-restart-procedure.md#pre-shutdown-planned-only", after: [] },
+    config,
+  );
+  const commandTimeout = config.gates.commandTimeout;
+  const baseline = stage.step("baseline-capture", {
+    verb: "act",
+    command: "baseline-capture",
+    flags: { model: config.jujuModel, openrc: config.openrc, dir: config.baselineDir },
+    summary: "capture bundle, juju status, servers, load balancers and amphorae into a timestamped folder (refuses a model other than the configured one)",
+    timeoutMs: commandTimeout * 6,
+    dependsOn: [],
+  });
+  const hold = stage.step("hold-guests", {
+    verb: "act",
+    command: "hold-guests",
+    flags: { openrc: config.openrc, guest: config.holdGuests },
+    summary: `stop the guests to keep down after the window (${config.holdGuests.length === 0 ? "none configured" : config.holdGuests.join(", ")}); all others auto-resume (D-043)`,
+    timeoutMs: commandTimeout * 3,
+    dependsOn: [baseline],
+  });
+  stage.finish();
+  return [hold];
+}

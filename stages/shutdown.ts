@@ -1,0 +1,34 @@
+/**
+ * Runbook: "Shutdown sequence" step 2 -- power down hosts via MAAS/IPMI/virsh. The hosts are
+ * functional peers, so they go down in parallel; each ends in its own power-state gate.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { Config } from "../config/schema";
+import { RunbookStage } from "./stage";
+import { powerFlags } from "./power-flags";
+import { formatDuration } from "../config/duration";
+
+export function shutdown(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
+  const stage = new RunbookStage("shutdown", { title: "Shutdown sequence", runbook: "ops-restart-procedure.md#shutdown-sequence", after }, config);
+  const { timeout, interval } = config.gates.powerState;
+  const gates = config.hosts.map((host) => {
+    const off = stage.step(`power-off-${host.name}`, {
+      verb: "act",
+      command: "power-off",
+      flags: { ...powerFlags(host), "graceful-timeout": formatDuration(timeout / 2) },
+      summary: `graceful power-off of ${host.name} via ${host.power.driver}; hard off if still on after ${formatDuration(timeout / 2)}; skipped if already off`,
+      timeoutMs: timeout,
+      dependsOn: after,
+    });
+    return stage.step(`powered-off-${host.name}`, {
+      verb: "gate",
+      command: "power-state",
+      flags: { ...powerFlags(host), expect: "off", timeout: formatDuration(timeout), interval: formatDuration(interval) },
+      summary: `waits until ${host.name} reports power off`,
+      timeoutMs: timeout,
+      dependsOn: [off],
+    });
+  });
+  stage.finish();
+  return gates;
+}

@@ -1,0 +1,99 @@
+/**
+ * One runbook stage = one ComponentResource; each runbook step = one command.local.Command child.
+ * Shared mechanics live here so every stage file reads like its runbook section.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import type { Config } from "../config/schema";
+import { formatDuration } from "../config/duration";
+import { commandLine, type FlagValue, type Verb } from "./command-line";
+import { recordStage, recordStep } from "./catalog";
+
+/** Margin between coldstart's own timeout and the engine's, so ours fires first with a named failure. */
+export const ENGINE_TIMEOUT_MARGIN_MS = 60_000;
+
+export interface StepArgs {
+  verb: Verb;
+  /** CLI subcommand, e.g. "machines-started". */
+  command: string;
+  flags: Record<string, FlagValue>;
+  summary: string;
+  /** coldstart's own timeout for the whole step. */
+  timeoutMs: number;
+  guard?: string;
+  destructive?: boolean;
+  revalidate?: string;
+  /** Steps that handle secrets: their stdout/stderr are stored as Pulumi secrets and not streamed. */
+  handlesSecrets?: boolean;
+  dependsOn: pulumi.Resource[];
+}
+
+export interface StageArgs {
+  /** Heading in the runbook, e.g. "Stage 2 -- MySQL InnoDB cluster". */
+  title: string;
+  /** Where an operator finds it: runbook file and section. */
+  runbook: string;
+  /** The previous stage's gate(s): this stage starts only after they succeeded. */
+  after: pulumi.Resource[];
+}
+
+export class RunbookStage extends pulumi.ComponentResource {
+  public readonly title: string;
+  public readonly stageName: string;
+  private readonly config: Config;
+  private readonly stepNames: string[] = [];
+  private readonly revalidate: string[] = [];
+
+  constructor(name: string, args: StageArgs, config: Config, opts?: pulumi.ComponentResourceOptions) {
+    super("coldstart:runbook:Stage", name, {}, { ...opts, dependsOn: args.after });
+    this.title = args.title;
+    this.stageName = name;
+    this.config = config;
+    recordStage({ name, title: args.title, runbook: args.runbook });
+  }
+
+  /** Register one runbook step as a Command that runs the coldstart CLI. */
+  step(name: string, args: StepArgs): command.local.Command {
+    recordStep({
+      name,
+      stage: this.stageName,
+      verb: args.verb,
+      command: args.command,
+      summary: args.summary,
+      guard: args.guard,
+      destructive: args.destructive,
+      revalidate: args.revalidate,
+      timeoutMs: args.timeoutMs,
+    });
+    this.stepNames.push(name);
+    if (args.revalidate) this.revalidate.push(`${name}: ${args.revalidate}`);
+    return new command.local.Command(
+      name,
+      {
+        create: commandLine(this.config.cli, args.verb, args.command, args.flags),
+        // A new window id replaces every step (re-runs it); the same window resumes after the last success.
+        triggers: [this.config.window],
+        // No `delete`: `pulumi destroy` (or a replaced step) never touches the cloud.
+        environment: {
+          COLDSTART_WINDOW: this.config.window,
+          COLDSTART_STACK: pulumi.getStack(),
+          COLDSTART_STAGE: this.stageName,
+          COLDSTART_STEP: name,
+          COLDSTART_RECORD_DIR: this.config.recordDir,
+        },
+        logging: args.handlesSecrets ? "none" : "stdoutAndStderr",
+      },
+      {
+        parent: this,
+        dependsOn: args.dependsOn,
+        customTimeouts: { create: formatDuration(args.timeoutMs + ENGINE_TIMEOUT_MARGIN_MS) },
+        additionalSecretOutputs: args.handlesSecrets ? ["stdout", "stderr"] : undefined,
+      },
+    );
+  }
+
+  /** Close the component: its outputs name its steps and the runbook's open [REVALIDATE] markers. */
+  finish(): void {
+    this.registerOutputs({ steps: this.stepNames, revalidate: this.revalidate });
+  }
+}
