@@ -25,7 +25,8 @@ export function splitArgs(argv: readonly string[], switches: readonly string[] =
     if (eq > 0) value = word.slice(eq + 1);
     else if (switches.includes(name)) value = "true";
     else {
-      if (i + 1 >= argv.length || argv[i + 1].startsWith("--")) throw new UsageError(`--${name}: expected a value after the flag, found nothing`);
+      if (i + 1 >= argv.length || argv[i + 1].startsWith("--"))
+        throw new UsageError(`--${name}: expected a value after the flag, found nothing`);
       value = argv[++i];
     }
     flags.set(name, [...(flags.get(name) ?? []), value]);
@@ -52,18 +53,27 @@ export function parseFlags<S extends z.ZodObject>(
   switches: readonly string[] = [],
 ): z.infer<S> {
   const { positionals, flags } = splitArgs(argv, switches);
-  if (positionals.length) throw new UsageError(`${command}: unexpected argument "${positionals[0]}" (flags are --name value)`);
+  if (positionals.length)
+    throw new UsageError(`${command}: unexpected argument "${positionals[0]}" (flags are --name value)`);
   const shape = schema.shape as Record<string, z.core.$ZodType>;
   const raw: Record<string, unknown> = {};
   for (const [name, values] of flags) {
     if (!(name in shape)) {
-      throw new UsageError(`${command}: unknown flag --${name} (known: ${Object.keys(shape).map((k) => `--${k}`).join(" ")})`);
+      throw new UsageError(
+        `${command}: unknown flag --${name} (known: ${Object.keys(shape)
+          .map((k) => `--${k}`)
+          .join(" ")})`,
+      );
     }
     raw[name] = isArraySchema(shape[name]) ? values : values[values.length - 1];
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new UsageError(describeIssues("", parsed.error, raw).map((line) => `${command}: --${line}`).join("\n"));
+    throw new UsageError(
+      describeIssues("", parsed.error, raw)
+        .map((line) => `${command}: --${line}`)
+        .join("\n"),
+    );
   }
   return parsed.data;
 }

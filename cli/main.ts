@@ -60,7 +60,9 @@ if (require.main === module) {
         process.stderr.write(`coldstart: ${err.message}\n`);
         process.exitCode = EXIT.usage;
       } else {
-        process.stderr.write(`coldstart: internal error (a bug, please report): ${err instanceof Error ? err.stack : String(err)}\n`);
+        process.stderr.write(
+          `coldstart: internal error (a bug, please report): ${err instanceof Error ? err.stack : String(err)}\n`,
+        );
         process.exitCode = EXIT.internal;
       }
     },

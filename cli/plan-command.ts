@@ -17,7 +17,7 @@ const planFlags = z
   .strict();
 
 export async function planCommand(argv: string[], out: (text: string) => void): Promise<number> {
-  const flags = parseFlags("coldstart plan", argv, planFlags);
+  const flags = parseFlags("plan", argv, planFlags);
   const plan = await makePlan({ stack: flags.stack, mode: flags.mode, window: flags.window });
   if (flags.format === "json") out(JSON.stringify(plan, null, 2) + "\n");
   else if (flags.format === "mermaid") out(renderMermaid(plan));

@@ -12,11 +12,17 @@ export async function stepCommand(verb: string, argv: string[]): Promise<number>
   const [name, ...rest] = argv;
   const key = `${verb} ${name ?? ""}`;
   if (!name || !isStepKey(key)) {
-    const known = Object.keys(STEP_FLAGS).filter((k) => k.startsWith(`${verb} `)).map((k) => k.slice(verb.length + 1));
-    throw new UsageError(`coldstart ${verb}: unknown step "${name ?? ""}" (known: ${known.join(", ")})`);
+    const known = Object.keys(STEP_FLAGS)
+      .filter((k) => k.startsWith(`${verb} `))
+      .map((k) => k.slice(verb.length + 1));
+    throw new UsageError(`${verb}: unknown step "${name ?? ""}" (known: ${known.join(", ")})`);
   }
   const json = rest.includes("--json");
-  const flags = parseFlags(`coldstart ${key}`, rest.filter((w) => w !== "--json"), STEP_FLAGS[key]);
+  const flags = parseFlags(
+    key,
+    rest.filter((w) => w !== "--json"),
+    STEP_FLAGS[key],
+  );
   void flags;
   void json;
   process.stderr.write(`coldstart ${key}: not implemented yet (issue #3); its flags were accepted\n`);

@@ -13,8 +13,10 @@ export function describeIssues(prefix: string, error: z.ZodError, input: unknown
   return error.issues.map((issue) => {
     const key = formatPath(prefix, issue.path);
     const found = valueAt(input, issue.path);
-    const foundText = found.present ? `, found ${preview(found.value)}` : ", found nothing (the key is missing)";
-    const message = issue.message.includes("found") ? issue.message : `${issue.message}${foundText}`;
+    const foundText = found.present ? `, found ${preview(found.value)}` : ", found nothing (it is missing)";
+    const base =
+      issue.code === "invalid_type" ? `expected ${issue.expected}` : issue.message.replace(/^Invalid option: /, "");
+    const message = base.includes("found") ? base : `${base}${foundText}`;
     return `${key}: ${message}`;
   });
 }

@@ -17,7 +17,9 @@ const nonEmpty = z.string().min(1, "expected a non-empty string");
 export const maasPowerSchema = z
   .object({
     driver: z.literal("maas"),
-    url: z.string().regex(/^https?:\/\/\S+\/MAAS\/?$/, "expected the MAAS URL ending in /MAAS, e.g. http://maas:5240/MAAS"),
+    url: z
+      .string()
+      .regex(/^https?:\/\/\S+\/MAAS\/?$/, "expected the MAAS URL ending in /MAAS, e.g. http://maas:5240/MAAS"),
     systemId: z.string().regex(/^[a-z0-9]{4,8}$/, "expected a MAAS system_id like e8xa8m"),
     apiKeyFile: nonEmpty.optional(),
     apiKeyEnv: envVarName.optional(),
@@ -103,13 +105,18 @@ export const appsSchema = z
 
 const windowId = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "expected a window id of letters, digits, '.', '_' or '-' (e.g. 2026-12-05-roosevelt)");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    "expected a window id of letters, digits, '.', '_' or '-' (e.g. 2026-12-05-roosevelt)",
+  );
 
 export const configSchema = z
   .object({
     mode: z.enum(["planned", "unplanned"]).default("planned"),
     window: windowId,
-    jujuModel: z.string().regex(/^[A-Za-z0-9._-]+:[A-Za-z0-9._/-]+$/, "expected controller:model, e.g. maas-controller:openstack"),
+    jujuModel: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+:[A-Za-z0-9._/-]+$/, "expected controller:model, e.g. maas-controller:openstack"),
     openrc: nonEmpty.default("~/admin-openrc"),
     baselineDir: nonEmpty.default("~/openstack-baseline"),
     cloudAssertScript: nonEmpty,

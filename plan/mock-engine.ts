@@ -26,7 +26,10 @@ export interface RegisteredResource {
   secretInputs: string[];
 }
 
-export type StepExecutor = (args: MockResourceArgs, plainInputs: Record<string, unknown>) => Promise<Record<string, unknown>>;
+export type StepExecutor = (
+  args: MockResourceArgs,
+  plainInputs: Record<string, unknown>,
+) => Promise<Record<string, unknown>>;
 
 export interface MockRunOptions {
   project: string;
@@ -47,7 +50,9 @@ export interface MockRunResult {
 }
 
 export function isSecretWrapped(value: unknown): value is { value: unknown } {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+  return (
+    typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG
+  );
 }
 
 /** Lift every secret wrapper off, recursively (the drill needs plain values to execute). */
@@ -71,7 +76,10 @@ interface RegisterRequest {
 
 class RecordingMonitor extends MockMonitor {
   readonly requests = new Map<string, RegisterRequest>();
-  override async registerResource(req: RegisterRequest, callback: (err: unknown, response: unknown) => void): Promise<void> {
+  override async registerResource(
+    req: RegisterRequest,
+    callback: (err: unknown, response: unknown) => void,
+  ): Promise<void> {
     this.requests.set(`${req.getType()}::${req.getName()}`, req);
     return super.registerResource(req, callback);
   }

@@ -52,8 +52,7 @@ export function buildPlan(
   const commands = resources.filter((r) => r.type === COMMAND);
 
   const depth = new Map<string, number>();
-  const depthOf = (deps: string[]) =>
-    deps.length === 0 ? 0 : 1 + Math.max(...deps.map((d) => depth.get(d) ?? 0));
+  const depthOf = (deps: string[]) => (deps.length === 0 ? 0 : 1 + Math.max(...deps.map((d) => depth.get(d) ?? 0)));
 
   // Registration order under mocks is already dependency order (the SDK waits for dependencies).
   const steps: PlanStep[] = commands.map((r) => {

@@ -4,7 +4,7 @@ import { catalog } from "../stages/catalog";
 import { findProjectDir, readStackConfig } from "../config/stack-files";
 import { NAMESPACE } from "../config/load";
 import { UsageError } from "../config/errors";
-import { runUnderMocks } from "./mock-engine";
+import { runUnderMocks, type RegisteredResource } from "./mock-engine";
 import { buildPlan, type Plan } from "./model";
 
 export interface PlanRequest {
@@ -20,6 +20,11 @@ export interface PlanRequest {
 export const PREVIEW_WINDOW = "next-window";
 
 export async function makePlan(req: PlanRequest): Promise<Plan> {
+  return (await runPlanProgram(req)).plan;
+}
+
+/** The plan plus every resource exactly as registered (tests inspect raw inputs). */
+export async function runPlanProgram(req: PlanRequest): Promise<{ plan: Plan; resources: RegisteredResource[] }> {
   const projectDir = req.projectDir ?? findProjectDir();
   const stack = readStackConfig(projectDir, req.stack);
   const values = { ...stack.values, ...req.overrides };
@@ -41,9 +46,10 @@ export async function makePlan(req: PlanRequest): Promise<Plan> {
     const err = run.programError as Error;
     throw new UsageError(`${stack.file}: ${err.message}`);
   }
-  return buildPlan(
+  const plan = buildPlan(
     { project: stack.project, stack: stack.stack, mode: outputs!.mode, window: outputs!.window },
     run.resources,
     catalog(),
   );
+  return { plan, resources: run.resources };
 }

@@ -24,7 +24,9 @@ export function renderText(plan: Plan): string {
       lines.push(`${String(n).padStart(3)}. ${step.verb.padEnd(5)} ${step.name}${marks(step)}`);
       lines.push(`       ${step.summary}`);
       lines.push(`       $ ${step.create}`);
-      lines.push(`       after: ${step.dependsOn.length ? step.dependsOn.join(", ") : "(nothing: first step)"}; engine timeout ${step.timeout}`);
+      lines.push(
+        `       after: ${step.dependsOn.length ? step.dependsOn.join(", ") : "(nothing: first step)"}; engine timeout ${step.timeout}`,
+      );
       if (step.parallelWith.length) lines.push(`       in parallel with: ${step.parallelWith.join(", ")}`);
       if (step.guard) lines.push(`       guard: ${step.guard}`);
       if (step.revalidate) lines.push(`       [REVALIDATE: ${step.revalidate}]`);

@@ -8,12 +8,21 @@ import { RunbookStage } from "./stage";
 import { timingFlags } from "./timing-flags";
 
 export function cloudAssert(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
-  const stage = new RunbookStage("stage-7-cloud-assert", { title: "Stage 7 -- end-to-end behavioral gate", runbook: "ops-restart-procedure.md#stage-7----end-to-end-behavioral-gate", after }, config);
+  const stage = new RunbookStage(
+    "stage-7-cloud-assert",
+    {
+      title: "Stage 7 -- end-to-end behavioral gate",
+      runbook: "ops-restart-procedure.md#stage-7----end-to-end-behavioral-gate",
+      after,
+    },
+    config,
+  );
   const gate = stage.step("cloud-assert", {
     verb: "gate",
     command: "cloud-assert",
     flags: { openrc: config.openrc, script: config.cloudAssertScript, ...timingFlags(config.gates.cloudAssert) },
-    summary: "bash scripts/cloud-assert.sh with the admin openrc (OS_* scrubbed first); passes only on CLOUD-ASSERT: PASS",
+    summary:
+      "bash scripts/cloud-assert.sh with the admin openrc (OS_* scrubbed first); passes only on CLOUD-ASSERT: PASS",
     timeoutMs: config.gates.cloudAssert.timeout,
     dependsOn: after,
   });

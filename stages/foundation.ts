@@ -8,7 +8,11 @@ import { RunbookStage } from "./stage";
 import { timingFlags } from "./timing-flags";
 
 export function foundation(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
-  const stage = new RunbookStage("stage-1-foundation", { title: "Stage 1 -- foundation", runbook: "ops-restart-procedure.md#stage-1----foundation", after }, config);
+  const stage = new RunbookStage(
+    "stage-1-foundation",
+    { title: "Stage 1 -- foundation", runbook: "ops-restart-procedure.md#stage-1----foundation", after },
+    config,
+  );
   const gate = stage.step("machines-started", {
     verb: "gate",
     command: "machines-started",

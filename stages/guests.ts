@@ -9,12 +9,17 @@ import { RunbookStage } from "./stage";
 import { timingFlags } from "./timing-flags";
 
 export function guests(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
-  const stage = new RunbookStage("stage-5-guests", { title: "Stage 5 -- guests", runbook: "ops-restart-procedure.md#stage-5----guests", after }, config);
+  const stage = new RunbookStage(
+    "stage-5-guests",
+    { title: "Stage 5 -- guests", runbook: "ops-restart-procedure.md#stage-5----guests", after },
+    config,
+  );
   const flag = stage.step("nova-resume-flag", {
     verb: "check",
     command: "nova-resume-flag",
     flags: { model: config.jujuModel, app: config.apps.novaCompute },
-    summary: "read-only: resume-guests-state-on-host-boot must be true (a regressed flag is reported; it only takes effect on the NEXT boot)",
+    summary:
+      "read-only: resume-guests-state-on-host-boot must be true (a regressed flag is reported; it only takes effect on the NEXT boot)",
     timeoutMs: config.gates.commandTimeout,
     dependsOn: after,
   });

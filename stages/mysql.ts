@@ -9,13 +9,22 @@ import { RunbookStage } from "./stage";
 import { timingFlags } from "./timing-flags";
 
 export function mysql(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
-  const stage = new RunbookStage("stage-2-mysql", { title: "Stage 2 -- MySQL InnoDB cluster", runbook: "ops-restart-procedure.md#stage-2----mysql-innodb-cluster", after }, config);
+  const stage = new RunbookStage(
+    "stage-2-mysql",
+    {
+      title: "Stage 2 -- MySQL InnoDB cluster",
+      runbook: "ops-restart-procedure.md#stage-2----mysql-innodb-cluster",
+      after,
+    },
+    config,
+  );
   const target = { model: config.jujuModel, app: config.apps.mysql, units: config.mysqlUnits };
   const check = stage.step("mysql-check", {
     verb: "check",
     command: "mysql-cluster",
     flags: target,
-    summary: "read-only: classify the cluster (healthy / converging / complete outage); a partial outage or an unknown message stops here",
+    summary:
+      "read-only: classify the cluster (healthy / converging / complete outage); a partial outage or an unknown message stops here",
     timeoutMs: config.gates.commandTimeout,
     dependsOn: after,
   });

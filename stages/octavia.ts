@@ -10,7 +10,11 @@ import { RunbookStage } from "./stage";
 import { timingFlags } from "./timing-flags";
 
 export function octavia(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
-  const stage = new RunbookStage("stage-6-octavia", { title: "Stage 6 -- Octavia LBs", runbook: "ops-restart-procedure.md#stage-6----octavia-lbs", after }, config);
+  const stage = new RunbookStage(
+    "stage-6-octavia",
+    { title: "Stage 6 -- Octavia LBs", runbook: "ops-restart-procedure.md#stage-6----octavia-lbs", after },
+    config,
+  );
   const grace = formatDuration(config.octaviaErrorGrace);
   const wait = stage.step("octavia-grace", {
     verb: "act",

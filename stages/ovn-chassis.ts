@@ -9,7 +9,11 @@ import { RunbookStage } from "./stage";
 import { timingFlags } from "./timing-flags";
 
 export function ovnChassis(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
-  const stage = new RunbookStage("stage-4-ovn", { title: "Stage 4 -- OVN chassis", runbook: "ops-restart-procedure.md#stage-4----ovn-chassis", after }, config);
+  const stage = new RunbookStage(
+    "stage-4-ovn",
+    { title: "Stage 4 -- OVN chassis", runbook: "ops-restart-procedure.md#stage-4----ovn-chassis", after },
+    config,
+  );
   const target = { model: config.jujuModel, app: config.apps.novaCompute, "chassis-app": config.apps.ovnChassis };
   const check = stage.step("ovn-chassis-check", {
     verb: "check",
@@ -23,7 +27,8 @@ export function ovnChassis(config: Config, after: pulumi.Resource[]): pulumi.Res
     verb: "act",
     command: "ovn-tls-sweep",
     flags: { ...target, "neutron-app": config.apps.neutronApi, parallel: config.parallelism },
-    summary: "restart ovn-controller / ovs-vswitchd on the chassis that are not connected, and neutron-server, then re-probe",
+    summary:
+      "restart ovn-controller / ovs-vswitchd on the chassis that are not connected, and neutron-server, then re-probe",
     guard: "at least one chassis reports `not connected` (re-probed just before acting); otherwise nothing runs",
     revalidate: "sweep unit list against current topology",
     timeoutMs: config.gates.ovnChassis.timeout,

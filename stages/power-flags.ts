@@ -6,7 +6,14 @@ export function powerFlags(host: Host): Record<string, FlagValue> {
   const p = host.power;
   switch (p.driver) {
     case "maas":
-      return { host: host.name, driver: "maas", "maas-url": p.url, "system-id": p.systemId, "api-key-file": p.apiKeyFile, "api-key-env": p.apiKeyEnv };
+      return {
+        host: host.name,
+        driver: "maas",
+        "maas-url": p.url,
+        "system-id": p.systemId,
+        "api-key-file": p.apiKeyFile,
+        "api-key-env": p.apiKeyEnv,
+      };
     case "ipmi":
       return {
         host: host.name,

@@ -9,7 +9,11 @@ import { powerFlags } from "./power-flags";
 import { formatDuration } from "../config/duration";
 
 export function powerOn(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
-  const stage = new RunbookStage("power-on", { title: "Power-on / recovery", runbook: "ops-restart-procedure.md#power-on--recovery", after }, config);
+  const stage = new RunbookStage(
+    "power-on",
+    { title: "Power-on / recovery", runbook: "ops-restart-procedure.md#power-on--recovery", after },
+    config,
+  );
   const { timeout, interval } = config.gates.powerState;
   const gates = config.hosts.map((host) => {
     const on = stage.step(`power-on-${host.name}`, {
@@ -23,7 +27,12 @@ export function powerOn(config: Config, after: pulumi.Resource[]): pulumi.Resour
     return stage.step(`powered-on-${host.name}`, {
       verb: "gate",
       command: "power-state",
-      flags: { ...powerFlags(host), expect: "on", timeout: formatDuration(timeout), interval: formatDuration(interval) },
+      flags: {
+        ...powerFlags(host),
+        expect: "on",
+        timeout: formatDuration(timeout),
+        interval: formatDuration(interval),
+      },
       summary: `waits until ${host.name} reports power on`,
       timeoutMs: timeout,
       dependsOn: [on],

@@ -17,7 +17,8 @@ export function preShutdown(config: Config): pulumi.Resource[] {
     verb: "act",
     command: "baseline-capture",
     flags: { model: config.jujuModel, openrc: config.openrc, dir: config.baselineDir },
-    summary: "capture bundle, juju status, servers, load balancers and amphorae into a timestamped folder (refuses a model other than the configured one)",
+    summary:
+      "capture bundle, juju status, servers, load balancers and amphorae into a timestamped folder (refuses a model other than the configured one)",
     timeoutMs: commandTimeout * 6,
     dependsOn: [],
   });

@@ -9,7 +9,11 @@ import { powerFlags } from "./power-flags";
 import { formatDuration } from "../config/duration";
 
 export function shutdown(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
-  const stage = new RunbookStage("shutdown", { title: "Shutdown sequence", runbook: "ops-restart-procedure.md#shutdown-sequence", after }, config);
+  const stage = new RunbookStage(
+    "shutdown",
+    { title: "Shutdown sequence", runbook: "ops-restart-procedure.md#shutdown-sequence", after },
+    config,
+  );
   const { timeout, interval } = config.gates.powerState;
   const gates = config.hosts.map((host) => {
     const off = stage.step(`power-off-${host.name}`, {
@@ -23,7 +27,12 @@ export function shutdown(config: Config, after: pulumi.Resource[]): pulumi.Resou
     return stage.step(`powered-off-${host.name}`, {
       verb: "gate",
       command: "power-state",
-      flags: { ...powerFlags(host), expect: "off", timeout: formatDuration(timeout), interval: formatDuration(interval) },
+      flags: {
+        ...powerFlags(host),
+        expect: "off",
+        timeout: formatDuration(timeout),
+        interval: formatDuration(interval),
+      },
       summary: `waits until ${host.name} reports power off`,
       timeoutMs: timeout,
       dependsOn: [off],

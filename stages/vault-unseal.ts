@@ -10,13 +10,22 @@ import { RunbookStage } from "./stage";
 import { timingFlags } from "./timing-flags";
 
 export function vaultUnseal(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
-  const stage = new RunbookStage("stage-3-vault", { title: "Stage 3 -- Vault unseal", runbook: "ops-restart-procedure.md#stage-3----vault-unseal-sealed-after-restart-is-by-design", after }, config);
+  const stage = new RunbookStage(
+    "stage-3-vault",
+    {
+      title: "Stage 3 -- Vault unseal",
+      runbook: "ops-restart-procedure.md#stage-3----vault-unseal-sealed-after-restart-is-by-design",
+      after,
+    },
+    config,
+  );
   const target = { model: config.jujuModel, app: config.apps.vault };
   const unseal = stage.step("vault-unseal", {
     verb: "act",
     command: "vault-unseal",
     flags: target,
-    summary: "unseal every sealed vault unit with the threshold its status reports; keys from the environment, sent on stdin",
+    summary:
+      "unseal every sealed vault unit with the threshold its status reports; keys from the environment, sent on stdin",
     guard: "a unit is sealed and enough keys are present; missing keys stop the run before Vault is touched",
     handlesSecrets: true,
     timeoutMs: config.gates.vaultUnsealed.timeout,

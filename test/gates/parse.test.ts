@@ -2,7 +2,9 @@ import { z } from "zod";
 import { parseJson } from "../../gates/parse";
 
 describe("parseJson", () => {
-  const schema = z.object({ applications: z.object({ mysql: z.object({ units: z.record(z.string(), z.unknown()) }) }) });
+  const schema = z.object({
+    applications: z.object({ mysql: z.object({ units: z.record(z.string(), z.unknown()) }) }),
+  });
 
   it("names the tool, the missing path and what it found when the shape is wrong", () => {
     const r = parseJson("juju status", schema, JSON.stringify({ applications: { mysql: {} } }));
@@ -12,11 +14,18 @@ describe("parseJson", () => {
 
   it("says when the output is not JSON at all", () => {
     const r = parseJson("juju status", schema, "ERROR cannot connect to controller\n");
-    expect(r).toEqual({ ok: false, error: 'juju status: expected JSON output, found "ERROR cannot connect to controller"' });
+    expect(r).toEqual({
+      ok: false,
+      error: 'juju status: expected JSON output, found "ERROR cannot connect to controller"',
+    });
   });
 
   it("returns the typed value when the shape matches", () => {
-    const r = parseJson("juju status", schema, JSON.stringify({ applications: { mysql: { units: { "mysql/0": {} } } } }));
+    const r = parseJson(
+      "juju status",
+      schema,
+      JSON.stringify({ applications: { mysql: { units: { "mysql/0": {} } } } }),
+    );
     expect(r.ok && Object.keys(r.value.applications.mysql.units)).toEqual(["mysql/0"]);
   });
 });

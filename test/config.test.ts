@@ -1,0 +1,70 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { CONFIG_KEYS, loadConfig } from "../config/load";
+import { readStackConfig } from "../config/stack-files";
+import { parseDurationMs, formatDuration } from "../config/duration";
+
+const ROOT = path.resolve(__dirname, "..");
+
+describe("Pulumi.yaml and the zod schema", () => {
+  const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+
+  it("declares exactly the keys the schema knows (the schema stays the single source of truth)", () => {
+    expect(Object.keys(project.config).sort()).toEqual([...CONFIG_KEYS].sort());
+  });
+
+  it("keeps defaults out of Pulumi.yaml, so they live only in the schema", () => {
+    for (const [key, decl] of Object.entries(project.config))
+      expect({ key, decl: Object.keys(decl as object).includes("default") }).toEqual({ key, decl: false });
+  });
+
+  it("puts stack files in stacks/ and names the project coldstart", () => {
+    expect(project).toMatchObject({ name: "coldstart", stackConfigDir: "stacks", runtime: { name: "nodejs" } });
+  });
+});
+
+describe.each(["roosevelt", "prior-build"])("the committed %s stack", (stack) => {
+  const { values, secretKeys } = readStackConfig(ROOT, stack);
+  const config = loadConfig((k) => values[`coldstart:${k}`], { COLDSTART_WINDOW: "w-1" });
+
+  it("is valid and carries no window (each run brings its own)", () => {
+    expect(values["coldstart:window"]).toBeUndefined();
+    expect(config.window).toBe("w-1");
+    expect(config.hosts.map((h) => h.name)).toEqual(["openstack0", "openstack1", "openstack2", "openstack3"]);
+  });
+
+  it("holds no secret values", () => {
+    expect(secretKeys).toEqual([]);
+  });
+});
+
+describe("per-run overrides from the environment", () => {
+  const { values } = readStackConfig(ROOT, "roosevelt");
+  it("lets COLDSTART_MODE and COLDSTART_WINDOW win over the stack file", () => {
+    const config = loadConfig((k) => values[`coldstart:${k}`], {
+      COLDSTART_WINDOW: "outage-2026-11-25",
+      COLDSTART_MODE: "unplanned",
+    });
+    expect([config.mode, config.window]).toEqual(["unplanned", "outage-2026-11-25"]);
+  });
+  it("tells how to set the window when there is none", () => {
+    expect(() => loadConfig((k) => values[`coldstart:${k}`], {})).toThrow(/coldstart:window: .*COLDSTART_WINDOW=<id>/s);
+  });
+});
+
+describe("durations", () => {
+  it.each([
+    ["90s", 90_000],
+    ["10m", 600_000],
+    ["1h", 3_600_000],
+    ["500ms", 500],
+    ["1.5m", 90_000],
+  ])("reads %s as %d ms", (text, ms) => {
+    expect(parseDurationMs(text)).toBe(ms);
+  });
+  it.each(["10", "m", "ten minutes", "-5s"])("rejects %j", (text) => expect(parseDurationMs(text)).toBeUndefined());
+  it("writes the shortest exact form back", () => {
+    expect([formatDuration(600_000), formatDuration(90_000), formatDuration(1500)]).toEqual(["10m", "90s", "1500ms"]);
+  });
+});
