@@ -1,0 +1,24 @@
+/** Time as a dependency, so gates' timeouts are tested with a fake clock instead of sleeping. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** A clock whose sleep only advances its own time. */
+export function fakeClock(start = 0): Clock & { advance(ms: number): void } {
+  let t = start;
+  return {
+    now: () => t,
+    sleep: async (ms) => {
+      t += ms;
+    },
+    advance: (ms) => {
+      t += ms;
+    },
+  };
+}

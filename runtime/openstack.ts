@@ -1,0 +1,90 @@
+/**
+ * openstack at the edge. Credentials come from the admin openrc, sourced in a clean shell after
+ * every OS_* variable is scrubbed (runbook: `unset OS_*; source ~/admin-openrc`), and reach the
+ * client only through its environment -- never argv.
+ */
+import type { ExecRequest } from "./exec";
+import type { StepContext } from "./step-context";
+import { checkCall, ToolError } from "./tool-error";
+import { expandHome } from "./record";
+
+const SOURCE_OPENRC = `for v in $(env | awk -F= '/^OS_/{print $1}'); do unset "$v"; done
+. "$1" >/dev/null 2>&1 </dev/null || { echo "cannot source $1" >&2; exit 3; }
+env | grep '^OS_' || true`;
+
+export class OpenStack {
+  private osEnv?: Record<string, string | undefined>;
+
+  constructor(
+    private readonly ctx: StepContext,
+    private readonly openrc: string,
+  ) {}
+
+  /** The OS_* variables of the openrc, with every inherited OS_* removed first. */
+  async credentials(): Promise<Record<string, string | undefined>> {
+    if (this.osEnv) return this.osEnv;
+    const file = expandHome(this.openrc, this.ctx.env);
+    const req: ExecRequest = {
+      file: "bash",
+      args: ["-c", SOURCE_OPENRC, "coldstart", file],
+      timeoutMs: 30_000,
+      env: scrubbed(this.ctx.env),
+    };
+    const res = await this.ctx.exec(req);
+    if (res.exitCode === 3)
+      throw new ToolError(
+        `openrc ${file}: cannot be sourced (missing or broken); the runbook sources ~/admin-openrc before every openstack call`,
+      );
+    checkCall(req, res);
+    const env = scrubbed(this.ctx.env);
+    for (const line of res.stdout.split("\n")) {
+      const eq = line.indexOf("=");
+      if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+    if (!env.OS_AUTH_URL) throw new ToolError(`openrc ${file}: sets no OS_AUTH_URL`);
+    this.osEnv = env;
+    return env;
+  }
+
+  async call(args: string[], opts: { okCodes?: number[]; timeoutMs?: number } = {}) {
+    const req: ExecRequest = {
+      file: "openstack",
+      args,
+      input: "",
+      env: await this.credentials(),
+      timeoutMs: opts.timeoutMs ?? this.ctx.callTimeoutMs,
+    };
+    const res = await this.ctx.exec(req);
+    return checkCall(req, res, opts.okCodes ?? [0]);
+  }
+
+  /** `openstack server list --all-projects -f json` */
+  async serverList(): Promise<string> {
+    return (await this.call(["server", "list", "--all-projects", "-f", "json"])).stdout;
+  }
+
+  async serverStart(id: string): Promise<void> {
+    await this.call(["server", "start", id]);
+  }
+
+  async serverStop(id: string): Promise<void> {
+    await this.call(["server", "stop", id]);
+  }
+
+  /** `openstack loadbalancer list -f json` */
+  async loadBalancerList(): Promise<string> {
+    return (await this.call(["loadbalancer", "list", "-f", "json"])).stdout;
+  }
+
+  /** `openstack loadbalancer failover <id>`: the raw result, gates/octavia judges it. */
+  async loadBalancerFailover(id: string) {
+    return this.call(["loadbalancer", "failover", id], { okCodes: [0, 1] });
+  }
+}
+
+/** The inherited environment minus every OS_* variable (as undefined = remove). */
+function scrubbed(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const key of Object.keys(env)) if (key.startsWith("OS_")) out[key] = undefined;
+  return out;
+}

@@ -1,0 +1,38 @@
+/**
+ * A GATE: poll until the verdict is ok or the timeout passes, one line per poll. A probe that
+ * throws a ToolError ends the gate with that failure unless it is transient and time remains.
+ */
+import type { Verdict } from "../gates/verdict";
+import type { Clock } from "./clock";
+
+export interface PollOptions<V extends Verdict> {
+  timeoutMs: number;
+  intervalMs: number;
+  clock: Clock;
+  probe: () => Promise<V>;
+  /** Called after each poll with the verdict and the attempt number (1-based). */
+  onPoll?: (verdict: V, attempt: number, elapsedMs: number) => void;
+  /** A verdict that must stop the gate at once (an escalation, not a wait). */
+  isFinal?: (verdict: V) => boolean;
+}
+
+export interface PollResult<V extends Verdict> {
+  verdict: V;
+  attempts: number;
+  elapsedMs: number;
+  timedOut: boolean;
+}
+
+export async function poll<V extends Verdict>(opts: PollOptions<V>): Promise<PollResult<V>> {
+  const start = opts.clock.now();
+  for (let attempt = 1; ; attempt++) {
+    const verdict = await opts.probe();
+    const elapsedMs = opts.clock.now() - start;
+    opts.onPoll?.(verdict, attempt, elapsedMs);
+    if (verdict.ok) return { verdict, attempts: attempt, elapsedMs, timedOut: false };
+    if (opts.isFinal?.(verdict)) return { verdict, attempts: attempt, elapsedMs, timedOut: false };
+    const remaining = opts.timeoutMs - elapsedMs;
+    if (remaining <= 0) return { verdict, attempts: attempt, elapsedMs, timedOut: true };
+    await opts.clock.sleep(Math.min(opts.intervalMs, remaining));
+  }
+}

@@ -1,0 +1,30 @@
+/** Everything a step needs from the outside world, injectable so tests reach every branch. */
+import type { Clock } from "./clock";
+import type { Exec } from "./exec";
+
+export interface Reporter {
+  /** One human line (or, with --json, one JSON object) on stdout. */
+  line(text: string, data?: Record<string, unknown>): void;
+  /** A warning on stderr (still never a secret). */
+  warn(text: string): void;
+}
+
+export interface StepContext {
+  exec: Exec;
+  clock: Clock;
+  env: NodeJS.ProcessEnv;
+  out: Reporter;
+  /** Bound on one external call (juju / openstack / vault). */
+  callTimeoutMs: number;
+}
+
+export function consoleReporter(
+  json: boolean,
+  write = (s: string) => process.stdout.write(s),
+  warn = (s: string) => process.stderr.write(s),
+): Reporter {
+  return {
+    line: (text, data) => write(json ? JSON.stringify({ message: text, ...data }) + "\n" : text + "\n"),
+    warn: (text) => warn(`warning: ${text}\n`),
+  };
+}

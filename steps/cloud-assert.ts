@@ -1,0 +1,36 @@
+/**
+ * Runbook Stage 7 -- end-to-end behavioral gate: `source ~/admin-openrc; bash scripts/cloud-assert.sh`.
+ * GATE: CLOUD-ASSERT: PASS. Re-run until it passes or the timeout; any FAIL routes to appendix-A.
+ */
+import * as path from "node:path";
+import type { StepFlags } from "../cli/step-flags";
+import { cloudAssertVerdict } from "../gates/cloud-assert";
+import { OpenStack } from "../runtime/openstack";
+import { expandHome } from "../runtime/record";
+import type { StepContext } from "../runtime/step-context";
+import { runGate, type StepOutcome } from "./outcome";
+import { ToolError } from "../runtime/tool-error";
+
+export async function cloudAssert(flags: StepFlags<"gate cloud-assert">, ctx: StepContext): Promise<StepOutcome> {
+  const os = new OpenStack(ctx, flags.openrc);
+  const script = expandHome(flags.script, ctx.env);
+  // The runbook runs `bash scripts/cloud-assert.sh` from the repository root.
+  const repoRoot = path.dirname(path.dirname(script));
+  return runGate(ctx, {
+    expected: "cloud-assert prints CLOUD-ASSERT: PASS (and no FAIL line)",
+    timeoutMs: flags.timeout,
+    intervalMs: flags.interval,
+    probe: async () => {
+      const res = await ctx.exec({
+        file: "bash",
+        args: [script],
+        cwd: repoRoot,
+        env: await os.credentials(),
+        input: "",
+        timeoutMs: flags.timeout,
+      });
+      if (res.notFound) throw new ToolError("bash: not found on PATH");
+      return cloudAssertVerdict(res.timedOut ? null : res.exitCode, res.stdout);
+    },
+  });
+}

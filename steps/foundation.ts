@@ -1,0 +1,20 @@
+/** Runbook Stage 1 -- foundation. GATE: every juju machine agent reports started (hosts and containers). */
+import type { StepFlags } from "../cli/step-flags";
+import { machinesVerdict, parseMachines } from "../gates/machines";
+import { Juju } from "../runtime/juju";
+import type { StepContext } from "../runtime/step-context";
+import { runGate, type StepOutcome } from "./outcome";
+import { unwrap } from "./unwrap";
+
+export async function machinesStarted(
+  flags: StepFlags<"gate machines-started">,
+  ctx: StepContext,
+): Promise<StepOutcome> {
+  const juju = new Juju(ctx, flags.model);
+  return runGate(ctx, {
+    expected: "every juju machine agent (hosts and LXD containers) reports started",
+    timeoutMs: flags.timeout,
+    intervalMs: flags.interval,
+    probe: async () => machinesVerdict(unwrap(parseMachines(await juju.machines()))),
+  });
+}

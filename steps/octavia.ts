@@ -1,0 +1,84 @@
+/**
+ * Runbook Stage 6 -- Octavia LBs. Expect auto-recovery once amphorae resume; an LB still
+ * provisioning_status=ERROR after the grace gets `openstack loadbalancer failover` (VIP and FIP
+ * are preserved) and is polled to ACTIVE. Only ERROR LBs are ever failed over.
+ * [REVALIDATE: timing budget on current build]
+ */
+import type { StepFlags } from "../cli/step-flags";
+import { failoverOutcome, lbsInError, lbsVerdict, parseLoadBalancers, type LoadBalancer } from "../gates/octavia";
+import { formatDuration } from "../config/duration";
+import { mapBounded } from "../runtime/bounded";
+import { OpenStack } from "../runtime/openstack";
+import type { StepContext } from "../runtime/step-context";
+import { fail, pass, runGate, toolVerdict, type StepOutcome } from "./outcome";
+import { unwrap } from "./unwrap";
+
+async function lbs(os: OpenStack): Promise<LoadBalancer[]> {
+  return unwrap(parseLoadBalancers(await os.loadBalancerList()));
+}
+
+/** Wait up to the grace for LBs in ERROR to recover on their own; always continues to failover. */
+export async function octaviaGrace(flags: StepFlags<"act octavia-grace">, ctx: StepContext): Promise<StepOutcome> {
+  const expected = `no LB in provisioning_status=ERROR, or ${formatDuration(flags.grace)} passed`;
+  const os = new OpenStack(ctx, flags.openrc);
+  const outcome = await runGate(ctx, {
+    expected,
+    timeoutMs: flags.grace,
+    intervalMs: flags.interval,
+    probe: async () => {
+      const inError = lbsInError(await lbs(os));
+      return inError.length === 0
+        ? { ok: true, state: "no-error", summary: "no LB in ERROR", details: [] }
+        : {
+            ok: false,
+            state: "error",
+            summary: `${inError.length} LB(s) in ERROR: ${inError.map((l) => l.name ?? l.id).join(", ")}`,
+            details: [],
+          };
+    },
+  });
+  if (outcome.verdict.state === "tool-error") return outcome;
+  // Grace over with LBs still in ERROR is not a failure: the failover step handles them.
+  return pass(expected, { ...outcome.verdict, ok: true }, outcome.polls);
+}
+
+/** openstack loadbalancer failover for each LB still in ERROR (bounded parallelism). */
+export async function lbFailover(flags: StepFlags<"act lb-failover">, ctx: StepContext): Promise<StepOutcome> {
+  const expected = "failover accepted for every LB in provisioning_status=ERROR";
+  const os = new OpenStack(ctx, flags.openrc);
+  try {
+    const targets = lbsInError(await lbs(os));
+    if (targets.length === 0)
+      return pass(expected, { ok: true, state: "none-in-error", summary: "no LB in ERROR: no failover", details: [] });
+    const details = await mapBounded(targets, flags.parallel, async (lb) => {
+      ctx.out.line(`openstack loadbalancer failover ${lb.id} (${lb.name ?? "unnamed"})`);
+      const res = await os.loadBalancerFailover(lb.id);
+      const outcome = failoverOutcome(res.exitCode, res.stdout, res.stderr);
+      return { lb, outcome };
+    });
+    const bad = details.filter((d) => d.outcome.state === "failed" || d.outcome.state === "not-found");
+    const verdict = {
+      ok: bad.length === 0,
+      state: bad.length ? "failover-failed" : "failover-accepted",
+      summary: `failover for ${targets.length} LB(s) in ERROR: ${details.map((d) => `${d.lb.name ?? d.lb.id} ${d.outcome.state}`).join(", ")}`,
+      details: details.map((d) => `${d.lb.id}: ${d.outcome.state === "failed" ? d.outcome.message : d.outcome.state}`),
+      route: bad.length ? ("lb-error" as const) : undefined,
+    };
+    return verdict.ok ? pass(expected, verdict) : fail(expected, verdict);
+  } catch (err) {
+    return fail(expected, toolVerdict(err as Error));
+  }
+}
+
+/** GATE: every LB provisioning_status=ACTIVE. */
+export async function lbsActive(flags: StepFlags<"gate lbs-active">, ctx: StepContext): Promise<StepOutcome> {
+  const os = new OpenStack(ctx, flags.openrc);
+  const outcome = await runGate(ctx, {
+    expected: "every LB provisioning_status=ACTIVE",
+    timeoutMs: flags.timeout,
+    intervalMs: flags.interval,
+    probe: async () => lbsVerdict(await lbs(os)),
+  });
+  if (!outcome.verdict.ok && !outcome.verdict.route) outcome.verdict.route = "lb-error";
+  return outcome;
+}

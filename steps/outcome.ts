@@ -1,0 +1,110 @@
+/** How a step ends, and the gate/check runners every stage uses. */
+import type { Verdict } from "../gates/verdict";
+import { describeRoute, type RouteId } from "../gates/routes";
+import { EXIT, type ExitCode } from "../cli/exit-codes";
+import type { RecordEntry } from "../runtime/record";
+import type { StepContext } from "../runtime/step-context";
+import { poll } from "../runtime/poll";
+import { ToolError } from "../runtime/tool-error";
+import { formatDuration } from "../config/duration";
+
+export interface StepOutcome {
+  exitCode: ExitCode;
+  outcome: RecordEntry["outcome"];
+  /** What the step required, in runbook words. */
+  expected: string;
+  verdict: Verdict;
+  polls?: number;
+}
+
+export function pass(expected: string, verdict: Verdict, polls?: number): StepOutcome {
+  return { exitCode: EXIT.ok, outcome: "pass", expected, verdict, polls };
+}
+
+export function fail(expected: string, verdict: Verdict, polls?: number): StepOutcome {
+  return { exitCode: EXIT.gateFailed, outcome: "fail", expected, verdict, polls };
+}
+
+export function blocker(expected: string, verdict: Verdict, polls?: number): StepOutcome {
+  return { exitCode: EXIT.blocker, outcome: "blocker", expected, verdict, polls };
+}
+
+/** A verdict for a call that failed or answered in an unexpected shape. */
+export function toolVerdict(err: ToolError | Error, route: RouteId = "tool-unavailable"): Verdict {
+  return {
+    ok: false,
+    state: "tool-error",
+    summary: err.message,
+    details: [],
+    route: err instanceof ToolError ? err.route : route,
+  };
+}
+
+/** Run a probe once; a ToolError becomes a not-ok verdict (never a crash, never a stack trace). */
+export async function probeSafely(probe: () => Promise<Verdict>): Promise<Verdict> {
+  try {
+    return await probe();
+  } catch (err) {
+    if (err instanceof ToolError) return toolVerdict(err);
+    throw err;
+  }
+}
+
+export interface GateSpec {
+  expected: string;
+  timeoutMs: number;
+  intervalMs: number;
+  probe: () => Promise<Verdict>;
+  /** States that stop the gate at once as an escalation (e.g. a partial MySQL outage). */
+  escalate?: (v: Verdict) => boolean;
+}
+
+/** A GATE: poll, one line per poll, until the condition holds or the timeout passes. */
+export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOutcome> {
+  const result = await poll({
+    timeoutMs: spec.timeoutMs,
+    intervalMs: spec.intervalMs,
+    clock: ctx.clock,
+    probe: () => probeSafely(spec.probe),
+    isFinal: spec.escalate,
+    onPoll: (v, attempt, elapsed) =>
+      ctx.out.line(`[${formatElapsed(elapsed)}] poll ${attempt}: ${v.ok ? "OK" : "waiting"} -- ${v.summary}`, {
+        poll: attempt,
+        elapsedMs: elapsed,
+        state: v.state,
+        ok: v.ok,
+      }),
+  });
+  if (result.verdict.ok) return pass(spec.expected, result.verdict, result.attempts);
+  if (!result.timedOut) return blocker(spec.expected, result.verdict, result.attempts);
+  const timedOut: Verdict = {
+    ...result.verdict,
+    summary: `still not there after ${formatDuration(spec.timeoutMs)} (${result.attempts} polls): ${result.verdict.summary}`,
+  };
+  return fail(spec.expected, timedOut, result.attempts);
+}
+
+function formatElapsed(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** The closing lines of a step: PASS, or what was expected / seen / the fix. */
+export function describeOutcome(step: string, o: StepOutcome): string[] {
+  const v = o.verdict;
+  if (o.outcome === "pass" || o.outcome === "skipped-by-guard") {
+    return [
+      `${o.outcome === "pass" ? "PASS" : "SKIPPED (guard)"} ${step}: ${v.summary}`,
+      ...v.details.map((d) => `  ${d}`),
+    ];
+  }
+  const head = o.outcome === "blocker" ? "BLOCKER" : "FAILED";
+  return [
+    `${head} ${step}`,
+    `  expected: ${o.expected}`,
+    `  saw:      ${v.summary}`,
+    ...v.details.map((d) => `    ${d}`),
+    ...(v.route ? [`  ${describeRoute(v.route)}`] : []),
+    ...(o.outcome === "blocker" ? ["  escalate, never improvise: the run stops here."] : []),
+  ];
+}

@@ -1,0 +1,111 @@
+/**
+ * Runbook Stage 4 -- OVN chassis. Probe connection-status on every chassis (not the charm
+ * message); sweep only the units that are not connected (restart ovn-controller / ovs-vswitchd
+ * there, then neutron-server), re-probe. [REVALIDATE: sweep unit list against current topology]
+ */
+import type { StepFlags } from "../cli/step-flags";
+import { parseAppStatus } from "../gates/mysql";
+import { chassisUnits, ovnVerdict, parseConnectionStatus, sweepTargets, type ChassisResult } from "../gates/ovn";
+import type { Verdict } from "../gates/verdict";
+import { mapBounded } from "../runtime/bounded";
+import { Juju } from "../runtime/juju";
+import type { StepContext } from "../runtime/step-context";
+import { EXIT } from "../cli/exit-codes";
+import { fail, pass, probeSafely, runGate, type StepOutcome } from "./outcome";
+import { unwrap } from "./unwrap";
+
+type Target = StepFlags<"check ovn-chassis">;
+const PROBE = "ovn-appctl -t ovn-controller connection-status";
+
+async function probeAll(juju: Juju, flags: Target, parallel = 4): Promise<ChassisResult[]> {
+  const chassis = chassisUnits(
+    unwrap(parseAppStatus(await juju.status(flags.app), flags.app)),
+    flags.app,
+    flags["chassis-app"],
+  );
+  return mapBounded(chassis, parallel, async (c) => {
+    const res = await juju.execOnUnit(c.chassis, PROBE).catch(() => undefined);
+    return { chassis: c.chassis, principal: c.principal, status: res ? parseConnectionStatus(res.stdout) : undefined };
+  });
+}
+
+/** CHECK (read-only): which chassis are not connected; the sweep acts on exactly those. */
+export async function ovnCheck(flags: Target, ctx: StepContext): Promise<StepOutcome> {
+  const expected = "a connection-status from every chassis";
+  const juju = new Juju(ctx, flags.model);
+  const verdict = await probeSafely(async () => ovnVerdict(await probeAll(juju, flags)));
+  if (verdict.state === "all-connected" || verdict.state === "not-connected")
+    return pass(expected, { ...verdict, ok: true });
+  return fail(expected, verdict);
+}
+
+/** The post-vault TLS restart sweep, on affected units only. */
+export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: StepContext): Promise<StepOutcome> {
+  const expected = "restart services only on chassis that report not connected, then neutron-server";
+  const juju = new Juju(ctx, flags.model);
+  let results: ChassisResult[];
+  try {
+    results = await probeAll(juju, flags, flags.parallel);
+  } catch (err) {
+    return fail(expected, {
+      ok: false,
+      state: "tool-error",
+      summary: (err as Error).message,
+      details: [],
+      route: "tool-unavailable",
+    });
+  }
+  const targets = sweepTargets(results);
+  if (targets.length === 0) {
+    const verdict: Verdict = {
+      ok: true,
+      state: "nothing-to-sweep",
+      summary: `all ${results.length} chassis connected: no restart`,
+      details: [],
+    };
+    return { exitCode: EXIT.ok, outcome: "skipped-by-guard", expected, verdict };
+  }
+  const details: string[] = [];
+  const restarted = await mapBounded(targets, flags.parallel, async (t) => {
+    ctx.out.line(`restarting ovs-vswitchd and ovn-controller on ${t.chassis} (${t.principal})`);
+    const res = await juju
+      .execOnUnit(t.chassis, "systemctl restart ovs-vswitchd ovn-controller")
+      .catch((e: Error) => ({ code: -1, stdout: e.message }));
+    details.push(
+      `${t.chassis}: restart ${res.code === 0 ? "done" : `FAILED (${res.stdout.trim().split("\n").pop()})`}`,
+    );
+    return res.code === 0;
+  });
+  const neutron = unwrap(parseAppStatus(await juju.status(flags["neutron-app"]), flags["neutron-app"]));
+  const neutronUnits = Object.keys(neutron.applications[flags["neutron-app"]]?.units ?? {}).sort();
+  for (const unit of neutronUnits) {
+    ctx.out.line(`restarting neutron-server on ${unit}`);
+    const res = await juju
+      .execOnUnit(unit, "systemctl restart neutron-server")
+      .catch((e: Error) => ({ code: -1, stdout: e.message }));
+    details.push(`${unit}: neutron-server restart ${res.code === 0 ? "done" : "FAILED"}`);
+  }
+  const after = ovnVerdict(await probeAll(juju, flags, flags.parallel));
+  const verdict: Verdict = {
+    ok: restarted.every(Boolean),
+    state: "swept",
+    summary: `swept ${targets.length} of ${results.length} chassis (${targets.map((t) => t.chassis).join(", ")}); re-probe: ${after.summary}`,
+    details,
+    route: restarted.every(Boolean) ? undefined : "chassis-not-connected",
+  };
+  return verdict.ok ? pass(expected, verdict) : fail(expected, verdict);
+}
+
+/** GATE: every chassis connected. */
+export async function ovnChassisConnected(
+  flags: StepFlags<"gate ovn-chassis-connected">,
+  ctx: StepContext,
+): Promise<StepOutcome> {
+  const juju = new Juju(ctx, flags.model);
+  return runGate(ctx, {
+    expected: "every chassis reports connected",
+    timeoutMs: flags.timeout,
+    intervalMs: flags.interval,
+    probe: async () => ovnVerdict(await probeAll(juju, flags)),
+  });
+}
