@@ -21,7 +21,7 @@ import type { Verdict } from "../gates/verdict";
 import { Juju } from "../runtime/juju";
 import { expandHome } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
-import { blocker, fail, pass, probeSafely, runGate, type StepOutcome } from "./outcome";
+import { blocker, fail, pass, probeSafely, runGate, toolVerdict, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
 import { EXIT } from "../cli/exit-codes";
 
@@ -46,6 +46,7 @@ export async function mysqlCheck(flags: Target, ctx: StepContext): Promise<StepO
       return pass(EXPECT_CHECK, verdict);
     case "not-ready":
     case "tool-error":
+    case "tool-missing":
       return fail(EXPECT_CHECK, verdict);
     default:
       return blocker(EXPECT_CHECK, verdict);
@@ -66,13 +67,7 @@ export async function mysqlReboot(flags: Target, ctx: StepContext): Promise<Step
   try {
     units = await readUnits(juju, flags.app);
   } catch (err) {
-    return fail(expected, {
-      ok: false,
-      state: "tool-error",
-      summary: (err as Error).message,
-      details: [],
-      route: "tool-unavailable",
-    });
+    return fail(expected, toolVerdict(err as Error));
   }
   const verdict = classifyMysql(units, flags.units);
   if (!isCompleteOutage(units, flags.units)) {

@@ -66,7 +66,7 @@ export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOut
     intervalMs: spec.intervalMs,
     clock: ctx.clock,
     probe: () => probeSafely(spec.probe),
-    isFinal: spec.escalate,
+    isFinal: (v) => v.state === "tool-missing" || (spec.escalate?.(v) ?? false),
     onPoll: (v, attempt, elapsed) =>
       ctx.out.line(`[${formatElapsed(elapsed)}] poll ${attempt}: ${v.ok ? "OK" : "waiting"} -- ${v.summary}`, {
         poll: attempt,
@@ -76,7 +76,10 @@ export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOut
       }),
   });
   if (result.verdict.ok) return pass(spec.expected, result.verdict, result.attempts);
-  if (!result.timedOut) return blocker(spec.expected, result.verdict, result.attempts);
+  if (!result.timedOut) {
+    const stop = result.verdict.state === "tool-missing" ? fail : blocker;
+    return stop(spec.expected, result.verdict, result.attempts);
+  }
   const timedOut: Verdict = {
     ...result.verdict,
     summary: `still not there after ${formatDuration(spec.timeoutMs)} (${result.attempts} polls): ${result.verdict.summary}`,

@@ -11,7 +11,7 @@ import { mapBounded } from "../runtime/bounded";
 import { Juju } from "../runtime/juju";
 import type { StepContext } from "../runtime/step-context";
 import { EXIT } from "../cli/exit-codes";
-import { fail, pass, probeSafely, runGate, type StepOutcome } from "./outcome";
+import { fail, pass, probeSafely, runGate, toolVerdict, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
 
 type Target = StepFlags<"check ovn-chassis">;
@@ -47,13 +47,7 @@ export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: St
   try {
     results = await probeAll(juju, flags, flags.parallel);
   } catch (err) {
-    return fail(expected, {
-      ok: false,
-      state: "tool-error",
-      summary: (err as Error).message,
-      details: [],
-      route: "tool-unavailable",
-    });
+    return fail(expected, toolVerdict(err as Error));
   }
   const targets = sweepTargets(results);
   if (targets.length === 0) {
