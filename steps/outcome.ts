@@ -31,9 +31,10 @@ export function blocker(expected: string, verdict: Verdict, polls?: number): Ste
 
 /** A verdict for a call that failed or answered in an unexpected shape. */
 export function toolVerdict(err: ToolError | Error, route: RouteId = "tool-unavailable"): Verdict {
+  const permanent = err instanceof ToolError && err.permanent;
   return {
     ok: false,
-    state: "tool-error",
+    state: permanent ? "tool-missing" : "tool-error",
     summary: err.message,
     details: [],
     route: err instanceof ToolError ? err.route : route,
