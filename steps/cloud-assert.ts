@@ -29,7 +29,7 @@ export async function cloudAssert(flags: StepFlags<"gate cloud-assert">, ctx: St
         input: "",
         timeoutMs: flags.timeout,
       });
-      if (res.notFound) throw new ToolError("bash: not found on PATH");
+      if (res.notFound) throw new ToolError("bash: not found on PATH", "tool-unavailable", true);
       return cloudAssertVerdict(res.timedOut ? null : res.exitCode, res.stdout);
     },
   });

@@ -17,23 +17,39 @@ import { unwrap } from "./unwrap";
 type Target = StepFlags<"check ovn-chassis">;
 const PROBE = "ovn-appctl -t ovn-controller connection-status";
 
-async function probeAll(juju: Juju, flags: Target, parallel = 4): Promise<ChassisResult[]> {
+type Probed = ChassisResult & { error?: string };
+
+/** Probe every chassis; a probe that failed keeps its error so the verdict can name the call. */
+async function probeAll(juju: Juju, flags: Target, parallel = 4): Promise<Probed[]> {
   const chassis = chassisUnits(
     unwrap(parseAppStatus(await juju.status(flags.app), flags.app)),
     flags.app,
     flags["chassis-app"],
   );
   return mapBounded(chassis, parallel, async (c) => {
-    const res = await juju.execOnUnit(c.chassis, PROBE).catch(() => undefined);
-    return { chassis: c.chassis, principal: c.principal, status: res ? parseConnectionStatus(res.stdout) : undefined };
+    try {
+      const res = await juju.execOnUnit(c.chassis, PROBE);
+      return { chassis: c.chassis, principal: c.principal, status: parseConnectionStatus(res.stdout) };
+    } catch (err) {
+      return { chassis: c.chassis, principal: c.principal, status: undefined, error: (err as Error).message };
+    }
   });
+}
+
+/** ovnVerdict plus the probe failures, named. */
+function verdictOf(results: Probed[]): Verdict {
+  const verdict = ovnVerdict(results);
+  const errors = results.filter((r) => r.error).map((r) => `${r.chassis}: probe failed: ${r.error}`);
+  return errors.length
+    ? { ...verdict, summary: `${verdict.summary}; ${errors[0]}`, details: [...verdict.details, ...errors] }
+    : verdict;
 }
 
 /** CHECK (read-only): which chassis are not connected; the sweep acts on exactly those. */
 export async function ovnCheck(flags: Target, ctx: StepContext): Promise<StepOutcome> {
   const expected = "a connection-status from every chassis";
   const juju = new Juju(ctx, flags.model);
-  const verdict = await probeSafely(async () => ovnVerdict(await probeAll(juju, flags)));
+  const verdict = await probeSafely(async () => verdictOf(await probeAll(juju, flags)));
   if (verdict.state === "all-connected" || verdict.state === "not-connected")
     return pass(expected, { ...verdict, ok: true });
   return fail(expected, verdict);
@@ -70,16 +86,13 @@ export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: St
     );
     return res.code === 0;
   });
-  const neutron = unwrap(parseAppStatus(await juju.status(flags["neutron-app"]), flags["neutron-app"]));
-  const neutronUnits = Object.keys(neutron.applications[flags["neutron-app"]]?.units ?? {}).sort();
-  for (const unit of neutronUnits) {
-    ctx.out.line(`restarting neutron-server on ${unit}`);
-    const res = await juju
-      .execOnUnit(unit, "systemctl restart neutron-server")
-      .catch((e: Error) => ({ code: -1, stdout: e.message }));
-    details.push(`${unit}: neutron-server restart ${res.code === 0 ? "done" : "FAILED"}`);
+  let after: Verdict;
+  try {
+    await restartNeutronServer(juju, flags["neutron-app"], ctx, details);
+    after = verdictOf(await probeAll(juju, flags, flags.parallel));
+  } catch (err) {
+    return fail(expected, { ...toolVerdict(err as Error), details });
   }
-  const after = ovnVerdict(await probeAll(juju, flags, flags.parallel));
   const verdict: Verdict = {
     ok: restarted.every(Boolean),
     state: "swept",
@@ -88,6 +101,18 @@ export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: St
     route: restarted.every(Boolean) ? undefined : "chassis-not-connected",
   };
   return verdict.ok ? pass(expected, verdict) : fail(expected, verdict);
+}
+
+/** neutron-server on every neutron-api unit, after the chassis restarts (runbook Stage 4 sweep). */
+async function restartNeutronServer(juju: Juju, app: string, ctx: StepContext, details: string[]): Promise<void> {
+  const neutron = unwrap(parseAppStatus(await juju.status(app), app));
+  for (const unit of Object.keys(neutron.applications[app]?.units ?? {}).sort()) {
+    ctx.out.line(`restarting neutron-server on ${unit}`);
+    const res = await juju
+      .execOnUnit(unit, "systemctl restart neutron-server")
+      .catch((e: Error) => ({ code: -1, stdout: e.message }));
+    details.push(`${unit}: neutron-server restart ${res.code === 0 ? "done" : "FAILED"}`);
+  }
 }
 
 /** GATE: every chassis connected. */
@@ -100,6 +125,6 @@ export async function ovnChassisConnected(
     expected: "every chassis reports connected",
     timeoutMs: flags.timeout,
     intervalMs: flags.interval,
-    probe: async () => ovnVerdict(await probeAll(juju, flags)),
+    probe: async () => verdictOf(await probeAll(juju, flags)),
   });
 }

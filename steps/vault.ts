@@ -67,8 +67,9 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
       route: "vault-keys-missing",
     });
   }
-  // Decide for every unit first: a blocker anywhere means Vault is not touched at all.
-  const plans = statuses.map((s) => ({ ...s, plan: unsealPlan(s.status, keys.keys.length) }));
+  // Decide for every unit first: a blocker anywhere means Vault is not touched at all. A partial
+  // unseal by someone else is reset before we start, so count on the full threshold.
+  const plans = statuses.map((s) => ({ ...s, plan: unsealPlan({ ...s.status, progress: 0 }, keys.keys.length) }));
   const blocked = plans.filter((p) => p.plan.action === "blocker");
   if (blocked.length > 0) {
     return blocker(expected, {
@@ -80,36 +81,14 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
     });
   }
   const details: string[] = [];
-  for (const p of plans) {
-    if (p.plan.action !== "unseal") {
-      details.push(`${p.unit}: already unsealed`);
-      continue;
+  try {
+    for (const p of plans) {
+      if (p.plan.action !== "unseal") details.push(`${p.unit}: already unsealed`);
+      else details.push(await unsealUnit(juju, p.unit, p.status, keys.keys, ctx));
     }
-    let status = p.status;
-    if (status.progress > 0) {
-      // A partial unseal by someone else: start over so we know which shares were given.
-      status = unwrap(
-        parseVaultStatus(await juju.sshWithStdin(p.unit, UNSEAL_COMMAND, JSON.stringify({ reset: true }))),
-      );
-      ctx.out.line(`${p.unit}: unseal progress was ${p.status.progress}/${p.status.t}; reset before unsealing`);
-    }
-    for (let i = 0; i < status.t && status.sealed; i++) {
-      const body = JSON.stringify({ key: keys.keys[i] });
-      const answer = parseVaultStatus(await juju.sshWithStdin(p.unit, UNSEAL_COMMAND, body));
-      if (!answer.ok)
-        return fail(expected, {
-          ok: false,
-          state: "unseal-error",
-          summary: `${p.unit}: unseal answer: ${answer.error}`,
-          details,
-          route: "vault-sealed",
-        });
-      status = answer.value;
-      ctx.out.line(
-        `${p.unit}: key ${i + 1} of ${status.t} accepted (sealed=${status.sealed}, progress ${status.progress}/${status.t})`,
-      );
-    }
-    details.push(`${p.unit}: ${status.sealed ? "STILL SEALED after the threshold" : "unsealed"}`);
+  } catch (err) {
+    const verdict = toolVerdict(err as Error);
+    return fail(expected, { ...verdict, details, route: "vault-sealed" });
   }
   const verdict = vaultVerdict(
     await Promise.all(
@@ -119,6 +98,32 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
   return verdict.ok
     ? pass(expected, { ...verdict, details })
     : fail(expected, { ...verdict, details: [...details, ...verdict.details] });
+}
+
+/** Send the threshold of keys to one unit, each as a request body on stdin. Returns its detail line. */
+async function unsealUnit(
+  juju: Juju,
+  unit: string,
+  start: VaultStatus,
+  keys: string[],
+  ctx: StepContext,
+): Promise<string> {
+  let status = start;
+  if (status.progress > 0) {
+    // A partial unseal by someone else: start over so we know which shares were given.
+    status = unwrap(parseVaultStatus(await juju.sshWithStdin(unit, UNSEAL_COMMAND, JSON.stringify({ reset: true }))));
+    ctx.out.line(`${unit}: unseal progress was ${start.progress}/${start.t}; reset before unsealing`);
+  }
+  for (let i = 0; i < status.t && status.sealed; i++) {
+    if (keys[i] === undefined) throw new ToolError(`${unit}: ran out of keys after ${i} (threshold ${status.t})`);
+    const answer = parseVaultStatus(await juju.sshWithStdin(unit, UNSEAL_COMMAND, JSON.stringify({ key: keys[i] })));
+    if (!answer.ok) throw new ToolError(`${unit}: unseal answer: ${answer.error}`);
+    status = answer.value;
+    ctx.out.line(
+      `${unit}: key ${i + 1} of ${status.t} accepted (sealed=${status.sealed}, progress ${status.progress}/${status.t})`,
+    );
+  }
+  return `${unit}: ${status.sealed ? "STILL SEALED after the threshold" : "unsealed"}`;
 }
 
 export async function vaultUnsealed(flags: StepFlags<"gate vault-unsealed">, ctx: StepContext): Promise<StepOutcome> {

@@ -1,0 +1,311 @@
+/**
+ * Stage 3 steps: unseal keys reach Vault only as the stdin body of `juju ssh … curl … @-`, and
+ * appear nowhere else (argv, env, reporter lines, outcome, record, process stdout/stderr).
+ * Missing keys stop the run before Vault is touched: escalate, never improvise.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { stepCommand } from "../../cli/step-command";
+import { describeOutcome } from "../../steps/outcome";
+import { vaultUnseal, vaultUnsealed } from "../../steps/vault";
+import { readFixture } from "../fixtures";
+import {
+  fakeExec,
+  jujuExecReply,
+  testContext,
+  type FakeExec,
+  type RecordedCall,
+  type Reply,
+  type TestContext,
+} from "../support/fake-exec";
+
+const MODEL = "c:openstack";
+const FLAGS = { model: MODEL, app: "vault" };
+const GATE_FLAGS = { ...FLAGS, timeout: 600_000, interval: 10_000 };
+
+const PLANTED = [
+  "PLANTED-UNSEAL-KEY-1-q7Zx9Lm2Vb",
+  "PLANTED-UNSEAL-KEY-2-Rt4Yh8Kp0Ws",
+  "PLANTED-UNSEAL-KEY-3-Nc6Dg1Fj5Ae",
+];
+const keyEnv = (keys: readonly string[]): Record<string, string> =>
+  Object.fromEntries(keys.map((k, i) => [`COLDSTART_UNSEAL_KEY_${i + 1}`, k]));
+
+const STATUS_LIST = new RegExp(`^juju status -m ${MODEL} vault --format=json$`);
+const STATUS_EXEC = new RegExp(
+  `^juju exec -m ${MODEL} --unit vault/0 -- VAULT_ADDR=http://127.0.0.1:8200 vault status -format=json; echo coldstart-exit=\\$\\?$`,
+);
+const UNSEAL = new RegExp(
+  `^juju ssh -m ${MODEL} vault/0 -- curl -sS --max-time 30 -X PUT --data-binary @- http://127.0.0.1:8200/v1/sys/unseal$`,
+);
+const ANY_SSH = /^juju ssh /;
+
+/** `juju status vault`: hand-made (no recorded vault app status); message verbatim from the charm (V-charm). */
+const VAULT_APP_STATUS = JSON.stringify({
+  model: { name: "openstack" },
+  machines: {},
+  applications: {
+    vault: {
+      "application-status": { current: "blocked", message: "Unit is sealed" },
+      units: {
+        "vault/0": {
+          "workload-status": { current: "blocked", message: "Unit is sealed" },
+          "juju-status": { current: "idle" },
+          leader: true,
+          machine: "0/lxd/4",
+          "public-address": "192.168.100.60",
+        },
+      },
+    },
+  },
+});
+
+interface SealJson {
+  sealed: boolean;
+  t: number;
+  n: number;
+  progress: number;
+  [key: string]: unknown;
+}
+const fixtureJson = (rel: string): SealJson => JSON.parse(readFixture(rel)) as SealJson;
+const render = (doc: SealJson): string => JSON.stringify(doc, null, 2) + "\n";
+
+/**
+ * A Vault on vault/0 that counts the keys it is given. `vault status` answers with the recorded
+ * sealed (exit 2) / unsealed (exit 0) outputs; PUT /v1/sys/unseal with the recorded responses.
+ */
+function vaultSim(opts: { t?: number; n?: number; progress?: number; statusFixture?: string } = {}) {
+  const t = opts.t ?? 3;
+  const n = opts.n ?? 5;
+  const state = { sealed: true, progress: opts.progress ?? 0 };
+  const sealedStatus = (): Reply =>
+    jujuExecReply(render({ ...fixtureJson(opts.statusFixture ?? "vault/status-sealed.json"), t, n, ...state }), 2);
+  const unsealedStatus = (): Reply => jujuExecReply(render({ ...fixtureJson("vault/status-unsealed.json"), t, n }), 0);
+  const unseal = (call: RecordedCall): string => {
+    const body = JSON.parse(call.input ?? "null") as { key?: unknown; reset?: unknown } | null;
+    if (body?.reset === true) {
+      state.progress = 0;
+      return render({ ...fixtureJson("vault/status-sealed.json"), t, n, progress: 0 });
+    }
+    if (typeof body?.key !== "string") return JSON.stringify({ errors: ["missing required 'key' parameter"] }) + "\n";
+    state.progress += 1;
+    if (state.progress >= t) {
+      state.sealed = false;
+      state.progress = 0;
+      return render({ ...fixtureJson("vault/api-sys-unseal-response-unsealed.json"), t, n });
+    }
+    return render({ ...fixtureJson("vault/api-sys-unseal-response-progress1.json"), t, n, progress: state.progress });
+  };
+  const fake = fakeExec()
+    .on(STATUS_LIST, VAULT_APP_STATUS)
+    .on(STATUS_EXEC, () => (state.sealed ? sealedStatus() : unsealedStatus()))
+    .on(UNSEAL, unseal);
+  return { fake, state };
+}
+
+const ctxWith = (fake: FakeExec, env: Record<string, string>): TestContext =>
+  testContext(fake, { env: { HOME: "/home/operator", ...env } });
+
+const unsealBodies = (fake: FakeExec): unknown[] => fake.callsTo(UNSEAL).map((c) => JSON.parse(c.input ?? "null"));
+
+/** Every place a key could leak to, as text, except the stdin of the unseal calls. */
+function leakSurface(fake: FakeExec, ctx: TestContext): string[] {
+  return [
+    ...fake.calls.map((c) => c.line),
+    ...fake.calls.map((c) => JSON.stringify(c.env ?? {})),
+    ...fake.calls.filter((c) => !UNSEAL.test(c.line)).map((c) => c.input ?? ""),
+    ctx.out.all(),
+  ];
+}
+
+describe("vaultUnseal with the planted keys", () => {
+  let recordDir: string;
+  beforeEach(() => {
+    recordDir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-vault-"));
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    fs.rmSync(recordDir, { recursive: true, force: true });
+  });
+
+  it("sends each key once, only on the stdin of its own unseal call, in order, and unseals", async () => {
+    const { fake, state } = vaultSim();
+    const ctx = ctxWith(fake, keyEnv(PLANTED));
+    const outcome = await vaultUnseal(FLAGS, ctx);
+
+    expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass" });
+    expect(state.sealed).toBe(false);
+    expect(unsealBodies(fake)).toEqual(PLANTED.map((key) => ({ key })));
+    for (const key of PLANTED) {
+      const carrying = fake.calls.filter((c) => (c.input ?? "").includes(key));
+      expect(carrying).toHaveLength(1);
+      expect(carrying[0].line).toMatch(UNSEAL);
+      expect(fake.calls.filter((c) => c.args.some((a) => a.includes(key)))).toEqual([]);
+      for (const text of leakSurface(fake, ctx)) expect(text).not.toContain(key);
+      expect(JSON.stringify(outcome)).not.toContain(key);
+      for (const line of describeOutcome("vault-unseal", outcome)) expect(line).not.toContain(key);
+    }
+  });
+
+  it("never writes a key to the record, the reporter, or the process's stdout/stderr when run as a step", async () => {
+    const written: string[] = [];
+    const capture = (chunk: string | Uint8Array): boolean => {
+      written.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+      return true;
+    };
+    jest.spyOn(process.stdout, "write").mockImplementation(capture as typeof process.stdout.write);
+    jest.spyOn(process.stderr, "write").mockImplementation(capture as typeof process.stderr.write);
+
+    const { fake, state } = vaultSim();
+    const ctx = ctxWith(fake, {
+      ...keyEnv(PLANTED),
+      COLDSTART_WINDOW: "2026-12-05-roosevelt",
+      COLDSTART_RECORD_DIR: recordDir,
+    });
+    const code = await stepCommand("act", ["vault-unseal", "--model", MODEL, "--app", "vault"], {
+      exec: ctx.exec,
+      clock: ctx.clock,
+      env: ctx.env,
+      out: ctx.out,
+    });
+
+    expect(code).toBe(0);
+    expect(state.sealed).toBe(false);
+    const files = fs.readdirSync(recordDir);
+    expect(files).toEqual(["2026-12-05-roosevelt.jsonl"]);
+    const record = files.map((f) => fs.readFileSync(path.join(recordDir, f), "utf8")).join("\n");
+    expect(record).toContain('"outcome":"pass"');
+    for (const key of PLANTED) {
+      expect(record).not.toContain(key);
+      expect(written.join("")).not.toContain(key);
+      for (const text of leakSurface(fake, ctx)) expect(text).not.toContain(key);
+      expect(fake.calls.filter((c) => (c.input ?? "").includes(key))).toHaveLength(1);
+    }
+  });
+
+  it("uses the threshold the status reports: t=2 means exactly 2 unseal calls and key 3 is never sent", async () => {
+    const { fake, state } = vaultSim({ t: 2, n: 3 });
+    const ctx = ctxWith(fake, keyEnv(PLANTED));
+    const outcome = await vaultUnseal(FLAGS, ctx);
+
+    expect(outcome.exitCode).toBe(0);
+    expect(state.sealed).toBe(false);
+    expect(unsealBodies(fake)).toEqual([{ key: PLANTED[0] }, { key: PLANTED[1] }]);
+    expect(fake.calls.some((c) => (c.input ?? "").includes(PLANTED[2]))).toBe(false);
+  });
+
+  it("resets a partial unseal someone else started (progress > 0) before sending its own keys", async () => {
+    const { fake, state } = vaultSim({ progress: 2, statusFixture: "vault/api-sys-seal-status-sealed.json" });
+    const ctx = ctxWith(fake, keyEnv(PLANTED));
+    const outcome = await vaultUnseal(FLAGS, ctx);
+
+    expect(outcome.exitCode).toBe(0);
+    expect(state.sealed).toBe(false);
+    expect(unsealBodies(fake)).toEqual([{ reset: true }, ...PLANTED.map((key) => ({ key }))]);
+    expect(ctx.out.lines.join("\n")).toContain("reset");
+  });
+
+  it("leaves an already unsealed Vault alone (no juju ssh at all)", async () => {
+    const { fake, state } = vaultSim();
+    state.sealed = false;
+    const outcome = await vaultUnseal(FLAGS, ctxWith(fake, keyEnv(PLANTED)));
+    expect(outcome.exitCode).toBe(0);
+    expect(fake.count(ANY_SSH)).toBe(0);
+  });
+});
+
+describe("vaultUnseal with missing keys: escalate, never improvise", () => {
+  const cases: [string, Record<string, string>][] = [
+    ["no key is set", {}],
+    ["only 2 of the threshold 3 keys are set", keyEnv(PLANTED.slice(0, 2))],
+    [
+      "key 2 of 3 is missing (numbering stops at the gap)",
+      { COLDSTART_UNSEAL_KEY_1: PLANTED[0], COLDSTART_UNSEAL_KEY_3: PLANTED[2] },
+    ],
+    ["the keys file cannot be read", { COLDSTART_UNSEAL_KEYS_FILE: "/nonexistent/coldstart/keys" }],
+  ];
+
+  it.each(cases)("is a blocker with zero juju ssh calls when %s", async (_name, env) => {
+    const { fake, state } = vaultSim();
+    const ctx = ctxWith(fake, env);
+    const outcome = await vaultUnseal(FLAGS, ctx);
+
+    expect(outcome).toMatchObject({ exitCode: 3, outcome: "blocker" });
+    expect(outcome.verdict.route).toBe("vault-keys-missing");
+    expect(fake.count(ANY_SSH)).toBe(0);
+    expect(state).toEqual({ sealed: true, progress: 0 });
+    expect(describeOutcome("vault-unseal", outcome).join("\n")).toContain("escalate, never improvise");
+    for (const key of PLANTED) expect(JSON.stringify(outcome) + ctx.out.all()).not.toContain(key);
+  });
+
+  it("says so in the verdict itself when keys are short of the threshold", async () => {
+    const { fake } = vaultSim();
+    const outcome = await vaultUnseal(FLAGS, ctxWith(fake, keyEnv(PLANTED.slice(0, 2))));
+    expect([outcome.verdict.summary, ...outcome.verdict.details].join("\n")).toContain("escalate, never improvise");
+    expect(outcome.verdict.summary).toContain("NOT touched");
+  });
+
+  it("is a blocker with zero juju ssh calls when progress is 2 of 3 and only 1 key is set (the reset would need 3)", async () => {
+    const { fake, state } = vaultSim({ progress: 2, statusFixture: "vault/api-sys-seal-status-sealed.json" });
+    const outcome = await vaultUnseal(FLAGS, ctxWith(fake, keyEnv(PLANTED.slice(0, 1))));
+
+    expect(fake.count(ANY_SSH)).toBe(0);
+    expect(state.progress).toBe(2);
+    expect(outcome).toMatchObject({ exitCode: 3, outcome: "blocker" });
+  });
+});
+
+describe("vaultUnseal when a call fails", () => {
+  it("ends with a named failure (exit 1), not a thrown error, when juju ssh fails mid-unseal", async () => {
+    const { fake } = vaultSim();
+    fake.on(UNSEAL, (_call, n) =>
+      n === 1
+        ? render(fixtureJson("vault/api-sys-unseal-response-progress1.json"))
+        : { exitCode: 1, stderr: "ERROR cannot connect to vault/0" },
+    );
+    const outcome = await vaultUnseal(FLAGS, ctxWith(fake, keyEnv(PLANTED)));
+    expect(outcome.exitCode).toBe(1);
+    expect(outcome.verdict.summary).toContain("juju ssh");
+  });
+
+  it("fails without touching Vault when vault status cannot be read", async () => {
+    const { fake } = vaultSim();
+    fake.on(STATUS_EXEC, jujuExecReply("Error checking seal status: connection refused\n", 1));
+    const outcome = await vaultUnseal(FLAGS, ctxWith(fake, keyEnv(PLANTED)));
+    expect(outcome.exitCode).toBe(1);
+    expect(fake.count(ANY_SSH)).toBe(0);
+  });
+});
+
+describe("the vault-unsealed gate", () => {
+  it("passes on the second poll when vault goes from sealed (exit 2, as data) to unsealed", async () => {
+    const fake = fakeExec()
+      .on(STATUS_LIST, VAULT_APP_STATUS)
+      .on(STATUS_EXEC, (_call, n) =>
+        n === 1
+          ? jujuExecReply(readFixture("vault/status-sealed.json"), 2)
+          : jujuExecReply(readFixture("vault/status-unsealed.json"), 0),
+      );
+    const ctx = testContext(fake);
+    const outcome = await vaultUnsealed(GATE_FLAGS, ctx);
+
+    expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass", polls: 2 });
+    expect(fake.count(STATUS_EXEC)).toBe(2);
+    expect(fake.count(ANY_SSH)).toBe(0);
+    expect(ctx.out.lines[0]).toContain("sealed: vault/0");
+  });
+
+  it("fails at the timeout with route vault-sealed when vault stays sealed", async () => {
+    const fake = fakeExec()
+      .on(STATUS_LIST, VAULT_APP_STATUS)
+      .on(STATUS_EXEC, jujuExecReply(readFixture("vault/status-sealed.json"), 2));
+    const outcome = await vaultUnsealed(GATE_FLAGS, testContext(fake));
+    expect(outcome).toMatchObject({
+      exitCode: 1,
+      outcome: "fail",
+      polls: GATE_FLAGS.timeout / GATE_FLAGS.interval + 1,
+    });
+    expect(outcome.verdict.route).toBe("vault-sealed");
+  });
+});
