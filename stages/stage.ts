@@ -80,6 +80,8 @@ export class RunbookStage extends pulumi.ComponentResource {
           COLDSTART_STAGE: this.stageName,
           COLDSTART_STEP: name,
           COLDSTART_RECORD_DIR: this.config.recordDir,
+          // bound on one juju/openstack call inside the step (coldstart:gates.commandTimeout)
+          COLDSTART_CALL_TIMEOUT_MS: String(this.config.gates.commandTimeout),
         },
         logging: args.handlesSecrets ? "none" : "stdoutAndStderr",
       },
