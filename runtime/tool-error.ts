@@ -17,7 +17,8 @@ export class ToolError extends Error {
 /** Throw a ToolError for a call that timed out, was not found, or exited outside `okCodes`. */
 export function checkCall(req: ExecRequest, res: ExecResult, okCodes: readonly number[] = [0]): ExecResult {
   const call = describeCall(req);
-  if (res.notFound) throw new ToolError(`${req.file}: not found on PATH (needed for: ${call})`, "tool-unavailable", true);
+  if (res.notFound)
+    throw new ToolError(`${req.file}: not found on PATH (needed for: ${call})`, "tool-unavailable", true);
   if (res.timedOut)
     throw new ToolError(`${call}: no answer within ${Math.round(req.timeoutMs / 1000)}s (timed out, killed)`);
   if (!okCodes.includes(res.exitCode)) {
