@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { durationMs } from "../config/duration";
-import { HOST_NAMES } from "../config/schema";
+import { hostName } from "../config/schema";
 
 const text = z.string().min(1, "expected a non-empty value");
 const count = z.coerce.number().int().min(1);
@@ -19,7 +19,7 @@ const ovnTarget = { model, app: text, "chassis-app": text };
 
 /** How to reach one host's power control; which flags apply depends on --driver (checked in power/). */
 export const powerFlagShape = {
-  host: z.enum(HOST_NAMES),
+  host: hostName,
   driver: z.enum(["maas", "ipmi", "virsh"]),
   "maas-url": text.optional(),
   "system-id": text.optional(),
@@ -37,8 +37,8 @@ export const powerFlagShape = {
 
 export const STEP_FLAGS = {
   "act baseline-capture": z.object({ model, openrc: text, dir: text }).strict(),
-  "act hold-guests": z.object({ openrc: text, guest: list }).strict(),
-  "act power-off": z.object({ ...powerFlagShape, "graceful-timeout": durationMs }).strict(),
+  "act hold-guests": z.object({ openrc: text, guest: list, ...timing }).strict(),
+  "act power-off": z.object({ ...powerFlagShape, "graceful-timeout": durationMs, interval: durationMs }).strict(),
   "act power-on": z.object(powerFlagShape).strict(),
   "gate power-state": z.object({ ...powerFlagShape, expect: z.enum(["on", "off"]), ...timing }).strict(),
   "gate machines-started": z.object({ model, ...timing }).strict(),

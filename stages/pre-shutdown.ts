@@ -5,6 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { Config } from "../config/schema";
 import { RunbookStage } from "./stage";
+import { timingFlags } from "./timing-flags";
 
 export function preShutdown(config: Config): pulumi.Resource[] {
   const stage = new RunbookStage(
@@ -25,9 +26,10 @@ export function preShutdown(config: Config): pulumi.Resource[] {
   const hold = stage.step("hold-guests", {
     verb: "act",
     command: "hold-guests",
-    flags: { openrc: config.openrc, guest: config.holdGuests },
+    // waits for the held guests to reach SHUTOFF with the guests gate's timing
+    flags: { openrc: config.openrc, guest: config.holdGuests, ...timingFlags(config.gates.guestsActive) },
     summary: `stop the guests to keep down after the window (${config.holdGuests.length === 0 ? "none configured" : config.holdGuests.join(", ")}); all others auto-resume (D-043)`,
-    timeoutMs: commandTimeout * 3,
+    timeoutMs: config.gates.guestsActive.timeout + commandTimeout,
     dependsOn: [baseline],
   });
   stage.finish();

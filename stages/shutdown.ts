@@ -19,7 +19,11 @@ export function shutdown(config: Config, after: pulumi.Resource[]): pulumi.Resou
     const off = stage.step(`power-off-${host.name}`, {
       verb: "act",
       command: "power-off",
-      flags: { ...powerFlags(host), "graceful-timeout": formatDuration(timeout / 2) },
+      flags: {
+        ...powerFlags(host),
+        "graceful-timeout": formatDuration(timeout / 2),
+        interval: formatDuration(interval),
+      },
       summary: `graceful power-off of ${host.name} via ${host.power.driver}; hard off if still on after ${formatDuration(timeout / 2)}; skipped if already off`,
       timeoutMs: timeout,
       dependsOn: after,

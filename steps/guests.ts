@@ -49,8 +49,8 @@ export async function holdGuests(flags: StepFlags<"act hold-guests">, ctx: StepC
     }
     const verdict = await runGate(ctx, {
       expected,
-      timeoutMs: ctx.callTimeoutMs * 2,
-      intervalMs: 5_000,
+      timeoutMs: flags.timeout,
+      intervalMs: flags.interval,
       probe: async () => {
         const still = holdTargets(await servers(os), flags.guest).toStop;
         return still.length === 0

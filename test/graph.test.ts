@@ -248,13 +248,17 @@ describe("config errors name the key, what was expected and what was found", () 
     );
   });
 
-  it("rejects three hosts where four are expected", async () => {
-    const hosts = HOSTS.slice(0, 3).map((name) => ({
+  it("rejects an empty host list", async () => {
+    await expect(attempt({ "coldstart:hosts": "[]" })).rejects.toThrow(/coldstart:hosts: expected at least one host/);
+  });
+
+  it("rejects a host listed twice", async () => {
+    const hosts = ["openstack0", "openstack0"].map((name) => ({
       name,
       power: { driver: "virsh", uri: "qemu:///system", domain: name },
     }));
     await expect(attempt({ "coldstart:hosts": JSON.stringify(hosts) })).rejects.toThrow(
-      /coldstart:hosts: expected exactly the 4 hosts/,
+      /coldstart:hosts: expected each host exactly once/,
     );
   });
 

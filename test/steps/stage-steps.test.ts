@@ -290,7 +290,10 @@ describe("starting the SHUTOFF guests", () => {
 describe("holding guests down before the window", () => {
   it("fails before any server stop when a name matches no server", async () => {
     const fake = openstackFake(readFixture("openstack/server-list-all-projects.json"));
-    const outcome = await holdGuests({ openrc: OPENRC, guest: ["capi-mgmt-v2", "capi-mgmt-v3"] }, testContext(fake));
+    const outcome = await holdGuests(
+      { openrc: OPENRC, guest: ["capi-mgmt-v2", "capi-mgmt-v3"], timeout: 120_000, interval: 5_000 },
+      testContext(fake),
+    );
 
     expect(outcome).toMatchObject({ exitCode: 1, outcome: "fail" });
     expect(outcome.verdict.summary).toContain("capi-mgmt-v3");
@@ -302,7 +305,10 @@ describe("holding guests down before the window", () => {
     const stopped = (): string =>
       JSON.stringify(recordedServers().map((s) => (s.ID === CAPI ? { ...s, Status: "SHUTOFF" } : s)));
     const fake = openstackFake((n) => (n <= 2 ? readFixture("openstack/server-list-all-projects.json") : stopped()));
-    const outcome = await holdGuests({ openrc: OPENRC, guest: ["capi-mgmt-v2"] }, testContext(fake));
+    const outcome = await holdGuests(
+      { openrc: OPENRC, guest: ["capi-mgmt-v2"], timeout: 120_000, interval: 5_000 },
+      testContext(fake),
+    );
 
     expect(fake.lines(SERVER_STOP)).toEqual([`openstack server stop ${CAPI}`]);
     expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass" });
@@ -311,7 +317,10 @@ describe("holding guests down before the window", () => {
 
   it("calls nothing at all when no guest is to be held", async () => {
     const fake = fakeExec();
-    const outcome = await holdGuests({ openrc: OPENRC, guest: [] }, testContext(fake));
+    const outcome = await holdGuests(
+      { openrc: OPENRC, guest: [], timeout: 120_000, interval: 5_000 },
+      testContext(fake),
+    );
     expect(outcome.outcome).toBe("skipped-by-guard");
     expect(fake.calls).toEqual([]);
   });
