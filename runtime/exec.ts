@@ -27,12 +27,24 @@ export interface ExecResult {
 
 export type Exec = (req: ExecRequest) => Promise<ExecResult>;
 
-/** Variables no child ever inherits: unseal keys travel on stdin only. */
-export const NEVER_INHERITED = /^COLDSTART_UNSEAL_/;
+/**
+ * Variables no child ever inherits: unseal keys travel on stdin only, and whatever looks like a
+ * credential (BMC passwords, MAAS keys, tokens) reaches a child only when a step passes it in
+ * `env` on purpose (ipmitool's IPMI_PASSWORD, the openrc's OS_PASSWORD).
+ */
+export const NEVER_INHERITED = /^COLDSTART_UNSEAL_|PASSWORD|PASSWD|SECRET|API_?KEY|TOKEN|CREDENTIAL/i;
+/** Names of the stack's own credential variables (hosts' passwordEnv / apiKeyEnv), comma-separated; set by the graph. */
+export const SECRET_VARS = "COLDSTART_SECRET_VARS";
+
+/** Whether `name` must stay out of a child's inherited environment. */
+export function neverInherited(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (NEVER_INHERITED.test(name)) return true;
+  return (env[SECRET_VARS] ?? "").split(",").some((v) => v.trim() === name);
+}
 
 export const realExec: Exec = async (req) => {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !NEVER_INHERITED.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !neverInherited(k)) env[k] = v;
   for (const [k, v] of Object.entries(req.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;

@@ -32,5 +32,8 @@ export function readUnsealKeys(env: NodeJS.ProcessEnv): UnsealKeys {
   }
   const keys: string[] = [];
   for (let i = 1; env[`${KEY_VAR_PREFIX}${i}`]; i++) keys.push(env[`${KEY_VAR_PREFIX}${i}`]!.trim());
-  return { ok: true, keys, source: `${keys.length} key(s) from ${KEY_VAR_PREFIX}1..${keys.length}` };
+  const source = keys.length
+    ? `${keys.length} key(s) from ${KEY_VAR_PREFIX}1..${keys.length}`
+    : `no keys (neither ${KEY_VAR_PREFIX}1.. nor ${KEYS_FILE_VAR} is set)`;
+  return { ok: true, keys, source };
 }

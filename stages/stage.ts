@@ -37,6 +37,17 @@ export interface StageArgs {
   after: pulumi.Resource[];
 }
 
+/** The environment variable names the stack's hosts read credentials from. */
+export function secretVarNames(config: Config): string[] {
+  const names = config.hosts.flatMap((h) => {
+    const p = h.power;
+    if (p.driver === "ipmi") return p.passwordEnv ? [p.passwordEnv] : [];
+    if (p.driver === "maas") return p.apiKeyEnv ? [p.apiKeyEnv] : [];
+    return [];
+  });
+  return [...new Set(names)].sort();
+}
+
 export class RunbookStage extends pulumi.ComponentResource {
   public readonly title: string;
   public readonly stageName: string;
@@ -82,6 +93,8 @@ export class RunbookStage extends pulumi.ComponentResource {
           COLDSTART_RECORD_DIR: this.config.recordDir,
           // bound on one juju/openstack call inside the step (coldstart:gates.commandTimeout)
           COLDSTART_CALL_TIMEOUT_MS: String(this.config.gates.commandTimeout),
+          // names (never values) of the stack's credential variables: no child inherits them
+          COLDSTART_SECRET_VARS: secretVarNames(this.config).join(","),
         },
         logging: args.handlesSecrets ? "none" : "stdoutAndStderr",
       },
