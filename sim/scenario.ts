@@ -1,0 +1,245 @@
+/**
+ * Simulated cloud -- the scenario file: what the cloud looks like before the window and what goes
+ * wrong when it comes back (every runbook stage has a knob). A scenario is ONE JSON file in
+ * sim/scenarios/<name>.json; this zod schema is the single source of truth for its keys, and an
+ * unknown key is rejected with a message naming it. Times are SIM seconds (see state.ts).
+ * Only setup.ts loads scenarios: the fake tools never import zod (it costs ~40 ms per call).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { z } from "zod";
+import { projectRoot } from "./root";
+
+const seconds = z.number().nonnegative();
+const hostName = z.string().regex(/^openstack\d+$/, "expected a host name like openstack2");
+const machineId = z.string().regex(/^\d+(\/lxd\/\d+)?$/, 'expected a juju machine id like "2" or "0/lxd/3"');
+const unitNumber = z.number().int().min(0).max(2);
+const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "expected a UUID");
+const power = z.enum(["on", "off", "booting"]);
+
+/** Physical hosts (= libvirt domains openstack0..N-1) and their power before the drill starts. */
+const hostsSchema = z.strictObject({
+  /** on: running for a day (planned default); off: lost power at t=0 (unplanned default); booting: power came back at t=0. */
+  initialPower: power.optional(),
+  initialPowerByHost: z.record(hostName, power).default({}),
+  /** `virsh shutdown` reaches `shut off` after this long. */
+  shutdownSeconds: seconds.default(30),
+  /** Hosts whose guest OS ignores the ACPI shutdown (only `virsh destroy` turns them off). */
+  ignoreShutdown: z.array(hostName).default([]),
+});
+
+/** Juju machine agents (Stage 1). */
+const agentsSchema = z.strictObject({
+  /** A host's machine agent reports started this long after power-on ("typically 2-5 min"). */
+  startSeconds: seconds.default(120),
+  /** LXD containers start this much later than their host's agent. */
+  containerExtraSeconds: seconds.default(15),
+  /** Per machine id ("2", "0/lxd/3"): its own delay after its host's power-on. */
+  byMachine: z.record(machineId, seconds).default({}),
+  /** Machine ids whose agent never starts after a power-on. */
+  neverStart: z.array(machineId).default([]),
+});
+
+/** mysql-innodb-cluster (Stage 2): units /0 /1 /2 in 0/lxd/3, 1/lxd/2, 2/lxd/2. */
+const mysqlSchema = z.strictObject({
+  /** What the units show once their containers are up again after any mysql host lost power. */
+  afterBoot: z.enum(["healthy", "complete-outage", "partial-outage", "unknown-message"]).default("complete-outage"),
+  leader: unitNumber.default(1),
+  /** The unit with the GTID superset: the only one where reboot-cluster-from-complete-outage works (default: the leader). */
+  gtidSuperset: unitNumber.optional(),
+  /** After the action, the other units keep the stale blocked message this long (until their next hook). */
+  staleSeconds: seconds.default(60),
+  /** partial-outage: the unit that failed to rejoin (blocked); the others report the degraded cluster. */
+  partialMissing: unitNumber.default(2),
+  /** unknown-message: what every unit says instead of a known signature. */
+  unknownMessage: z.string().min(1).default("MySQL is down on this instance"),
+});
+
+/** Vault (Stage 3): sealed after every restart of its container's host. */
+const vaultSchema = z
+  .strictObject({
+    units: z.number().int().min(1).max(3).default(1),
+    threshold: z.number().int().min(1).default(3),
+    shares: z.number().int().min(1).default(5),
+    /** The valid unseal shares (default: generated). */
+    keys: z.array(z.string().min(1)).optional(),
+    /** What the drill exports as COLDSTART_UNSEAL_KEY_1..N: a count of the valid keys, or explicit values (e.g. a wrong one). */
+    exportKeys: z.union([z.number().int().min(0), z.array(z.string().min(1))]).optional(),
+  })
+  .refine((v) => v.threshold <= v.shares, { message: "threshold must not exceed shares" })
+  .refine((v) => v.keys === undefined || v.keys.length === v.shares, {
+    message: "keys must list exactly `shares` keys",
+  });
+
+/** OVN chassis (Stage 4): ovn-chassis/N rides on nova-compute/N on host N. */
+const ovnSchema = z.strictObject({
+  /** Chassis units that come back `not connected` after their host boots. */
+  notConnectedAfterBoot: z
+    .array(z.string().regex(/^ovn-chassis\/\d+$/, "expected a unit like ovn-chassis/2"))
+    .default([]),
+  /** Whether `systemctl restart ovs-vswitchd ovn-controller` (after vault is unsealed) reconnects it. */
+  restartFixes: z.boolean().default(true),
+  restartSeconds: seconds.default(10),
+});
+
+/** nova-compute (Stage 5). */
+const novaSchema = z.strictObject({
+  /** resume-guests-state-on-host-boot (D-043); false = regressed to the charm default. */
+  resumeGuestsStateOnHostBoot: z.boolean().default(true),
+  /** Guests resume this long after their host's agent started (nova-compute's init_host). */
+  resumeSeconds: seconds.default(10),
+  /** `server start` / `server stop` complete after this long. */
+  startSeconds: seconds.default(10),
+  stopSeconds: seconds.default(10),
+});
+
+const guestSchema = z.strictObject({
+  name: z.string().min(1),
+  id: uuid,
+  project: z.string().min(1).default("admin"),
+  host: hostName,
+  /** Status before the window (planned: at t=0; unplanned: when the power went). */
+  statusBefore: z.enum(["ACTIVE", "SHUTOFF", "ERROR"]).default("ACTIVE"),
+  /** Named in the drill's holdGuests (returned by createSimCloud). */
+  held: z.boolean().default(false),
+  /** false: does not auto-resume at boot even with the resume flag on. */
+  resumes: z.boolean().default(true),
+  network: z.string().default("private"),
+  ip: z.string().optional(),
+  image: z.string().default("jammy"),
+  flavor: z.string().default("m1.small"),
+});
+
+const lbSchema = z.strictObject({
+  id: uuid,
+  name: z.string().min(1),
+  project: z.string().min(1).default("admin"),
+  vip: z.string().optional(),
+  /** The host its amphorae run on. */
+  host: hostName,
+  topology: z.enum(["SINGLE", "ACTIVE_STANDBY"]).default("ACTIVE_STANDBY"),
+  /** provisioning_status once its host is back. */
+  afterBoot: z.enum(["ACTIVE", "ERROR", "PENDING_UPDATE"]).default("ACTIVE"),
+  /** Becomes ACTIVE by itself this long after its host's agent started. */
+  recoversAfterSeconds: seconds.optional(),
+  /** `loadbalancer failover`: PENDING_UPDATE, then ACTIVE (recovers) or back to ERROR (stuck). */
+  failover: z.enum(["recovers", "stuck"]).default("recovers"),
+  failoverSeconds: seconds.default(60),
+});
+
+/** A call that answers only after `seconds` (or never: "forever"), e.g. to exceed the call timeout. */
+const hangSchema = z.strictObject({
+  tool: z.enum(["juju", "openstack", "virsh", "cloud-assert"]),
+  /** Every one of these must be an argument of the call. */
+  args: z.array(z.string().min(1)).min(1),
+  seconds: z.union([seconds, z.literal("forever")]),
+  /** Only the first N matching calls hang (default: all). */
+  times: z.number().int().min(1).optional(),
+});
+
+/** Generated topology on top of the listed one, for benches (never written out in JSON by hand). */
+export const scaleSchema = z.strictObject({
+  hosts: z.number().int().min(4).max(1000).default(4),
+  guests: z.number().int().min(0).max(100_000).default(0),
+  lbs: z.number().int().min(0).max(10_000).default(0),
+});
+export type Scale = z.infer<typeof scaleSchema>;
+
+export const scenarioSchema = z.strictObject({
+  description: z.string().min(1),
+  /** Which part of the runbook the drill runs (a hint: createSimCloud's `mode` overrides it). */
+  mode: z.enum(["planned", "unplanned"]),
+  hosts: hostsSchema.prefault({}),
+  agents: agentsSchema.prefault({}),
+  mysql: mysqlSchema.prefault({}),
+  vault: vaultSchema.prefault({}),
+  ovn: ovnSchema.prefault({}),
+  nova: novaSchema.prefault({}),
+  guests: z.array(guestSchema).default([]),
+  loadBalancers: z.array(lbSchema).default([]),
+  cloudAssert: z
+    .strictObject({
+      /** Extra FAIL lines cloud-assert prints (a behavioural failure the other checks cannot see). */
+      failLines: z.array(z.string().regex(/FAIL/, "a fail line must contain FAIL")).default([]),
+    })
+    .prefault({}),
+  hangs: z.array(hangSchema).default([]),
+  scale: scaleSchema.optional(),
+});
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Mode = Scenario["mode"];
+
+export class ScenarioError extends Error {
+  override readonly name = "ScenarioError";
+}
+
+export function scenariosDir(): string {
+  return path.join(projectRoot(), "sim", "scenarios");
+}
+
+export function listScenarios(): string[] {
+  return fs
+    .readdirSync(scenariosDir())
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => f.slice(0, -".json".length))
+    .sort();
+}
+
+function where(pathParts: readonly PropertyKey[]): string {
+  return pathParts.length === 0
+    ? "(top level)"
+    : pathParts
+        .map((p) => (typeof p === "number" ? `[${p}]` : String(p)))
+        .join(".")
+        .replace(/\.\[/g, "[");
+}
+
+/** Validate parsed JSON; errors name the file, the key path and the problem (unknown keys by name). */
+export function parseScenario(data: unknown, source = "scenario"): Scenario {
+  const result = scenarioSchema.safeParse(data);
+  if (result.success) {
+    validateRefs(result.data, source);
+    return result.data;
+  }
+  const lines = result.error.issues.map((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      return `${where(issue.path)}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+    }
+    return `${where(issue.path)}: ${issue.message}`;
+  });
+  throw new ScenarioError(`${source}: ${lines.join("; ")}`);
+}
+
+/** Cross-field checks zod cannot express per field: names point at things that exist. */
+function validateRefs(s: Scenario, source: string): void {
+  const hosts = s.scale?.hosts ?? 4;
+  const bad: string[] = [];
+  const hostOk = (h: string) => Number(h.slice("openstack".length)) < hosts;
+  s.guests.forEach((g, i) => hostOk(g.host) || bad.push(`guests[${i}].host: no host ${g.host}`));
+  s.loadBalancers.forEach((l, i) => hostOk(l.host) || bad.push(`loadBalancers[${i}].host: no host ${l.host}`));
+  const names = new Set<string>();
+  s.guests.forEach((g, i) => (names.has(g.id) ? bad.push(`guests[${i}].id: duplicate ${g.id}`) : names.add(g.id)));
+  s.ovn.notConnectedAfterBoot.forEach((u) => {
+    if (Number(u.split("/")[1]) >= hosts) bad.push(`ovn.notConnectedAfterBoot: no unit ${u}`);
+  });
+  if (bad.length > 0) throw new ScenarioError(`${source}: ${bad.join("; ")}`);
+}
+
+/** A scenario by name (sim/scenarios/<name>.json) or by path (anything with a "/" or ending in .json). */
+export function loadScenario(nameOrPath: string): { name: string; file: string; scenario: Scenario } {
+  const isPath = nameOrPath.includes("/") || nameOrPath.endsWith(".json");
+  const file = isPath ? path.resolve(nameOrPath) : path.join(scenariosDir(), `${nameOrPath}.json`);
+  if (!fs.existsSync(file)) {
+    const known = isPath ? "" : ` (known: ${listScenarios().join(", ")})`;
+    throw new ScenarioError(`scenario ${nameOrPath}: no file ${file}${known}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new ScenarioError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  return { name: path.basename(file, ".json"), file, scenario: parseScenario(data, file) };
+}

@@ -1,0 +1,243 @@
+/**
+ * Simulated cloud -- the fake `openstack` client (baseline capture, hold-down, Stages 5 and 6):
+ * server list/start/stop, loadbalancer list/show/failover, amphora list, in python-openstackclient's
+ * formats. Credentials come from the environment only (the openrc); Keystone answers only when
+ * the hosts are up and MySQL has a writable primary.
+ */
+import { failoverLb, startGuest, stopGuest, type GuestRec, type LbRec, type SimState } from "../state";
+import { apiAvailability } from "../views";
+import { ColumnError, jsonObject, listing, table, type Row } from "../format/cliff";
+import { fail, ok, parseArgs, runTool, type Session, type ToolContext, type ToolResult } from "./common";
+
+const VALUED = ["-f", "--format", "-c", "--column", "--os-cloud", "--project", "--sort-column"];
+const SERVER_COLUMNS = ["ID", "Name", "Status", "Networks", "Image", "Flavor"];
+const SERVER_LONG = [
+  "ID",
+  "Name",
+  "Status",
+  "Task State",
+  "Power State",
+  "Networks",
+  "Image Name",
+  "Image ID",
+  "Flavor Name",
+  "Flavor ID",
+  "Availability Zone",
+  "Host",
+  "Properties",
+];
+const LB_COLUMNS = ["id", "name", "project_id", "vip_address", "provisioning_status", "operating_status", "provider"];
+const AMPHORA_COLUMNS = ["id", "loadbalancer_id", "status", "role", "lb_network_ip", "ha_ip"];
+const IMAGE_ID = "70a599e0-31e7-49b7-b260-868f441e862b";
+const FLAVOR_IDS: Record<string, string> = { "m1.tiny": "1", "m1.small": "2", "m1.medium": "3", "m1.large": "4" };
+const POWER_NAMES: Record<number, string> = { 0: "NOSTATE", 1: "Running", 4: "Shutdown" };
+
+function requestId(): string {
+  const hex = () =>
+    Math.floor(Math.random() * 0x10000)
+      .toString(16)
+      .padStart(4, "0");
+  return `req-${hex()}${hex()}-${hex()}-4${hex().slice(1)}-8${hex().slice(1)}-${hex()}${hex()}${hex()}`;
+}
+
+const httpError = (text: string, code: number) => fail(`${text} (HTTP ${code}) (Request-ID: ${requestId()})\n`);
+
+const hostOf = (url: string) => /^\w+:\/\/([^/:]+)/.exec(url)?.[1] ?? url;
+
+/** Credentials as the openrc sets them; Keystone reachable and backed by a writable database. */
+function authenticate(s: SimState, now: number, env: NodeJS.ProcessEnv): ToolResult | null {
+  if (!env.OS_AUTH_URL) return fail("Missing value auth-url required for auth plugin password\n");
+  const api = apiAvailability(s, now);
+  if (api === "unreachable") {
+    return fail(
+      `Failed to discover available identity versions when contacting ${env.OS_AUTH_URL}. Attempting to parse version from URL.\nUnable to establish connection to ${env.OS_AUTH_URL}/auth/tokens: HTTPConnectionPool(host='${hostOf(env.OS_AUTH_URL)}', port=5000): Max retries exceeded with url: /v3/auth/tokens (Caused by NewConnectionError('<urllib3.connection.HTTPConnection object at 0x7f3c2a1b4d90>: Failed to establish a new connection: [Errno 113] No route to host'))\n`,
+    );
+  }
+  if (
+    env.OS_AUTH_URL !== s.openstack.authUrl ||
+    env.OS_USERNAME !== s.openstack.username ||
+    env.OS_PASSWORD !== s.openstack.password
+  ) {
+    return httpError("The request you have made requires authentication.", 401);
+  }
+  if (api === "no-database") return httpError("Service Unavailable", 503);
+  return null;
+}
+
+// --- servers ----------------------------------------------------------------------------------
+
+function powerState(g: GuestRec): number {
+  if (g.status === "ERROR") return 0;
+  return g.status === "ACTIVE" ? 1 : 4;
+}
+
+function serverRow(s: SimState, g: GuestRec): Row {
+  const networks = g.status === "ERROR" ? {} : { [g.network]: [g.ip] };
+  return {
+    ID: g.id,
+    Name: g.name,
+    Status: g.status,
+    "Task State": g.task,
+    "Power State": powerState(g),
+    Networks: networks,
+    Image: g.image,
+    "Image Name": g.image,
+    "Image ID": IMAGE_ID,
+    Flavor: g.flavor,
+    "Flavor Name": g.flavor,
+    "Flavor ID": FLAVOR_IDS[g.flavor] ?? "5",
+    "Availability Zone": "nova",
+    Host: g.status === "ERROR" ? null : s.hosts[g.host].name,
+    Properties: {},
+  };
+}
+
+function serverList(s: SimState, args: ReturnType<typeof parseArgs>): ToolResult {
+  const all = args.options.has("--all-projects");
+  const long = args.options.has("--long");
+  const guests = all ? s.guests : s.guests.filter((g) => g.project === s.projects.admin);
+  const format = args.options.get("-f") ?? args.options.get("--format");
+  const rows = guests.map((g) => serverRow(s, g));
+  if (format !== "json") {
+    for (const r of rows)
+      if (typeof r["Power State"] === "number") r["Power State"] = POWER_NAMES[r["Power State"]] ?? "";
+  }
+  const wanted = [...(args.repeated.get("-c") ?? []), ...(args.repeated.get("--column") ?? [])];
+  return ok(listing(rows, long ? SERVER_LONG : SERVER_COLUMNS, format, wanted));
+}
+
+function findServer(s: SimState, ref: string): { index: number } | ToolResult {
+  const byId = s.guests.findIndex((g) => g.id === ref);
+  if (byId >= 0) return { index: byId };
+  const byName = s.guests.flatMap((g, i) => (g.name === ref ? [i] : []));
+  if (byName.length === 1) return { index: byName[0] };
+  if (byName.length > 1) return fail(`More than one server exists with the name '${ref}'.\n`);
+  return fail(`No server with a name or ID of '${ref}' exists.\n`);
+}
+
+/** `server start|stop <ref>…`: nova accepts start from SHUTOFF, stop from ACTIVE, else 409. */
+function serverPower(session: Session, verb: "start" | "stop", refs: string[]): ToolResult {
+  if (refs.length === 0)
+    return fail(
+      `usage: openstack server ${verb} [-h] <server> [<server> ...]\nopenstack server ${verb}: error: the following arguments are required: <server>\n`,
+      2,
+    );
+  return session.update((s, now) => {
+    for (const ref of refs) {
+      const found = findServer(s, ref);
+      if ("exitCode" in found) return found;
+      const g = s.guests[found.index];
+      const wanted = verb === "start" ? "SHUTOFF" : "ACTIVE";
+      if (g.task !== null)
+        return httpError(`Cannot '${verb}' instance ${g.id} while it is in task_state ${g.task}`, 409);
+      if (g.status !== wanted) {
+        const vm = g.status === "ACTIVE" ? "active" : g.status === "SHUTOFF" ? "stopped" : "error";
+        return httpError(`Cannot '${verb}' instance ${g.id} while it is in vm_state ${vm}`, 409);
+      }
+      if (verb === "start") startGuest(s, found.index, now);
+      else stopGuest(s, found.index, now);
+    }
+    return ok();
+  });
+}
+
+// --- load balancers ---------------------------------------------------------------------------
+
+function lbRow(lb: LbRec): Row {
+  return {
+    id: lb.id,
+    name: lb.name,
+    project_id: lb.project,
+    vip_address: lb.vip,
+    provisioning_status: lb.provisioning,
+    operating_status: lb.operating,
+    provider: "amphora",
+  };
+}
+
+function amphoraRows(s: SimState): Row[] {
+  return s.lbs.flatMap((lb, i) => {
+    const roles = lb.topology === "SINGLE" ? ["STANDALONE"] : ["MASTER", "BACKUP"];
+    return roles.map((role, k): Row => {
+      const n = i * 2 + k + 2;
+      return {
+        id: `6bd55cd3-802e-447e-a518-${n.toString(16).padStart(12, "0")}`,
+        loadbalancer_id: lb.id,
+        status: lb.provisioning === "ERROR" ? "ERROR" : lb.provisioning === "PENDING_UPDATE" ? "BOOTING" : "ALLOCATED",
+        role,
+        lb_network_ip: `192.168.${1 + (n >> 8)}.${n & 255}`,
+        ha_ip: lb.vip,
+      };
+    });
+  });
+}
+
+function findLb(s: SimState, ref: string): { index: number } | ToolResult {
+  const byId = s.lbs.findIndex((l) => l.id === ref);
+  if (byId >= 0) return { index: byId };
+  const byName = s.lbs.flatMap((l, i) => (l.name === ref ? [i] : []));
+  if (byName.length === 1) return { index: byName[0] };
+  if (byName.length > 1)
+    return fail(`${byName.length} loadbalancers found with name or ID of ${ref}. Please try again with UUID\n`);
+  return fail(`Unable to locate ${ref} in loadbalancers\n`);
+}
+
+/** Octavia accepts a failover from ACTIVE or ERROR only (409 otherwise); the CLI prints nothing on 202. */
+function failover(session: Session, ref: string | undefined): ToolResult {
+  if (!ref) return fail("usage: openstack loadbalancer failover [-h] [--wait] <load_balancer>\n", 2);
+  return session.update((s, now) => {
+    const found = findLb(s, ref);
+    if ("exitCode" in found) return found;
+    const lb = s.lbs[found.index];
+    if (lb.provisioning !== "ACTIVE" && lb.provisioning !== "ERROR") {
+      return httpError(`Invalid state ${lb.provisioning} of loadbalancer resource ${lb.id}`, 409);
+    }
+    failoverLb(s, found.index, now);
+    return ok();
+  });
+}
+
+function loadbalancer(session: Session, s: SimState, args: ReturnType<typeof parseArgs>): ToolResult {
+  const [, sub, third] = args.positional;
+  const format = args.options.get("-f") ?? args.options.get("--format");
+  const wanted = args.repeated.get("-c") ?? [];
+  if (sub === "list") return ok(listing(s.lbs.map(lbRow), LB_COLUMNS, format, wanted));
+  if (sub === "amphora" && third === "list") return ok(listing(amphoraRows(s), AMPHORA_COLUMNS, format, wanted));
+  if (sub === "show" && third) {
+    const found = findLb(s, third);
+    if ("exitCode" in found) return found;
+    const row = lbRow(s.lbs[found.index]);
+    const cols = Object.keys(row).sort();
+    if (format === "json") return ok(jsonObject(row, cols));
+    return ok(
+      table(
+        cols.map((c) => ({ Field: c, Value: row[c] })),
+        ["Field", "Value"],
+      ),
+    );
+  }
+  if (sub === "failover") return failover(session, third);
+  return fail(`openstack: 'loadbalancer ${sub ?? ""}' is not an openstack command. See 'openstack --help'.\n`, 2);
+}
+
+async function openstack(argv: string[], _stdin: string, session: Session): Promise<ToolResult> {
+  const args = parseArgs(argv, VALUED);
+  const [group, verb] = args.positional;
+  const { s, now } = session.read();
+  const denied = authenticate(s, now, session.env);
+  if (denied) return denied;
+  try {
+    if (group === "server" && verb === "list") return serverList(s, args);
+    if (group === "server" && (verb === "start" || verb === "stop"))
+      return serverPower(session, verb, args.positional.slice(2));
+    if (group === "loadbalancer") return loadbalancer(session, s, args);
+  } catch (err) {
+    if (err instanceof ColumnError) return fail(`${err.message}\n`);
+    throw err;
+  }
+  return fail(`openstack: '${args.positional.join(" ")}' is not an openstack command. See 'openstack --help'.\n`, 2);
+}
+
+export function main(argv: string[], stdin = "", ctx: ToolContext = {}): Promise<ToolResult> {
+  return runTool("openstack", argv, stdin, ctx, openstack);
+}
