@@ -10,6 +10,7 @@ import { ovnChassisConnected, ovnCheck, ovnTlsSweep } from "./ovn";
 import { guestsActive, holdGuests, novaResumeFlag, startShutoffGuests } from "./guests";
 import { lbFailover, lbsActive, octaviaGrace } from "./octavia";
 import { cloudAssert } from "./cloud-assert";
+import { powerOff, powerOn, powerState } from "./power";
 
 type Handlers = { [K in StepKey]?: (flags: StepFlags<K>, ctx: StepContext) => Promise<StepOutcome> };
 
@@ -32,5 +33,7 @@ export const STEP_HANDLERS: Handlers = {
   "act lb-failover": lbFailover,
   "gate lbs-active": lbsActive,
   "gate cloud-assert": cloudAssert,
-  // power-off / power-on / power-state: the power drivers (issue #5)
+  "act power-off": powerOff,
+  "act power-on": powerOn,
+  "gate power-state": powerState,
 };
