@@ -6,6 +6,10 @@ const USAGE = `usage: coldstart <command> [flags]
 
   plan   --stack <name> [--mode planned|unplanned] [--window <id>] [--format text|mermaid|json]
          print the restart plan (the Pulumi program under mocks: no Pulumi CLI, no cloud)
+  drill  --stack <name> --scenario <name|file> [--mode ...] [--window <id>] [--dir <dir>]
+         rehearse the whole restart against the simulated cloud (every step's real command)
+  record --window <id> [--stack <name> | --record-dir <dir>] [--format markdown|json]
+         the as-executed record of a window (clears the runbook's [REVALIDATE] markers)
   check <step> --flags    read-only check of one runbook step (run by the graph)
   act   <step> --flags    one runbook action (run by the graph; guarded where the runbook says so)
   gate  <step> --flags    poll until a runbook GATE holds or its timeout passes (run by the graph)
@@ -22,6 +26,16 @@ export async function main(argv: string[]): Promise<number> {
       requireNode();
       const { planCommand } = await import("./plan-command");
       return planCommand(rest, out);
+    }
+    case "record": {
+      requireNode();
+      const { recordCommand } = await import("./record-command");
+      return recordCommand(rest, out);
+    }
+    case "drill": {
+      requireNode();
+      const { drillCommand } = await import("./drill-command");
+      return drillCommand(rest, out);
     }
     case "check":
     case "act":

@@ -1,0 +1,31 @@
+/**
+ * A drill runs the committed stack's program with time scaled like the simulated cloud's
+ * (one simulated minute = 100 ms by default): every gate timeout and poll interval, and the
+ * Octavia grace, shrink by the same factor, so the gates wait in the same proportion as on
+ * the real cloud. One juju/openstack call keeps a real floor: a process still takes real time.
+ */
+import type { Config } from "../config/schema";
+import { loadConfig, NAMESPACE } from "../config/load";
+import { formatDuration } from "../config/duration";
+
+/** The shortest poll interval a drill uses: below this the fake tools' start-up dominates. */
+export const MIN_INTERVAL_MS = 20;
+
+export function scaledGates(config: Config, timeScale: number, callTimeoutMs: number): Record<string, unknown> {
+  const scale = (ms: number, floor: number) => formatDuration(Math.max(floor, Math.round(ms * timeScale)));
+  const out: Record<string, unknown> = { commandTimeout: formatDuration(callTimeoutMs) };
+  for (const [name, value] of Object.entries(config.gates)) {
+    if (typeof value === "number") continue;
+    out[name] = { timeout: scale(value.timeout, 200), interval: scale(value.interval, MIN_INTERVAL_MS) };
+  }
+  return out;
+}
+
+export function scaledGrace(config: Config, timeScale: number): string {
+  return formatDuration(Math.max(MIN_INTERVAL_MS, Math.round(config.octaviaErrorGrace * timeScale)));
+}
+
+/** The stack's values as a Config (for the numbers to scale), through the one config loader. */
+export function parseStackValues(values: Record<string, string>, window: string): Config {
+  return loadConfig((key) => values[`${NAMESPACE}:${key}`], { COLDSTART_WINDOW: window });
+}
