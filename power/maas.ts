@@ -1,0 +1,190 @@
+/**
+ * maas driver: the current build's hosts are MAAS machines; MAAS drives their BMCs. Straight to
+ * the MAAS 2.0 REST API with Node's fetch (no `maas` CLI, no child process):
+ *
+ *   GET  {url}/api/2.0/machines/{system_id}/?op=query_power_state   -> {"state": "on"|"off"|"unknown"|"error"}
+ *   POST {url}/api/2.0/machines/{system_id}/?op=power_on
+ *   POST {url}/api/2.0/machines/{system_id}/?op=power_off           body stop_mode=soft (graceful) | stop_mode=hard
+ *
+ * signed with OAuth 1.0 PLAINTEXT (maas-oauth.ts). The node JSON that power_on/power_off return
+ * is NOT the new state (power_off still says "power_state": "on", fixtures/maas/power-off-response.json):
+ * only query_power_state counts, and the power-state gate polls it.
+ *
+ * MAAS's answers (src/maasserver/api/nodes.py, auth.py, exceptions.py) become one line naming the
+ * host and the driver: 401 bad key, 404 wrong system_id, 409 the MAAS text (e.g. not allocated),
+ * 503 MAAS cannot reach the BMC, no connection / no answer = MAAS unreachable.
+ */
+import { z } from "zod";
+import type { StepContext } from "../runtime/step-context";
+import { UsageError } from "../config/errors";
+import { formatDuration } from "../config/duration";
+import { PowerError, type PowerDriver, type PowerState } from "./driver";
+import { readSecret, redact, secretWhere, type SecretRef } from "./credentials";
+import { authorizationHeader, MalformedApiKey, parseApiKey, type MaasApiKey } from "./maas-oauth";
+
+export interface MaasTarget {
+  host: string;
+  /** The MAAS URL ending in /MAAS, e.g. http://maas:5240/MAAS. */
+  url: string;
+  systemId: string;
+  /** Exactly one of apiKeyFile / apiKeyEnv. */
+  apiKeyFile?: string;
+  apiKeyEnv?: string;
+}
+
+export type MaasOp = "query_power_state" | "power_on" | "power_off";
+
+/** `{url}/api/2.0/machines/{system_id}/?op=<op>` (a trailing slash on the URL is tolerated). */
+export function machineOpUrl(url: string, systemId: string, op: MaasOp): string {
+  return `${url.replace(/\/+$/, "")}/api/2.0/machines/${encodeURIComponent(systemId)}/?op=${op}`;
+}
+
+const powerStateReply = z.object({ state: z.string() });
+
+/** Text MAAS puts in a 404 for a system_id it does not know (`No Machine matches the given query.`). */
+const NO_SUCH_MACHINE = /^No \w+ matches the given query\.?$/;
+
+export class MaasDriver implements PowerDriver {
+  readonly label: string;
+  private readonly secret: SecretRef;
+
+  constructor(
+    private readonly target: MaasTarget,
+    private readonly ctx: StepContext,
+  ) {
+    this.label = `${target.host} via maas (${target.url}, system_id ${target.systemId})`;
+    this.secret = {
+      host: target.host,
+      driver: "maas",
+      what: "MAAS API key",
+      file: target.apiKeyFile,
+      env: target.apiKeyEnv,
+    };
+  }
+
+  private apiKey(): MaasApiKey {
+    const raw = readSecret(this.secret, this.ctx.env);
+    try {
+      return parseApiKey(raw);
+    } catch (err) {
+      if (err instanceof MalformedApiKey)
+        throw new UsageError(
+          `${this.target.host} (maas): the MAAS API key in ${secretWhere(this.secret)} ${err.message}`,
+        );
+      throw err;
+    }
+  }
+
+  private async call(method: "GET" | "POST", op: MaasOp, form?: Record<string, string>): Promise<string> {
+    const key = this.apiKey();
+    const url = machineOpUrl(this.target.url, this.target.systemId, op);
+    const headers: Record<string, string> = { Authorization: authorizationHeader(key), Accept: "application/json" };
+    let body: string | undefined;
+    if (method === "POST") {
+      headers["Content-Type"] = "application/x-www-form-urlencoded";
+      body = new URLSearchParams(form ?? {}).toString();
+    }
+    let status: number;
+    let text: string;
+    try {
+      const res = await fetch(url, {
+        method,
+        headers,
+        body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(this.ctx.callTimeoutMs),
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (err) {
+      throw new PowerError(this.unreachable(err));
+    }
+    if (status >= 200 && status < 300) return text;
+    // 401/403/404/409 will not change by waiting; 503 (MAAS cannot reach the BMC) may.
+    const permanent = [401, 403, 404, 409].includes(status);
+    throw new PowerError(
+      this.httpError(op, status, redact(redact(text, this.rawKey(key)), key.tokenSecret)),
+      permanent,
+    );
+  }
+
+  private rawKey(key: MaasApiKey): string {
+    return `${key.consumerKey}:${key.tokenKey}:${key.tokenSecret}`;
+  }
+
+  private unreachable(err: unknown): string {
+    const e = err as { name?: string; cause?: { code?: string; name?: string } };
+    if (e.name === "TimeoutError" || e.name === "AbortError" || e.cause?.name === "TimeoutError")
+      return `cannot reach MAAS at ${this.target.url} for ${this.target.host} (maas): no answer within ${formatDuration(this.ctx.callTimeoutMs)}`;
+    const code = e.cause?.code ?? (err instanceof Error ? err.message : String(err));
+    return `cannot reach MAAS at ${this.target.url} for ${this.target.host} (maas): ${code} -- is the MAAS region controller up and the URL right?`;
+  }
+
+  private httpError(op: MaasOp, status: number, text: string): string {
+    const who = `${this.target.host} (maas, ${this.target.url}, system_id ${this.target.systemId})`;
+    const said = text.trim().split("\n")[0]?.trim().slice(0, 300) ?? "";
+    switch (status) {
+      case 401:
+        return `MAAS refused the API key for ${who}: ${this.why401(said)}`;
+      case 403:
+        return `MAAS refused ${op} for ${who}: the API key's user may not do this (${said || "403 Forbidden"})`;
+      case 404:
+        return NO_SUCH_MACHINE.test(said)
+          ? `MAAS has no machine ${this.target.systemId} for ${who}: wrong systemId in the stack config (MAAS: ${said})`
+          : `MAAS answered 404 for ${op} for ${who}: is the URL right (it ends in /MAAS)?`;
+      case 409:
+        return `MAAS refused ${op} for ${who}: ${said || "409 Conflict"}`;
+      case 503:
+        return `MAAS cannot power-control ${who}: ${said || "503 Service Unavailable"}`;
+      default:
+        return `MAAS answered HTTP ${status} to ${op} for ${who}${said ? `: ${said}` : ""}`;
+    }
+  }
+
+  /**
+   * Never echo a 401 body: for a wrong token secret MAAS answers "Invalid signature. Expected
+   * signature base string: &<the real token secret>".
+   */
+  private why401(said: string): string {
+    const where = secretWhere(this.secret);
+    if (/Invalid API key/i.test(said)) return `unknown consumer key (first part of the key in ${where})`;
+    if (/Invalid access token/i.test(said))
+      return `unknown or revoked token (second part of the key in ${where}); create a new API key in MAAS`;
+    if (/Invalid signature/i.test(said)) return `wrong token secret (third part of the key in ${where})`;
+    if (/Expired timestamp/i.test(said))
+      return `the request's timestamp is more than 5 minutes off the MAAS clock: fix this machine's clock (NTP)`;
+    return `bad or expired API key (${where})`;
+  }
+
+  async state(): Promise<PowerState> {
+    const text = await this.call("GET", "query_power_state");
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new PowerError(`${this.label}: query_power_state answered ${JSON.stringify(text.slice(0, 80))}, not JSON`);
+    }
+    const parsed = powerStateReply.safeParse(json);
+    if (!parsed.success)
+      throw new PowerError(
+        `${this.label}: query_power_state answered ${JSON.stringify(text.slice(0, 80))}, expected {"state": ...}`,
+      );
+    const state = parsed.data.state;
+    if (state === "on" || state === "off") return state;
+    throw new PowerError(
+      `${this.label}: MAAS reports power state ${JSON.stringify(state)}` +
+        (state === "error" || state === "unknown"
+          ? " (MAAS could not read the BMC; check the machine's power settings)"
+          : ""),
+    );
+  }
+
+  async on(): Promise<void> {
+    await this.call("POST", "power_on");
+  }
+
+  /** graceful: stop_mode=soft (MAAS asks the BMC for a soft power-off); otherwise stop_mode=hard. */
+  async off(graceful: boolean): Promise<void> {
+    await this.call("POST", "power_off", { stop_mode: graceful ? "soft" : "hard" });
+  }
+}
