@@ -1,6 +1,7 @@
 /**
- * Where the recorded outputs live: /work/shared/fixtures (../../shared/fixtures from test/),
- * or the folder named by COLDSTART_FIXTURES (e.g. a private fixture set).
+ * Where the recorded outputs live: test/recorded/ (a byte-for-byte copy of the team's
+ * shared/fixtures, provenance in its README.md, so a clean clone is self-contained), or the
+ * folder named by COLDSTART_FIXTURES (e.g. a newer or private fixture set).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -8,7 +9,7 @@ import * as path from "path";
 export function fixturesDir(): string {
   const fromEnv = process.env.COLDSTART_FIXTURES;
   if (fromEnv !== undefined && fromEnv !== "") return path.resolve(fromEnv);
-  return path.resolve(__dirname, "../../shared/fixtures");
+  return path.resolve(__dirname, "recorded");
 }
 
 export function fixturePath(relative: string): string {
