@@ -2,18 +2,30 @@
  * `coldstart drill`: the whole restart, for real, against the simulated cloud. The committed
  * stack's program runs with the cloud's endpoints (fake juju/openstack/virsh on PATH, its openrc,
  * its cloud-assert) and time scaled like the cloud's; the drill engine runs every step's create.
+ * A stack whose hosts are powered through MAAS gets the sim's MAAS API (sim/maas-api.ts), served
+ * from this process for the whole run, with a fake API key that is never written down.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createSimCloud, exportedKeys, simState, type SimCloud } from "../sim/setup";
+import { z } from "zod";
+import {
+  createSimCloud,
+  exportedKeys,
+  SIM_MAAS_KEY_VAR,
+  simState,
+  withMaasUrl,
+  type SimCloud,
+  type SimPower,
+} from "../sim/setup";
+import { generateMaasApiKey, startSimMaas, type SimMaas } from "../sim/maas-api";
 import { loadScenario } from "../sim/scenario";
 import { KEY_VAR_PREFIX } from "../runtime/unseal-keys";
-import { findProjectDir, readStackConfig } from "../config/stack-files";
+import { findProjectDir, readStackConfig, type StackConfig } from "../config/stack-files";
 import { NAMESPACE } from "../config/load";
 import { UsageError } from "../config/errors";
 import { formatDuration } from "../config/duration";
 import { recordFile } from "../runtime/record";
-import { runEngine, type StepRun } from "./engine";
+import { runEngine, type EngineOptions, type StepRun } from "./engine";
 import { parseStackValues, scaledGates, scaledGrace } from "./scaled-config";
 
 export interface DrillOptions {
@@ -31,6 +43,15 @@ export interface DrillOptions {
   scale?: Parameters<typeof createSimCloud>[0]["scale"];
   /** One progress line per step start/finish. */
   progress?: (line: string) => void;
+  /** Per-step events (the maintenance driver's live progress). */
+  onEvent?: EngineOptions["onEvent"];
+  /** Cancel: start no new step (running ones finish). */
+  shouldStop?: () => boolean;
+  /**
+   * Where the unseal keys come from: by default the scenario's operator; given here, exactly
+   * these variables instead (the maintenance driver passes the operator's / CI's environment).
+   */
+  keysEnv?: Record<string, string>;
 }
 
 export interface DrillReport {
@@ -47,11 +68,14 @@ export interface DrillReport {
   callLog: string;
 }
 
-/** What a resume needs, minus the keys: they are derived again, never written down. */
+/**
+ * What a resume needs, minus the keys: the unseal keys are derived again, the sim MAAS's API key
+ * is made afresh (its server is started again, on the same URL), never written down.
+ */
 interface SavedDrill {
   window: string;
   scenarioRef: string;
-  sim: Omit<SimCloud, "realMs" | "unsealKeys">;
+  sim: Omit<SimCloud<SimPower>, "realMs" | "unsealKeys">;
 }
 
 const DRILL_FILE = "drill.json";
@@ -61,7 +85,25 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const dir = path.resolve(opts.dir);
   const projectDir = findProjectDir();
   const stack = readStackConfig(projectDir, opts.stack);
-  const { sim, window } = opts.resume ? reattach(dir, opts.window) : create(dir, opts);
+  const { sim, window } = opts.resume ? reattach(dir, opts.window) : create(dir, opts, stackPower(stack.values));
+  const maas = sim.power === "maas" ? await startMaas(sim, opts.resume === true) : undefined;
+  try {
+    if (maas) sim.hostsConfig = withMaasUrl(sim.hostsConfig, maas.url);
+    if (!opts.resume) saveDrill(dir, window, opts.scenario, sim);
+    return await runOnSim(opts, dir, projectDir, stack, sim, window);
+  } finally {
+    await maas?.close();
+  }
+}
+
+async function runOnSim(
+  opts: DrillOptions,
+  dir: string,
+  projectDir: string,
+  stack: StackConfig,
+  sim: SimCloud<SimPower>,
+  window: string,
+): Promise<DrillReport> {
   const base = parseStackValues(stack.values, window);
   const callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const config: Record<string, string> = {
@@ -83,6 +125,10 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^COLDSTART_/.test(k)) env[k] = v;
   Object.assign(env, sim.env, { PATH: `${path.join(projectDir, "bin")}${path.delimiter}${sim.env.PATH}` });
+  if (opts.keysEnv) {
+    for (const k of Object.keys(env)) if (k.startsWith(KEY_VAR_PREFIX)) delete env[k];
+    Object.assign(env, opts.keysEnv);
+  }
 
   const say = opts.progress ?? (() => undefined);
   say(
@@ -94,7 +140,12 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     config,
     env,
     stateDir: dir,
-    onEvent: ({ kind, step, atMs }) => {
+    // like `pulumi up --parallel <parallelism>`: functional peers run together, with a bound
+    parallel: base.parallelism,
+    shouldStop: opts.shouldStop,
+    onEvent: (event) => {
+      opts.onEvent?.(event);
+      const { kind, step, atMs } = event;
       const at = `[+${(atMs / 1000).toFixed(3)}s]`;
       if (kind === "start") say(`${at} start  ${step.stage}/${step.name}`);
       else
@@ -133,7 +184,41 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   return report;
 }
 
-function create(dir: string, opts: DrillOptions): { sim: SimCloud; window: string } {
+const stackHosts = z.array(z.object({ power: z.object({ driver: z.string() }) }));
+
+/** maas when the stack's committed hosts are powered through MAAS, else the fake virsh. */
+export function stackPower(values: Record<string, string>): SimPower {
+  let hosts: unknown;
+  try {
+    hosts = JSON.parse(values[`${NAMESPACE}:hosts`] ?? "[]");
+  } catch {
+    return "virsh"; // the config loader names what is wrong with it
+  }
+  const parsed = stackHosts.safeParse(hosts);
+  return parsed.success && parsed.data.some((h) => h.power.driver === "maas") ? "maas" : "virsh";
+}
+
+/**
+ * The sim's MAAS for this run. A resume listens on the URL of the first run again: the power
+ * steps' inputs (their --maas-url) must not change, or they would all run again.
+ */
+async function startMaas(sim: SimCloud<SimPower>, resume: boolean): Promise<SimMaas> {
+  const apiKey = sim.env[SIM_MAAS_KEY_VAR];
+  if (!apiKey) throw new Error(`drill: the sim cloud has no ${SIM_MAAS_KEY_VAR}`);
+  const earlier = sim.hostsConfig.find((h) => h.power.driver === "maas" && h.power.url !== "")?.power;
+  const port = resume && earlier?.driver === "maas" ? Number(new URL(earlier.url).port) : 0;
+  try {
+    return await startSimMaas(sim.dir, { apiKey, port });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE")
+      throw new UsageError(
+        `--resume: the simulated MAAS cannot listen on 127.0.0.1:${port} again (in use); the earlier run's power steps were registered with that URL. Free the port, or run the drill again without --resume`,
+      );
+    throw err;
+  }
+}
+
+function create(dir: string, opts: DrillOptions, power: SimPower): { sim: SimCloud<SimPower>; window: string } {
   fs.rmSync(path.join(dir, "pulumi-state.json"), { force: true });
   const sim = createSimCloud({
     dir: path.join(dir, "cloud"),
@@ -141,22 +226,36 @@ function create(dir: string, opts: DrillOptions): { sim: SimCloud; window: strin
     mode: opts.mode,
     timeScale: opts.timeScale,
     scale: opts.scale,
+    power,
   });
-  const window = opts.window ?? `drill-${sim.scenario}`;
-  const { realMs: _realMs, unsealKeys: _keys, ...saved } = sim;
-  const env = Object.fromEntries(Object.entries(saved.env).filter(([k]) => !k.startsWith(KEY_VAR_PREFIX)));
-  const record: SavedDrill = { window, scenarioRef: opts.scenario, sim: { ...saved, env } };
-  fs.writeFileSync(path.join(dir, DRILL_FILE), JSON.stringify(record, null, 2));
-  return { sim, window };
+  return { sim, window: opts.window ?? `drill-${sim.scenario}` };
 }
 
-function reattach(dir: string, window?: string): { sim: SimCloud; window: string } {
+/** drill.json: everything a resume needs except the secrets (unseal keys, the sim MAAS's API key). */
+function saveDrill(dir: string, window: string, scenarioRef: string, sim: SimCloud<SimPower>): void {
+  const { realMs: _realMs, unsealKeys: _keys, ...saved } = sim;
+  const env = Object.fromEntries(
+    Object.entries(saved.env).filter(([k]) => !k.startsWith(KEY_VAR_PREFIX) && k !== SIM_MAAS_KEY_VAR),
+  );
+  const record: SavedDrill = { window, scenarioRef, sim: { ...saved, env } };
+  fs.writeFileSync(path.join(dir, DRILL_FILE), JSON.stringify(record, null, 2));
+}
+
+function reattach(dir: string, window?: string): { sim: SimCloud<SimPower>; window: string } {
   const file = path.join(dir, DRILL_FILE);
   if (!fs.existsSync(file)) throw new UsageError(`--resume: no earlier drill in ${dir} (run it once without --resume)`);
   const saved = JSON.parse(fs.readFileSync(file, "utf8")) as SavedDrill;
+  const power: SimPower = saved.sim.power ?? "virsh"; // drill.json of a build before MAAS drills
   const unsealKeys = exportedKeys(loadScenario(saved.scenarioRef).scenario, simState(saved.sim.dir));
   const env = { ...saved.sim.env };
   unsealKeys.forEach((k, i) => (env[`${KEY_VAR_PREFIX}${i + 1}`] = k));
-  const sim: SimCloud = { ...saved.sim, env, unsealKeys, realMs: (s: number) => s * 1000 * saved.sim.timeScale };
+  if (power === "maas") env[SIM_MAAS_KEY_VAR] = generateMaasApiKey();
+  const sim: SimCloud<SimPower> = {
+    ...saved.sim,
+    power,
+    env,
+    unsealKeys,
+    realMs: (s: number) => s * 1000 * saved.sim.timeScale,
+  };
   return { sim, window: window ?? saved.window };
 }

@@ -40,6 +40,8 @@ export interface EngineOptions {
   env: NodeJS.ProcessEnv;
   /** Where the modelled Pulumi state lives (resume = same dir, same window). */
   stateDir: string;
+  /** `pulumi up --parallel`: at most this many steps run at once (default: unbounded). */
+  parallel?: number;
   /** Stop launching new steps once one fails (pulumi up's default). */
   stopOnFailure?: boolean;
   /** Cancel: stop launching new steps (running ones finish). */
@@ -53,6 +55,7 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
   const state = loadState(opts.stateDir);
   const runs = new Map<string, StepRun>();
   let failed: StepRun | undefined;
+  const slots = semaphore(opts.parallel ?? Number.POSITIVE_INFINITY);
 
   const execute = async (args: MockResourceArgs, inputs: Record<string, unknown>) => {
     const meta = catalog().steps.find((s) => s.name === args.name);
@@ -67,11 +70,16 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
       run.status = "unchanged";
       return { stdout: stored.stdout, stderr: stored.stderr };
     }
+    await slots.acquire();
+    if ((failed && opts.stopOnFailure !== false) || opts.shouldStop?.()) {
+      slots.release();
+      throw new Error(`${args.name}: not started (an earlier step failed or the run was cancelled)`);
+    }
     run.startMs = Date.now() - start;
     opts.onEvent?.({ kind: "start", step: run, atMs: run.startMs });
     const result = await runCreate(inputs as CommandInputs, opts.env, (stream, line) =>
       opts.onOutput?.(args.name, stream, line),
-    );
+    ).finally(() => slots.release());
     run.endMs = Date.now() - start;
     run.exitCode = result.exitCode;
     if (result.exitCode !== 0) {
@@ -102,4 +110,24 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
     (s) => runs.get(s.name) ?? { name: s.name, stage: s.stage, status: "skipped" as const },
   );
   return { steps, failed, wallMs: Date.now() - start, programError: result.programError };
+}
+
+/** A counting semaphore: the engine's --parallel. */
+function semaphore(limit: number): { acquire(): Promise<void>; release(): void } {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    acquire: () => {
+      if (active < limit) {
+        active++;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => waiting.push(resolve));
+    },
+    release: () => {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    },
+  };
 }

@@ -4,7 +4,27 @@
  * `environment`, in `dir`, `stdin` if non-empty, trailing newline trimmed from stdout/stderr.
  * A non-zero exit rejects, so the SDK never registers the step's dependents.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+
+/** Steps running now (each leads its own process group). */
+const running = new Set<ChildProcess>();
+
+/**
+ * Stop at once: SIGTERM every running step's process group. Steps run in their own group so a
+ * terminal's Ctrl-C reaches only coldstart (which then cancels gracefully), as the command
+ * provider's children are shielded from it under `pulumi up`.
+ */
+export function stopRunningSteps(): void {
+  for (const child of running) {
+    if (child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
 
 export interface CommandInputs {
   create?: string;
@@ -31,7 +51,9 @@ export function runCreate(
       cwd: inputs.dir || undefined,
       env: { ...baseEnv, ...inputs.environment },
       stdio: ["pipe", "pipe", "pipe"],
+      detached: true,
     });
+    running.add(child);
     const out: Record<"stdout" | "stderr", string> = { stdout: "", stderr: "" };
     for (const stream of ["stdout", "stderr"] as const) {
       let partial = "";
@@ -44,14 +66,18 @@ export function runCreate(
       });
       child[stream].on("end", () => partial && onLine?.(stream, partial));
     }
-    child.on("error", reject);
-    child.on("close", (code, signal) =>
+    child.on("error", (err) => {
+      running.delete(child);
+      reject(err);
+    });
+    child.on("close", (code, signal) => {
+      running.delete(child);
       resolve({
         exitCode: code ?? (signal ? 128 : 1),
         stdout: out.stdout.replace(/\n$/, ""),
         stderr: out.stderr.replace(/\n$/, ""),
-      }),
-    );
+      });
+    });
     if (inputs.stdin) child.stdin.write(inputs.stdin);
     child.stdin.end();
   });

@@ -2,16 +2,25 @@
  * Simulated cloud -- building one: the state file from a scenario, the admin openrc, the operations
  * repo's scripts/cloud-assert.sh, and everything a drill needs to point coldstart at it (PATH with
  * the fake juju / openstack / virsh first, the hosts' power config, the unseal keys to export).
+ * Hosts are powered through the fake virsh by default, or through the sim's MAAS API
+ * (`power: "maas"`, sim/maas-api.ts startSimMaas) with a generated fake API key.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CALL_LOG } from "./call-log";
+import { generateMaasApiKey, simSystemIds } from "./maas-api";
 import { projectRoot } from "./root";
 import { loadScenario, type Mode, type Scale, type Scenario } from "./scenario";
 import { buildState, CONTROLLER, MODEL, simNow, type SimState } from "./state";
 import { readState, saveState } from "./store";
 
-export interface SimCloudOptions {
+/** How coldstart powers the sim's hosts: the fake virsh, or the sim's MAAS API. */
+export type SimPower = "virsh" | "maas";
+
+/** The variable that holds the sim MAAS's API key (the hosts' apiKeyEnv). */
+export const SIM_MAAS_KEY_VAR = "COLDSTART_SIM_MAAS_API_KEY";
+
+export interface SimCloudOptions<P extends SimPower = "virsh"> {
   /** The sim dir (created if missing; an earlier sim in it is replaced). */
   dir: string;
   /** A scenario name (sim/scenarios/<name>.json), a path, or an already loaded scenario. */
@@ -22,27 +31,46 @@ export interface SimCloudOptions {
   timeScale?: number;
   /** Generated extra hosts / guests / LBs (benches). */
   scale?: Partial<Scale>;
+  /** How the hosts are powered (default virsh): only changes hostsConfig and, for maas, env. */
+  power?: P;
 }
 
-export interface SimHostConfig {
+export interface SimVirshPower {
+  driver: "virsh";
+  uri: string;
+  domain: string;
+}
+
+export interface SimMaasPower {
+  driver: "maas";
+  /** Empty until the sim's MAAS listens: set it with withMaasUrl(hostsConfig, maas.url). */
+  url: string;
+  systemId: string;
+  apiKeyEnv: typeof SIM_MAAS_KEY_VAR;
+}
+
+export interface SimHostConfig<P extends SimPower = "virsh"> {
   name: string;
-  power: { driver: "virsh"; uri: string; domain: string };
+  power: P extends "maas" ? SimMaasPower : SimVirshPower;
 }
 
-export interface SimCloud {
+export interface SimCloud<P extends SimPower = "virsh"> {
   dir: string;
   scenario: string;
   mode: Mode;
+  /** How hostsConfig powers the hosts. */
+  power: P;
   /** sim/bin: the shims juju, openstack, virsh. */
   binDir: string;
-  /** Variables to add to the drill's environment (PATH already includes the current PATH). */
+  /** Variables to add to the drill's environment (PATH already includes the current PATH; with
+   *  power maas also COLDSTART_SIM_MAAS_API_KEY, a fresh fake key the sim's MAAS is started with). */
   env: Record<string, string>;
   /** The variables the openrc exports (handy for calling the fake openstack in-process). */
   osEnv: Record<string, string>;
   openrcPath: string;
   cloudAssertScript: string;
-  /** coldstart:hosts for the stack config (driver virsh; domain = host name). */
-  hostsConfig: SimHostConfig[];
+  /** coldstart:hosts for the stack config (virsh: domain = host name; maas: url still empty). */
+  hostsConfig: SimHostConfig<P>[];
   /** coldstart:jujuModel. */
   jujuModel: string;
   /** coldstart:holdGuests: the guests the scenario marks as held. */
@@ -72,7 +100,7 @@ function osEnvOf(s: SimState): Record<string, string> {
   };
 }
 
-export function createSimCloud(opts: SimCloudOptions): SimCloud {
+export function createSimCloud<P extends SimPower = "virsh">(opts: SimCloudOptions<P>): SimCloud<P> {
   const loaded = typeof opts.scenario === "string" ? loadScenario(opts.scenario) : opts.scenario;
   const sc = loaded.scenario;
   const dir = path.resolve(opts.dir);
@@ -118,6 +146,8 @@ export function createSimCloud(opts: SimCloudOptions): SimCloud {
     COLDSTART_SIM_NODE: process.execPath,
   };
   unsealKeys.forEach((k, i) => (env[`COLDSTART_UNSEAL_KEY_${i + 1}`] = k));
+  const power = (opts.power ?? "virsh") as P;
+  if (power === "maas") env[SIM_MAAS_KEY_VAR] = generateMaasApiKey();
   if (!fs.existsSync(entry)) {
     process.emitWarning(`coldstart sim: ${entry} is missing; build first (npx tsc -p .) or the shims cannot run`);
   }
@@ -125,21 +155,36 @@ export function createSimCloud(opts: SimCloudOptions): SimCloud {
     dir,
     scenario: loaded.name,
     mode: state.mode,
+    power,
     binDir,
     env,
     osEnv,
     openrcPath,
     cloudAssertScript,
-    hostsConfig: state.hosts.map((h) => ({
-      name: h.name,
-      power: { driver: "virsh", uri: state.virshUri, domain: h.name },
-    })),
+    hostsConfig: simHostsConfig(state, power),
     jujuModel: `${CONTROLLER}:${MODEL}`,
     holdGuests: state.guests.filter((g) => g.held).map((g) => g.name),
     unsealKeys,
     timeScale: state.timeScale,
     realMs: (simSeconds) => simSeconds * 1000 * state.timeScale,
   };
+}
+
+function simHostsConfig<P extends SimPower>(state: SimState, power: P): SimHostConfig<P>[] {
+  const systemIds = power === "maas" ? simSystemIds(state.hosts.map((h) => h.name)) : {};
+  const hosts = state.hosts.map((h): SimHostConfig<SimPower> => ({
+    name: h.name,
+    power:
+      power === "maas"
+        ? { driver: "maas", url: "", systemId: systemIds[h.name]!, apiKeyEnv: SIM_MAAS_KEY_VAR }
+        : { driver: "virsh", uri: state.virshUri, domain: h.name },
+  }));
+  return hosts as SimHostConfig<P>[];
+}
+
+/** The hosts' power config pointed at a running sim MAAS (virsh hosts unchanged). */
+export function withMaasUrl<P extends SimPower>(hosts: SimHostConfig<P>[], url: string): SimHostConfig<P>[] {
+  return hosts.map((h) => (h.power.driver === "maas" ? { ...h, power: { ...h.power, url } } : h));
 }
 
 /**

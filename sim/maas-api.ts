@@ -1,0 +1,402 @@
+/**
+ * Simulated cloud -- the MAAS 2.0 region API, enough for the maas power driver (power/maas.ts):
+ * `{url}/api/2.0/machines/<system_id>/?op=query_power_state|power_on|power_off`, on node:http.
+ *
+ * ONE implementation of what MAAS does at that door, shared by the unit tests' stand-in
+ * (test/support/maas-server.ts, whose machines are in-memory records with test knobs) and the
+ * drills (`startSimMaas`, whose machines are the sim's hosts and whose power IS the sim state):
+ *
+ * - the OAuth check piston3 makes for a PLAINTEXT request (canonical/maas src/maasserver/api/auth.py,
+ *   piston3 oauth; fixtures/README.md M-oauth): every oauth_ parameter present, a known consumer
+ *   key ("Invalid API key."), a known token ("Invalid access token: <token>"), oauth_version 1.0,
+ *   a supported signature method, a timestamp within 300 s, a fresh nonce, and the signature
+ *   `<consumer_secret>&<token_secret>` with an empty consumer secret. A failed check is a 401
+ *   `Authorization Error: ...` (and, like MAAS, a wrong signature is answered with the EXPECTED
+ *   signature -- the real token secret -- in the body);
+ * - MAAS's answers (src/maasserver/api/nodes.py PowerMixin, api/support.py, exceptions.py;
+ *   fixtures/README.md M-api): `{"state": ...}`, the node JSON after power_on / power_off, and the
+ *   error bodies as `text/plain` (404 "No Machine matches the given query.", 409, 503, 400).
+ *
+ * The sim logs every request to the call log (tool "maas", argv [method, path?query, form body
+ * if any], exitCode 0 for a 2xx answer, else the HTTP status); never the Authorization header.
+ */
+import { createHash, randomInt } from "node:crypto";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as path from "node:path";
+import { parseApiKey, type MaasApiKey } from "../power/maas-oauth";
+import { appendCall } from "./call-log";
+import { powerOff, powerOn, requestShutdown, type Power } from "./state";
+import { loadState, readState, updateState } from "./store";
+
+// ---------------------------------------------------------------------------------------------
+// OAuth 1.0 PLAINTEXT, checked as piston3 checks it
+
+const OAUTH_REQUIRED = ["consumer_key", "token", "signature", "signature_method", "timestamp", "nonce"].map(
+  (p) => `oauth_${p}`,
+);
+/** piston3's OAuthServer.timestamp_threshold (seconds). */
+export const TIMESTAMP_THRESHOLD_S = 300;
+
+/** piston3 oauth: split the OAuth header into its (URL-decoded) parameters, realm dropped. */
+export function splitOAuthHeader(header: string): Map<string, string> | undefined {
+  if (!header.startsWith("OAuth ")) return undefined;
+  const params = new Map<string, string>();
+  for (const part of header.slice("OAuth ".length).split(",")) {
+    const m = /^\s*([^=\s]+)="(.*)"\s*$/.exec(part);
+    if (!m) continue;
+    const [, k, v] = m as unknown as [string, string, string];
+    if (k === "realm") continue;
+    params.set(k, decodeURIComponent(v));
+  }
+  return params;
+}
+
+/**
+ * The OAuth check; undefined when it passes, else the 401 body MAAS sends. `nonces` is the
+ * server's memory of used nonces (a passing request adds its own).
+ */
+export function checkOAuth(
+  header: string | undefined,
+  creds: MaasApiKey,
+  nonces: Set<string>,
+  nowS: number = Math.floor(Date.now() / 1000),
+): string | undefined {
+  const params = header === undefined ? undefined : splitOAuthHeader(header);
+  // Not an OAuth request at all: piston3's challenge (MAAS: "returns 401: Unauthorized").
+  if (params === undefined || !OAUTH_REQUIRED.every((p) => params.has(p))) return "Authorization Required";
+  const error = (message: string) => `Authorization Error: '${message}'`;
+  if (params.get("oauth_consumer_key") !== creds.consumerKey) return "Authorization Error: Invalid API key.";
+  if (params.get("oauth_token") !== creds.tokenKey)
+    return error(`Invalid access token: ${params.get("oauth_token") ?? ""}`);
+  const version = params.get("oauth_version") ?? "1.0";
+  if (version !== "1.0") return error(`OAuth version ${version} not supported.`);
+  const method = params.get("oauth_signature_method") ?? "";
+  if (method !== "PLAINTEXT")
+    return error(`Signature method ${method} not supported try one of the following: PLAINTEXT`);
+  const timestamp = Number(params.get("oauth_timestamp"));
+  if (!Number.isInteger(timestamp) || nowS - timestamp > TIMESTAMP_THRESHOLD_S)
+    return error(
+      `Expired timestamp: given ${params.get("oauth_timestamp")} and now ${nowS} has a greater difference than threshold ${TIMESTAMP_THRESHOLD_S}`,
+    );
+  const nonce = params.get("oauth_nonce") ?? "";
+  if (nonces.has(nonce)) return error(`Nonce already used: ${nonce}`);
+  nonces.add(nonce);
+  const expected = `&${creds.tokenSecret}`; // escape(consumer_secret="") & escape(token_secret)
+  if (params.get("oauth_signature") !== expected)
+    return error(`Invalid signature. Expected signature base string: ${expected}`);
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MAAS's answers
+
+export type MaasPowerState = "on" | "off" | "unknown" | "error";
+
+export interface MaasReply {
+  status: number;
+  body: string;
+  contentType: string;
+  headers?: Record<string, string>;
+}
+
+const TEXT = "text/plain; charset=utf-8";
+const JSON_TYPE = "application/json";
+
+/** A node as MAAS's machine handler returns it (the keys that matter; values illustrative). */
+export type MaasNode = Record<string, unknown>;
+
+/** The node JSON of a compact deployed machine (the sim has no fixture files to read). */
+export const SIM_NODE_TEMPLATE: MaasNode = {
+  architecture: "amd64/generic",
+  domain: { authoritative: true, ttl: null, name: "maas", id: 0, is_default: true },
+  fqdn: "node.maas",
+  hostname: "node",
+  locked: false,
+  node_type: 0,
+  node_type_name: "Machine",
+  osystem: "ubuntu",
+  owner: "admin",
+  pool: { name: "default", description: "Default pool", id: 0 },
+  power_state: "on",
+  power_type: "ipmi",
+  status: 6,
+  status_name: "Deployed",
+  system_id: "node",
+  zone: { name: "default", description: "", id: 1 },
+  resource_uri: "/MAAS/api/2.0/machines/node/",
+};
+
+export const maasReplies = {
+  /** A path that is not a MAAS API handler: Django's HTML 404. */
+  notFoundPage: (): MaasReply => ({ status: 404, body: "<h1>Not Found</h1>", contentType: "text/html; charset=utf-8" }),
+  unauthorized: (body: string): MaasReply => ({
+    status: 401,
+    body,
+    contentType: TEXT,
+    headers: { "WWW-Authenticate": 'OAuth realm="MAAS API"' },
+  }),
+  noSuchMachine: (): MaasReply => ({ status: 404, body: "No Machine matches the given query.", contentType: TEXT }),
+  notAllocated: (): MaasReply => ({
+    status: 409,
+    body: "Can't start node: it hasn't been allocated.",
+    contentType: TEXT,
+  }),
+  noRackController: (hostname: string): MaasReply => ({
+    status: 503,
+    body: `No rack controllers can access the BMC of node ${hostname}`,
+    contentType: TEXT,
+  }),
+  unrecognised: (method: string, op: string | null): MaasReply => ({
+    status: 400,
+    body: `Unrecognised signature: method=${method} op=${op ?? "None"}`,
+    contentType: TEXT,
+  }),
+  powerState: (state: MaasPowerState): MaasReply => ({
+    status: 200,
+    body: JSON.stringify({ state }),
+    contentType: JSON_TYPE,
+  }),
+  /**
+   * The node JSON power_on / power_off answer with. Its power_state is what MAAS had stored
+   * BEFORE the action (it updates asynchronously: fixtures/maas/power-off-response.json still
+   * says "on"); only query_power_state tells the new state.
+   */
+  node: (template: MaasNode, m: { systemId: string; hostname: string; powerState?: MaasPowerState }): MaasReply => {
+    const node: MaasNode = structuredClone(template);
+    node.system_id = m.systemId;
+    node.hostname = m.hostname;
+    node.fqdn = `${m.hostname}.maas`;
+    node.resource_uri = `/MAAS/api/2.0/machines/${m.systemId}/`;
+    if (m.powerState !== undefined) node.power_state = m.powerState;
+    return { status: 200, body: JSON.stringify(node, null, 4), contentType: JSON_TYPE };
+  },
+  internal: (message: string): MaasReply => ({ status: 500, body: message, contentType: TEXT }),
+};
+
+// ---------------------------------------------------------------------------------------------
+// the HTTP front: route, authenticate, find the machine, parse the op; the backend does the rest
+
+export type MaasPowerCall =
+  { op: "query_power_state" } | { op: "power_on" } | { op: "power_off"; stopMode: "soft" | "hard" };
+
+export interface MaasHttpRequest {
+  method: string;
+  /** Path and query as sent, e.g. /MAAS/api/2.0/machines/e8xa8m/?op=power_off */
+  url: string;
+  /** The Authorization header (it carries the token secret: keep it in memory, never log it). */
+  authorization: string | undefined;
+  contentType: string | undefined;
+  body: string;
+}
+
+export interface MaasBackend {
+  /** false: 404 "No Machine matches the given query." */
+  exists(systemId: string): boolean;
+  /** Carry out an authenticated power call on a machine that exists. */
+  power(systemId: string, call: MaasPowerCall): MaasReply | Promise<MaasReply>;
+}
+
+export interface MaasApiOptions {
+  credentials: MaasApiKey;
+  backend: MaasBackend;
+  /** Default 0: a free port on 127.0.0.1. */
+  port?: number;
+  /** Every request as it arrived, before it is answered. */
+  onRequest?: (req: MaasHttpRequest) => void;
+  /** Every request with the answer it got. */
+  onReply?: (req: MaasHttpRequest, reply: MaasReply) => void;
+}
+
+export interface MaasApiServer {
+  /** The MAAS URL as a stack config has it: http://127.0.0.1:<port>/MAAS */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const MACHINE_PATH = /^\/MAAS\/api\/2\.0\/machines\/([^/]+)\/$/;
+
+/** Which power call a request is (undefined: MAAS has no handler for it -> 400). */
+function powerCall(method: string, op: string | null, form: URLSearchParams): MaasPowerCall | undefined {
+  if (method === "GET" && op === "query_power_state") return { op };
+  if (method === "POST" && op === "power_on") return { op };
+  // MAAS: stop_mode defaults to "hard"; only "soft" asks the OS.
+  if (method === "POST" && op === "power_off")
+    return { op, stopMode: form.get("stop_mode") === "soft" ? "soft" : "hard" };
+  return undefined;
+}
+
+async function answer(req: MaasHttpRequest, opts: MaasApiOptions, nonces: Set<string>): Promise<MaasReply> {
+  const url = new URL(req.url, "http://maas");
+  const match = MACHINE_PATH.exec(url.pathname);
+  if (!match) return maasReplies.notFoundPage();
+  const auth = checkOAuth(req.authorization, opts.credentials, nonces);
+  if (auth !== undefined) return maasReplies.unauthorized(auth);
+  const systemId = decodeURIComponent(match[1]!);
+  if (!opts.backend.exists(systemId)) return maasReplies.noSuchMachine();
+  const form = new URLSearchParams(req.body);
+  const op = url.searchParams.get("op") ?? form.get("op");
+  const call = powerCall(req.method, op, form);
+  if (!call) return maasReplies.unrecognised(req.method, op);
+  return opts.backend.power(systemId, call);
+}
+
+/** A MAAS API on 127.0.0.1 answering through `backend`. */
+export async function serveMaasApi(opts: MaasApiOptions): Promise<MaasApiServer> {
+  const nonces = new Set<string>();
+  const server = http.createServer((incoming, res) => {
+    let body = "";
+    incoming.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    incoming.on("end", () => {
+      const req: MaasHttpRequest = {
+        method: incoming.method ?? "",
+        url: incoming.url ?? "/",
+        authorization: incoming.headers.authorization,
+        contentType: incoming.headers["content-type"],
+        body,
+      };
+      opts.onRequest?.(req);
+      answer(req, opts, nonces)
+        .catch((err: unknown) => maasReplies.internal(err instanceof Error ? err.message : String(err)))
+        .then((reply) => {
+          opts.onReply?.(req, reply);
+          if (res.destroyed) return;
+          res.writeHead(reply.status, { ...reply.headers, "Content-Type": reply.contentType });
+          res.end(reply.body);
+        })
+        .catch(() => undefined);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/MAAS`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// the sim's MAAS: machines = the sim's hosts, power = the sim state
+
+/** MAAS's z-number digits (provisioningserver/utils/znums.py): base 24, no ambiguous characters. */
+const ZCHARS = "34678abcdefghkmnpqrstwxy";
+const Z_MIN = 24 ** 5;
+const Z_SPAN = 24 ** 6 - Z_MIN;
+
+function zNumber(n: number): string {
+  let out = "";
+  for (let x = n; x > 0; x = Math.floor(x / 24)) out = ZCHARS[x % 24] + out;
+  return out;
+}
+
+/**
+ * A stable system_id per host, in MAAS's shape (6 z-number digits, as generate_node_system_id
+ * makes them), derived from the host name; a collision is moved on deterministically.
+ */
+export function simSystemIds(hosts: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const taken = new Set<string>();
+  for (const host of hosts) {
+    for (let salt = 0; ; salt++) {
+      const digest = createHash("sha256").update(`coldstart-sim-maas:${host}:${salt}`).digest();
+      const id = zNumber(Z_MIN + (digest.readUInt32BE(0) % Z_SPAN));
+      if (taken.has(id)) continue;
+      taken.add(id);
+      out[host] = id;
+      break;
+    }
+  }
+  return out;
+}
+
+const KEY_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** A fresh fake MAAS API key, `consumer_key:token_key:token_secret` sized 18/18/32 as MAAS makes them. */
+export function generateMaasApiKey(): string {
+  const part = (n: number) => Array.from({ length: n }, () => KEY_CHARS[randomInt(KEY_CHARS.length)]).join("");
+  return `${part(18)}:${part(18)}:${part(32)}`;
+}
+
+export interface SimMaasOptions {
+  /** The API key MAAS accepts (`consumer_key:token_key:token_secret`); held in memory only. */
+  apiKey: string;
+  /** Default 0 (a free port). A drill resumed on the same port keeps its steps' inputs equal. */
+  port?: number;
+  /** Real clock (epoch ms) for the sim's time; tests inject a fake one. OAuth timestamps use the real clock. */
+  now?: () => number;
+}
+
+export interface SimMaas {
+  /** http://127.0.0.1:<port>/MAAS */
+  readonly url: string;
+  readonly port: number;
+  /** host name -> system_id */
+  readonly systemIds: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The sim's MAAS: query_power_state answers from the sim state; power_on = `virsh start`;
+ * power_off stop_mode=soft = `virsh shutdown` (off after the scenario's shutdownSeconds, never if
+ * the host ignores it), stop_mode=hard (the default) = `virsh destroy`. Every request goes to the
+ * sim's call log as tool "maas".
+ */
+export async function startSimMaas(simDir: string, opts: SimMaasOptions): Promise<SimMaas> {
+  const dir = path.resolve(simDir);
+  const now = opts.now ?? Date.now;
+  const initial = loadState(dir);
+  const startedAtMs = initial.startedAtMs;
+  const systemIds = simSystemIds(initial.hosts.map((h) => h.name));
+  const hostOf = new Map(Object.entries(systemIds).map(([host, id]) => [id, host]));
+  const indexOf = (hosts: readonly { name: string }[], host: string) => hosts.findIndex((h) => h.name === host);
+
+  const backend: MaasBackend = {
+    exists: (systemId) => hostOf.has(systemId),
+    power: (systemId, call) => {
+      const host = hostOf.get(systemId)!;
+      if (call.op === "query_power_state") {
+        const s = readState(dir, now());
+        return maasReplies.powerState(s.hosts[indexOf(s.hosts, host)]!.power);
+      }
+      return updateState(
+        dir,
+        (s, t) => {
+          const i = indexOf(s.hosts, host);
+          const before: Power = s.hosts[i]!.power;
+          if (call.op === "power_on") powerOn(s, i, t, "maas power_on");
+          else if (call.stopMode === "soft") requestShutdown(s, i, t);
+          else powerOff(s, i, t, "maas power_off stop_mode=hard");
+          return maasReplies.node(SIM_NODE_TEMPLATE, { systemId, hostname: host, powerState: before });
+        },
+        now,
+      );
+    },
+  };
+
+  const server = await serveMaasApi({
+    credentials: parseApiKey(opts.apiKey),
+    backend,
+    port: opts.port,
+    onReply: (req, reply) =>
+      appendCall(dir, {
+        tool: "maas",
+        argv: [req.method, req.url, ...(req.body === "" ? [] : [req.body])],
+        stdinBytes: Buffer.byteLength(req.body),
+        at: now() - startedAtMs,
+        exitCode: reply.status >= 200 && reply.status < 300 ? 0 : reply.status,
+      }),
+  });
+  return { url: server.url, port: server.port, systemIds, close: () => server.close() };
+}
