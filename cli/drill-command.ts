@@ -5,6 +5,8 @@ import { z } from "zod";
 import { parseFlags } from "./args";
 import { runDrill } from "../drill/drill";
 import { DEFAULT_STACK } from "./plan-command";
+import { EXIT } from "./exit-codes";
+import { stopRunningSteps } from "../drill/executor";
 
 const drillFlags = z
   .object({
@@ -24,6 +26,13 @@ export async function drillCommand(argv: string[], out: (text: string) => void):
   const dir = flags.dir ?? path.join(os.tmpdir(), `coldstart-drill-${flags.scenario.replace(/[^A-Za-z0-9_-]/g, "_")}`);
   // A failed step rejects its dependents' registrations; nothing awaits those, by design.
   process.on("unhandledRejection", () => undefined);
+  // Steps run in their own process groups (shielded from the terminal's Ctrl-C): stop them too.
+  const stop = () => {
+    stopRunningSteps();
+    process.exit(EXIT.cancelled);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
   const report = await runDrill({
     stack: flags.stack,
     scenario: flags.scenario,

@@ -11,6 +11,8 @@ export const EXIT = {
   notImplemented: 4,
   /** A second coldstart run holds the window/stack lock. */
   locked: 5,
+  /** The operator declined the approval: nothing ran. */
+  declined: 6,
   /** Cancelled by the operator (Ctrl-C / SIGTERM). */
   cancelled: 130,
   /** A bug in coldstart itself. */

@@ -10,6 +10,8 @@ const USAGE = `usage: coldstart <command> [flags]
          rehearse the whole restart against the simulated cloud (every step's real command)
   record --window <id> [--stack <name> | --record-dir <dir>] [--format markdown|json]
          the as-executed record of a window (clears the runbook's [REVALIDATE] markers)
+  maintenance --stack <name> --window <id> [--yes] [--engine pulumi|drill] [--scenario <name>]
+         CI-invoked planned maintenance: preview, approval, up with progress, report
   check <step> --flags    read-only check of one runbook step (run by the graph)
   act   <step> --flags    one runbook action (run by the graph; guarded where the runbook says so)
   gate  <step> --flags    poll until a runbook GATE holds or its timeout passes (run by the graph)
@@ -36,6 +38,11 @@ export async function main(argv: string[]): Promise<number> {
       requireNode();
       const { drillCommand } = await import("./drill-command");
       return drillCommand(rest, out);
+    }
+    case "maintenance": {
+      requireNode();
+      const { maintenanceCommand } = await import("./maintenance-command");
+      return maintenanceCommand(rest);
     }
     case "check":
     case "act":

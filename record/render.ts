@@ -15,6 +15,7 @@ const RESULT: Record<RecordEntry["outcome"], string> = {
   blocker: "BLOCKER",
   "skipped-by-guard": "skipped (guard)",
   usage: "usage error",
+  cancelled: "CANCELLED",
 };
 
 function cell(text: string): string {
@@ -32,7 +33,7 @@ export function renderRecord(window: string, entries: RecordEntry[], revalidate:
   }
   const first = entries[0].start;
   const last = entries[entries.length - 1].end;
-  const failures = entries.filter((e) => e.outcome === "fail" || e.outcome === "blocker");
+  const failures = entries.filter((e) => e.outcome === "fail" || e.outcome === "blocker" || e.outcome === "cancelled");
   lines.push(
     `${entries.length} step runs from ${first} to ${last}; ${failures.length ? `${failures.length} failed` : "all passed"}.`,
   );

@@ -17,7 +17,7 @@ export interface RecordEntry {
   start: string;
   end: string;
   exitCode: number;
-  outcome: "pass" | "fail" | "blocker" | "skipped-by-guard" | "usage";
+  outcome: "pass" | "fail" | "blocker" | "skipped-by-guard" | "usage" | "cancelled";
   state?: string;
   summary: string;
   details: string[];

@@ -116,14 +116,28 @@ async function unsealUnit(
   }
   for (let i = 0; i < status.t && status.sealed; i++) {
     if (keys[i] === undefined) throw new ToolError(`${unit}: ran out of keys after ${i} (threshold ${status.t})`);
-    const answer = parseVaultStatus(await juju.sshWithStdin(unit, UNSEAL_COMMAND, JSON.stringify({ key: keys[i] })));
-    if (!answer.ok) throw new ToolError(`${unit}: unseal answer: ${answer.error}`);
+    const raw = await juju.sshWithStdin(unit, UNSEAL_COMMAND, JSON.stringify({ key: keys[i] }));
+    const answer = parseVaultStatus(raw);
+    if (!answer.ok) throw new ToolError(`${unit}: ${vaultErrors(raw) ?? `unseal answer: ${answer.error}`}`);
     status = answer.value;
     ctx.out.line(
       `${unit}: key ${i + 1} of ${status.t} accepted (sealed=${status.sealed}, progress ${status.progress}/${status.t})`,
     );
   }
   return `${unit}: ${status.sealed ? "STILL SEALED after the threshold" : "unsealed"}`;
+}
+
+/** Vault's own error list ({"errors": [...]}), e.g. a wrong share; it never echoes the key. */
+function vaultErrors(raw: string): string | undefined {
+  try {
+    const doc = JSON.parse(raw) as { errors?: unknown };
+    if (Array.isArray(doc.errors) && doc.errors.every((e) => typeof e === "string")) {
+      return `Vault refused the unseal request: ${doc.errors.join("; ")} (a wrong or malformed key; check the key custody, D-069)`;
+    }
+  } catch {
+    // not JSON: the caller reports the parse error
+  }
+  return undefined;
 }
 
 export async function vaultUnsealed(flags: StepFlags<"gate vault-unsealed">, ctx: StepContext): Promise<StepOutcome> {

@@ -1,0 +1,49 @@
+/**
+ * "The engine" that CI-invoked planned maintenance drives: preview, then up with live step
+ * events, cancellable. Two implementations: the Pulumi Automation API (the real cloud) and the
+ * drill engine (the simulated cloud; the Pulumi CLI cannot be installed on our machines).
+ */
+import type { Plan } from "../plan/model";
+
+export interface StepEvent {
+  kind: "start" | "finish";
+  step: string;
+  /** For finish: passed, failed, or unchanged (already done in this window). */
+  status?: "passed" | "failed";
+  /** Milliseconds since up() started. */
+  atMs: number;
+  /** For a failed step: its closing lines (expected / saw / fix). */
+  message?: string;
+}
+
+export interface UpResult {
+  result: "succeeded" | "failed" | "cancelled";
+  /** The first step that failed. */
+  failedStep?: string;
+  /** That step's exit code when known (1 gate failed, 3 blocker, ...). */
+  failedExitCode?: number;
+  message?: string;
+  /** Steps that were already done in this window (resume). */
+  unchanged: string[];
+}
+
+export interface UpOptions {
+  onEvent: (event: StepEvent) => void;
+  /** Aborted once: finish the running step(s), start nothing new. */
+  signal: AbortSignal;
+  /** Environment for the steps: unseal keys and credentials travel only this way. */
+  env: Record<string, string>;
+}
+
+export interface MaintenanceEngine {
+  readonly name: string;
+  preview(window: string): Promise<Plan>;
+  up(window: string, opts: UpOptions): Promise<UpResult>;
+  /** Where the steps append the window's as-executed record. */
+  recordDir(): string;
+}
+
+/** The stack is locked by another update (Automation API ConcurrentUpdateError). */
+export class StackLockedError extends Error {
+  override readonly name = "StackLockedError";
+}

@@ -1,0 +1,215 @@
+/**
+ * CI-invoked planned maintenance: preview -> approval -> up with live progress -> report -> exit
+ * code. Keys reach the run only through the environment (or a hidden prompt); a first Ctrl-C /
+ * SIGTERM lets the running step finish and starts nothing new, a second stops at once; both
+ * leave a record line saying where the run stopped.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { EXIT, type ExitCode } from "../cli/exit-codes";
+import { appendRecord, readRecord, recordFile, type RecordEntry } from "../runtime/record";
+import { KEY_VAR_PREFIX, KEYS_FILE_VAR, readUnsealKeys } from "../runtime/unseal-keys";
+import { renderRecord } from "../record/render";
+import type { Plan } from "../plan/model";
+import { StackLockedError, type MaintenanceEngine, type StepEvent, type UpResult } from "./engine";
+
+export interface MaintenanceIO {
+  out(line: string): void;
+  err(line: string): void;
+  /** True when a person is at a terminal (prompts allowed). */
+  interactive: boolean;
+  /** y/N question; anything but y/yes is No. */
+  confirm(question: string): Promise<boolean>;
+  /** A hidden prompt (no echo), like the runbook's `read -s`. */
+  promptSecret(label: string): Promise<string>;
+}
+
+/** How the driver hears Ctrl-C / SIGTERM: `handler(n)` is called with 1 on the first, 2 on the second. */
+export type SignalSource = (handler: (count: number) => void) => () => void;
+
+export interface MaintenanceOptions {
+  stack: string;
+  window: string;
+  /** CI: the CI system's own approval (protected environment) stands before the job. */
+  yes: boolean;
+  engine: MaintenanceEngine;
+  reportDir: string;
+  io: MaintenanceIO;
+  env: NodeJS.ProcessEnv;
+  /** Keys the runbook's Vault needs (3-of-5 today): fewer and nothing starts. */
+  minKeys: number;
+  signals: SignalSource;
+  /** Called on a second signal after the record note is written (the CLI exits 130). */
+  hardStop: () => void;
+  now?: () => Date;
+}
+
+export interface MaintenanceResult {
+  exitCode: ExitCode;
+  result: UpResult["result"] | "declined" | "blocked" | "locked";
+  reportFiles: string[];
+}
+
+export async function runMaintenance(opts: MaintenanceOptions): Promise<MaintenanceResult> {
+  const { io, window, engine } = opts;
+  const now = opts.now ?? (() => new Date());
+
+  // 1. Keys first: a planned window that shuts the cloud down must not discover at Stage 3
+  //    that nobody can unseal Vault. Escalate, never improvise.
+  const keysEnv = await gatherKeys(opts);
+  if (!keysEnv) {
+    io.err(
+      `BLOCKER: fewer than ${opts.minKeys} Vault unseal keys available (${KEY_VAR_PREFIX}1..${opts.minKeys} or ${KEYS_FILE_VAR}); ` +
+        "nothing was run. Recovery BLOCKER: escalate, never improvise (re-init wipes the TLS plane); key custody per D-069.",
+    );
+    return { exitCode: EXIT.blocker, result: "blocked", reportFiles: [] };
+  }
+
+  // 2. Preview: what will run, in what order, which steps are destructive-if-matched.
+  let plan: Plan;
+  try {
+    plan = await engine.preview(window);
+  } catch (err) {
+    if (err instanceof StackLockedError) return locked(io, err);
+    throw err;
+  }
+  io.out(`maintenance window ${window} on stack ${opts.stack} (${engine.name}): ${plan.steps.length} steps`);
+  for (const line of previewLines(plan)) io.out(line);
+
+  // 3. Approval: defaults to No.
+  if (!opts.yes) {
+    if (!io.interactive) {
+      io.err(
+        "no approval: run it at a terminal to answer y/N, or pass --yes where CI's own approval (protected environment) stands before the job",
+      );
+      return { exitCode: EXIT.usage, result: "declined", reportFiles: [] };
+    }
+    if (!(await io.confirm(`Run maintenance window ${window} on stack ${opts.stack}? [y/N] `))) {
+      io.out("declined: nothing was run");
+      return { exitCode: EXIT.declined, result: "declined", reportFiles: [] };
+    }
+  }
+
+  // 4. Up, with live progress and safe cancel.
+  const controller = new AbortController();
+  const running = new Set<string>();
+  const finished: string[] = [];
+  const file = recordFile(engine.recordDir(), window, opts.env);
+  const stopNote = (how: string): RecordEntry => ({
+    window,
+    stack: opts.stack,
+    stage: "maintenance",
+    step: "maintenance",
+    command: "maintenance",
+    start: now().toISOString(),
+    end: now().toISOString(),
+    exitCode: EXIT.cancelled,
+    outcome: "cancelled",
+    summary: `${how}; last step finished: ${finished[finished.length - 1] ?? "(none)"}; running then: ${[...running].join(", ") || "(none)"}`,
+    details: [],
+  });
+  const unsubscribe = opts.signals((count) => {
+    if (count === 1) {
+      io.err("cancel requested: the running step finishes, no new step starts (signal again to stop at once)");
+      controller.abort();
+    } else {
+      appendRecord(file, stopNote("stopped at once by a second signal"));
+      io.err(`stopped at once; record: ${file}`);
+      opts.hardStop();
+    }
+  });
+  let up: UpResult;
+  try {
+    up = await engine.up(window, {
+      env: keysEnv,
+      signal: controller.signal,
+      onEvent: (e) => {
+        progress(io, e);
+        if (e.kind === "start") running.add(e.step);
+        else {
+          running.delete(e.step);
+          finished.push(e.step);
+        }
+      },
+    });
+  } catch (err) {
+    unsubscribe();
+    if (err instanceof StackLockedError) return locked(io, err);
+    throw err;
+  }
+  unsubscribe();
+  if (up.result === "cancelled") appendRecord(file, stopNote("cancelled by the operator (graceful)"));
+
+  // 5. Report and exit code.
+  const exitCode = exitCodeFor(up);
+  const reportFiles = writeReport(opts, up, exitCode, readRecord(file));
+  io.out(summaryLine(up, exitCode));
+  if (up.message) io.err(up.message);
+  io.out(`report: ${reportFiles.join(", ")}`);
+  return { exitCode, result: up.result, reportFiles };
+}
+
+function locked(io: MaintenanceIO, err: StackLockedError): MaintenanceResult {
+  io.err(`${err.message}: another maintenance run holds the stack; nothing was run by this one`);
+  return { exitCode: EXIT.locked, result: "locked", reportFiles: [] };
+}
+
+async function gatherKeys(opts: MaintenanceOptions): Promise<Record<string, string> | undefined> {
+  const found = readUnsealKeys(opts.env);
+  const keys = found.ok ? found.keys : [];
+  if (keys.length < opts.minKeys && opts.io.interactive) {
+    for (let i = keys.length; i < opts.minKeys; i++) {
+      const key = (await opts.io.promptSecret(`Unseal key ${i + 1}: `)).trim();
+      if (key === "") break;
+      keys.push(key);
+    }
+  }
+  if (keys.length < opts.minKeys) return undefined;
+  return Object.fromEntries(keys.map((k, i) => [`${KEY_VAR_PREFIX}${i + 1}`, k]));
+}
+
+function previewLines(plan: Plan): string[] {
+  return plan.steps.map((s, i) => {
+    const marks = [s.destructive ? "DESTRUCTIVE if matched" : "", s.guard && !s.destructive ? "guarded" : ""].filter(
+      Boolean,
+    );
+    return `${String(i + 1).padStart(3)}. ${s.stage} / ${s.name}${marks.length ? `  [${marks.join(", ")}]` : ""}`;
+  });
+}
+
+function progress(io: MaintenanceIO, e: StepEvent): void {
+  const at = `[+${(e.atMs / 1000).toFixed(1)}s]`;
+  if (e.kind === "start") io.out(`${at} start  ${e.step}`);
+  else io.out(`${at} ${e.status === "failed" ? "FAILED" : "done  "} ${e.step}`);
+}
+
+function exitCodeFor(up: UpResult): ExitCode {
+  if (up.result === "succeeded") return EXIT.ok;
+  if (up.result === "cancelled") return EXIT.cancelled;
+  if (up.failedExitCode === EXIT.blocker) return EXIT.blocker;
+  return EXIT.gateFailed;
+}
+
+function summaryLine(up: UpResult, code: ExitCode): string {
+  if (up.result === "succeeded")
+    return `maintenance PASSED (exit 0)${up.unchanged.length ? `; ${up.unchanged.length} steps were already done in this window` : ""}`;
+  if (up.result === "cancelled") return `maintenance CANCELLED by the operator (exit ${code})`;
+  return `maintenance STOPPED at ${up.failedStep ?? "an unknown step"} (exit ${code}${code === EXIT.blocker ? ": BLOCKER, escalate" : ""})`;
+}
+
+function writeReport(opts: MaintenanceOptions, up: UpResult, exitCode: number, entries: RecordEntry[]): string[] {
+  fs.mkdirSync(opts.reportDir, { recursive: true });
+  const base = path.join(opts.reportDir, `maintenance-${opts.window}`);
+  const summary = {
+    stack: opts.stack,
+    window: opts.window,
+    engine: opts.engine.name,
+    result: up.result,
+    exitCode,
+    failedStep: up.failedStep,
+    unchanged: up.unchanged,
+  };
+  fs.writeFileSync(`${base}.json`, JSON.stringify({ summary, record: entries }, null, 2) + "\n");
+  fs.writeFileSync(`${base}.md`, `${summaryLine(up, exitCode as ExitCode)}\n\n${renderRecord(opts.window, entries)}`);
+  return [`${base}.json`, `${base}.md`];
+}

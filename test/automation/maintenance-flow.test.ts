@@ -1,0 +1,474 @@
+/**
+ * runMaintenance in-process with a fake engine, fake terminal and fake signals: the order keys ->
+ * preview -> approval -> up, what never runs when a step before it says no, the exit codes, the
+ * safe cancel and its record line, the report.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+  runMaintenance,
+  type MaintenanceIO,
+  type MaintenanceResult,
+  type SignalSource,
+} from "../../automation/maintenance";
+import {
+  StackLockedError,
+  type MaintenanceEngine,
+  type StepEvent,
+  type UpOptions,
+  type UpResult,
+} from "../../automation/engine";
+import { EXIT } from "../../cli/exit-codes";
+import { appendRecord, readRecord, type RecordEntry } from "../../runtime/record";
+import type { Plan, PlanStep } from "../../plan/model";
+
+const WINDOW = "2026-12-05-roosevelt";
+const KEYS_ENV = {
+  COLDSTART_UNSEAL_KEY_1: "a2V5LW9uZQ==",
+  COLDSTART_UNSEAL_KEY_2: "a2V5LXR3bw==",
+  COLDSTART_UNSEAL_KEY_3: "a2V5LXRocmVl",
+};
+
+function step(name: string, stage: string, extra: Partial<PlanStep> = {}): PlanStep {
+  return {
+    name,
+    stage,
+    verb: "check",
+    command: `check ${name}`,
+    create: `coldstart check ${name}`,
+    summary: name,
+    destructive: false,
+    timeout: "5m",
+    dependsOn: [],
+    parallelWith: [],
+    depth: 0,
+    triggers: [WINDOW],
+    hasDelete: false,
+    ...extra,
+  };
+}
+
+const PLAN: Plan = {
+  project: "coldstart",
+  stack: "roosevelt",
+  mode: "planned",
+  window: WINDOW,
+  stages: [],
+  steps: [
+    step("baseline-capture", "pre-shutdown", { verb: "act" }),
+    step("mysql-check", "stage-2-mysql"),
+    step("mysql-reboot-cluster", "stage-2-mysql", { verb: "act", destructive: true, guard: "complete outage" }),
+    step("mysql-cluster-online", "stage-2-mysql", { verb: "gate" }),
+  ],
+};
+
+const at = (kind: StepEvent["kind"], name: string, status?: StepEvent["status"]): StepEvent => ({
+  kind,
+  step: name,
+  atMs: 0,
+  ...(status ? { status } : {}),
+});
+
+interface Script {
+  events?: StepEvent[];
+  /** Records to append during up, as the steps themselves do. */
+  records?: string[];
+  /** Block in up() until release() is called (after the events are out). */
+  block?: boolean;
+  result?: UpResult;
+  throws?: Error;
+}
+
+class FakeEngine implements MaintenanceEngine {
+  readonly name = "fake engine";
+  readonly previews: string[] = [];
+  readonly ups: { window: string; env: Record<string, string>; signal: AbortSignal }[] = [];
+  private releaseUp: (result: UpResult) => void = () => undefined;
+  /** Resolves when up() has emitted its events and is blocked. */
+  readonly blocked: Promise<void>;
+  private onBlocked: () => void = () => undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly script: Script = {},
+  ) {
+    this.blocked = new Promise((resolve) => (this.onBlocked = resolve));
+  }
+
+  recordDir(): string {
+    return path.join(this.dir, "records");
+  }
+
+  preview(window: string): Promise<Plan> {
+    this.previews.push(window);
+    return Promise.resolve(PLAN);
+  }
+
+  async up(window: string, opts: UpOptions): Promise<UpResult> {
+    this.ups.push({ window, env: { ...opts.env }, signal: opts.signal });
+    for (const e of this.script.events ?? []) opts.onEvent(e);
+    for (const name of this.script.records ?? []) appendRecord(this.recordFile(window), passed(window, name));
+    if (this.script.throws) throw this.script.throws;
+    if (this.script.block) {
+      const released = new Promise<UpResult>((resolve) => (this.releaseUp = resolve));
+      this.onBlocked();
+      return released;
+    }
+    return this.script.result ?? { result: "succeeded", unchanged: [] };
+  }
+
+  release(result: UpResult): void {
+    this.releaseUp(result);
+  }
+
+  recordFile(window = WINDOW): string {
+    return path.join(this.recordDir(), `${window}.jsonl`);
+  }
+}
+
+function passed(window: string, name: string): RecordEntry {
+  return {
+    window,
+    stack: "roosevelt",
+    stage: "stage",
+    step: name,
+    command: `check ${name}`,
+    start: "2026-12-05T06:00:00.000Z",
+    end: "2026-12-05T06:01:00.000Z",
+    exitCode: 0,
+    outcome: "pass",
+    summary: `${name} passed`,
+    details: [],
+  };
+}
+
+class FakeIO implements MaintenanceIO {
+  readonly outLines: string[] = [];
+  readonly errLines: string[] = [];
+  readonly questions: string[] = [];
+  readonly secretLabels: string[] = [];
+  constructor(
+    readonly interactive: boolean,
+    private readonly answer = false,
+    private readonly typed: string[] = [],
+  ) {}
+  out(line: string): void {
+    this.outLines.push(line);
+  }
+  err(line: string): void {
+    this.errLines.push(line);
+  }
+  confirm(question: string): Promise<boolean> {
+    this.questions.push(question);
+    return Promise.resolve(this.answer);
+  }
+  promptSecret(label: string): Promise<string> {
+    this.secretLabels.push(label);
+    return Promise.resolve(this.typed[this.secretLabels.length - 1] ?? "");
+  }
+  get all(): string[] {
+    return [...this.outLines, ...this.errLines];
+  }
+}
+
+class FakeSignals {
+  private handler: ((count: number) => void) | undefined;
+  private count = 0;
+  readonly source: SignalSource = (handler) => {
+    this.handler = handler;
+    return () => (this.handler = undefined);
+  };
+  get listening(): boolean {
+    return this.handler !== undefined;
+  }
+  /** Ctrl-C: the n-th signal since the driver started listening. */
+  send(): void {
+    this.handler?.(++this.count);
+  }
+}
+
+interface Setup {
+  engine: FakeEngine;
+  io: FakeIO;
+  signals: FakeSignals;
+  hardStops: number;
+  reportDir: string;
+  run(): Promise<MaintenanceResult>;
+}
+
+function setup(opts: {
+  script?: Script;
+  io?: FakeIO;
+  yes?: boolean;
+  env?: NodeJS.ProcessEnv;
+  minKeys?: number;
+}): Setup {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-flow-"));
+  const s: Setup = {
+    engine: new FakeEngine(dir, opts.script),
+    io: opts.io ?? new FakeIO(false),
+    signals: new FakeSignals(),
+    hardStops: 0,
+    reportDir: path.join(dir, "reports"),
+    run: () =>
+      runMaintenance({
+        stack: "roosevelt",
+        window: WINDOW,
+        yes: opts.yes ?? true,
+        engine: s.engine,
+        reportDir: s.reportDir,
+        io: s.io,
+        env: opts.env ?? { ...KEYS_ENV },
+        minKeys: opts.minKeys ?? 3,
+        signals: s.signals.source,
+        hardStop: () => s.hardStops++,
+        now: () => new Date("2026-12-05T07:00:00.000Z"),
+      }),
+  };
+  return s;
+}
+
+describe("approval", () => {
+  it("a No at the interactive prompt exits 6 (declined) and never calls up", async () => {
+    const s = setup({ yes: false, io: new FakeIO(true, false) });
+    const r = await s.run();
+    expect(r.exitCode).toBe(EXIT.declined);
+    expect(r.exitCode).toBe(6);
+    expect(s.io.questions).toHaveLength(1);
+    expect(s.io.questions[0]).toContain("[y/N]");
+    expect(s.engine.previews).toEqual([WINDOW]); // the operator saw the plan before answering
+    expect(s.engine.ups).toEqual([]);
+    expect(s.io.outLines).toContain("declined: nothing was run");
+    expect(fs.existsSync(s.reportDir)).toBe(false);
+  });
+
+  it("a Yes at the interactive prompt runs the window", async () => {
+    const s = setup({ yes: false, io: new FakeIO(true, true) });
+    expect((await s.run()).exitCode).toBe(EXIT.ok);
+    expect(s.engine.ups).toHaveLength(1);
+  });
+
+  it("without --yes and without a terminal it exits 2, asks nobody and never calls up", async () => {
+    const s = setup({ yes: false, io: new FakeIO(false, true) });
+    const r = await s.run();
+    expect(r.exitCode).toBe(EXIT.usage);
+    expect(s.io.questions).toEqual([]);
+    expect(s.engine.ups).toEqual([]);
+    expect(s.io.errLines.join("\n")).toContain("--yes");
+  });
+
+  it("the preview lists every step in order and marks the destructive one", async () => {
+    const s = setup({});
+    await s.run();
+    const lines = s.io.outLines.filter((l) => /^\s*\d+\. /.test(l));
+    expect(lines.map((l) => l.replace(/\s+\[.*$/, "").trim())).toEqual([
+      "1. pre-shutdown / baseline-capture",
+      "2. stage-2-mysql / mysql-check",
+      "3. stage-2-mysql / mysql-reboot-cluster",
+      "4. stage-2-mysql / mysql-cluster-online",
+    ]);
+    expect(lines[2]).toContain("DESTRUCTIVE if matched");
+  });
+});
+
+describe("unseal keys", () => {
+  it("at a terminal with no keys in the environment it asks for minKeys keys hidden and hands them to up only", async () => {
+    const typed = ["dHlwZWQtb25l", "dHlwZWQtdHdv", "dHlwZWQtdGhyZWU="];
+    const io = new FakeIO(true, true, typed);
+    const s = setup({ io, yes: false, env: { HOME: os.tmpdir() } });
+    const r = await s.run();
+    expect(r.exitCode).toBe(EXIT.ok);
+    expect(io.secretLabels).toHaveLength(3);
+    expect(s.engine.ups[0].env).toEqual({
+      COLDSTART_UNSEAL_KEY_1: typed[0],
+      COLDSTART_UNSEAL_KEY_2: typed[1],
+      COLDSTART_UNSEAL_KEY_3: typed[2],
+    });
+    const reports = r.reportFiles.map((f) => fs.readFileSync(f, "utf8")).join("\n");
+    for (const key of typed) {
+      expect(io.all.filter((l) => l.includes(key))).toEqual([]);
+      expect(io.secretLabels.join("")).not.toContain(key);
+      expect(reports).not.toContain(key);
+    }
+  });
+
+  it("keys already in the environment are not asked for again", async () => {
+    const io = new FakeIO(true, true);
+    const s = setup({ io, yes: false });
+    await s.run();
+    expect(io.secretLabels).toEqual([]);
+    expect(s.engine.ups[0].env).toEqual(KEYS_ENV);
+  });
+
+  it("keys from the file named in COLDSTART_UNSEAL_KEYS_FILE reach up as COLDSTART_UNSEAL_KEY_1..n", async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-keys-")), "keys");
+    fs.writeFileSync(file, "Zmlyc3Q=\nc2Vjb25k\n\ndGhpcmQ=\n", { mode: 0o600 });
+    const s = setup({ env: { COLDSTART_UNSEAL_KEYS_FILE: file } });
+    expect((await s.run()).exitCode).toBe(EXIT.ok);
+    expect(s.engine.ups[0].env).toEqual({
+      COLDSTART_UNSEAL_KEY_1: "Zmlyc3Q=",
+      COLDSTART_UNSEAL_KEY_2: "c2Vjb25k",
+      COLDSTART_UNSEAL_KEY_3: "dGhpcmQ=",
+    });
+  });
+
+  it("fewer keys typed than minKeys exits 3 (escalate) before preview and up", async () => {
+    const io = new FakeIO(true, true, ["b25seS1vbmU=", ""]);
+    const s = setup({ io, yes: false, env: {} });
+    const r = await s.run();
+    expect(r.exitCode).toBe(EXIT.blocker);
+    expect(io.secretLabels).toHaveLength(2);
+    expect(s.engine.previews).toEqual([]);
+    expect(s.engine.ups).toEqual([]);
+    expect(io.questions).toEqual([]);
+    expect(io.errLines.join("\n")).toContain("escalate, never improvise");
+    expect(io.all.join("\n")).not.toContain("b25seS1vbmU=");
+  });
+
+  it("in CI (no terminal) two keys of three exit 3 without asking and without a preview", async () => {
+    const s = setup({ env: { COLDSTART_UNSEAL_KEY_1: "YQ==", COLDSTART_UNSEAL_KEY_2: "Yg==" } });
+    const r = await s.run();
+    expect(r.exitCode).toBe(EXIT.blocker);
+    expect(s.io.secretLabels).toEqual([]);
+    expect(s.engine.previews).toEqual([]);
+    expect(s.engine.ups).toEqual([]);
+  });
+});
+
+describe("cancel", () => {
+  const running = {
+    events: [at("start", "baseline-capture"), at("finish", "baseline-capture", "passed"), at("start", "mysql-check")],
+    records: ["baseline-capture"],
+    block: true,
+  };
+
+  it("a first signal aborts the signal up() got, does not stop at once, and a cancelled up exits 130 with a record line", async () => {
+    const s = setup({ script: running });
+    const done = s.run();
+    await s.engine.blocked;
+    expect(s.signals.listening).toBe(true);
+    expect(s.engine.ups[0].signal.aborted).toBe(false);
+    s.signals.send();
+    expect(s.engine.ups[0].signal.aborted).toBe(true);
+    expect(s.hardStops).toBe(0);
+    expect(s.io.errLines.join("\n")).toContain("cancel requested");
+    // the running step finishes, then the engine reports the cancel
+    s.engine.release({ result: "cancelled", unchanged: [] });
+    const r = await done;
+    expect(r.exitCode).toBe(EXIT.cancelled);
+    expect(r.exitCode).toBe(130);
+    expect(s.signals.listening).toBe(false);
+    const last = readRecord(s.engine.recordFile()).pop()!;
+    expect(last).toMatchObject({ window: WINDOW, outcome: "cancelled", exitCode: 130 });
+    expect(last.summary).toContain("last step finished: baseline-capture");
+  });
+
+  it("a second signal calls hardStop after appending a cancelled record line naming the running step", async () => {
+    const s = setup({ script: running });
+    const done = s.run();
+    await s.engine.blocked;
+    s.signals.send();
+    s.signals.send();
+    expect(s.hardStops).toBe(1);
+    const record = readRecord(s.engine.recordFile());
+    const last = record[record.length - 1];
+    expect(last.outcome).toBe("cancelled");
+    expect(last.summary).toContain("running then: mysql-check");
+    expect(last.summary).toContain("last step finished: baseline-capture");
+    expect(s.io.errLines.join("\n")).toContain(s.engine.recordFile());
+    s.engine.release({ result: "cancelled", unchanged: [] }); // hardStop would have exited; let the run end
+    await done;
+  });
+
+  it("a declined run never listens for signals, and a finished run stops listening", async () => {
+    const s = setup({ yes: false, io: new FakeIO(true, false) });
+    await s.run();
+    expect(s.signals.listening).toBe(false);
+    const ok = setup({});
+    await ok.run();
+    expect(ok.signals.listening).toBe(false);
+  });
+});
+
+describe("exit codes and report", () => {
+  it("a StackLockedError from up exits 5 (locked) and writes no report", async () => {
+    const s = setup({ script: { throws: new StackLockedError("stack roosevelt is locked by another update") } });
+    const r = await s.run();
+    expect(r.exitCode).toBe(EXIT.locked);
+    expect(r.exitCode).toBe(5);
+    expect(r.reportFiles).toEqual([]);
+    expect(s.io.errLines.join("\n")).toContain("locked by another update");
+    expect(s.signals.listening).toBe(false);
+  });
+
+  it("a stack already locked when the preview runs also exits 5, not as a crash", async () => {
+    const s = setup({});
+    s.engine.preview = () => Promise.reject(new StackLockedError("stack roosevelt is locked by another update"));
+    const r = await s.run();
+    expect(r.exitCode).toBe(EXIT.locked);
+  });
+
+  it.each<[string, UpResult, number, string]>([
+    [
+      "a failed step with exit code 3 (BLOCKER) exits 3",
+      { result: "failed", failedStep: "mysql-check", failedExitCode: 3, message: "BLOCKER mysql-check", unchanged: [] },
+      3,
+      "maintenance STOPPED at mysql-check (exit 3: BLOCKER, escalate)",
+    ],
+    [
+      "a failed gate with exit code 1 exits 1",
+      { result: "failed", failedStep: "mysql-cluster-online", failedExitCode: 1, message: "FAILED", unchanged: [] },
+      1,
+      "maintenance STOPPED at mysql-cluster-online (exit 1)",
+    ],
+    ["a cancelled run exits 130", { result: "cancelled", unchanged: [] }, 130, "maintenance CANCELLED by the operator"],
+    ["a succeeded run exits 0", { result: "succeeded", unchanged: [] }, 0, "maintenance PASSED (exit 0)"],
+  ])("%s and says so in the report", async (_name, result, code, line) => {
+    const s = setup({ script: { result, records: ["baseline-capture", "mysql-check"] } });
+    const r = await s.run();
+    expect(r.exitCode).toBe(code);
+    expect(s.io.outLines.join("\n")).toContain(line);
+    if (result.message) expect(s.io.errLines).toContain(result.message);
+    expect(r.reportFiles).toEqual([
+      path.join(s.reportDir, `maintenance-${WINDOW}.json`),
+      path.join(s.reportDir, `maintenance-${WINDOW}.md`),
+    ]);
+    const json = JSON.parse(fs.readFileSync(r.reportFiles[0], "utf8")) as {
+      summary: Record<string, unknown>;
+      record: RecordEntry[];
+    };
+    expect(json.summary).toMatchObject({
+      stack: "roosevelt",
+      window: WINDOW,
+      engine: "fake engine",
+      result: result.result,
+      exitCode: code,
+    });
+    if (result.failedStep) expect(json.summary.failedStep).toBe(result.failedStep);
+    expect(json.record.map((e) => e.step).slice(0, 2)).toEqual(["baseline-capture", "mysql-check"]);
+    const md = fs.readFileSync(r.reportFiles[1], "utf8");
+    expect(md).toContain(line);
+    expect(md).toContain("mysql-check");
+  });
+
+  it("prints a progress line for every start and finish the engine reports", async () => {
+    const s = setup({
+      script: {
+        events: [
+          at("start", "mysql-check"),
+          at("finish", "mysql-check", "passed"),
+          at("start", "mysql-cluster-online"),
+        ],
+        result: { result: "succeeded", unchanged: [] },
+      },
+    });
+    await s.run();
+    const progress = s.io.outLines.filter((l) => /^\[\+/.test(l));
+    expect(progress.map((l) => l.replace(/^\[\+[\d.]+s\] /, ""))).toEqual([
+      "start  mysql-check",
+      "done   mysql-check",
+      "start  mysql-cluster-online",
+    ]);
+  });
+});
