@@ -73,7 +73,7 @@ export class Juju {
   }
 
   /** `juju ssh -m M <unit> -- <command>` with `input` on stdin: the path a secret takes to a unit. */
-  async sshWithStdin(unit: string, command: string[], input: string): Promise<string> {
+  async sshWithStdin(unit: string, command: readonly string[], input: string): Promise<string> {
     return (await this.call(["ssh", "-m", this.model, unit, "--", ...command], { input })).stdout;
   }
 

@@ -18,7 +18,7 @@ import { ToolError } from "../runtime/tool-error";
 const VAULT_ADDR = "http://127.0.0.1:8200";
 const STATUS_COMMAND = `VAULT_ADDR=${VAULT_ADDR} vault status -format=json`;
 /** curl reads the JSON body {"key": ...} from stdin (@-): the key is in no argv on the unit either. */
-const UNSEAL_COMMAND = [
+export const UNSEAL_COMMAND: readonly string[] = [
   "curl",
   "-sS",
   "--max-time",

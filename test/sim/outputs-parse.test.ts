@@ -12,22 +12,13 @@ import { failoverOutcome, lbsVerdict, parseAmphorae, parseLoadBalancers } from "
 import { cloudAssertVerdict } from "../../gates/cloud-assert";
 import { mustParse, readFixture } from "../fixtures";
 import { bootAll, cleanupAll, exec, harness, MODEL } from "./sim-harness";
+import { UNSEAL_COMMAND } from "../../steps/vault";
 
 afterAll(cleanupAll);
 
 const MYSQL = "mysql-innodb-cluster";
 const VAULT_STATUS = "VAULT_ADDR=http://127.0.0.1:8200 vault status -format=json";
-const UNSEAL = [
-  "curl",
-  "-sS",
-  "--max-time",
-  "30",
-  "-X",
-  "PUT",
-  "--data-binary",
-  "@-",
-  "http://127.0.0.1:8200/v1/sys/unseal",
-];
+const UNSEAL = UNSEAL_COMMAND;
 
 /** Every key path of a JSON value ("a.b[].c"), to compare shapes with a fixture. */
 function keyPaths(v: unknown, prefix = "", out = new Set<string>()): Set<string> {

@@ -13,6 +13,7 @@ import { parseVaultStatus } from "../../gates/vault";
 import { cloudAssertVerdict } from "../../gates/cloud-assert";
 import { mustParse } from "../fixtures";
 import { bootAll, cleanupAll, harness, MODEL, type Harness } from "./sim-harness";
+import { UNSEAL_COMMAND } from "../../steps/vault";
 
 afterAll(cleanupAll);
 
@@ -119,22 +120,7 @@ describe("through the shims", () => {
     // the harness clock ran ahead of real time: move the sim's start back so the real clock agrees
     const ahead = h.clock.ms - Date.now();
     updateState(h.cloud.dir, (s) => void (s.startedAtMs -= ahead + 50));
-    const unseal = [
-      "ssh",
-      "-m",
-      MODEL,
-      "vault/0",
-      "--",
-      "curl",
-      "-sS",
-      "--max-time",
-      "30",
-      "-X",
-      "PUT",
-      "--data-binary",
-      "@-",
-      "http://127.0.0.1:8200/v1/sys/unseal",
-    ];
+    const unseal = ["ssh", "-m", MODEL, "vault/0", "--", ...UNSEAL_COMMAND];
     let last = "";
     for (const key of h.cloud.unsealKeys) {
       const input = JSON.stringify({ key });

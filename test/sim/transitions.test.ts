@@ -21,22 +21,12 @@ import { main as juju } from "../../sim/tools/juju";
 import { main as virsh } from "../../sim/tools/virsh";
 import { readState } from "../../sim/store";
 import { bootAll, cleanupAll, exec, harness, MODEL, shutdownAll, tempDir, type Harness } from "./sim-harness";
+import { UNSEAL_COMMAND } from "../../steps/vault";
 
 afterAll(cleanupAll);
 
 const MYSQL = "mysql-innodb-cluster";
-const UNSEAL = [
-  "--",
-  "curl",
-  "-sS",
-  "--max-time",
-  "30",
-  "-X",
-  "PUT",
-  "--data-binary",
-  "@-",
-  "http://127.0.0.1:8200/v1/sys/unseal",
-];
+const UNSEAL = ["--", ...UNSEAL_COMMAND];
 
 async function mysql(h: Harness) {
   const text = (await h.call("juju", ["status", "-m", MODEL, MYSQL, "--format=json"])).stdout;
