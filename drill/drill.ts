@@ -7,7 +7,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { z } from "zod";
 import {
   createSimCloud,
   exportedKeys,
@@ -22,6 +21,8 @@ import { loadScenario } from "../sim/scenario";
 import { KEY_VAR_PREFIX } from "../runtime/unseal-keys";
 import { findProjectDir, readStackConfig, type StackConfig } from "../config/stack-files";
 import { NAMESPACE } from "../config/load";
+import type { Config } from "../config/schema";
+import { PREVIEW_WINDOW } from "../plan/plan";
 import { UsageError } from "../config/errors";
 import { formatDuration } from "../config/duration";
 import { recordFile } from "../runtime/record";
@@ -85,12 +86,15 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const dir = path.resolve(opts.dir);
   const projectDir = findProjectDir();
   const stack = readStackConfig(projectDir, opts.stack);
-  const { sim, window } = opts.resume ? reattach(dir, opts.window) : create(dir, opts, stackPower(stack.values));
+  // The committed stack as a Config (its numbers and drivers; the window is the drill's own).
+  const base = parseStackValues(stack.values, PREVIEW_WINDOW);
+  const power: SimPower = base.hosts.some((h) => h.power.driver === "maas") ? "maas" : "virsh";
+  const { sim, window } = opts.resume ? reattach(dir, opts.window) : create(dir, opts, power);
   const maas = sim.power === "maas" ? await startMaas(sim, opts.resume === true) : undefined;
   try {
     if (maas) sim.hostsConfig = withMaasUrl(sim.hostsConfig, maas.url);
     if (!opts.resume) saveDrill(dir, window, opts.scenario, sim);
-    return await runOnSim(opts, dir, projectDir, stack, sim, window);
+    return await runOnSim(opts, dir, projectDir, stack, base, sim, window);
   } finally {
     await maas?.close();
   }
@@ -101,10 +105,10 @@ async function runOnSim(
   dir: string,
   projectDir: string,
   stack: StackConfig,
+  base: Config,
   sim: SimCloud<SimPower>,
   window: string,
 ): Promise<DrillReport> {
-  const base = parseStackValues(stack.values, window);
   const callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const config: Record<string, string> = {
     ...stack.values,
@@ -182,20 +186,6 @@ async function runOnSim(
   );
   if (failed) say(failed.message);
   return report;
-}
-
-const stackHosts = z.array(z.object({ power: z.object({ driver: z.string() }) }));
-
-/** maas when the stack's committed hosts are powered through MAAS, else the fake virsh. */
-export function stackPower(values: Record<string, string>): SimPower {
-  let hosts: unknown;
-  try {
-    hosts = JSON.parse(values[`${NAMESPACE}:hosts`] ?? "[]");
-  } catch {
-    return "virsh"; // the config loader names what is wrong with it
-  }
-  const parsed = stackHosts.safeParse(hosts);
-  return parsed.success && parsed.data.some((h) => h.power.driver === "maas") ? "maas" : "virsh";
 }
 
 /**
