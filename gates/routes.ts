@@ -89,10 +89,6 @@ export const ROUTES = {
 
 export type RouteId = keyof typeof ROUTES;
 
-export function route(id: RouteId): Route {
-  return { id, ...ROUTES[id] };
-}
-
 /** One line for an operator: "-> fix: ... (quick reference: Vault sealed)". */
 export function describeRoute(id: RouteId): string {
   const r = ROUTES[id];

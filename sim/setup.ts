@@ -11,7 +11,7 @@ import { CALL_LOG } from "./call-log";
 import { generateMaasApiKey, simSystemIds } from "./maas-api";
 import { projectRoot } from "./root";
 import { loadScenario, type Mode, type Scale, type Scenario } from "./scenario";
-import { buildState, CONTROLLER, MODEL, simNow, type SimState } from "./state";
+import { buildState, CONTROLLER, MODEL, type SimState } from "./state";
 import { readState, saveState } from "./store";
 
 /** How coldstart powers the sim's hosts: the fake virsh, or the sim's MAAS API. */
@@ -199,9 +199,4 @@ export function exportedKeys(sc: Scenario, state: SimState): string[] {
 /** The sim's state as of now (timers applied), for assertions. */
 export function simState(dir: string): SimState {
   return readState(dir);
-}
-
-/** Sim seconds elapsed in the sim in `dir`. */
-export function simTime(dir: string): number {
-  return simNow(readState(dir));
 }
