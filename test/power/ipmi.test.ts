@@ -30,6 +30,7 @@ import {
   type IpmiSim,
 } from "../support/ipmi-sim";
 import { captureReporter } from "../support/fake-exec";
+import { failure } from "../support/failure";
 
 let sim: IpmiSim;
 let tmp: string;
@@ -67,15 +68,6 @@ function target(over: Partial<IpmiTarget> = {}): IpmiTarget {
 function driver(over: Partial<IpmiTarget> = {}, env: NodeJS.ProcessEnv = { [PW_VAR]: SIM_PASSWORD }) {
   const ctx = realContext({ env });
   return { ctx, driver: new IpmiDriver(target(over), ctx) };
-}
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe("ipmi driver against ipmi_sim", () => {

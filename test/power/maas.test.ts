@@ -17,6 +17,7 @@ import { realClock } from "../../runtime/clock";
 import { readFixture } from "../fixtures";
 import { captureReporter, type CapturingReporter } from "../support/fake-exec";
 import { FIXTURE_API_KEY, FIXTURE_KEY, startMaasServer, type MaasServer } from "../support/maas-server";
+import { failure } from "../support/failure";
 
 let maas: MaasServer;
 let tmp: string;
@@ -62,15 +63,6 @@ function target(over: Partial<MaasTarget> = {}): MaasTarget {
 function driver(over: Partial<MaasTarget> = {}, env?: NodeJS.ProcessEnv, callTimeoutMs?: number) {
   const ctx = context(env, callTimeoutMs);
   return { ctx, driver: new MaasDriver(target(over), ctx) };
-}
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 const machine = (id = "e8xa8m") => maas.machines.get(id)!;

@@ -12,6 +12,7 @@ import { parseDomstate, VirshDriver } from "../../power/virsh";
 import { realExec } from "../../runtime/exec";
 import { fixturePath, readFixture } from "../fixtures";
 import { realContext, requirePrograms } from "../support/ipmi-sim";
+import { failure } from "../support/failure";
 
 const URI = "test:///default";
 
@@ -20,15 +21,6 @@ beforeAll(() => requirePrograms({ virsh: "libvirt-clients" }));
 function driver(domain = "test") {
   const ctx = realContext();
   return { ctx, driver: new VirshDriver({ host: "openstack0", uri: URI, domain }, ctx) };
-}
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 describe("virsh driver against virsh -c test:///default", () => {
