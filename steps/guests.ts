@@ -10,8 +10,7 @@ import { mapBounded } from "../runtime/bounded";
 import { Juju } from "../runtime/juju";
 import { OpenStack } from "../runtime/openstack";
 import type { StepContext } from "../runtime/step-context";
-import { EXIT } from "../cli/exit-codes";
-import { fail, pass, probeSafely, runGate, toolVerdict, type StepOutcome } from "./outcome";
+import { fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
 
 async function servers(os: OpenStack): Promise<Server[]> {
@@ -22,12 +21,12 @@ async function servers(os: OpenStack): Promise<Server[]> {
 export async function holdGuests(flags: StepFlags<"act hold-guests">, ctx: StepContext): Promise<StepOutcome> {
   const expected = "every guest named in holdGuests exists and is SHUTOFF before the shutdown";
   if (flags.guest.length === 0) {
-    return {
-      exitCode: EXIT.ok,
-      outcome: "skipped-by-guard",
-      expected,
-      verdict: { ok: true, state: "none", summary: "no guests to hold down (holdGuests is empty)", details: [] },
-    };
+    return skipped(expected, {
+      ok: true,
+      state: "none",
+      summary: "no guests to hold down (holdGuests is empty)",
+      details: [],
+    });
   }
   const os = new OpenStack(ctx, flags.openrc);
   try {
@@ -93,12 +92,12 @@ export async function startShutoffGuests(
   try {
     const targets = guestsToStart(await servers(os), flags.hold);
     if (targets.length === 0) {
-      return {
-        exitCode: EXIT.ok,
-        outcome: "skipped-by-guard",
-        expected,
-        verdict: { ok: true, state: "none-shutoff", summary: "no unexpectedly SHUTOFF guests", details: [] },
-      };
+      return skipped(expected, {
+        ok: true,
+        state: "none-shutoff",
+        summary: "no unexpectedly SHUTOFF guests",
+        details: [],
+      });
     }
     const failures: string[] = [];
     await mapBounded(targets, flags.parallel, async (s) => {

@@ -21,9 +21,8 @@ import type { Verdict } from "../gates/verdict";
 import { Juju } from "../runtime/juju";
 import { expandHome } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
-import { blocker, fail, pass, probeSafely, runGate, toolVerdict, type StepOutcome } from "./outcome";
+import { blocker, fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
-import { EXIT } from "../cli/exit-codes";
 
 const ACTION = "reboot-cluster-from-complete-outage";
 type Target = StepFlags<"check mysql-cluster">;
@@ -72,12 +71,12 @@ export async function mysqlReboot(flags: Target, ctx: StepContext): Promise<Step
   const verdict = classifyMysql(units, flags.units);
   if (!isCompleteOutage(units, flags.units)) {
     if (verdict.state === "healthy" || verdict.state === "converging") {
-      const skipped: Verdict = {
+      const guardVerdict: Verdict = {
         ...verdict,
         ok: true,
         summary: `not a complete outage (${verdict.state}): ${ACTION} NOT run. ${verdict.summary}`,
       };
-      return { exitCode: EXIT.ok, outcome: "skipped-by-guard", expected, verdict: skipped };
+      return skipped(expected, guardVerdict);
     }
     return blocker(expected, {
       ...verdict,

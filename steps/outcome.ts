@@ -21,6 +21,11 @@ export function pass(expected: string, verdict: Verdict, polls?: number): StepOu
   return { exitCode: EXIT.ok, outcome: "pass", expected, verdict, polls };
 }
 
+/** The guard did not match: nothing was changed, and the run goes on. */
+export function skipped(expected: string, verdict: Verdict): StepOutcome {
+  return { exitCode: EXIT.ok, outcome: "skipped-by-guard", expected, verdict };
+}
+
 export function fail(expected: string, verdict: Verdict, polls?: number): StepOutcome {
   return { exitCode: EXIT.gateFailed, outcome: "fail", expected, verdict, polls };
 }

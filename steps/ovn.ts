@@ -10,8 +10,7 @@ import type { Verdict } from "../gates/verdict";
 import { mapBounded } from "../runtime/bounded";
 import { Juju } from "../runtime/juju";
 import type { StepContext } from "../runtime/step-context";
-import { EXIT } from "../cli/exit-codes";
-import { fail, pass, probeSafely, runGate, toolVerdict, type StepOutcome } from "./outcome";
+import { fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
 
 type Target = StepFlags<"check ovn-chassis">;
@@ -73,7 +72,7 @@ export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: St
       summary: `all ${results.length} chassis connected: no restart`,
       details: [],
     };
-    return { exitCode: EXIT.ok, outcome: "skipped-by-guard", expected, verdict };
+    return skipped(expected, verdict);
   }
   const details: string[] = [];
   const restarted = await mapBounded(targets, flags.parallel, async (t) => {

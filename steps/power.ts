@@ -3,13 +3,12 @@
  * driver. A host already in the wanted state is left alone; each ends in a power-state gate.
  */
 import type { StepFlags } from "../cli/step-flags";
-import { EXIT } from "../cli/exit-codes";
 import type { StepContext } from "../runtime/step-context";
 import { driverFromFlags } from "../power/from-flags";
 import { PowerError, type PowerDriver, type PowerState } from "../power/driver";
 import type { Verdict } from "../gates/verdict";
 import { formatDuration } from "../config/duration";
-import { fail, pass, runGate, type StepOutcome } from "./outcome";
+import { fail, pass, runGate, skipped, type StepOutcome } from "./outcome";
 import { ToolError } from "../runtime/tool-error";
 
 function powerFailure(err: unknown): Verdict {
@@ -43,12 +42,12 @@ export async function powerOff(flags: StepFlags<"act power-off">, ctx: StepConte
   const expected = `${flags.host} powered off (graceful first, hard after ${formatDuration(flags["graceful-timeout"])})`;
   try {
     if ((await driver.state()) === "off") {
-      return {
-        exitCode: EXIT.ok,
-        outcome: "skipped-by-guard",
-        expected,
-        verdict: { ok: true, state: "off", summary: `${driver.label}: already off, nothing done`, details: [] },
-      };
+      return skipped(expected, {
+        ok: true,
+        state: "off",
+        summary: `${driver.label}: already off, nothing done`,
+        details: [],
+      });
     }
     ctx.out.line(`${driver.label}: graceful shutdown`);
     try {
@@ -95,12 +94,12 @@ export async function powerOn(flags: StepFlags<"act power-on">, ctx: StepContext
   const expected = `${flags.host} powered on`;
   try {
     if ((await driver.state()) === "on") {
-      return {
-        exitCode: EXIT.ok,
-        outcome: "skipped-by-guard",
-        expected,
-        verdict: { ok: true, state: "on", summary: `${driver.label}: already on, nothing done`, details: [] },
-      };
+      return skipped(expected, {
+        ok: true,
+        state: "on",
+        summary: `${driver.label}: already on, nothing done`,
+        details: [],
+      });
     }
     await driver.on();
     return pass(expected, {
