@@ -6,11 +6,10 @@
  * `reboot-cluster-from-complete-outage` action. `isCompleteOutage` / `mayRunRebootAction` are true
  * for exactly one state: every expected unit shows the complete-outage signature.
  */
-import { JujuRunDocSchema, JujuStatusDocSchema, type JujuRunDoc, type JujuStatusDoc } from "./juju-schemas";
+import { JujuRunDocSchema, type JujuRunDoc, type JujuStatusDoc } from "./juju-schemas";
 import { flattenMachines } from "./machines";
-import { parseJson, parseWith, type Parsed } from "./parse";
+import { parseJson, type Parsed } from "./parse";
 import type { Verdict } from "./verdict";
-import { z } from "zod";
 
 export type MysqlState = "healthy" | "converging" | "complete-outage" | "partial-outage" | "not-ready" | "unknown";
 
@@ -38,17 +37,6 @@ export const COMPLETE_OUTAGE_MESSAGES: readonly string[] = [
 
 const READY_PREFIX = "Unit is ready: Mode: ";
 const DEGRADED = /NOT tolerant|\bmembers? (?:is|are) not active|has no quorum/;
-
-/** `juju status <app> --format=json`; with `app`, also requires `applications.<app>.units`. */
-export function parseAppStatus(text: string, app?: string): Parsed<JujuStatusDoc> {
-  const doc = parseJson("juju status", JujuStatusDocSchema, text);
-  if (!doc.ok || app === undefined) return doc;
-  const needsUnits = z.looseObject({
-    applications: z.looseObject({ [app]: z.looseObject({ units: z.record(z.string(), z.unknown()) }) }),
-  });
-  const check = parseWith("juju status", needsUnits, doc.value);
-  return check.ok ? doc : check;
-}
 
 function unitNumber(name: string): number {
   const n = Number(name.slice(name.lastIndexOf("/") + 1));

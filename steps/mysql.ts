@@ -12,7 +12,6 @@ import {
   isCompleteOutage,
   mysqlUnits,
   parseActionResult,
-  parseAppStatus,
   rebootOutcome,
   unitForAddress,
   type MysqlUnit,
@@ -23,6 +22,7 @@ import { expandHome } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
 import { blocker, fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
+import { parseAppStatus } from "../gates/juju-status";
 
 const ACTION = "reboot-cluster-from-complete-outage";
 type Target = StepFlags<"check mysql-cluster">;

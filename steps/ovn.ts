@@ -4,7 +4,7 @@
  * there, then neutron-server), re-probe. [REVALIDATE: sweep unit list against current topology]
  */
 import type { StepFlags } from "../cli/step-flags";
-import { parseAppStatus } from "../gates/mysql";
+import { appUnitNames, parseAppStatus } from "../gates/juju-status";
 import { chassisUnits, ovnVerdict, parseConnectionStatus, sweepTargets, type ChassisResult } from "../gates/ovn";
 import type { Verdict } from "../gates/verdict";
 import { mapBounded } from "../runtime/bounded";
@@ -105,7 +105,7 @@ export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: St
 /** neutron-server on every neutron-api unit, after the chassis restarts (runbook Stage 4 sweep). */
 async function restartNeutronServer(juju: Juju, app: string, ctx: StepContext, details: string[]): Promise<void> {
   const neutron = unwrap(parseAppStatus(await juju.status(app), app));
-  for (const unit of Object.keys(neutron.applications[app]?.units ?? {}).sort()) {
+  for (const unit of appUnitNames(neutron, app)) {
     ctx.out.line(`restarting neutron-server on ${unit}`);
     const res = await juju
       .execOnUnit(unit, "systemctl restart neutron-server")

@@ -5,7 +5,7 @@
  * GATE: Sealed=false on every unit.
  */
 import type { StepFlags } from "../cli/step-flags";
-import { parseAppStatus } from "../gates/mysql";
+import { appUnitNames, parseAppStatus } from "../gates/juju-status";
 import { parseVaultStatus, readVaultStatus, unsealPlan, vaultVerdict, type VaultStatus } from "../gates/vault";
 import { Juju } from "../runtime/juju";
 import type { StepContext } from "../runtime/step-context";
@@ -33,8 +33,7 @@ export const UNSEAL_COMMAND: readonly string[] = [
 type Target = StepFlags<"act vault-unseal">;
 
 async function vaultUnits(juju: Juju, app: string): Promise<string[]> {
-  const doc = unwrap(parseAppStatus(await juju.status(app), app));
-  return Object.keys(doc.applications[app]?.units ?? {}).sort();
+  return appUnitNames(unwrap(parseAppStatus(await juju.status(app), app)), app);
 }
 
 async function unitStatus(juju: Juju, unit: string): Promise<VaultStatus> {

@@ -1,5 +1,5 @@
 import { flattenMachines, machinesVerdict, parseMachines } from "../../gates/machines";
-import { parseAppStatus } from "../../gates/mysql";
+import { parseAppStatus } from "../../gates/juju-status";
 import { mustParse, readFixture } from "../fixtures";
 
 const allStarted = () => mustParse(parseMachines(readFixture("juju/juju-machines.all-started.juju3.json")));

@@ -5,13 +5,13 @@ import {
   mayRunRebootAction,
   mysqlUnits,
   parseActionResult,
-  parseAppStatus,
   rebootOutcome,
   unitForAddress,
   type MysqlState,
   type MysqlUnit,
 } from "../../gates/mysql";
 import type { JujuRunDoc, JujuStatusDoc } from "../../gates/juju-schemas";
+import { parseAppStatus } from "../../gates/juju-status";
 import { mustParse, readFixture } from "../fixtures";
 
 const APP = "mysql-innodb-cluster";

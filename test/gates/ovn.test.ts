@@ -1,5 +1,5 @@
 import { chassisUnits, ovnVerdict, parseConnectionStatus, sweepTargets, type ChassisResult } from "../../gates/ovn";
-import { parseAppStatus } from "../../gates/mysql";
+import { parseAppStatus } from "../../gates/juju-status";
 import { mustParse, readFixture } from "../fixtures";
 
 const novaStatus = () =>

@@ -3,7 +3,8 @@
  * fixtures' shapes, stage by stage.
  */
 import { machinesVerdict, parseMachines } from "../../gates/machines";
-import { classifyMysql, mysqlUnits, parseActionResult, parseAppStatus, rebootOutcome } from "../../gates/mysql";
+import { classifyMysql, mysqlUnits, parseActionResult, rebootOutcome } from "../../gates/mysql";
+import { parseAppStatus } from "../../gates/juju-status";
 import { chassisUnits, parseConnectionStatus } from "../../gates/ovn";
 import { parseJujuConfig, resumeFlag } from "../../gates/nova-config";
 import { parseVaultStatus, readVaultStatus } from "../../gates/vault";

@@ -3,14 +3,7 @@
  * MySQL's stale messages and the damage flag, Vault sealing and keys, the chassis sweep, guests,
  * LBs, and the OpenStack API's dependence on MySQL.
  */
-import {
-  classifyMysql,
-  mysqlUnits,
-  parseActionResult,
-  parseAppStatus,
-  rebootOutcome,
-  unitForAddress,
-} from "../../gates/mysql";
+import { classifyMysql, mysqlUnits, parseActionResult, rebootOutcome, unitForAddress } from "../../gates/mysql";
 import { machinesVerdict, parseMachines } from "../../gates/machines";
 import { parseVaultStatus } from "../../gates/vault";
 import { parseServerList } from "../../gates/guests";
@@ -22,6 +15,7 @@ import { main as virsh } from "../../sim/tools/virsh";
 import { readState } from "../../sim/store";
 import { bootAll, cleanupAll, exec, harness, MODEL, shutdownAll, tempDir, type Harness } from "./sim-harness";
 import { UNSEAL_COMMAND } from "../../steps/vault";
+import { parseAppStatus } from "../../gates/juju-status";
 
 afterAll(cleanupAll);
 
