@@ -16,6 +16,7 @@
  * message says both. `-N 1 -R 1` (1 s timeout, 1 retry) make an unreachable BMC fail in ~2 s
  * instead of ~20 s.
  */
+import { describeExit } from "../runtime/exec";
 import type { StepContext } from "../runtime/step-context";
 import { PowerError, type PowerDriver, type PowerState } from "./driver";
 import { readSecret, redact, secretFilePath, secretWhere, type SecretRef } from "./credentials";
@@ -131,10 +132,11 @@ export class IpmiDriver implements PowerDriver {
   private async ipmitool(command: ChassisCommand): Promise<string> {
     const t = this.target;
     const { args, env, password } = this.request(command);
-    const res = await this.ctx.exec({ file: "ipmitool", args, env, input: "", timeoutMs: this.ctx.callTimeoutMs });
+    const res = await this.ctx.exec({ file: "ipmitool", args, env, timeoutMs: this.ctx.callTimeoutMs });
     const what = `ipmitool chassis power ${command}`;
     if (res.notFound)
       throw new PowerError(`${this.label}: ipmitool is not installed on this machine (package ipmitool)`, true);
+    if (res.startError) throw new PowerError(`${this.label}: ipmitool ${describeExit(res)}`, true);
     if (res.timedOut)
       throw new PowerError(
         `${this.label}: ${what} gave no answer within ${formatDuration(this.ctx.callTimeoutMs)} (killed)`,
@@ -148,7 +150,7 @@ export class IpmiDriver implements PowerDriver {
     if (res.exitCode !== 0) {
       const why = redact(firstProblem(res.stderr, res.stdout), password);
       const hint = command === "soft" ? " (this BMC did not accept a soft, ACPI power-off)" : "";
-      throw new PowerError(`${this.label}: ${what} failed (exit ${res.exitCode})${why ? `: ${why}` : ""}${hint}`);
+      throw new PowerError(`${this.label}: ${what} failed (${describeExit(res)})${why ? `: ${why}` : ""}${hint}`);
     }
     return res.stdout;
   }

@@ -3,6 +3,7 @@
  * shutdown | destroy | domstate <domain>`. Output as libvirt 9 prints it; older libvirt prints
  * names without quotes and some versions capitalise domstate, so match loosely.
  */
+import { describeExit } from "../runtime/exec";
 import type { StepContext } from "../runtime/step-context";
 import { PowerError, type PowerDriver, type PowerState } from "./driver";
 
@@ -36,11 +37,11 @@ export class VirshDriver implements PowerDriver {
     const res = await this.ctx.exec({
       file: "virsh",
       args: ["-c", this.target.uri, command, this.target.domain],
-      input: "",
       timeoutMs: this.ctx.callTimeoutMs,
     });
     if (res.notFound)
       throw new PowerError(`${this.label}: virsh is not installed on this machine (package libvirt-clients)`, true);
+    if (res.startError) throw new PowerError(`${this.label}: virsh ${describeExit(res)}`, true);
     if (res.timedOut)
       throw new PowerError(
         `${this.label}: virsh ${command} gave no answer within ${Math.round(this.ctx.callTimeoutMs / 1000)}s`,
@@ -49,7 +50,7 @@ export class VirshDriver implements PowerDriver {
       const why = (res.stderr.trim() || res.stdout.trim()).split("\n")[0] ?? "";
       // "failed to get domain": a wrong domain name in the stack config will not appear by waiting
       throw new PowerError(
-        `${this.label}: virsh ${command} failed: ${why || `exit ${res.exitCode}`}`,
+        `${this.label}: virsh ${command} failed: ${why || describeExit(res)}`,
         /failed to get domain/.test(why),
       );
     }

@@ -1,13 +1,19 @@
 /**
  * The one place coldstart starts external programs. Every call has a timeout (a hung juju is a
  * named failure, not a hang), never throws for a non-zero exit, and takes secrets only on stdin.
+ *
+ * Built on node:child_process rather than execa: execa 5 rejects the whole call on any error of
+ * the child's stdin (node_modules/execa/lib/promise.js, getSpawnedPromise: `spawned.stdin.on('error',
+ * reject)`), so a child that exits before reading its input (EPIPE) lost its exit code and output
+ * and read as "exited -1" (issue #15). Here stdin is /dev/null when nothing is sent, and an EPIPE
+ * on an input is noted, never the verdict: the child's own exit code, stdout and stderr are.
  */
-import execa from "execa";
+import { spawn } from "node:child_process";
 
 export interface ExecRequest {
   file: string;
   args: string[];
-  /** Bytes for the child's stdin: the only way a secret may reach a child. */
+  /** Bytes for the child's stdin: the only way a secret may reach a child. Absent: stdin is /dev/null. */
   input?: string;
   /** Variables added to (or, when undefined, removed from) the inherited environment. */
   env?: Record<string, string | undefined>;
@@ -17,12 +23,18 @@ export interface ExecRequest {
 }
 
 export interface ExecResult {
-  exitCode: number;
+  /** The child's own exit code; null when it has none (killed by a signal, timed out, never started). */
+  exitCode: number | null;
   stdout: string;
   stderr: string;
+  /** coldstart killed it at `timeoutMs`. */
   timedOut: boolean;
   /** The program could not be started at all (e.g. not on PATH). */
   notFound: boolean;
+  /** The signal that ended the child when it was not our timeout (e.g. "SIGSEGV", "SIGTERM"). */
+  signal?: string;
+  /** Why the program could not be started: the errno code and text (e.g. "EACCES: permission denied"). */
+  startError?: string;
 }
 
 export type Exec = (req: ExecRequest) => Promise<ExecResult>;
@@ -42,34 +54,86 @@ export function neverInherited(name: string, env: NodeJS.ProcessEnv = process.en
   return (env[SECRET_VARS] ?? "").split(",").some((v) => v.trim() === name);
 }
 
-export const realExec: Exec = async (req) => {
+function childEnv(req: ExecRequest): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !neverInherited(k)) env[k] = v;
   for (const [k, v] of Object.entries(req.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const result = await execa(req.file, req.args, {
-    input: req.input ?? "",
-    env,
-    extendEnv: false,
-    cwd: req.cwd,
-    timeout: req.timeoutMs,
-    killSignal: "SIGKILL",
-    reject: false,
-    stripFinalNewline: false,
+  return env;
+}
+
+/** After a timeout kill, how long to wait for the pipes to close (a grandchild may hold them open). */
+const DRAIN_AFTER_KILL_MS = 1_000;
+
+export const realExec: Exec = (req) =>
+  new Promise<ExecResult>((resolve) => {
+    const child = spawn(req.file, req.args, {
+      env: childEnv(req),
+      cwd: req.cwd,
+      stdio: [req.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on("data", (b: Buffer) => out.push(b));
+    child.stderr?.on("data", (b: Buffer) => err.push(b));
+
+    let timedOut = false;
+    let startError: NodeJS.ErrnoException | undefined;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(drain);
+      const signal = exit?.signal ?? null;
+      resolve({
+        exitCode: exit?.code ?? null,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+        timedOut,
+        notFound: startError?.code === "ENOENT",
+        ...(signal && !timedOut ? { signal } : {}),
+        ...(startError ? { startError: `${startError.code ?? "error"}: ${startError.message}` } : {}),
+      });
+    };
+    let drain: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+      drain = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish();
+      }, DRAIN_AFTER_KILL_MS);
+    }, req.timeoutMs);
+
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      // 'error' without a pid: the program never started (ENOENT, EACCES); no 'close' may follow.
+      startError = e;
+      if (child.pid === undefined) finish();
+    });
+    child.on("exit", (code, signal) => (exit = { code, signal }));
+    child.on("close", finish);
+
+    if (req.input !== undefined && child.stdin) {
+      // The child may exit without reading its input (a juju that cannot reach its controller):
+      // the write then fails with EPIPE, which says nothing about the child's verdict.
+      child.stdin.on("error", () => undefined);
+      child.stdin.end(req.input);
+    }
   });
-  const notFound =
-    (result as { errno?: number; code?: string }).code === "ENOENT" ||
-    /ENOENT/.test(String((result as { message?: string }).message ?? ""));
-  return {
-    exitCode: result.timedOut ? -1 : (result.exitCode ?? -1),
-    stdout: result.stdout ?? "",
-    stderr: result.stderr ?? "",
-    timedOut: result.timedOut === true,
-    notFound: notFound && result.exitCode !== 0,
-  };
-};
+
+/** "exited 3", "killed by SIGSEGV", "could not start (EACCES: …)", "timed out": never a made-up -1. */
+export function describeExit(res: ExecResult, timeoutMs?: number): string {
+  if (res.startError) return `could not start (${res.startError})`;
+  if (res.timedOut)
+    return `no answer within ${timeoutMs === undefined ? "its timeout" : `${Math.round(timeoutMs / 1000)}s`} (timed out, killed)`;
+  if (res.signal) return `killed by ${res.signal}`;
+  return res.exitCode === null ? "ended without an exit status" : `exited ${res.exitCode}`;
+}
 
 /** "juju machines -m x --format=json" -- for messages (never contains stdin, so never a secret). */
 export function describeCall(req: ExecRequest): string {

@@ -50,7 +50,6 @@ export class OpenStack {
     const req: ExecRequest = {
       file: "openstack",
       args,
-      input: "",
       env: await this.credentials(),
       timeoutMs: opts.timeoutMs ?? this.ctx.callTimeoutMs,
     };

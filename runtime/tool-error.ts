@@ -1,5 +1,5 @@
 import type { RouteId } from "../gates/routes";
-import { describeCall, type ExecRequest, type ExecResult } from "./exec";
+import { describeCall, describeExit, type ExecRequest, type ExecResult } from "./exec";
 
 /** A call that failed, hung or answered in an unexpected shape: a named failure with a route. */
 export class ToolError extends Error {
@@ -14,16 +14,19 @@ export class ToolError extends Error {
   }
 }
 
-/** Throw a ToolError for a call that timed out, was not found, or exited outside `okCodes`. */
-export function checkCall(req: ExecRequest, res: ExecResult, okCodes: readonly number[] = [0]): ExecResult {
+/** Throw a ToolError for a call that timed out, was not found, could not start, was killed, or exited outside `okCodes`. */
+export function checkCall(
+  req: ExecRequest,
+  res: ExecResult,
+  okCodes: readonly number[] = [0],
+): ExecResult & { exitCode: number } {
   const call = describeCall(req);
   if (res.notFound)
     throw new ToolError(`${req.file}: not found on PATH (needed for: ${call})`, "tool-unavailable", true);
-  if (res.timedOut)
-    throw new ToolError(`${call}: no answer within ${Math.round(req.timeoutMs / 1000)}s (timed out, killed)`);
-  if (!okCodes.includes(res.exitCode)) {
+  if (res.startError) throw new ToolError(`${call}: ${describeExit(res)}`, "tool-unavailable", true);
+  if (res.exitCode === null || !okCodes.includes(res.exitCode)) {
     const why = (res.stderr.trim() || res.stdout.trim()).split("\n").slice(-3).join(" | ");
-    throw new ToolError(`${call}: exited ${res.exitCode}${why ? `: ${why}` : ""}`);
+    throw new ToolError(`${call}: ${describeExit(res, req.timeoutMs)}${why && !res.timedOut ? `: ${why}` : ""}`);
   }
-  return res;
+  return { ...res, exitCode: res.exitCode };
 }

@@ -26,7 +26,6 @@ export async function cloudAssert(flags: StepFlags<"gate cloud-assert">, ctx: St
         args: [script],
         cwd: repoRoot,
         env: await os.credentials(),
-        input: "",
         timeoutMs: flags.timeout,
       });
       if (res.notFound) throw new ToolError("bash: not found on PATH", "tool-unavailable", true);

@@ -136,7 +136,7 @@ describe("ipmi driver against ipmi_sim", () => {
     ]);
     expect(call.args).not.toContain("-P");
     expect(call.env).toEqual({ IPMI_PASSWORD: SIM_PASSWORD, IPMITOOL_PASSWORD: undefined, [PW_VAR]: undefined });
-    expect(call.input).toBe("");
+    expect(call.input).toBeUndefined(); // no stdin at all: /dev/null, as the runbook's </dev/null
   });
 
   it("reads the password from a file with -f (path expanded from ~/, trailing newline fine)", async () => {
@@ -219,14 +219,14 @@ describe("ipmi driver against ipmi_sim", () => {
     const ctx = { ...realContext({ env: { [PW_VAR]: SIM_PASSWORD } }), exec };
     const err = await failure(new IpmiDriver(target(), ctx).off(true));
     expect(err.message).toBe(
-      `openstack0 via ipmi (BMC 127.0.0.1:${sim.port}): ipmitool chassis power soft failed (exit 1): ` +
+      `openstack0 via ipmi (BMC 127.0.0.1:${sim.port}): ipmitool chassis power soft failed (exited 1): ` +
         "Set Chassis Power Control to Soft failed: Invalid data field in request " +
         "(this BMC did not accept a soft, ACPI power-off)",
     );
   });
 
   it("ipmitool not installed: says which package", async () => {
-    const exec: Exec = async () => ({ exitCode: -1, stdout: "", stderr: "", timedOut: false, notFound: true });
+    const exec: Exec = async () => ({ exitCode: null, stdout: "", stderr: "", timedOut: false, notFound: true });
     const ctx = { ...realContext({ env: { [PW_VAR]: SIM_PASSWORD } }), exec };
     const err = await failure(new IpmiDriver(target(), ctx).state());
     expect(err.message).toMatch(/ipmitool is not installed on this machine \(package ipmitool\)$/);

@@ -96,7 +96,15 @@ function simExec(h: Harness): Exec {
     const isScript = req.file === "bash" && req.args[0] === h.cloud.cloudAssertScript;
     if (req.file === "bash" && !isScript) return realExec(req); // sourcing the openrc
     const tool = isScript ? cloudAssertMain : TOOLS[req.file];
-    if (!tool) return { exitCode: -1, stdout: "", stderr: `${req.file}: not found`, timedOut: false, notFound: true };
+    if (!tool)
+      return {
+        exitCode: null,
+        stdout: "",
+        stderr: "",
+        timedOut: false,
+        notFound: true,
+        startError: `ENOENT: spawn ${req.file} ENOENT`,
+      };
     let timedOut = false;
     const res = await tool(isScript ? req.args.slice(1) : req.args, req.input ?? "", {
       env,
@@ -107,7 +115,7 @@ function simExec(h: Harness): Exec {
         h.clock.ms += Math.min(ms, req.timeoutMs);
       },
     });
-    if (timedOut) return { exitCode: -1, stdout: "", stderr: "", timedOut: true, notFound: false };
+    if (timedOut) return { exitCode: null, stdout: "", stderr: "", timedOut: true, notFound: false };
     return { ...res, timedOut: false, notFound: false };
   };
 }

@@ -278,7 +278,7 @@ describe("the other gates with a call that times out", () => {
 
 describe("a gate whose program is not installed", () => {
   it("stops machines-started at the first poll (exit 1) when juju is not on PATH", async () => {
-    const fake = fakeExec().on(MACHINES, { notFound: true, exitCode: -1 });
+    const fake = fakeExec().on(MACHINES, { notFound: true, exitCode: null, startError: "ENOENT: spawn ENOENT" });
     const outcome = await machinesStarted({ model: MODEL, ...TIMING }, testContext(fake));
 
     expect(outcome).toMatchObject({ exitCode: 1, outcome: "fail", polls: 1 });
@@ -289,7 +289,9 @@ describe("a gate whose program is not installed", () => {
   // Same, plus steps/cloud-assert.ts throws its own ToolError("bash: not found on PATH") without
   // the permanent flag.
   it("stops cloud-assert at the first poll (exit 1) when bash is not on PATH", async () => {
-    const fake = fakeExec().on(OPENRC_CALL, openrcReply()).on(CLOUD_ASSERT, { notFound: true, exitCode: -1 });
+    const fake = fakeExec()
+      .on(OPENRC_CALL, openrcReply())
+      .on(CLOUD_ASSERT, { notFound: true, exitCode: null, startError: "ENOENT: spawn ENOENT" });
     const outcome = await cloudAssert({ openrc: OPENRC, script: SCRIPT, ...TIMING }, testContext(fake));
 
     expect(outcome).toMatchObject({ exitCode: 1, outcome: "fail", polls: 1 });
@@ -297,7 +299,7 @@ describe("a gate whose program is not installed", () => {
   });
 
   it("names the missing program either way", async () => {
-    const fake = fakeExec().on(MACHINES, { notFound: true, exitCode: -1 });
+    const fake = fakeExec().on(MACHINES, { notFound: true, exitCode: null, startError: "ENOENT: spawn ENOENT" });
     const outcome = await machinesStarted({ model: MODEL, ...TIMING }, testContext(fake));
     expect(outcome.exitCode).toBe(1);
     expect(outcome.verdict.summary).toContain("juju: not found on PATH");

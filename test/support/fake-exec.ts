@@ -26,13 +26,7 @@ export interface RecordedCall {
   line: string;
 }
 
-export interface Reply {
-  stdout?: string;
-  stderr?: string;
-  exitCode?: number;
-  timedOut?: boolean;
-  notFound?: boolean;
-}
+export type Reply = Partial<ExecResult>;
 
 export type Answer = Reply | string;
 export type Responder = Answer | ((call: RecordedCall, n: number) => Answer);
@@ -114,11 +108,13 @@ function matches(matcher: Matcher, call: RecordedCall): boolean {
 function toResult(answer: Answer): ExecResult {
   const reply: Reply = typeof answer === "string" ? { stdout: answer } : answer;
   return {
-    exitCode: reply.exitCode ?? (reply.timedOut ? -1 : 0),
+    exitCode: reply.exitCode !== undefined ? reply.exitCode : reply.timedOut || reply.notFound ? null : 0,
     stdout: reply.stdout ?? "",
     stderr: reply.stderr ?? "",
     timedOut: reply.timedOut ?? false,
     notFound: reply.notFound ?? false,
+    ...(reply.signal ? { signal: reply.signal } : {}),
+    ...(reply.startError ? { startError: reply.startError } : {}),
   };
 }
 
