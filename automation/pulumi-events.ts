@@ -2,12 +2,14 @@
  * Engine events of `pulumi up` (Automation API, onEvent) -> coldstart step events. Pure, so it is
  * tested on the SDK's own event types. A step starts with its resourcePreEvent (op create, or
  * create-replacement when a new window replaced it), finishes with resOutputsEvent, fails with
- * resOpFailedEvent; the failure text is the error diagnostic the engine sends for that URN.
+ * resOpFailedEvent; the failure text is the error diagnostic the engine sends for that URN. The
+ * engine's refusal to leave an approved update plan is read from its error text (planRefusal).
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import type { StepEvent } from "./engine";
 
-const STEP_TYPE = "command:local:Command";
+/** The resource type of a coldstart step (the Stage components and the Stack are not steps). */
+export const STEP_TYPE = "command:local:Command";
 /** Operations that run a step's create (update also runs create when no update command is set). */
 const RUNS_CREATE = new Set(["create", "create-replacement", "update"]);
 
@@ -15,6 +17,8 @@ export interface EventMapper {
   map(event: EngineEvent): StepEvent | undefined;
   /** The last error diagnostic seen for a step (the command's output and exit status). */
   errorOf(step: string): string | undefined;
+  /** Every error diagnostic seen, with or without a URN (the engine's own refusals included). */
+  errorText(): string;
 }
 
 export function stepName(urn: string): string {
@@ -29,10 +33,13 @@ export function exitCodeOf(message: string | undefined): number | undefined {
 
 export function eventMapper(startMs: number): EventMapper {
   const errors = new Map<string, string>();
+  const all: string[] = [];
   const at = (e: EngineEvent) => Math.max(0, e.timestamp * 1000 - startMs);
   return {
     errorOf: (step) => errors.get(step),
+    errorText: () => all.join("\n"),
     map(e) {
+      if (e.diagnosticEvent?.severity === "error") all.push(e.diagnosticEvent.message);
       if (e.diagnosticEvent?.urn && e.diagnosticEvent.severity === "error") {
         const step = stepName(e.diagnosticEvent.urn);
         errors.set(step, `${errors.get(step) ?? ""}${e.diagnosticEvent.message}`);
@@ -54,4 +61,38 @@ export function eventMapper(startMs: number): EventMapper {
       return undefined;
     },
   };
+}
+
+/** What the operator reads when `pulumi up --plan` refuses: one line, and what to do. */
+export const PLAN_REFUSED =
+  "the preview changed since it was approved; nothing more was run: run maintenance again to review the new preview";
+
+export interface PlanRefusal {
+  /**
+   * violates: a step registered with something the approved plan did not contain;
+   * unseen: the update ended without a step the plan expected.
+   */
+  reason: "violates" | "unseen";
+  /** The step the engine named, when it named a step. */
+  step?: string;
+}
+
+/**
+ * The engine's refusal to leave the approved update plan, found in its error text:
+ * "resource <urn> violates plan: ..." (pulumi/pulumi pkg/resource/deploy/step_generator.go) or
+ * "expected resource operations for <urn> but none were seen" (pkg/resource/deploy/
+ * deployment_executor.go). Only these phrases, not any "plan": a step's own output may say
+ * "planned". The second is also what an update cancelled part-way reports for every step it did
+ * not reach (the executor checks the plan when no step failed), so the caller tells a cancel apart.
+ */
+export function planRefusal(text: string): PlanRefusal | undefined {
+  const violates = /(?:resource )?(urn:pulumi:\S+)? ?violates plan/.exec(text);
+  if (violates) return { reason: "violates", ...stepOf(violates[1]) };
+  const unseen = /expected resource operations for (urn:pulumi:\S+) but none were seen/.exec(text);
+  if (unseen) return { reason: "unseen", ...stepOf(unseen[1]) };
+  return undefined;
+}
+
+function stepOf(urn: string | undefined): { step?: string } {
+  return urn?.includes(`${STEP_TYPE}::`) ? { step: stepName(urn) } : {};
 }

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineEvent, OpType, StepEventMetadata } from "@pulumi/pulumi/automation";
-import { eventMapper, exitCodeOf, stepName } from "../../automation/pulumi-events";
+import { eventMapper, exitCodeOf, planRefusal, stepName } from "../../automation/pulumi-events";
 import { PulumiEngine } from "../../automation/pulumi-engine";
 import { UsageError } from "../../config/errors";
 import type { StepEvent } from "../../automation/engine";
@@ -215,6 +215,47 @@ describe("exitCodeOf and stepName", () => {
 
   it("takes the step name from the last URN segment (the parent type chain is ignored)", () => {
     expect(stepName(stepUrn("mysql-reboot-cluster"))).toBe("mysql-reboot-cluster");
+  });
+});
+
+describe("planRefusal: `pulumi up --plan` refusing to leave the approved preview", () => {
+  it("reads a step that registered with what the plan did not contain (step_generator.go) and names it", () => {
+    const text = ` code: 255\n stdout: ...\n error: resource ${stepUrn("power-off-openstack0")} violates plan: properties changed: ~~create[{coldstart act power-off --timeout 9m}!={coldstart act power-off --timeout 5m}]\n`;
+    expect(planRefusal(text)).toEqual({ reason: "violates", step: "power-off-openstack0" });
+  });
+
+  it("reads a planned step the update never reached (deployment_executor.go) and names it", () => {
+    expect(planRefusal(`expected resource operations for ${stepUrn("vault-unseal")} but none were seen`)).toEqual({
+      reason: "unseen",
+      step: "vault-unseal",
+    });
+  });
+
+  it("names no step when the engine named the Stack or a Stage", () => {
+    expect(planRefusal(`resource ${STACK_URN} violates plan: properties changed`)).toEqual({ reason: "violates" });
+    expect(planRefusal(`resource ${stageUrn("stage-3-vault")} violates plan: dependencies changed`)).toEqual({
+      reason: "violates",
+    });
+  });
+
+  it("is not fooled by a step's own output that mentions a plan", () => {
+    expect(
+      planRefusal('exit status 1: running "coldstart gate ovn-chassis-connected":\nFAILED: planned window, plan B'),
+    ).toBe(undefined);
+  });
+
+  it("collects every error diagnostic, with or without a URN, for the refusal to be found", () => {
+    const mapper = eventMapper(START_MS);
+    const urn = stepUrn("power-off-openstack0");
+    mapper.map(
+      event(1, {
+        diagnosticEvent: { urn, message: `resource ${urn} violates plan: x`, color: "never", severity: "error" },
+      }),
+    );
+    mapper.map(event(1, { diagnosticEvent: { message: "update failed", color: "never", severity: "error" } }));
+    mapper.map(event(1, { diagnosticEvent: { message: "just info", color: "never", severity: "info" } }));
+    expect(mapper.errorText()).toBe(`resource ${urn} violates plan: x\nupdate failed`);
+    expect(planRefusal(mapper.errorText())?.step).toBe("power-off-openstack0");
   });
 });
 
