@@ -1,9 +1,19 @@
 /** The maintenance engine over the simulated cloud: the drill engine from `coldstart drill`. */
+import * as fs from "node:fs";
 import * as path from "node:path";
-import { makePlan } from "../plan/plan";
-import type { Plan } from "../plan/model";
-import { runDrill } from "../drill/drill";
-import type { MaintenanceEngine, StepEvent, UpOptions, UpResult } from "./engine";
+import { PREVIEW_WINDOW, runPlanProgram } from "../plan/plan";
+import type { RegisteredResource } from "../plan/mock-engine";
+import { findProjectDir, readStackConfig } from "../config/stack-files";
+import { NAMESPACE } from "../config/load";
+import { UsageError } from "../config/errors";
+import type { Mode } from "../config/schema";
+import { DEFAULT_CALL_TIMEOUT_MS, runDrill } from "../drill/drill";
+import { diffStep, hashStep, loadState } from "../drill/pulumi-state";
+import { parseStackValues, scaledGates, scaledGrace } from "../drill/scaled-config";
+import type { SimCloud, SimPower } from "../sim/setup";
+import type { EnginePreview, MaintenanceEngine, StepEvent, UpOptions, UpResult } from "./engine";
+import { STEP_TYPE } from "./pulumi-events";
+import { opsAgainstState, summarise, type ModeInForce, type StepFingerprint } from "./preview-summary";
 
 export interface DrillEngineOptions {
   stack: string;
@@ -14,12 +24,41 @@ export interface DrillEngineOptions {
   resume?: boolean;
 }
 
+/** A maintenance drill runs a planned window (up() below); COLDSTART_* never reaches a drill's program. */
+const DRILL_MODE: Mode = "planned";
+
 export class DrillEngine implements MaintenanceEngine {
   readonly name = "drill (simulated cloud)";
   constructor(private readonly opts: DrillEngineOptions) {}
 
-  preview(window: string): Promise<Plan> {
-    return makePlan({ stack: this.opts.stack, window, mode: "planned" });
+  /**
+   * The drill engine's own preview: the program's step inputs compared with the drill's modelled
+   * Pulumi state by the drill engine's own diff (drill/pulumi-state.ts diffStep), as runEngine
+   * will compare them. A fresh drill starts from no state (drill/drill.ts create() removes
+   * pulumi-state.json), so every step is a create; a resumed one is compared with the program as
+   * the resumed drill will run it. Unlike Pulumi's update plans, nothing holds up() to this
+   * preview: between the two only this run touches the drill's folder.
+   */
+  async preview(window: string): Promise<EnginePreview> {
+    const dir = path.resolve(this.opts.dir);
+    if (!this.opts.resume) {
+      const mode: ModeInForce = { mode: DRILL_MODE, from: "a maintenance drill runs a planned window" };
+      const { plan, resources } = await runPlanProgram({ stack: this.opts.stack, window, mode: mode.mode });
+      return { plan, preview: summarise(opsAgainstState(fingerprints(resources), {}, diffStep), order(plan), mode) };
+    }
+    const saved = readSavedDrill(dir);
+    const mode: ModeInForce = {
+      mode: saved.sim.mode,
+      from: `the resumed drill's mode (${path.join(dir, DRILL_FILE)})`,
+    };
+    const { plan, resources } = await runPlanProgram({
+      stack: this.opts.stack,
+      window,
+      mode: mode.mode,
+      overrides: resumedConfig(this.opts.stack, dir, window, saved.sim),
+    });
+    const stored = loadState(dir).steps;
+    return { plan, preview: summarise(opsAgainstState(fingerprints(resources), stored, diffStep), order(plan), mode) };
   }
 
   recordDir(): string {
@@ -30,7 +69,7 @@ export class DrillEngine implements MaintenanceEngine {
     const report = await runDrill({
       stack: this.opts.stack,
       scenario: this.opts.scenario,
-      mode: "planned",
+      mode: DRILL_MODE,
       window,
       dir: this.opts.dir,
       resume: this.opts.resume,
@@ -59,4 +98,56 @@ export class DrillEngine implements MaintenanceEngine {
     const notRun = report.steps.some((s) => s.status === "not-started" || s.status === "skipped");
     return { result: notRun && opts.signal.aborted ? "cancelled" : "succeeded", unchanged };
   }
+}
+
+const order = (plan: EnginePreview["plan"]) => plan.steps.map((s) => s.name);
+
+/** Each step's hashes, computed the way the drill engine computes them when it runs the step. */
+function fingerprints(resources: RegisteredResource[]): StepFingerprint[] {
+  return resources.filter((r) => r.type === STEP_TYPE).map((r) => ({ name: r.name, ...hashStep(r.inputs) }));
+}
+
+const DRILL_FILE = "drill.json";
+
+/** The part of drill/drill.ts's drill.json (SavedDrill, not exported) the program's config comes from. */
+interface SavedDrill {
+  window: string;
+  sim: Pick<
+    SimCloud<SimPower>,
+    "mode" | "jujuModel" | "openrcPath" | "cloudAssertScript" | "hostsConfig" | "holdGuests" | "timeScale"
+  >;
+}
+
+function readSavedDrill(dir: string): SavedDrill {
+  const file = path.join(dir, DRILL_FILE);
+  if (!fs.existsSync(file)) throw new UsageError(`--resume: no earlier drill in ${dir} (run it once without --resume)`);
+  return JSON.parse(fs.readFileSync(file, "utf8")) as SavedDrill;
+}
+
+/**
+ * The config a resumed drill gives the program: the committed stack's values with the simulated
+ * cloud's endpoints and the scaled timing, as drill/drill.ts runOnSim builds it (with the
+ * maintenance driver's defaults: no --set, the default call timeout; a resumed sim MAAS listens
+ * on the saved URL again, so hostsConfig is as saved).
+ * TODO: drill/drill.ts should export this (runOnSim's `config`) so it is built once; until then
+ * test/automation/maintenance-drill-preview.test.ts fails if the two drift (every step done in
+ * the first run would preview as an update).
+ */
+function resumedConfig(stackName: string, dir: string, window: string, sim: SavedDrill["sim"]): Record<string, string> {
+  const stack = readStackConfig(findProjectDir(), stackName);
+  const base = parseStackValues(stack.values, PREVIEW_WINDOW);
+  return {
+    ...stack.values,
+    [`${NAMESPACE}:window`]: window,
+    [`${NAMESPACE}:mode`]: sim.mode,
+    [`${NAMESPACE}:jujuModel`]: sim.jujuModel,
+    [`${NAMESPACE}:openrc`]: sim.openrcPath,
+    [`${NAMESPACE}:cloudAssertScript`]: sim.cloudAssertScript,
+    [`${NAMESPACE}:baselineDir`]: path.join(dir, "baseline"),
+    [`${NAMESPACE}:recordDir`]: path.join(dir, "records"),
+    [`${NAMESPACE}:hosts`]: JSON.stringify(sim.hostsConfig),
+    [`${NAMESPACE}:holdGuests`]: JSON.stringify(sim.holdGuests),
+    [`${NAMESPACE}:gates`]: JSON.stringify(scaledGates(base, sim.timeScale, DEFAULT_CALL_TIMEOUT_MS)),
+    [`${NAMESPACE}:octaviaErrorGrace`]: scaledGrace(base, sim.timeScale),
+  };
 }

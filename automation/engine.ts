@@ -4,6 +4,7 @@
  * drill engine (the simulated cloud; the Pulumi CLI cannot be installed on our machines).
  */
 import type { Plan } from "../plan/model";
+import type { PreviewSummary } from "./preview-summary";
 
 export interface StepEvent {
   kind: "start" | "finish";
@@ -35,9 +36,21 @@ export interface UpOptions {
   env: Record<string, string>;
 }
 
+/** What the approval shows. */
+export interface EnginePreview {
+  /** The readable plan (the same program under mocks): order, stages, destructive steps. */
+  plan: Plan;
+  /** The engine's own preview: what it will do with each step, in which mode, resume or not. */
+  preview: PreviewSummary;
+}
+
 export interface MaintenanceEngine {
   readonly name: string;
-  preview(window: string): Promise<Plan>;
+  preview(window: string): Promise<EnginePreview>;
+  /**
+   * Run the window as the last preview(window) showed it. The Pulumi engine holds the engine to
+   * that preview (an update plan) and refuses to do anything else.
+   */
   up(window: string, opts: UpOptions): Promise<UpResult>;
   /** Where the steps append the window's as-executed record. */
   recordDir(): string;

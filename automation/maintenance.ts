@@ -11,7 +11,8 @@ import { appendRecord, readRecord, recordFile, type RecordEntry } from "../runti
 import { KEY_VAR_PREFIX, KEYS_FILE_VAR, readUnsealKeys } from "../runtime/unseal-keys";
 import { renderRecord } from "../record/render";
 import type { Plan } from "../plan/model";
-import { StackLockedError, type MaintenanceEngine, type StepEvent, type UpResult } from "./engine";
+import { StackLockedError, type EnginePreview, type MaintenanceEngine, type StepEvent, type UpResult } from "./engine";
+import { opLabel, resumeLine, summaryLines, type PreviewSummary } from "./preview-summary";
 
 export interface MaintenanceIO {
   out(line: string): void;
@@ -65,18 +66,22 @@ export async function runMaintenance(opts: MaintenanceOptions): Promise<Maintena
     return { exitCode: EXIT.blocker, result: "blocked", reportFiles: [] };
   }
 
-  // 2. Preview: what will run, in what order, which steps are destructive-if-matched.
-  let plan: Plan;
+  // 2. Preview: the engine's own, per step (create / update / replace / same), in the mode in
+  //    force, resuming or not; in plan order, with the destructive-if-matched steps marked.
+  let previewed: EnginePreview;
   try {
-    plan = await engine.preview(window);
+    previewed = await engine.preview(window);
   } catch (err) {
     if (err instanceof StackLockedError) return locked(io, err);
     throw err;
   }
+  const { plan, preview } = previewed;
   io.out(`maintenance window ${window} on stack ${opts.stack} (${engine.name}): ${plan.steps.length} steps`);
-  for (const line of previewLines(plan)) io.out(line);
+  for (const line of previewLines(plan, preview)) io.out(line);
+  // Last before the question (and in a --yes log): what this run will do.
+  for (const line of summaryLines(preview)) io.out(line);
 
-  // 3. Approval: defaults to No.
+  // 3. Approval of that preview: defaults to No.
   if (!opts.yes) {
     if (!io.interactive) {
       io.err(
@@ -84,7 +89,8 @@ export async function runMaintenance(opts: MaintenanceOptions): Promise<Maintena
       );
       return { exitCode: EXIT.usage, result: "declined", reportFiles: [] };
     }
-    if (!(await io.confirm(`Run maintenance window ${window} on stack ${opts.stack}? [y/N] `))) {
+    const what = `${preview.mode.mode}; ${resumeLine(preview)}`;
+    if (!(await io.confirm(`Run maintenance window ${window} on stack ${opts.stack} (${what})? [y/N] `))) {
       io.out("declined: nothing was run");
       return { exitCode: EXIT.declined, result: "declined", reportFiles: [] };
     }
@@ -168,12 +174,16 @@ async function gatherKeys(opts: MaintenanceOptions): Promise<Record<string, stri
   return Object.fromEntries(keys.map((k, i) => [`${KEY_VAR_PREFIX}${i + 1}`, k]));
 }
 
-function previewLines(plan: Plan): string[] {
+/** One line per step in plan order: what the engine will do with it, and its marks. */
+function previewLines(plan: Plan, preview: PreviewSummary): string[] {
+  const ops = new Map(preview.steps.map((s) => [s.step, s.op]));
   return plan.steps.map((s, i) => {
-    const marks = [s.destructive ? "DESTRUCTIVE if matched" : "", s.guard && !s.destructive ? "guarded" : ""].filter(
-      Boolean,
-    );
-    return `${String(i + 1).padStart(3)}. ${s.stage} / ${s.name}${marks.length ? `  [${marks.join(", ")}]` : ""}`;
+    const marks = [
+      opLabel(ops.get(s.name)),
+      s.destructive ? "DESTRUCTIVE if matched" : "",
+      s.guard && !s.destructive ? "guarded" : "",
+    ].filter(Boolean);
+    return `${String(i + 1).padStart(3)}. ${s.stage} / ${s.name}  [${marks.join(", ")}]`;
   });
 }
 

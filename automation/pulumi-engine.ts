@@ -3,35 +3,59 @@
  * folder (LocalWorkspace, stack selected by name). It shells out to the `pulumi` CLI, which the
  * jumphost has; the window id and the secrets reach the steps only through the CLI's
  * environment (envVars), never setConfig and never a stack file.
+ *
+ * What is approved is what runs, through Pulumi's update plans:
+ * - preview: `stack.preview({ plan })` runs `pulumi preview --save-plan <file>`
+ *   (node_modules/@pulumi/pulumi/automation/stack.d.ts PreviewOptions.plan: "the path where the
+ *   update plan should be saved"; stack.js preview() pushes `--save-plan`). Its events, collected
+ *   with onEvent, are the per-step operations the operator approves.
+ * - up: `stack.up({ plan })` runs `pulumi up --plan <file>` (stack.d.ts UpOptions.plan: "the
+ *   path to an update plan to use for the update"; stack.js up() pushes `--plan`): the engine
+ *   refuses any operation the plan does not contain, so a step that became an update, a changed
+ *   mode or another window's state between the approval and the run stops the run instead.
+ * The CLI marks --save-plan [EXPERIMENTAL] and hides it unless PULUMI_EXPERIMENTAL is set, but
+ * accepts it either way (pulumi/pulumi pkg/cmd/pulumi/operations/preview.go).
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import { ConcurrentUpdateError, LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { ConcurrentUpdateError, LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
 import { makePlan } from "../plan/plan";
-import type { Plan } from "../plan/model";
 import { findProjectDir, readStackConfig } from "../config/stack-files";
 import { UsageError } from "../config/errors";
-import type { MaintenanceEngine, UpOptions, UpResult } from "./engine";
+import type { EnginePreview, MaintenanceEngine, UpOptions, UpResult } from "./engine";
 import { StackLockedError } from "./engine";
-import { eventMapper, exitCodeOf } from "./pulumi-events";
+import { eventMapper, exitCodeOf, PLAN_REFUSED, planRefusal } from "./pulumi-events";
+import { modeInForce, summariseEvents } from "./preview-summary";
+import type { Mode } from "../config/schema";
 
 export interface PulumiEngineOptions {
   stack: string;
   projectDir?: string;
   /** `pulumi up --parallel`: the four hosts are functional peers. */
   parallel?: number;
+  /**
+   * The environment the mode is decided from (default: this process's, which the CLI inherits:
+   * stack.js runPulumiCmd adds envVars on top of it). The decided mode is then passed to the CLI
+   * as COLDSTART_MODE, so the program runs in the mode the approval showed.
+   */
+  env?: NodeJS.ProcessEnv;
 }
 
 export class PulumiEngine implements MaintenanceEngine {
   readonly name = "pulumi (Automation API)";
   private readonly projectDir: string;
+  /** window -> the update plan its approved preview saved, and the mode it was made in. */
+  private readonly plans = new Map<string, { file: string; mode: Mode }>();
   constructor(private readonly opts: PulumiEngineOptions) {
     this.projectDir = opts.projectDir ?? findProjectDir();
   }
 
-  private async select(window: string, env: Record<string, string>): Promise<Stack> {
+  private async select(window: string, mode: Mode, env: Record<string, string>): Promise<Stack> {
     const envVars = {
       ...env,
       COLDSTART_WINDOW: window,
+      COLDSTART_MODE: mode,
       // steps run `coldstart ...`
       PATH: `${path.join(this.projectDir, "bin")}${path.delimiter}${process.env.PATH ?? ""}`,
     };
@@ -47,18 +71,34 @@ export class PulumiEngine implements MaintenanceEngine {
     }
   }
 
-  async preview(window: string): Promise<Plan> {
-    // The readable plan comes from the same program under mocks; the engine's own preview then
-    // confirms the stack and its config are accepted (and shows what it would change).
-    const plan = await makePlan({ stack: this.opts.stack, window, mode: "planned" });
-    const stack = await this.select(window, {});
+  async preview(window: string): Promise<EnginePreview> {
+    // The mode the program will read: the stack's value unless COLDSTART_MODE overrides it.
+    const values = readStackConfig(this.projectDir, this.opts.stack).values;
+    const mode = modeInForce(values, { ...(this.opts.env ?? process.env), COLDSTART_WINDOW: window });
+    // The readable plan (order, stages, destructive steps) is the same program under mocks, in
+    // that mode; what happens to each step is the engine's own preview.
+    const plan = await makePlan({ stack: this.opts.stack, window, mode: mode.mode, projectDir: this.projectDir });
+    const stack = await this.select(window, mode.mode, {});
+    const planFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-plan-")), "update-plan.json");
+    const events: EngineEvent[] = [];
     try {
-      await stack.preview({ color: "never" });
+      await stack.preview({ color: "never", plan: planFile, onEvent: (e) => events.push(e) });
     } catch (err) {
+      removePlan(planFile);
       if (err instanceof ConcurrentUpdateError) throw this.lockedError(err);
       throw err;
     }
-    return plan;
+    const previous = this.plans.get(window);
+    if (previous) removePlan(previous.file);
+    this.plans.set(window, { file: planFile, mode: mode.mode });
+    return {
+      plan,
+      preview: summariseEvents(
+        events,
+        plan.steps.map((s) => s.name),
+        mode,
+      ),
+    };
   }
 
   private lockedError(err: Error): StackLockedError {
@@ -71,13 +111,17 @@ export class PulumiEngine implements MaintenanceEngine {
   }
 
   async up(window: string, opts: UpOptions): Promise<UpResult> {
-    const stack = await this.select(window, opts.env);
+    const approved = this.plans.get(window);
+    if (!approved) throw new Error(`up(${window}) without an approved preview of that window: call preview first`);
+    const planFile = approved.file;
+    const stack = await this.select(window, approved.mode, opts.env);
     const mapper = eventMapper(Date.now());
     let failedStep: string | undefined;
     try {
       await stack.up({
         color: "never",
         parallel: this.opts.parallel ?? 4,
+        plan: planFile, // only what the approved preview showed (see the top of this file)
         signal: opts.signal, // abort = SIGINT to the CLI: a graceful cancel
         onEvent: (e) => {
           const step = mapper.map(e);
@@ -89,9 +133,23 @@ export class PulumiEngine implements MaintenanceEngine {
       return { result: "succeeded", unchanged: [] };
     } catch (err) {
       if (err instanceof ConcurrentUpdateError) throw this.lockedError(err);
+      const text = String((err as Error).message ?? err);
+      const refusal = planRefusal(`${text}\n${mapper.errorText()}`);
+      // A failed step is the cause to report (with its fix). A cancelled update reports every
+      // step it did not reach as "none were seen": that is the cancel, not a changed preview.
+      if (!failedStep && refusal && (refusal.reason === "violates" || !opts.signal.aborted))
+        return { result: "failed", failedStep: refusal.step, message: PLAN_REFUSED, unchanged: [] };
       if (opts.signal.aborted && !failedStep) return { result: "cancelled", unchanged: [] };
-      const message = failedStep ? mapper.errorOf(failedStep) : String((err as Error).message ?? err);
+      const message = failedStep ? mapper.errorOf(failedStep) : text;
       return { result: "failed", failedStep, failedExitCode: exitCodeOf(message), message, unchanged: [] };
+    } finally {
+      // A plan is good for one run: the next run previews (and is approved) again.
+      this.plans.delete(window);
+      removePlan(planFile);
     }
   }
+}
+
+function removePlan(file: string): void {
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
 }

@@ -14,11 +14,13 @@ import {
 } from "../../automation/maintenance";
 import {
   StackLockedError,
+  type EnginePreview,
   type MaintenanceEngine,
   type StepEvent,
   type UpOptions,
   type UpResult,
 } from "../../automation/engine";
+import type { PreviewSummary, StepOp } from "../../automation/preview-summary";
 import { EXIT } from "../../cli/exit-codes";
 import { appendRecord, readRecord, type RecordEntry } from "../../runtime/record";
 import type { Plan, PlanStep } from "../../plan/model";
@@ -63,6 +65,16 @@ const PLAN: Plan = {
   ],
 };
 
+/** The engine's preview of PLAN: one op per step, in plan order. */
+function previewOf(ops: StepOp[], from = "the stack's coldstart:mode"): PreviewSummary {
+  return {
+    mode: { mode: "planned", from },
+    steps: PLAN.steps.map((s, i) => ({ step: s.name, op: ops[i] })),
+  };
+}
+
+const NEW_WINDOW = previewOf(["create", "create", "create", "create"]);
+
 const at = (kind: StepEvent["kind"], name: string, status?: StepEvent["status"]): StepEvent => ({
   kind,
   step: name,
@@ -71,6 +83,8 @@ const at = (kind: StepEvent["kind"], name: string, status?: StepEvent["status"])
 });
 
 interface Script {
+  /** What the engine's preview says (default: a new window, every step a create). */
+  preview?: PreviewSummary;
   events?: StepEvent[];
   /** Records to append during up, as the steps themselves do. */
   records?: string[];
@@ -100,9 +114,9 @@ class FakeEngine implements MaintenanceEngine {
     return path.join(this.dir, "records");
   }
 
-  preview(window: string): Promise<Plan> {
+  preview(window: string): Promise<EnginePreview> {
     this.previews.push(window);
-    return Promise.resolve(PLAN);
+    return Promise.resolve({ plan: PLAN, preview: this.script.preview ?? NEW_WINDOW });
   }
 
   async up(window: string, opts: UpOptions): Promise<UpResult> {
@@ -269,6 +283,75 @@ describe("approval", () => {
       "4. stage-2-mysql / mysql-cluster-online",
     ]);
     expect(lines[2]).toContain("DESTRUCTIVE if matched");
+  });
+});
+
+describe("what the approval shows: the engine's own preview", () => {
+  /** The out lines between the step list and the question (or, with --yes, the first progress line). */
+  const summaryBlock = (io: FakeIO) =>
+    io.outLines.filter((l) => !/^\s*\d+\. /.test(l) && !/^maintenance window /.test(l));
+
+  it("a new window: the mode in force, every step will run, the counts, before the question", async () => {
+    const s = setup({ yes: false, io: new FakeIO(true, false) });
+    await s.run();
+    expect(summaryBlock(s.io).slice(0, 3)).toEqual([
+      "mode: planned (the stack's coldstart:mode)",
+      "new window: every step will run",
+      "create 4",
+    ]);
+    expect(s.io.questions[0]).toContain("planned; new window: every step will run");
+  });
+
+  it("a resumed window names the first step not done, counts what is done, and names every update", async () => {
+    const preview = previewOf(["same", "same", "update", "create"]);
+    const s = setup({ yes: false, io: new FakeIO(true, false), script: { preview } });
+    await s.run();
+    expect(summaryBlock(s.io).slice(0, 3)).toEqual([
+      "mode: planned (the stack's coldstart:mode)",
+      "this window resumes from mysql-reboot-cluster: 2 steps already done",
+      "create 1, update 1 (mysql-reboot-cluster), same 2",
+    ]);
+    expect(s.io.questions[0]).toContain("resumes from mysql-reboot-cluster");
+    expect(s.engine.ups).toEqual([]);
+  });
+
+  it("each step line carries its op next to its marks", async () => {
+    const preview = previewOf(["same", "replace", "update", "create"]);
+    const s = setup({ script: { preview } });
+    await s.run();
+    const lines = s.io.outLines.filter((l) => /^\s*\d+\. /.test(l));
+    expect(lines.map((l) => /\[(.*)\]$/.exec(l)?.[1])).toEqual([
+      "same: done in this window",
+      "replace",
+      "update, DESTRUCTIVE if matched",
+      "create",
+    ]);
+  });
+
+  it("a COLDSTART_MODE override is shown as such, with --yes too, before anything runs", async () => {
+    const preview: PreviewSummary = {
+      ...previewOf(["replace", "replace", "replace", "replace"]),
+      mode: { mode: "unplanned", from: "COLDSTART_MODE=unplanned (overrides the stack's coldstart:mode planned)" },
+    };
+    const s = setup({ script: { preview, events: [at("start", "baseline-capture")] } });
+    await s.run();
+    const mode = s.io.outLines.indexOf(
+      "mode: unplanned (COLDSTART_MODE=unplanned (overrides the stack's coldstart:mode planned))",
+    );
+    const firstProgress = s.io.outLines.findIndex((l) => /^\[\+/.test(l));
+    expect(mode).toBeGreaterThan(-1);
+    expect(firstProgress).toBeGreaterThan(mode);
+    expect(s.io.outLines).toContain("new window: every step will run");
+    expect(s.io.outLines).toContain(
+      "replace 4 (baseline-capture, mysql-check, mysql-reboot-cluster, mysql-cluster-online)",
+    );
+  });
+
+  it("a window already complete says nothing will run", async () => {
+    const s = setup({ script: { preview: previewOf(["same", "same", "same", "same"]) } });
+    await s.run();
+    expect(s.io.outLines).toContain("this window is complete: all 4 steps already done, nothing will run");
+    expect(s.io.outLines).toContain("same 4");
   });
 });
 

@@ -286,16 +286,19 @@ describe("PulumiEngine on a machine without the pulumi CLI", () => {
       );
   }, 20_000);
 
-  it("up rejects with the same usage error and never calls back with a step", async () => {
+  it("up without an approved preview of that window refuses before reaching the CLI, and calls back with no step", async () => {
     const seen: StepEvent[] = [];
-    await engine()
-      .up("w-1", { env: {}, signal: new AbortController().signal, onEvent: (e) => seen.push(e) })
-      .then(
-        () => {
-          throw new Error("up resolved");
-        },
-        (err: unknown) => notInstalled(err),
-      );
+    const e = engine();
+    await e.preview("w-1").catch(() => undefined); // no CLI: no plan was saved for w-1
+    await e.up("w-1", { env: {}, signal: new AbortController().signal, onEvent: (ev) => seen.push(ev) }).then(
+      () => {
+        throw new Error("up resolved");
+      },
+      (err: unknown) => {
+        expect(err).not.toBeInstanceOf(UsageError);
+        expect((err as Error).message).toContain("without an approved preview of that window");
+      },
+    );
     expect(seen).toEqual([]);
   }, 20_000);
 });
