@@ -28,6 +28,7 @@ import { formatDuration } from "../config/duration";
 import { recordFile } from "../runtime/record";
 import { runEngine, type EngineOptions, type StepRun } from "./engine";
 import { parseStackValues, scaledGates, scaledGrace } from "./scaled-config";
+import { applySets } from "../config/overrides";
 
 export interface DrillOptions {
   stack: string;
@@ -46,8 +47,14 @@ export interface DrillOptions {
   progress?: (line: string) => void;
   /** Per-step events (the maintenance driver's live progress). */
   onEvent?: EngineOptions["onEvent"];
-  /** Cancel: start no new step (running ones finish). */
+  /** Start no new step from now on (running ones are left alone). */
   shouldStop?: () => boolean;
+  /** The engine's cancel, as pulumi's first Ctrl-C: running steps' shells are killed, nothing new starts. */
+  cancel?: AbortSignal;
+  /** `--set key=value` overrides of the stack's values (config/overrides.ts). */
+  set?: string[];
+  /** `--cancel-at <step>` / `--kill-at <step>`: interrupt that step mid-way (drill/engine.ts). */
+  interrupt?: EngineOptions["interrupt"];
   /**
    * Where the unseal keys come from: by default the scenario's operator; given here, exactly
    * these variables instead (the maintenance driver passes the operator's / CI's environment).
@@ -64,7 +71,9 @@ export interface DrillReport {
   exitCode: number;
   wallMs: number;
   steps: StepRun[];
-  failed?: { step: string; exitCode: number; message: string };
+  failed?: { step: string; exitCode: number; message: string; killedBy?: "timeout" | "cancel" };
+  /** The engine was cancelled: no step started after that. */
+  cancelled: boolean;
   recordFile: string;
   callLog: string;
 }
@@ -85,7 +94,8 @@ export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   const dir = path.resolve(opts.dir);
   const projectDir = findProjectDir();
-  const stack = readStackConfig(projectDir, opts.stack);
+  const committed = readStackConfig(projectDir, opts.stack);
+  const stack: StackConfig = { ...committed, values: applySets(committed.values, opts.set ?? []) };
   // The committed stack as a Config (its numbers and drivers; the window is the drill's own).
   const base = parseStackValues(stack.values, PREVIEW_WINDOW);
   const power: SimPower = base.hosts.some((h) => h.power.driver === "maas") ? "maas" : "virsh";
@@ -147,6 +157,8 @@ async function runOnSim(
     // like `pulumi up --parallel <parallelism>`: functional peers run together, with a bound
     parallel: base.parallelism,
     shouldStop: opts.shouldStop,
+    cancel: opts.cancel,
+    interrupt: opts.interrupt,
     onEvent: (event) => {
       opts.onEvent?.(event);
       const { kind, step, atMs } = event;
@@ -159,10 +171,16 @@ async function runOnSim(
     },
   });
   if (run.programError) throw new UsageError(String((run.programError as Error).message ?? run.programError));
+  if (opts.interrupt && !run.steps.some((s) => s.name === opts.interrupt?.step))
+    throw new UsageError(
+      `drill: --${opts.interrupt.how}-at ${opts.interrupt.step}: no such step (known: ${run.steps.map((s) => s.name).join(", ")})`,
+    );
   const failed = run.failed && {
     step: run.failed.name,
-    exitCode: run.failed.exitCode ?? 1,
+    // a shell killed by the provider has no exit code: Go reports `signal: killed`
+    exitCode: run.failed.exitCode ?? (run.failed.killedBy === "cancel" ? 130 : 1),
     message: run.failed.message ?? "",
+    ...(run.failed.killedBy ? { killedBy: run.failed.killedBy } : {}),
   };
   const report: DrillReport = {
     stack: stack.stack,
@@ -170,10 +188,11 @@ async function runOnSim(
     mode: sim.mode,
     window,
     dir,
-    exitCode: failed ? failed.exitCode : 0,
+    exitCode: failed ? failed.exitCode : run.cancelled ? 130 : 0,
     wallMs: run.wallMs,
     steps: run.steps,
     failed,
+    cancelled: run.cancelled,
     recordFile: recordFile(path.join(dir, "records"), window),
     callLog: path.join(sim.dir, "calls.jsonl"),
   };
@@ -181,8 +200,14 @@ async function runOnSim(
   const ran = run.steps.filter((s) => s.status === "passed" || s.status === "failed").length;
   const unchanged = run.steps.filter((s) => s.status === "unchanged").length;
   const notRun = run.steps.length - ran - unchanged;
+  const updated = run.steps.filter((s) => s.op === "update" && s.status === "passed").length;
+  const verdict = run.cancelled
+    ? `drill CANCELLED${failed ? ` (in flight: ${failed.step})` : ""}`
+    : failed
+      ? `drill STOPPED at ${failed.step} (exit ${failed.exitCode}${failed.killedBy === "timeout" ? ", killed at its customTimeouts" : ""})`
+      : "drill PASSED";
   say(
-    `${failed ? `drill STOPPED at ${failed.step} (exit ${failed.exitCode})` : "drill PASSED"}: ${ran} steps ran, ${unchanged} unchanged from an earlier run, ${notRun} not run; ${(run.wallMs / 1000).toFixed(2)}s`,
+    `${verdict}: ${ran} steps ran (${updated} as an update: kept), ${unchanged} unchanged from an earlier run, ${notRun} not run; ${(run.wallMs / 1000).toFixed(2)}s`,
   );
   if (failed) say(failed.message);
   return report;
@@ -209,7 +234,10 @@ async function startMaas(sim: SimCloud<SimPower>, resume: boolean): Promise<SimM
 }
 
 function create(dir: string, opts: DrillOptions, power: SimPower): { sim: SimCloud<SimPower>; window: string } {
+  // A fresh drill starts from nothing: no modelled state, and no earlier run's record (a step
+  // that passed in the record would be kept instead of run).
   fs.rmSync(path.join(dir, "pulumi-state.json"), { force: true });
+  fs.rmSync(path.join(dir, "records"), { recursive: true, force: true });
   const sim = createSimCloud({
     dir: path.join(dir, "cloud"),
     scenario: opts.scenario,

@@ -1,15 +1,22 @@
 /**
  * The drill engine: the real program (program.ts) under mocks, where registering a Command runs
- * its create line for real. Pulumi's own dependency resolution orders the steps (a resource
- * registers only after everything it dependsOn has registered); there is no second copy of the
- * graph here. Like `pulumi up` by default, after the first failure no new step starts.
+ * it for real, the way `pulumi up` with pulumi-command v1.2.1 would. Pulumi's own dependency
+ * resolution orders the steps (a resource registers only after everything it dependsOn has
+ * registered); there is no second copy of the graph here. What the engine and provider do and
+ * this models (sources in drill/pulumi-state.ts and drill/executor.ts):
+ * - create / replace / update / same from the modelled state; update runs `update`;
+ * - customTimeouts.create kills the step's shell at the deadline (whole seconds);
+ * - cancel (pulumi's first Ctrl-C) kills every running step's shell and starts nothing new;
+ * - after the first failure no new step starts (pulumi up without --continue-on-error).
  */
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
 import { restartProgram } from "../program";
 import { catalog } from "../stages/catalog";
 import { runUnderMocks } from "../plan/mock-engine";
-import { runCreate, type CommandInputs } from "./executor";
-import { hashInputs, loadState, saveState } from "./pulumi-state";
+import { parseDurationMs } from "../config/duration";
+import type { ChildProcess } from "node:child_process";
+import { cancelRunningSteps, killStepGroup, runCommand, type CommandInputs, type CommandResult } from "./executor";
+import { diffStep, hashStep, loadState, saveState, type StepOp } from "./pulumi-state";
 
 export type StepStatus = "passed" | "failed" | "unchanged" | "not-started" | "skipped";
 
@@ -17,7 +24,11 @@ export interface StepRun {
   name: string;
   stage: string;
   status: StepStatus;
+  /** What the engine did with it: create, replace (new window), update (inputs changed), same. */
+  op?: StepOp;
   exitCode?: number;
+  /** The step's shell was killed by the provider: at customTimeouts, or by the engine's cancel. */
+  killedBy?: "timeout" | "cancel";
   startMs?: number;
   endMs?: number;
   /** The step's own closing lines (its stderr on failure): what was expected, seen, the fix. */
@@ -28,6 +39,8 @@ export interface EngineRun {
   steps: StepRun[];
   /** The first step that failed, if any. */
   failed?: StepRun;
+  /** The engine was cancelled (cancel()): no step started after it. */
+  cancelled: boolean;
   wallMs: number;
   programError?: unknown;
 }
@@ -44,10 +57,25 @@ export interface EngineOptions {
   parallel?: number;
   /** Stop launching new steps once one fails (pulumi up's default). */
   stopOnFailure?: boolean;
-  /** Cancel: stop launching new steps (running ones finish). */
+  /** The engine's cancel, like pulumi's first Ctrl-C: running steps' shells are killed. */
+  cancel?: AbortSignal;
+  /** Start no new step from now on (running ones are left alone). */
   shouldStop?: () => boolean;
+  /**
+   * Drills only: interrupt this step at its first output line, i.e. mid-way. "cancel" is the
+   * engine's cancel (pulumi's first Ctrl-C) at that moment; "kill" SIGKILLs the step's whole
+   * process group, as a lost jumphost or `kill -9` would, and the run stops there.
+   */
+  interrupt?: { step: string; how: "cancel" | "kill" };
   onEvent?: (event: { kind: "start" | "finish"; step: StepRun; atMs: number }) => void;
   onOutput?: (step: string, stream: "stdout" | "stderr", line: string) => void;
+}
+
+/** Go's exec error text for how the shell ended (what the provider puts before the output). */
+function goExitText(result: CommandResult): string {
+  return result.signal
+    ? `signal: ${result.signal === "SIGKILL" ? "killed" : result.signal}`
+    : `exit status ${result.exitCode}`;
 }
 
 export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
@@ -55,61 +83,100 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
   const state = loadState(opts.stateDir);
   const runs = new Map<string, StepRun>();
   let failed: StepRun | undefined;
+  let cancelled = false;
+  let lost = false;
   const slots = semaphore(opts.parallel ?? Number.POSITIVE_INFINITY);
+  const onCancel = () => {
+    cancelled = true;
+    cancelRunningSteps();
+  };
+  if (opts.cancel?.aborted) cancelled = true;
+  opts.cancel?.addEventListener("abort", onCancel, { once: true });
+  const mayStart = () => !cancelled && !lost && !(failed && opts.stopOnFailure !== false) && !opts.shouldStop?.();
 
-  const execute = async (args: MockResourceArgs, inputs: Record<string, unknown>) => {
-    const meta = catalog().steps.find((s) => s.name === args.name);
-    const run: StepRun = { name: args.name, stage: meta?.stage ?? "", status: "not-started" };
+  const execute = async (args: MockResourceArgs, inputs: Record<string, unknown>, meta: { createTimeout: string }) => {
+    const info = catalog().steps.find((s) => s.name === args.name);
+    const run: StepRun = { name: args.name, stage: info?.stage ?? "", status: "not-started" };
     runs.set(args.name, run);
-    if ((failed && opts.stopOnFailure !== false) || opts.shouldStop?.()) {
-      throw new Error(`${args.name}: not started (an earlier step failed or the run was cancelled)`);
-    }
-    const hash = hashInputs(inputs);
+    if (!mayStart()) throw new Error(`${args.name}: not started (an earlier step failed or the run was cancelled)`);
+    const hashes = hashStep(inputs);
     const stored = state.steps[args.name];
-    if (stored && stored.inputsHash === hash) {
+    run.op = diffStep(stored, hashes);
+    if (run.op === "same") {
       run.status = "unchanged";
       return { stdout: stored.stdout, stderr: stored.stderr };
     }
     await slots.acquire();
-    if ((failed && opts.stopOnFailure !== false) || opts.shouldStop?.()) {
+    if (!mayStart()) {
       slots.release();
       throw new Error(`${args.name}: not started (an earlier step failed or the run was cancelled)`);
     }
+    const cmd = inputs as CommandInputs;
+    const command = run.op === "update" ? (cmd.update ?? cmd.create ?? "") : (cmd.create ?? "");
+    // On update the provider adds the previous outputs when non-empty (addPreviousOutputInEnv).
+    const previous: Record<string, string> = {};
+    if (run.op === "update" && stored?.stdout) previous.PULUMI_COMMAND_STDOUT = stored.stdout;
+    if (run.op === "update" && stored?.stderr) previous.PULUMI_COMMAND_STDERR = stored.stderr;
     run.startMs = Date.now() - start;
     opts.onEvent?.({ kind: "start", step: run, atMs: run.startMs });
-    const result = await runCreate(inputs as CommandInputs, opts.env, (stream, line) =>
-      opts.onOutput?.(args.name, stream, line),
+    let shell: ChildProcess | undefined;
+    let interrupted = false;
+    const result = await runCommand(
+      command,
+      cmd,
+      { ...opts.env, ...previous },
+      {
+        timeoutMs: parseDurationMs(meta.createTimeout),
+        onSpawn: (child) => (shell = child),
+        onLine: (stream, line) => {
+          opts.onOutput?.(args.name, stream, line);
+          if (opts.interrupt?.step !== args.name || interrupted || !shell) return;
+          interrupted = true;
+          if (opts.interrupt.how === "cancel") onCancel();
+          else {
+            lost = true; // the jumphost is gone: nothing else starts either
+            killStepGroup(shell);
+          }
+        },
+      },
     ).finally(() => slots.release());
     run.endMs = Date.now() - start;
-    run.exitCode = result.exitCode;
+    run.exitCode = result.exitCode ?? undefined;
     if (result.exitCode !== 0) {
       run.status = "failed";
-      run.message = result.stderr || result.stdout;
+      if (result.killedBy) run.killedBy = result.killedBy;
+      const output = [result.stdout, result.stderr].filter(Boolean).join("\n");
+      run.message = result.signal
+        ? `${goExitText(result)}: running ${JSON.stringify(command)}:\n${output}`
+        : result.stderr || result.stdout;
       failed ??= run;
-      delete state.steps[args.name]; // a failed create is not written to state
-      saveState(opts.stateDir, state);
+      // A failed create is not written to state; a failed update or replace keeps the old state.
       opts.onEvent?.({ kind: "finish", step: run, atMs: run.endMs });
-      throw new Error(`${args.name}: exit ${result.exitCode}`);
+      throw new Error(`${args.name}: ${goExitText(result)}`);
     }
     run.status = "passed";
-    state.steps[args.name] = { inputsHash: hash, stdout: result.stdout, stderr: result.stderr };
+    state.steps[args.name] = { ...hashes, stdout: result.stdout, stderr: result.stderr };
     saveState(opts.stateDir, state);
     opts.onEvent?.({ kind: "finish", step: run, atMs: run.endMs });
     return { stdout: result.stdout, stderr: result.stderr };
   };
 
-  const result = await runUnderMocks(() => restartProgram(opts.env), {
-    project: opts.project,
-    stack: opts.stack,
-    preview: false,
-    config: opts.config,
-    execute,
-  });
-  // Steps the program declared but that never reached the engine: their dependencies failed.
-  const steps = catalog().steps.map(
-    (s) => runs.get(s.name) ?? { name: s.name, stage: s.stage, status: "skipped" as const },
-  );
-  return { steps, failed, wallMs: Date.now() - start, programError: result.programError };
+  try {
+    const result = await runUnderMocks(() => restartProgram(opts.env), {
+      project: opts.project,
+      stack: opts.stack,
+      preview: false,
+      config: opts.config,
+      execute,
+    });
+    // Steps the program declared but that never reached the engine: their dependencies failed.
+    const steps = catalog().steps.map(
+      (s) => runs.get(s.name) ?? { name: s.name, stage: s.stage, status: "skipped" as const },
+    );
+    return { steps, failed, cancelled, wallMs: Date.now() - start, programError: result.programError };
+  } finally {
+    opts.cancel?.removeEventListener("abort", onCancel);
+  }
 }
 
 /** A counting semaphore: the engine's --parallel. */

@@ -1,18 +1,49 @@
 /**
- * Execute one Command the way the command provider does (local/commandOutputs.go): the create
- * line under `interpreter` (default /bin/sh -c), the provider's environment plus the step's
- * `environment`, in `dir`, `stdin` if non-empty, trailing newline trimmed from stdout/stderr.
- * A non-zero exit rejects, so the SDK never registers the step's dependents.
+ * Execute one Command the way the command provider does (pulumi-command v1.2.1
+ * provider/pkg/provider/local/commandOutputs.go, run): the command under `interpreter` (default
+ * /bin/sh -c), the provider's environment plus the step's `environment`, in `dir`, `stdin` if
+ * non-empty, trailing newline trimmed from stdout/stderr. And the way it is stopped:
+ * - the context (customTimeouts.create, or the provider's Cancel) kills the direct child only:
+ *   `exec.CommandContext` sends SIGKILL to the process it started, not to its process group;
+ * - Wait then returns only when the output pipes close (no WaitDelay is set), i.e. when every
+ *   process holding them -- an orphaned coldstart under the killed shell -- has exited;
+ * - the error is Go's `signal: killed` plus the command and its combined output.
+ * The timeout is whole seconds: pulumi-go-provider middleware/cancel/cancel.go turns the
+ * engine's float seconds into `time.Second*time.Duration(timeout)`, which truncates (0 = none).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 
 /** Steps running now (each leads its own process group). */
 const running = new Set<ChildProcess>();
+/** Why the provider's context killed a step's shell. */
+const killedBy = new WeakMap<ChildProcess, "timeout" | "cancel">();
+
+function contextDone(child: ChildProcess, why: "timeout" | "cancel"): void {
+  if (!killedBy.has(child)) killedBy.set(child, why);
+  child.kill("SIGKILL");
+}
 
 /**
- * Stop at once: SIGTERM every running step's process group. Steps run in their own group so a
- * terminal's Ctrl-C reaches only coldstart (which then cancels gracefully), as the command
- * provider's children are shielded from it under `pulumi up`.
+ * The engine's cancel (pulumi up's first Ctrl-C -> provider Cancel): SIGKILL each running
+ * step's direct child, the shell. What runs under it is not signalled.
+ */
+export function cancelRunningSteps(): void {
+  for (const child of running) contextDone(child, "cancel");
+}
+
+/** A lost jumphost or `kill -9` mid-step, for drills: SIGKILL the step's whole process group. */
+export function killStepGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Stop at once (a second Ctrl-C): SIGTERM every running step's process group. Steps run in their
+ * own group, as the provider's children are shielded from the terminal's Ctrl-C under `pulumi up`.
  */
 export function stopRunningSteps(): void {
   for (const child of running) {
@@ -28,6 +59,7 @@ export function stopRunningSteps(): void {
 
 export interface CommandInputs {
   create?: string;
+  update?: string;
   interpreter?: string[];
   dir?: string;
   environment?: Record<string, string>;
@@ -35,50 +67,80 @@ export interface CommandInputs {
 }
 
 export interface CommandResult {
-  exitCode: number;
+  /** The shell's exit code; null when it was killed. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** The provider's context ended it: at customTimeouts.create, or by the engine's cancel. */
+  killedBy?: "timeout" | "cancel";
   stdout: string;
   stderr: string;
 }
 
-export function runCreate(
+/** The provider's timeout as it really applies: whole seconds, 0 = no timeout. */
+export function providerTimeoutMs(createTimeoutMs: number | undefined): number | undefined {
+  if (createTimeoutMs === undefined) return undefined;
+  const seconds = Math.trunc(createTimeoutMs / 1000);
+  return seconds > 0 ? seconds * 1000 : undefined;
+}
+
+export function runCommand(
+  command: string,
   inputs: CommandInputs,
-  baseEnv: NodeJS.ProcessEnv,
-  onLine?: (stream: "stdout" | "stderr", line: string) => void,
+  env: NodeJS.ProcessEnv,
+  opts: {
+    timeoutMs?: number;
+    onLine?: (stream: "stdout" | "stderr", line: string) => void;
+    /** The shell just started (a drill may interrupt it). */
+    onSpawn?: (child: ChildProcess) => void;
+  } = {},
 ): Promise<CommandResult> {
   const [file, ...args] = inputs.interpreter ?? ["/bin/sh", "-c"];
   return new Promise((resolve, reject) => {
-    const child = spawn(file, [...args, inputs.create ?? ""], {
+    const child = spawn(file, [...args, command], {
       cwd: inputs.dir || undefined,
-      env: { ...baseEnv, ...inputs.environment },
-      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...env, ...inputs.environment },
+      stdio: [inputs.stdin ? "pipe" : "ignore", "pipe", "pipe"],
       detached: true,
     });
     running.add(child);
+    opts.onSpawn?.(child);
+    const timeoutMs = providerTimeoutMs(opts.timeoutMs);
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => contextDone(child, "timeout"), timeoutMs);
     const out: Record<"stdout" | "stderr", string> = { stdout: "", stderr: "" };
     for (const stream of ["stdout", "stderr"] as const) {
       let partial = "";
-      child[stream].setEncoding("utf8");
-      child[stream].on("data", (chunk: string) => {
+      const pipe = child[stream];
+      if (!pipe) continue;
+      pipe.setEncoding("utf8");
+      pipe.on("data", (chunk: string) => {
         out[stream] += chunk;
         const lines = (partial + chunk).split("\n");
         partial = lines.pop() ?? "";
-        for (const line of lines) onLine?.(stream, line);
+        for (const line of lines) opts.onLine?.(stream, line);
       });
-      child[stream].on("end", () => partial && onLine?.(stream, partial));
+      pipe.on("end", () => partial && opts.onLine?.(stream, partial));
     }
     child.on("error", (err) => {
+      clearTimeout(timer);
       running.delete(child);
       reject(err);
     });
+    // 'close' waits for the pipes, like Go's Wait without WaitDelay: an orphan keeps it open.
     child.on("close", (code, signal) => {
+      clearTimeout(timer);
       running.delete(child);
+      const why = killedBy.get(child);
       resolve({
-        exitCode: code ?? (signal ? 128 : 1),
+        exitCode: code,
+        signal,
+        ...(signal && why ? { killedBy: why } : {}),
         stdout: out.stdout.replace(/\n$/, ""),
         stderr: out.stderr.replace(/\n$/, ""),
       });
     });
-    if (inputs.stdin) child.stdin.write(inputs.stdin);
-    child.stdin.end();
+    if (inputs.stdin && child.stdin) {
+      child.stdin.on("error", () => undefined); // a shell that exits first: its verdict counts
+      child.stdin.end(inputs.stdin);
+    }
   });
 }

@@ -13,7 +13,11 @@ export const MIN_INTERVAL_MS = 20;
 
 export function scaledGates(config: Config, timeScale: number, callTimeoutMs: number): Record<string, unknown> {
   const scale = (ms: number, floor: number) => formatDuration(Math.max(floor, Math.round(ms * timeScale)));
-  const out: Record<string, unknown> = { commandTimeout: formatDuration(callTimeoutMs) };
+  // One call keeps a real floor (a process still takes real time) plus its scaled bound, so a
+  // changed commandTimeout still changes the steps' inputs, as it would on the real cloud.
+  const out: Record<string, unknown> = {
+    commandTimeout: formatDuration(callTimeoutMs + Math.round(config.gates.commandTimeout * timeScale)),
+  };
   for (const [name, value] of Object.entries(config.gates)) {
     if (typeof value === "number") continue;
     out[name] = { timeout: scale(value.timeout, 200), interval: scale(value.interval, MIN_INTERVAL_MS) };

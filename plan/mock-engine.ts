@@ -29,6 +29,8 @@ export interface RegisteredResource {
 export type StepExecutor = (
   args: MockResourceArgs,
   plainInputs: Record<string, unknown>,
+  /** What the engine would get with it: the resource's customTimeouts.create ("" when none). */
+  meta: { createTimeout: string },
 ) => Promise<Record<string, unknown>>;
 
 export interface MockRunOptions {
@@ -117,7 +119,9 @@ export async function runUnderMocks(program: () => unknown, opts: MockRunOptions
         return { id: `${args.name}-id`, state: { ...args.inputs, stdout: UNKNOWN, stderr: UNKNOWN } };
       }
       try {
-        const outputs = await opts.execute(args, unwrapSecrets(args.inputs) as Record<string, unknown>);
+        const outputs = await opts.execute(args, unwrapSecrets(args.inputs) as Record<string, unknown>, {
+          createTimeout: req?.getCustomtimeouts()?.getCreate() ?? "",
+        });
         return { id: `${args.name}-id`, state: { ...args.inputs, ...outputs } };
       } catch (err) {
         failed.set(args.name, err instanceof Error ? err.message : String(err));

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { Config } from "../config/schema";
 import { formatDuration } from "../config/duration";
-import { commandLine, type FlagValue, type Verb } from "./command-line";
+import { commandLine, keptLine, type FlagValue, type Verb } from "./command-line";
 import { recordStage, recordStep } from "./catalog";
 
 /** Margin between coldstart's own timeout and the engine's, so ours fires first with a named failure. */
@@ -82,6 +82,8 @@ export class RunbookStage extends pulumi.ComponentResource {
       name,
       {
         create: commandLine(this.config.cli, args.verb, args.command, args.flags),
+        // Changed config or a new coldstart version in the same window: keep, never re-run.
+        update: keptLine(this.config.cli, name),
         // A new window id replaces every step (re-runs it); the same window resumes after the last success.
         triggers: [this.config.window],
         // No `delete`: `pulumi destroy` (or a replaced step) never touches the cloud.
