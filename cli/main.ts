@@ -15,6 +15,7 @@ const USAGE = `usage: coldstart <command> [flags]
   check <step> --flags    read-only check of one runbook step (run by the graph)
   act   <step> --flags    one runbook action (run by the graph; guarded where the runbook says so)
   gate  <step> --flags    poll until a runbook GATE holds or its timeout passes (run by the graph)
+  kept  <step>            every step's update: the step passed earlier in this window, nothing runs again
 
 stacks live in stacks/Pulumi.<name>.yaml; see README.md.`;
 
@@ -44,9 +45,15 @@ export async function main(argv: string[]): Promise<number> {
       const { maintenanceCommand } = await import("./maintenance-command");
       return maintenanceCommand(rest);
     }
+    case "kept": {
+      const { keptCommand } = await import("./step-command");
+      return keptCommand(rest);
+    }
     case "check":
     case "act":
     case "gate": {
+      // pulumi may stop reading a step's output (terminated): an action must still finish.
+      for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
       const { stepCommand } = await import("./step-command");
       return stepCommand(command, rest);
     }

@@ -7,7 +7,9 @@ import { consoleReporter, type StepContext } from "../runtime/step-context";
 import { realExec } from "../runtime/exec";
 import { realClock } from "../runtime/clock";
 import { appendRecord, recordFile } from "../runtime/record";
-import { describeOutcome, type StepOutcome } from "../steps/outcome";
+import { cancelled, describeOutcome, pass, type StepOutcome } from "../steps/outcome";
+import { watchCancel } from "../runtime/cancel";
+import { claimStep, passedEarlier } from "../runtime/step-claim";
 import { STEP_HANDLERS } from "../steps/handlers";
 import { describeRoute } from "../gates/routes";
 
@@ -40,6 +42,8 @@ export async function stepCommand(verb: string, argv: string[], ctxOverride?: Pa
     env,
     out: consoleReporter(json),
     callTimeoutMs: Number(env.COLDSTART_CALL_TIMEOUT_MS) || DEFAULT_CALL_TIMEOUT_MS,
+    // the real step listens for signals; an injected context (tests) brings its own check
+    cancelled: ctxOverride ? undefined : watchCancel({ env, signals: true }),
     ...ctxOverride,
   };
   const handler = STEP_HANDLERS[key] as ((f: typeof flags, c: StepContext) => Promise<StepOutcome>) | undefined;
@@ -47,18 +51,102 @@ export async function stepCommand(verb: string, argv: string[], ctxOverride?: Pa
     ctx.out.warn(`${key}: not implemented yet; its flags were accepted`);
     return EXIT.notImplemented;
   }
-  const start = new Date(ctx.clock.now());
-  const outcome = await handler(flags, ctx);
-  const end = new Date(ctx.clock.now());
   const stepName = env.COLDSTART_STEP ?? key;
+  const start = new Date(ctx.clock.now());
+  const { COLDSTART_WINDOW: window, COLDSTART_RECORD_DIR: recordDir } = env;
+  let outcome: StepOutcome;
+  const claim =
+    window && recordDir
+      ? await claimStep({
+          recordDir,
+          window,
+          step: stepName,
+          env,
+          sleep: (ms) => ctx.clock.sleep(ms),
+          cancelled: ctx.cancelled,
+          say: (line) => ctx.out.line(line),
+        })
+      : undefined;
+  if (claim?.kind === "done") {
+    // Passed earlier in this window (an earlier run finished it after the engine stopped waiting).
+    const earlier = claim.entry;
+    ctx.out.line(
+      `KEPT ${stepName}: already ${earlier.outcome === "skipped-by-guard" ? "done (guard)" : "passed"} in window ${window} at ${earlier.end}; not run again`,
+    );
+    return keep(ctx, key, stepName, start, earlier.end);
+  }
+  if (claim?.kind === "held-elsewhere") {
+    process.stderr.write(
+      `LOCKED ${stepName}: ${claim.holder.host} (pid ${claim.holder.pid}, since ${claim.holder.start}) runs this step of window ${window}; ` +
+        `nothing was run here. If that run is gone for good, remove ${claim.file}\n`,
+    );
+    return EXIT.locked;
+  }
+  const release = claim?.kind === "claimed" ? claim.release : () => undefined;
+  try {
+    const stale =
+      claim?.kind === "claimed" && claim.stale
+        ? `an earlier run of ${stepName} (pid ${claim.stale.pid}, started ${claim.stale.start}) ended without a verdict (killed outright?); ran it again, which is safe for this step (README "When a step is killed")`
+        : undefined;
+    if (stale) ctx.out.warn(stale);
+    const stopWhy = claim?.kind === "cancelled" ? claim.why : ctx.cancelled?.();
+    outcome = stopWhy
+      ? cancelled("the step to start", `not started, nothing was done: ${stopWhy}`)
+      : await handler(flags, ctx);
+    if (stale) outcome.verdict.details.unshift(stale);
+    const end = new Date(ctx.clock.now());
+    report(ctx, stepName, outcome, json);
+    writeRecord(ctx, key, stepName, start, end, outcome);
+  } finally {
+    release();
+  }
+  return outcome.exitCode;
+}
+
+/**
+ * `coldstart kept <step>`: every step's `update` (stages/command-line.ts keptLine). The engine
+ * runs it when the step passed earlier in this window and an input changed since; nothing runs
+ * again, the record says so.
+ */
+export function keptCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
+  const [step, ...rest] = argv;
+  if (!step || rest.length)
+    throw new UsageError("kept: expected exactly one step name (this is each step's update command)");
+  const ctx: StepContext = {
+    exec: realExec,
+    clock: realClock,
+    env,
+    out: consoleReporter(false),
+    callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS,
+  };
+  const { COLDSTART_WINDOW: window, COLDSTART_RECORD_DIR: recordDir } = env;
+  const earlier = window && recordDir ? passedEarlier(recordDir, window, step, env) : undefined;
+  const at = earlier ? earlier.end : "an earlier run (the engine's state says it passed)";
+  ctx.out.line(
+    `KEPT ${step}: passed in window ${window ?? "(none)"} at ${at}; its inputs changed since (config or coldstart version), so the engine asked for an update: nothing was run again`,
+  );
+  return keep(ctx, `kept ${step}`, step, new Date(ctx.clock.now()), at);
+}
+
+/** Record a step kept from an earlier run of this window; exit 0. */
+function keep(ctx: StepContext, key: string, step: string, start: Date, passedAt: string): number {
+  const outcome = pass("the step passed earlier in this window", {
+    ok: true,
+    state: "kept",
+    summary: `passed earlier in this window (at ${passedAt}); not run again`,
+    details: [],
+  });
+  writeRecord(ctx, key, step, start, new Date(ctx.clock.now()), { ...outcome, outcome: "kept" });
+  return EXIT.ok;
+}
+
+function report(ctx: StepContext, stepName: string, outcome: StepOutcome, json: boolean): void {
   for (const line of describeOutcome(stepName, outcome)) {
     if (outcome.exitCode === EXIT.ok) ctx.out.line(line);
     else process.stderr.write(line + "\n");
   }
   if (json)
     ctx.out.line("result", { outcome: outcome.outcome, state: outcome.verdict.state, route: outcome.verdict.route });
-  writeRecord(ctx, key, stepName, start, end, outcome);
-  return outcome.exitCode;
 }
 
 /** Append to the window's as-executed record when the step runs inside a window (the graph sets these). */

@@ -16,6 +16,7 @@ const RESULT: Record<RecordEntry["outcome"], string> = {
   "skipped-by-guard": "skipped (guard)",
   usage: "usage error",
   cancelled: "CANCELLED",
+  kept: "kept (passed earlier)",
 };
 
 function cell(text: string): string {

@@ -14,6 +14,8 @@ export interface PollOptions<V extends Verdict> {
   onPoll?: (verdict: V, attempt: number, elapsedMs: number) => void;
   /** A verdict that must stop the gate at once (an escalation, not a wait). */
   isFinal?: (verdict: V) => boolean;
+  /** Checked between polls (a safe point): a reason to stop, or undefined to go on. */
+  shouldStop?: () => string | undefined;
 }
 
 export interface PollResult<V extends Verdict> {
@@ -21,7 +23,12 @@ export interface PollResult<V extends Verdict> {
   attempts: number;
   elapsedMs: number;
   timedOut: boolean;
+  /** Why the gate stopped between polls (a cancel), when it did. */
+  cancelled?: string;
 }
+
+/** How often a cancellable wait looks at shouldStop while it sleeps. */
+const STOP_CHECK_MS = 1_000;
 
 export async function poll<V extends Verdict>(opts: PollOptions<V>): Promise<PollResult<V>> {
   const start = opts.clock.now();
@@ -33,6 +40,23 @@ export async function poll<V extends Verdict>(opts: PollOptions<V>): Promise<Pol
     if (opts.isFinal?.(verdict)) return { verdict, attempts: attempt, elapsedMs, timedOut: false };
     const remaining = opts.timeoutMs - elapsedMs;
     if (remaining <= 0) return { verdict, attempts: attempt, elapsedMs, timedOut: true };
-    await opts.clock.sleep(Math.min(opts.intervalMs, remaining));
+    const cancelled = await sleepUnlessStopped(opts, Math.min(opts.intervalMs, remaining));
+    if (cancelled)
+      return { verdict, attempts: attempt, elapsedMs: opts.clock.now() - start, timedOut: false, cancelled };
+  }
+}
+
+async function sleepUnlessStopped<V extends Verdict>(opts: PollOptions<V>, ms: number): Promise<string | undefined> {
+  if (!opts.shouldStop) {
+    await opts.clock.sleep(ms);
+    return undefined;
+  }
+  const until = opts.clock.now() + ms;
+  for (;;) {
+    const why = opts.shouldStop();
+    if (why) return why;
+    const left = until - opts.clock.now();
+    if (left <= 0) return opts.shouldStop();
+    await opts.clock.sleep(Math.min(STOP_CHECK_MS, left));
   }
 }

@@ -17,7 +17,8 @@ export interface RecordEntry {
   start: string;
   end: string;
   exitCode: number;
-  outcome: "pass" | "fail" | "blocker" | "skipped-by-guard" | "usage" | "cancelled";
+  /** kept: passed earlier in this window; the engine asked again (changed inputs) and nothing ran. */
+  outcome: "pass" | "fail" | "blocker" | "skipped-by-guard" | "usage" | "cancelled" | "kept";
   state?: string;
   summary: string;
   details: string[];
@@ -47,11 +48,17 @@ export function appendRecord(file: string, entry: RecordEntry): string | undefin
   }
 }
 
+/** The record's entries; a line that is not JSON (a write cut short by a power loss) is skipped. */
 export function readRecord(file: string): RecordEntry[] {
   if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as RecordEntry);
+  const entries: RecordEntry[] = [];
+  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      entries.push(JSON.parse(line) as RecordEntry);
+    } catch {
+      // truncated last line: not an entry
+    }
+  }
+  return entries;
 }

@@ -1,6 +1,7 @@
 /** Everything a step needs from the outside world, injectable so tests reach every branch. */
 import type { Clock } from "./clock";
 import type { Exec } from "./exec";
+import type { CancelCheck } from "./cancel";
 
 export interface Reporter {
   /** One human line (or, with --json, one JSON object) on stdout. */
@@ -16,6 +17,8 @@ export interface StepContext {
   out: Reporter;
   /** Bound on one external call (juju / openstack / vault). */
   callTimeoutMs: number;
+  /** Whether the run is being cancelled (runtime/cancel.ts); gates stop between polls when it says so. */
+  cancelled?: CancelCheck;
 }
 
 export function consoleReporter(

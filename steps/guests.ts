@@ -50,6 +50,8 @@ export async function holdGuests(flags: StepFlags<"act hold-guests">, ctx: StepC
       expected,
       timeoutMs: flags.timeout,
       intervalMs: flags.interval,
+      cancellable: false, // the stops were sent: see them through
+
       probe: async () => {
         const still = holdTargets(await servers(os), flags.guest).toStop;
         return still.length === 0

@@ -30,6 +30,22 @@ export function fail(expected: string, verdict: Verdict, polls?: number): StepOu
   return { exitCode: EXIT.gateFailed, outcome: "fail", expected, verdict, polls };
 }
 
+/** Stopped at a safe point because the run was cancelled: nothing was left half-done. */
+export function cancelled(expected: string, why: string, verdict?: Verdict, polls?: number): StepOutcome {
+  return {
+    exitCode: EXIT.cancelled,
+    outcome: "cancelled",
+    expected,
+    verdict: {
+      ok: false,
+      state: "cancelled",
+      summary: `cancelled at a safe point: ${why}${verdict ? `; last poll: ${verdict.summary}` : ""}`,
+      details: [],
+    },
+    polls,
+  };
+}
+
 export function blocker(expected: string, verdict: Verdict, polls?: number): StepOutcome {
   return { exitCode: EXIT.blocker, outcome: "blocker", expected, verdict, polls };
 }
@@ -63,6 +79,11 @@ export interface GateSpec {
   probe: () => Promise<Verdict>;
   /** States that stop the gate at once as an escalation (e.g. a partial MySQL outage). */
   escalate?: (v: Verdict) => boolean;
+  /**
+   * false inside an action that has already changed the cloud (power-off's wait for the host to
+   * go down): a cancel lets it finish. Gates and pure waits stop between polls on a cancel.
+   */
+  cancellable?: boolean;
 }
 
 /** A GATE: poll, one line per poll, until the condition holds or the timeout passes. */
@@ -73,6 +94,7 @@ export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOut
     clock: ctx.clock,
     probe: () => probeSafely(spec.probe),
     isFinal: (v) => v.state === "tool-missing" || (spec.escalate?.(v) ?? false),
+    shouldStop: spec.cancellable === false ? undefined : ctx.cancelled,
     onPoll: (v, attempt, elapsed) =>
       ctx.out.line(`[${formatElapsed(elapsed)}] poll ${attempt}: ${v.ok ? "OK" : "waiting"} -- ${v.summary}`, {
         poll: attempt,
@@ -82,6 +104,7 @@ export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOut
       }),
   });
   if (result.verdict.ok) return pass(spec.expected, result.verdict, result.attempts);
+  if (result.cancelled) return cancelled(spec.expected, result.cancelled, result.verdict, result.attempts);
   if (!result.timedOut) {
     const stop = result.verdict.state === "tool-missing" ? fail : blocker;
     return stop(spec.expected, result.verdict, result.attempts);
@@ -101,13 +124,11 @@ function formatElapsed(ms: number): string {
 /** The closing lines of a step: PASS, or what was expected / seen / the fix. */
 export function describeOutcome(step: string, o: StepOutcome): string[] {
   const v = o.verdict;
-  if (o.outcome === "pass" || o.outcome === "skipped-by-guard") {
-    return [
-      `${o.outcome === "pass" ? "PASS" : "SKIPPED (guard)"} ${step}: ${v.summary}`,
-      ...v.details.map((d) => `  ${d}`),
-    ];
+  if (o.outcome === "pass" || o.outcome === "skipped-by-guard" || o.outcome === "kept") {
+    const head = { pass: "PASS", "skipped-by-guard": "SKIPPED (guard)", kept: "KEPT" }[o.outcome];
+    return [`${head} ${step}: ${v.summary}`, ...v.details.map((d) => `  ${d}`)];
   }
-  const head = o.outcome === "blocker" ? "BLOCKER" : "FAILED";
+  const head = o.outcome === "blocker" ? "BLOCKER" : o.outcome === "cancelled" ? "CANCELLED" : "FAILED";
   return [
     `${head} ${step}`,
     `  expected: ${o.expected}`,

@@ -68,6 +68,8 @@ export async function powerOff(flags: StepFlags<"act power-off">, ctx: StepConte
       expected,
       timeoutMs: flags["graceful-timeout"],
       intervalMs: flags.interval,
+      cancellable: false, // the graceful shutdown was sent: a cancel lets this power-off finish
+
       probe: () => probe(driver, "off"),
     });
     if (graceful.verdict.ok)

@@ -1,0 +1,115 @@
+/**
+ * One run of a step per window, and never a second run of a step that passed. The engine's state
+ * is not enough for that: when pulumi's cancel or customTimeouts kill a step's shell, coldstart
+ * (its child) still finishes, but the engine records a failed create and runs the step again on
+ * the next `up`. So the step itself asks the window's record first:
+ * - passed (or kept) earlier in this window -> kept, nothing runs again;
+ * - another live process is running it now (its claim file names the pid) -> wait for it, then
+ *   take its verdict;
+ * - a claim whose process is gone (killed outright, the jumphost lost) -> said loudly, and the
+ *   step runs again: every step is safe to re-run (README "When a step is killed").
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { expandHome, readRecord, recordFile, type RecordEntry } from "./record";
+
+export interface StepClaimHolder {
+  pid: number;
+  host: string;
+  start: string;
+  step: string;
+}
+
+export type ClaimResult =
+  | { kind: "claimed"; release: () => void; stale?: StepClaimHolder }
+  | { kind: "done"; entry: RecordEntry }
+  | { kind: "held-elsewhere"; holder: StepClaimHolder; file: string };
+
+/** Outcomes that mean "this step's job is done in this window". */
+const DONE: ReadonlySet<RecordEntry["outcome"]> = new Set(["pass", "skipped-by-guard", "kept"]);
+
+export function claimDir(recordDir: string, window: string, env: NodeJS.ProcessEnv): string {
+  return path.join(expandHome(recordDir, env), `${window}.running`);
+}
+
+/** The last entry saying this step finished its job in this window, if any. */
+export function passedEarlier(recordDir: string, window: string, step: string, env: NodeJS.ProcessEnv) {
+  const entries = readRecord(recordFile(recordDir, window, env)).filter((e) => e.step === step && DONE.has(e.outcome));
+  return entries[entries.length - 1];
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false; // kill(0) would signal our own group
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export interface ClaimOptions {
+  recordDir: string;
+  window: string;
+  step: string;
+  env: NodeJS.ProcessEnv;
+  /** Wait between looks at a live holder's claim. */
+  sleep: (ms: number) => Promise<void>;
+  /** Stop waiting for a live holder when the run is cancelled. */
+  cancelled?: () => string | undefined;
+  /** Said while waiting for a live holder (once). */
+  say?: (line: string) => void;
+}
+
+export async function claimStep(opts: ClaimOptions): Promise<ClaimResult | { kind: "cancelled"; why: string }> {
+  const dir = claimDir(opts.recordDir, opts.window, opts.env);
+  const file = path.join(dir, `${opts.step}.json`);
+  let told = false;
+  let stale: StepClaimHolder | undefined;
+  for (;;) {
+    const earlier = passedEarlier(opts.recordDir, opts.window, opts.step, opts.env);
+    if (earlier) return { kind: "done", entry: earlier };
+    const me: StepClaimHolder = {
+      pid: process.pid,
+      host: os.hostname(),
+      start: new Date().toISOString(),
+      step: opts.step,
+    };
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // create-exclusive: of two runs that start together, exactly one gets the step
+      fs.writeFileSync(file, JSON.stringify(me) + "\n", { flag: "wx", mode: 0o600 });
+      return { kind: "claimed", release: () => fs.rmSync(file, { force: true }), stale };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const holder = readHolder(file);
+    if (!holder) continue; // released between our two looks
+    if (holder.host !== os.hostname()) return { kind: "held-elsewhere", holder, file };
+    if (!alive(holder.pid)) {
+      stale = holder;
+      fs.rmSync(file, { force: true });
+      continue;
+    }
+    const why = opts.cancelled?.();
+    if (why) return { kind: "cancelled", why };
+    if (!told) {
+      opts.say?.(
+        `${opts.step}: an earlier run of this step is still running (pid ${holder.pid}, started ${holder.start}); waiting for it to finish instead of running it twice`,
+      );
+      told = true;
+    }
+    await opts.sleep(1_000);
+  }
+}
+
+function readHolder(file: string): StepClaimHolder | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as StepClaimHolder;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    // half-written by a process killed mid-write: treat as a dead holder
+    return { pid: 0, host: os.hostname(), start: "unknown", step: path.basename(file, ".json") };
+  }
+}
