@@ -75,7 +75,7 @@ export class DrillEngine implements MaintenanceEngine {
       resume: this.opts.resume,
       timeScale: this.opts.timeScale,
       keysEnv: opts.env,
-      shouldStop: () => opts.signal.aborted,
+      cancel: opts.signal, // the engine's cancel, as pulumi's: running steps' shells are killed
       onEvent: ({ kind, step, atMs }) => {
         const event: StepEvent = { kind, step: step.name, atMs };
         if (kind === "finish") {
@@ -86,6 +86,7 @@ export class DrillEngine implements MaintenanceEngine {
       },
     });
     const unchanged = report.steps.filter((s) => s.status === "unchanged").map((s) => s.name);
+    if (report.cancelled) return { result: "cancelled", failedStep: report.failed?.step, unchanged };
     if (report.failed) {
       return {
         result: "failed",

@@ -30,7 +30,11 @@ export interface UpResult {
 
 export interface UpOptions {
   onEvent: (event: StepEvent) => void;
-  /** Aborted once: finish the running step(s), start nothing new. */
+  /**
+   * The engine's own cancel (maintenance's second signal): SIGINT to the pulumi CLI, which kills
+   * running steps' shells; coldstart under them still ends at a safe point. The first signal is
+   * not this: it is the window's stop request (runtime/cancel.ts).
+   */
   signal: AbortSignal;
   /** Environment for the steps: unseal keys and credentials travel only this way. */
   env: Record<string, string>;

@@ -1,13 +1,16 @@
 /**
  * CI-invoked planned maintenance: preview -> approval -> up with live progress -> report -> exit
  * code. Keys reach the run only through the environment (or a hidden prompt); a first Ctrl-C /
- * SIGTERM lets the running step finish and starts nothing new, a second stops at once; both
- * leave a record line saying where the run stopped.
+ * SIGTERM writes the window's stop request (the running step finishes, nothing new starts), a
+ * second cancels the engine and stops at once; both leave a record line saying where the run
+ * stopped.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { EXIT, type ExitCode } from "../cli/exit-codes";
 import { appendRecord, readRecord, recordFile, type RecordEntry } from "../runtime/record";
+import { readStop, requestStop, stopFile } from "../runtime/cancel";
 import { KEY_VAR_PREFIX, KEYS_FILE_VAR, readUnsealKeys } from "../runtime/unseal-keys";
 import { renderRecord } from "../record/render";
 import type { Plan } from "../plan/model";
@@ -96,11 +99,23 @@ export async function runMaintenance(opts: MaintenanceOptions): Promise<Maintena
     }
   }
 
-  // 4. Up, with live progress and safe cancel.
+  // 4. Up, with live progress and safe cancel. The first signal never reaches the engine as a
+  //    kill: it writes the window's stop request (runtime/cancel.ts), so no step starts after it,
+  //    a gate stops between polls and an action in progress finishes. The second signal is the
+  //    engine's own cancel (SIGINT to the CLI / the drill engine's cancel) and stops at once.
   const controller = new AbortController();
   const running = new Set<string>();
   const finished: string[] = [];
   const file = recordFile(engine.recordDir(), window, opts.env);
+  const stop = stopFile(engine.recordDir(), window, opts.env);
+  const earlierStop = readStop(stop);
+  if (earlierStop) {
+    io.out(
+      `an earlier run of window ${window} was cancelled (${earlierStop.by} at ${earlierStop.at}); its stop request is cleared for this run`,
+    );
+    fs.rmSync(stop, { force: true });
+  }
+  let stopRequested: { at: string; running: string[] } | undefined;
   const stopNote = (how: string): RecordEntry => ({
     window,
     stack: opts.stack,
@@ -116,9 +131,18 @@ export async function runMaintenance(opts: MaintenanceOptions): Promise<Maintena
   });
   const unsubscribe = opts.signals((count) => {
     if (count === 1) {
-      io.err("cancel requested: the running step finishes, no new step starts (signal again to stop at once)");
-      controller.abort();
+      const at = now().toISOString();
+      stopRequested = { at, running: [...running] };
+      requestStop(stop, {
+        by: `${os.userInfo().username}@${os.hostname()} (maintenance)`,
+        at,
+        why: "Ctrl-C / SIGTERM",
+      });
+      io.err(
+        `cancel requested: ${running.size ? `${[...running].join(", ")} finish${running.size === 1 ? "es" : ""}` : "nothing is running"}, no new step starts (signal again to stop at once)`,
+      );
     } else {
+      controller.abort();
       appendRecord(file, stopNote("stopped at once by a second signal"));
       io.err(`stopped at once; record: ${file}`);
       opts.hardStop();
@@ -144,7 +168,26 @@ export async function runMaintenance(opts: MaintenanceOptions): Promise<Maintena
     throw err;
   }
   unsubscribe();
-  if (up.result === "cancelled") appendRecord(file, stopNote("cancelled by the operator (graceful)"));
+  // A step that refused to start because of our stop request (exit 130) is the cancel taking effect.
+  if (
+    stopRequested &&
+    (up.result === "cancelled" || up.failedExitCode === EXIT.cancelled || up.failedExitCode === undefined)
+  )
+    up = { ...up, result: "cancelled" };
+  if (up.result === "cancelled") {
+    const inFlight = stopRequested?.running ?? [];
+    const outcomes = readRecord(file);
+    const ended = inFlight.map((step) => {
+      const last = outcomes.filter((e) => e.step === step).pop();
+      return `${step}: ${last ? `completed (${last.outcome}) at ${last.end}` : "no verdict recorded"}`;
+    });
+    appendRecord(
+      file,
+      stopNote(
+        `cancelled by the operator (graceful) at ${stopRequested?.at ?? now().toISOString()}; in flight then: ${ended.join("; ") || "(none)"}`,
+      ),
+    );
+  }
 
   // 5. Report and exit code.
   const exitCode = exitCodeFor(up);

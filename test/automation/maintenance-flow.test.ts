@@ -426,25 +426,52 @@ describe("cancel", () => {
     block: true,
   };
 
-  it("a first signal aborts the signal up() got, does not stop at once, and a cancelled up exits 130 with a record line", async () => {
+  it("a first signal writes the window's stop request and never cancels the engine; the refused next step makes it cancelled (130)", async () => {
     const s = setup({ script: running });
     const done = s.run();
     await s.engine.blocked;
     expect(s.signals.listening).toBe(true);
-    expect(s.engine.ups[0].signal.aborted).toBe(false);
     s.signals.send();
-    expect(s.engine.ups[0].signal.aborted).toBe(true);
+    // not the engine's cancel: that would kill the running step's shell
+    expect(s.engine.ups[0].signal.aborted).toBe(false);
     expect(s.hardStops).toBe(0);
-    expect(s.io.errLines.join("\n")).toContain("cancel requested");
-    // the running step finishes, then the engine reports the cancel
-    s.engine.release({ result: "cancelled", unchanged: [] });
+    const stop = path.join(s.engine.recordDir(), `${WINDOW}.stop`);
+    expect(JSON.parse(fs.readFileSync(stop, "utf8"))).toMatchObject({ why: "Ctrl-C / SIGTERM" });
+    expect(s.io.errLines.join("\n")).toContain("cancel requested: mysql-check finishes, no new step starts");
+    // mysql-check finishes and passes; the next step refuses to start (exit 130) and up fails there
+    appendRecord(s.engine.recordFile(), passed(WINDOW, "mysql-check"));
+    s.engine.release({ result: "failed", failedStep: "mysql-reboot-cluster", failedExitCode: 130, unchanged: [] });
     const r = await done;
     expect(r.exitCode).toBe(EXIT.cancelled);
-    expect(r.exitCode).toBe(130);
+    expect(r.result).toBe("cancelled");
     expect(s.signals.listening).toBe(false);
     const last = readRecord(s.engine.recordFile()).pop()!;
     expect(last).toMatchObject({ window: WINDOW, outcome: "cancelled", exitCode: 130 });
-    expect(last.summary).toContain("last step finished: baseline-capture");
+    expect(last.summary).toMatch(/in flight then: mysql-check: completed \(pass\) at /);
+  });
+
+  it("after a stop request, a step that really failed is still reported as failed", async () => {
+    const s = setup({ script: running });
+    const done = s.run();
+    await s.engine.blocked;
+    s.signals.send();
+    s.engine.release({ result: "failed", failedStep: "mysql-check", failedExitCode: 3, unchanged: [] });
+    const r = await done;
+    expect(r.exitCode).toBe(EXIT.blocker);
+  });
+
+  it("a stop request left by an earlier cancelled run is cleared, and said, before this run starts", async () => {
+    const s = setup({});
+    fs.mkdirSync(s.engine.recordDir(), { recursive: true });
+    fs.writeFileSync(
+      path.join(s.engine.recordDir(), `${WINDOW}.stop`),
+      JSON.stringify({ by: "op@jump", at: "T0", why: "x" }),
+    );
+    await s.run();
+    expect(fs.existsSync(path.join(s.engine.recordDir(), `${WINDOW}.stop`))).toBe(false);
+    expect(s.io.outLines.join("\n")).toContain(
+      "was cancelled (op@jump at T0); its stop request is cleared for this run",
+    );
   });
 
   it("a second signal calls hardStop after appending a cancelled record line naming the running step", async () => {
@@ -454,6 +481,7 @@ describe("cancel", () => {
     s.signals.send();
     s.signals.send();
     expect(s.hardStops).toBe(1);
+    expect(s.engine.ups[0].signal.aborted).toBe(true); // the second signal is the engine's cancel
     const record = readRecord(s.engine.recordFile());
     const last = record[record.length - 1];
     expect(last.outcome).toBe("cancelled");
