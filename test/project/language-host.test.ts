@@ -118,17 +118,14 @@ interface Run {
   modules: string[];
 }
 
-async function runPulumi(
-  command: "preview" | "up",
-  opts: { path: string; nodeargs?: string; window?: string } = { path: "" },
-): Promise<Run> {
+async function runPulumi(command: "preview" | "up", opts: { path: string; nodeargs?: string }): Promise<Run> {
   const engine = await startFakeEngine({ project: project.name, stack: STACK, dryRun: command === "preview" });
   const modulesFile = path.join(tmp, `modules-${command}-${Date.now()}.json`);
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|NODE_OPTIONS$|COLDSTART_)/.test(k)) env[k] = v;
   Object.assign(env, {
     PATH: opts.path,
-    COLDSTART_WINDOW: opts.window ?? "w1",
+    COLDSTART_WINDOW: "w1",
     PULUMI_CONFIG: stackConfigEnv(STACK),
     PULUMI_CONFIG_SECRET_KEYS: "[]",
     STANDIN_ADDRESS: engine.address,
