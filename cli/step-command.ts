@@ -10,6 +10,7 @@ import { appendRecord, recordFile } from "../runtime/record";
 import { cancelled, describeOutcome, pass, type StepOutcome } from "../steps/outcome";
 import { watchCancel } from "../runtime/cancel";
 import { claimStep, passedEarlier } from "../runtime/step-claim";
+import { execWithinDeadline, STEP_BUDGET_ENV } from "../runtime/deadline";
 import { STEP_HANDLERS } from "../steps/handlers";
 import { describeRoute } from "../gates/routes";
 
@@ -53,6 +54,10 @@ export async function stepCommand(verb: string, argv: string[], ctxOverride?: Pa
   }
   const stepName = env.COLDSTART_STEP ?? key;
   const start = new Date(ctx.clock.now());
+  // The step's own budget (stages/budget.ts): every call is cut at this deadline.
+  const budgetMs = Number(env[STEP_BUDGET_ENV]);
+  if (ctx.deadline === undefined && budgetMs > 0) ctx.deadline = start.getTime() + budgetMs;
+  ctx.exec = execWithinDeadline(ctx, ctx.exec);
   const { COLDSTART_WINDOW: window, COLDSTART_RECORD_DIR: recordDir } = env;
   let outcome: StepOutcome;
   const claim =

@@ -2,6 +2,7 @@
 import type { RegisteredResource } from "./mock-engine";
 import type { StageInfo, StepInfo } from "../stages/catalog";
 import type { Verb } from "../stages/command-line";
+import { parseDurationMs } from "../config/duration";
 
 export interface PlanStep {
   name: string;
@@ -13,7 +14,16 @@ export interface PlanStep {
   guard?: string;
   destructive: boolean;
   revalidate?: string;
+  /** The engine's customTimeouts.create, as the program registered it ("16m"). */
   timeout: string;
+  /** The same in ms: when the command provider kills the step's shell. */
+  timeoutMs: number;
+  /** coldstart's own bound on the step: its budget plus process start and a cut call's drain. */
+  worstCaseMs: number;
+  /** What the budget is made of (stages/budget.ts). */
+  budget: string[];
+  /** What a changed-input update runs: `coldstart kept <step>`, never the create line again. */
+  update: string;
   /** Direct dependencies (step names), exactly as the engine would receive them. */
   dependsOn: string[];
   /** Steps of the same stage that may run at the same time as this one. */
@@ -71,6 +81,10 @@ export function buildPlan(
       destructive: meta.destructive === true,
       revalidate: meta.revalidate,
       timeout: r.createTimeout,
+      timeoutMs: parseDurationMs(r.createTimeout) ?? 0,
+      worstCaseMs: meta.worstCaseMs,
+      budget: meta.budgetParts,
+      update: String(r.inputs.update ?? ""),
       dependsOn,
       parallelWith: [],
       depth: depth.get(r.name)!,

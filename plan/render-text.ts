@@ -1,5 +1,6 @@
 /** The plan as an operator reads it: stages in order, each step with what it runs and waits for. */
 import type { Plan, PlanStep } from "./model";
+import { formatDuration } from "../config/duration";
 
 function marks(step: PlanStep): string {
   const out: string[] = [];
@@ -25,7 +26,7 @@ export function renderText(plan: Plan): string {
       lines.push(`       ${step.summary}`);
       lines.push(`       $ ${step.create}`);
       lines.push(
-        `       after: ${step.dependsOn.length ? step.dependsOn.join(", ") : "(nothing: first step)"}; engine timeout ${step.timeout}`,
+        `       after: ${step.dependsOn.length ? step.dependsOn.join(", ") : "(nothing: first step)"}; engine timeout ${step.timeout} (worst case ${formatDuration(step.worstCaseMs)}: ${step.budget.join(" + ")})`,
       );
       if (step.parallelWith.length) lines.push(`       in parallel with: ${step.parallelWith.join(", ")}`);
       if (step.guard) lines.push(`       guard: ${step.guard}`);

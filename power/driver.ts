@@ -21,6 +21,8 @@ export class PowerError extends Error {
     message: string,
     /** Waiting cannot help (bad key, unknown machine, tool not installed): a gate stops at once. */
     readonly permanent = false,
+    /** The call was cut, or not made, at the step's or gate's deadline (runtime/deadline.ts). */
+    readonly cut = false,
   ) {
     super(message);
   }

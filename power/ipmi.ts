@@ -17,6 +17,7 @@
  * instead of ~20 s.
  */
 import { describeExit } from "../runtime/exec";
+import { cutAtDeadline } from "../runtime/tool-error";
 import type { StepContext } from "../runtime/step-context";
 import { PowerError, type PowerDriver, type PowerState } from "./driver";
 import { readSecret, redact, secretFilePath, secretWhere, type SecretRef } from "./credentials";
@@ -136,6 +137,8 @@ export class IpmiDriver implements PowerDriver {
     const what = `ipmitool chassis power ${command}`;
     if (res.notFound)
       throw new PowerError(`${this.label}: ipmitool is not installed on this machine (package ipmitool)`, true);
+    if (cutAtDeadline(res))
+      throw new PowerError(`${this.label}: ${what} ${describeExit(res, this.ctx.callTimeoutMs)}`, false, true);
     if (res.startError) throw new PowerError(`${this.label}: ipmitool ${describeExit(res)}`, true);
     if (res.timedOut)
       throw new PowerError(

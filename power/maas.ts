@@ -16,6 +16,7 @@
  */
 import { z } from "zod";
 import type { StepContext } from "../runtime/step-context";
+import { callTimeout } from "../runtime/deadline";
 import { UsageError } from "../config/errors";
 import { formatDuration } from "../config/duration";
 import { PowerError, type PowerDriver, type PowerState } from "./driver";
@@ -86,18 +87,22 @@ export class MaasDriver implements PowerDriver {
     }
     let status: number;
     let text: string;
+    // cut at the step's (or the polling gate's) deadline, like every exec call (runtime/deadline.ts)
+    const timeoutMs = callTimeout(this.ctx, this.ctx.callTimeoutMs);
+    if (timeoutMs <= 0) throw new PowerError(`${this.label}: not asked: the step's time budget was spent`, false, true);
     try {
       const res = await fetch(url, {
         method,
         headers,
         body,
         redirect: "manual",
-        signal: AbortSignal.timeout(this.ctx.callTimeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.status;
       text = await res.text();
     } catch (err) {
-      throw new PowerError(this.unreachable(err));
+      const timedOut = /TimeoutError|AbortError/.test(String((err as Error).name));
+      throw new PowerError(this.unreachable(err), false, timedOut && timeoutMs < this.ctx.callTimeoutMs);
     }
     if (status >= 200 && status < 300) return text;
     // 401/403/404/409 will not change by waiting; 503 (MAAS cannot reach the BMC) may.

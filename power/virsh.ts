@@ -4,6 +4,7 @@
  * names without quotes and some versions capitalise domstate, so match loosely.
  */
 import { describeExit } from "../runtime/exec";
+import { cutAtDeadline } from "../runtime/tool-error";
 import type { StepContext } from "../runtime/step-context";
 import { PowerError, type PowerDriver, type PowerState } from "./driver";
 
@@ -41,6 +42,8 @@ export class VirshDriver implements PowerDriver {
     });
     if (res.notFound)
       throw new PowerError(`${this.label}: virsh is not installed on this machine (package libvirt-clients)`, true);
+    if (cutAtDeadline(res))
+      throw new PowerError(`${this.label}: virsh ${command} ${describeExit(res, this.ctx.callTimeoutMs)}`, false, true);
     if (res.startError) throw new PowerError(`${this.label}: virsh ${describeExit(res)}`, true);
     if (res.timedOut)
       throw new PowerError(

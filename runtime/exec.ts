@@ -35,6 +35,8 @@ export interface ExecResult {
   signal?: string;
   /** Why the program could not be started: the errno code and text (e.g. "EACCES: permission denied"). */
   startError?: string;
+  /** The timeout that applied, when it was cut below the one asked for (runtime/deadline.ts). */
+  cutToMs?: number;
 }
 
 export type Exec = (req: ExecRequest) => Promise<ExecResult>;
@@ -65,7 +67,7 @@ function childEnv(req: ExecRequest): Record<string, string> {
 }
 
 /** After a timeout kill, how long to wait for the pipes to close (a grandchild may hold them open). */
-const DRAIN_AFTER_KILL_MS = 1_000;
+export const DRAIN_AFTER_KILL_MS = 1_000;
 
 export const realExec: Exec = (req) =>
   new Promise<ExecResult>((resolve) => {
@@ -129,8 +131,9 @@ export const realExec: Exec = (req) =>
 /** "exited 3", "killed by SIGSEGV", "could not start (EACCES: …)", "timed out": never a made-up -1. */
 export function describeExit(res: ExecResult, timeoutMs?: number): string {
   if (res.startError) return `could not start (${res.startError})`;
+  const applied = res.cutToMs ?? timeoutMs;
   if (res.timedOut)
-    return `no answer within ${timeoutMs === undefined ? "its timeout" : `${Math.round(timeoutMs / 1000)}s`} (timed out, killed)`;
+    return `no answer within ${applied === undefined ? "its timeout" : `${Math.round(applied / 1000)}s`} (timed out, killed${res.cutToMs !== undefined ? "; cut to what was left of the step's budget" : ""})`;
   if (res.signal) return `killed by ${res.signal}`;
   return res.exitCode === null ? "ended without an exit status" : `exited ${res.exitCode}`;
 }

@@ -12,6 +12,9 @@ const SOURCE_OPENRC = `for v in $(env | awk -F= '/^OS_/{print $1}'); do unset "$
 . "$1" >/dev/null 2>&1 </dev/null || { echo "cannot source $1" >&2; exit 3; }
 env | grep '^OS_' || true`;
 
+/** Bound on sourcing the admin openrc (a local file: it answers at once or never). */
+export const OPENRC_TIMEOUT_MS = 30_000;
+
 export class OpenStack {
   private osEnv?: Record<string, string | undefined>;
 
@@ -27,7 +30,7 @@ export class OpenStack {
     const req: ExecRequest = {
       file: "bash",
       args: ["-c", SOURCE_OPENRC, "coldstart", file],
-      timeoutMs: 30_000,
+      timeoutMs: OPENRC_TIMEOUT_MS,
       env: scrubbed(this.ctx.env),
     };
     const res = await this.ctx.exec(req);

@@ -16,6 +16,8 @@ export interface PollOptions<V extends Verdict> {
   isFinal?: (verdict: V) => boolean;
   /** Checked between polls (a safe point): a reason to stop, or undefined to go on. */
   shouldStop?: () => string | undefined;
+  /** A verdict from a probe cut at the deadline: the gate reports the last one before it instead. */
+  isCut?: (verdict: V) => boolean;
 }
 
 export interface PollResult<V extends Verdict> {
@@ -32,8 +34,12 @@ const STOP_CHECK_MS = 1_000;
 
 export async function poll<V extends Verdict>(opts: PollOptions<V>): Promise<PollResult<V>> {
   const start = opts.clock.now();
+  let seen: V | undefined;
   for (let attempt = 1; ; attempt++) {
-    const verdict = await opts.probe();
+    const probed = await opts.probe();
+    // a probe cut at the deadline knows nothing new: keep what the last full probe saw
+    const verdict = opts.isCut?.(probed) && seen ? seen : probed;
+    seen = verdict;
     const elapsedMs = opts.clock.now() - start;
     opts.onPoll?.(verdict, attempt, elapsedMs);
     if (verdict.ok) return { verdict, attempts: attempt, elapsedMs, timedOut: false };

@@ -19,6 +19,8 @@ export interface StepContext {
   callTimeoutMs: number;
   /** Whether the run is being cancelled (runtime/cancel.ts); gates stop between polls when it says so. */
   cancelled?: CancelCheck;
+  /** Clock time by which the step (or the gate polling now) must be done; calls are cut at it (runtime/deadline.ts). */
+  deadline?: number;
 }
 
 export function consoleReporter(

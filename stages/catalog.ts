@@ -18,8 +18,14 @@ export interface StepInfo {
   destructive?: boolean;
   /** The runbook's [REVALIDATE] note for this step, when it carries one. */
   revalidate?: string;
-  /** coldstart's own timeout for the step, in ms (the engine's customTimeouts adds a margin). */
-  timeoutMs: number;
+  /** coldstart's own bound on the step, in ms: the sum of its waits (stages/budget.ts). */
+  budgetMs: number;
+  /** What the budget is made of, in words. */
+  budgetParts: string[];
+  /** The longest the step can take: its budget plus process start and a cut call's drain. */
+  worstCaseMs: number;
+  /** The engine's customTimeouts.create: above the worst case. */
+  engineTimeoutMs: number;
 }
 
 export interface StageInfo {

@@ -4,6 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { Config } from "../config/schema";
+import { budget, gateWait } from "./budget";
 import { RunbookStage } from "./stage";
 import { timingFlags } from "./timing-flags";
 
@@ -23,7 +24,7 @@ export function cloudAssert(config: Config, after: pulumi.Resource[]): pulumi.Re
     flags: { openrc: config.openrc, script: config.cloudAssertScript, ...timingFlags(config.gates.cloudAssert) },
     summary:
       "bash scripts/cloud-assert.sh with the admin openrc (OS_* scrubbed first); passes only on CLOUD-ASSERT: PASS",
-    timeoutMs: config.gates.cloudAssert.timeout,
+    budget: budget(gateWait(config.gates.cloudAssert, "gate timeout (each run of the script cut at it)")),
     dependsOn: after,
   });
   stage.finish();

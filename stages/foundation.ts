@@ -4,6 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { Config } from "../config/schema";
+import { budget, gateWait } from "./budget";
 import { RunbookStage } from "./stage";
 import { timingFlags } from "./timing-flags";
 
@@ -18,7 +19,7 @@ export function foundation(config: Config, after: pulumi.Resource[]): pulumi.Res
     command: "machines-started",
     flags: { model: config.jujuModel, ...timingFlags(config.gates.machinesStarted) },
     summary: "waits until every juju machine agent (hosts and their LXD containers) reports started",
-    timeoutMs: config.gates.machinesStarted.timeout,
+    budget: budget(gateWait(config.gates.machinesStarted)),
     dependsOn: after,
   });
   stage.finish();

@@ -5,6 +5,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { Config } from "../config/schema";
+import { budget, calls, gateWait, openrc } from "./budget";
 import { RunbookStage } from "./stage";
 import { timingFlags } from "./timing-flags";
 
@@ -20,7 +21,7 @@ export function guests(config: Config, after: pulumi.Resource[]): pulumi.Resourc
     flags: { model: config.jujuModel, app: config.apps.novaCompute },
     summary:
       "read-only: resume-guests-state-on-host-boot must be true (a regressed flag is reported; it only takes effect on the NEXT boot)",
-    timeoutMs: config.gates.commandTimeout,
+    budget: budget(calls(config, 1, "call")),
     dependsOn: after,
   });
   const start = stage.step("start-shutoff-guests", {
@@ -29,7 +30,12 @@ export function guests(config: Config, after: pulumi.Resource[]): pulumi.Resourc
     flags: { openrc: config.openrc, hold: config.holdGuests, parallel: config.parallelism },
     summary: "openstack server start for every SHUTOFF guest that is not held down",
     guard: "guest is SHUTOFF and not in holdGuests",
-    timeoutMs: config.gates.guestsActive.timeout,
+    // starts run in parallel batches of `parallelism`; how many guests is the cloud's: a cap
+    budget: budget(
+      openrc,
+      calls(config, 1, "server list"),
+      gateWait(config.gates.guestsActive, "cap on the starts: guests gate timeout"),
+    ),
     dependsOn: [flag],
   });
   const gate = stage.step("guests-active", {
@@ -37,7 +43,7 @@ export function guests(config: Config, after: pulumi.Resource[]): pulumi.Resourc
     command: "guests-active",
     flags: { openrc: config.openrc, hold: config.holdGuests, ...timingFlags(config.gates.guestsActive) },
     summary: "waits until every guest that is not held down is ACTIVE",
-    timeoutMs: config.gates.guestsActive.timeout,
+    budget: budget(gateWait(config.gates.guestsActive)),
     dependsOn: [start],
   });
   stage.finish();

@@ -5,6 +5,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { Config } from "../config/schema";
+import { budget, calls, gateWait } from "./budget";
 import { RunbookStage } from "./stage";
 import { timingFlags } from "./timing-flags";
 
@@ -25,7 +26,7 @@ export function mysql(config: Config, after: pulumi.Resource[]): pulumi.Resource
     flags: target,
     summary:
       "read-only: classify the cluster (healthy / converging / complete outage); a partial outage or an unknown message stops here",
-    timeoutMs: config.gates.commandTimeout,
+    budget: budget(calls(config, 1, "juju status")),
     dependsOn: after,
   });
   const recover = stage.step("mysql-reboot-cluster", {
@@ -35,7 +36,9 @@ export function mysql(config: Config, after: pulumi.Resource[]): pulumi.Resource
     summary: "juju run reboot-cluster-from-complete-outage on the most up-to-date unit, at most once per window",
     guard: `every one of the ${config.mysqlUnits} units shows the complete-outage signature (re-read just before acting); otherwise nothing runs`,
     destructive: true,
-    timeoutMs: config.gates.commandTimeout * 3,
+    // juju status, then `juju run` (5 x commandTimeout) on the leader and, when it names a more
+    // up-to-date member, once more there (steps/mysql.ts)
+    budget: budget(calls(config, 1, "juju status"), calls(config, 10, "juju run waits (2 attempts)")),
     dependsOn: [check],
   });
   const gate = stage.step("mysql-cluster-online", {
@@ -43,7 +46,7 @@ export function mysql(config: Config, after: pulumi.Resource[]): pulumi.Resource
     command: "mysql-cluster-online",
     flags: { ...target, ...timingFlags(config.gates.mysqlCluster) },
     summary: `waits until all ${config.mysqlUnits} units say Cluster is ONLINE and exactly one says Mode: R/W`,
-    timeoutMs: config.gates.mysqlCluster.timeout,
+    budget: budget(gateWait(config.gates.mysqlCluster)),
     dependsOn: [recover],
   });
   stage.finish();

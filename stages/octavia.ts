@@ -6,6 +6,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { Config } from "../config/schema";
 import { formatDuration } from "../config/duration";
+import { budget, calls, gateWait, openrc, waitFor } from "./budget";
 import { RunbookStage } from "./stage";
 import { timingFlags } from "./timing-flags";
 
@@ -22,7 +23,7 @@ export function octavia(config: Config, after: pulumi.Resource[]): pulumi.Resour
     flags: { openrc: config.openrc, grace, interval: formatDuration(config.gates.lbsActive.interval) },
     summary: `give LBs up to ${grace} to recover on their own (ends early when none is in ERROR)`,
     revalidate: "timing budget on current build",
-    timeoutMs: config.octaviaErrorGrace + config.gates.commandTimeout,
+    budget: budget(waitFor("octaviaErrorGrace (each probe cut at it)", config.octaviaErrorGrace)),
     dependsOn: after,
   });
   const failover = stage.step("lb-failover", {
@@ -31,7 +32,8 @@ export function octavia(config: Config, after: pulumi.Resource[]): pulumi.Resour
     flags: { openrc: config.openrc, parallel: config.parallelism },
     summary: "openstack loadbalancer failover for each LB still provisioning_status=ERROR",
     guard: "LB provisioning_status is ERROR after the grace period; other LBs are never failed over",
-    timeoutMs: config.gates.commandTimeout * 3,
+    // failovers run in parallel batches of `parallelism`; how many LBs are in ERROR is the cloud's: a cap
+    budget: budget(openrc, calls(config, 3, "calls (list, then failover batches: a cap)")),
     dependsOn: [wait],
   });
   const gate = stage.step("lbs-active", {
@@ -39,7 +41,7 @@ export function octavia(config: Config, after: pulumi.Resource[]): pulumi.Resour
     command: "lbs-active",
     flags: { openrc: config.openrc, ...timingFlags(config.gates.lbsActive) },
     summary: "waits until every LB is provisioning_status=ACTIVE",
-    timeoutMs: config.gates.lbsActive.timeout,
+    budget: budget(gateWait(config.gates.lbsActive)),
     dependsOn: [failover],
   });
   stage.finish();

@@ -5,6 +5,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { Config } from "../config/schema";
+import { budget, calls, gateWait } from "./budget";
 import { RunbookStage } from "./stage";
 import { timingFlags } from "./timing-flags";
 
@@ -20,7 +21,8 @@ export function ovnChassis(config: Config, after: pulumi.Resource[]): pulumi.Res
     command: "ovn-chassis",
     flags: target,
     summary: "read-only: ovn-appctl connection-status on every chassis (the probe, not the charm message)",
-    timeoutMs: config.gates.commandTimeout * 2,
+    // juju status, then one probe per chassis in parallel batches of 4: the batches are a cap
+    budget: budget(calls(config, 2, "calls (status, then the chassis probes)")),
     dependsOn: after,
   });
   const sweep = stage.step("ovn-tls-sweep", {
@@ -31,7 +33,9 @@ export function ovnChassis(config: Config, after: pulumi.Resource[]): pulumi.Res
       "restart ovn-controller / ovs-vswitchd on the chassis that are not connected, and neutron-server, then re-probe",
     guard: "at least one chassis reports `not connected` (re-probed just before acting); otherwise nothing runs",
     revalidate: "sweep unit list against current topology",
-    timeoutMs: config.gates.ovnChassis.timeout,
+    budget: budget(
+      gateWait(config.gates.ovnChassis, "cap on probe, restarts, neutron-server, re-probe: chassis gate timeout"),
+    ),
     dependsOn: [check],
   });
   const gate = stage.step("ovn-chassis-connected", {
@@ -39,7 +43,7 @@ export function ovnChassis(config: Config, after: pulumi.Resource[]): pulumi.Res
     command: "ovn-chassis-connected",
     flags: { ...target, ...timingFlags(config.gates.ovnChassis) },
     summary: "waits until every chassis reports connected",
-    timeoutMs: config.gates.ovnChassis.timeout,
+    budget: budget(gateWait(config.gates.ovnChassis)),
     dependsOn: [sweep],
   });
   stage.finish();

@@ -4,6 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { Config } from "../config/schema";
+import { budget, calls, gateWait } from "./budget";
 import { RunbookStage } from "./stage";
 import { powerFlags } from "./power-flags";
 import { formatDuration } from "../config/duration";
@@ -21,7 +22,7 @@ export function powerOn(config: Config, after: pulumi.Resource[]): pulumi.Resour
       command: "power-on",
       flags: powerFlags(host),
       summary: `power on ${host.name} via ${host.power.driver}; skipped if already on`,
-      timeoutMs: config.gates.commandTimeout,
+      budget: budget(calls(config, 2, "calls (power state, power on)")),
       dependsOn: after,
     });
     return stage.step(`powered-on-${host.name}`, {
@@ -34,7 +35,7 @@ export function powerOn(config: Config, after: pulumi.Resource[]): pulumi.Resour
         interval: formatDuration(interval),
       },
       summary: `waits until ${host.name} reports power on`,
-      timeoutMs: timeout,
+      budget: budget(gateWait(config.gates.powerState)),
       dependsOn: [on],
     });
   });

@@ -4,6 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { Config } from "../config/schema";
+import { budget, calls, gateWait, openrc } from "./budget";
 import { RunbookStage } from "./stage";
 import { timingFlags } from "./timing-flags";
 
@@ -13,14 +14,14 @@ export function preShutdown(config: Config): pulumi.Resource[] {
     { title: "Pre-shutdown (planned only)", runbook: "ops-restart-procedure.md#pre-shutdown-planned-only", after: [] },
     config,
   );
-  const commandTimeout = config.gates.commandTimeout;
   const baseline = stage.step("baseline-capture", {
     verb: "act",
     command: "baseline-capture",
     flags: { model: config.jujuModel, openrc: config.openrc, dir: config.baselineDir },
     summary:
       "capture bundle, juju status, servers, load balancers and amphorae into a timestamped folder (refuses a model other than the configured one)",
-    timeoutMs: commandTimeout * 6,
+    // juju show-model, export-bundle, status; then server list (text, json), LBs, amphorae
+    budget: budget(calls(config, 3, "juju calls"), openrc, calls(config, 4, "openstack calls")),
     dependsOn: [],
   });
   const hold = stage.step("hold-guests", {
@@ -29,7 +30,11 @@ export function preShutdown(config: Config): pulumi.Resource[] {
     // waits for the held guests to reach SHUTOFF with the guests gate's timing
     flags: { openrc: config.openrc, guest: config.holdGuests, ...timingFlags(config.gates.guestsActive) },
     summary: `stop the guests to keep down after the window (${config.holdGuests.length === 0 ? "none configured" : config.holdGuests.join(", ")}); all others auto-resume (D-043)`,
-    timeoutMs: config.gates.guestsActive.timeout + commandTimeout,
+    budget: budget(
+      openrc,
+      calls(config, 1 + config.holdGuests.length, "calls (server list, one stop per held guest)"),
+      gateWait(config.gates.guestsActive, "wait for SHUTOFF: guests gate timeout"),
+    ),
     dependsOn: [baseline],
   });
   stage.finish();

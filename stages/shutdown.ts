@@ -4,6 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { Config } from "../config/schema";
+import { budget, calls, gateWait, waitFor } from "./budget";
 import { RunbookStage } from "./stage";
 import { powerFlags } from "./power-flags";
 import { formatDuration } from "../config/duration";
@@ -25,7 +26,8 @@ export function shutdown(config: Config, after: pulumi.Resource[]): pulumi.Resou
         interval: formatDuration(interval),
       },
       summary: `graceful power-off of ${host.name} via ${host.power.driver}; hard off if still on after ${formatDuration(timeout / 2)}; skipped if already off`,
-      timeoutMs: timeout,
+      // power state, soft off, the graceful wait, hard off (steps/power.ts)
+      budget: budget(calls(config, 3, "calls (state, soft off, hard off)"), waitFor("graceful wait", timeout / 2)),
       dependsOn: after,
     });
     return stage.step(`powered-off-${host.name}`, {
@@ -38,7 +40,7 @@ export function shutdown(config: Config, after: pulumi.Resource[]): pulumi.Resou
         interval: formatDuration(interval),
       },
       summary: `waits until ${host.name} reports power off`,
-      timeoutMs: timeout,
+      budget: budget(gateWait(config.gates.powerState)),
       dependsOn: [off],
     });
   });

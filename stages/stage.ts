@@ -6,11 +6,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { Config } from "../config/schema";
 import { formatDuration } from "../config/duration";
+import { engineTimeoutMs, worstCaseMs, type Budget } from "./budget";
+import { STEP_BUDGET_ENV } from "../runtime/deadline";
 import { commandLine, keptLine, type FlagValue, type Verb } from "./command-line";
 import { recordStage, recordStep } from "./catalog";
-
-/** Margin between coldstart's own timeout and the engine's, so ours fires first with a named failure. */
-export const ENGINE_TIMEOUT_MARGIN_MS = 60_000;
 
 export interface StepArgs {
   verb: Verb;
@@ -18,8 +17,8 @@ export interface StepArgs {
   command: string;
   flags: Record<string, FlagValue>;
   summary: string;
-  /** coldstart's own timeout for the whole step. */
-  timeoutMs: number;
+  /** coldstart's own bound on the whole step, from the config (stages/budget.ts). */
+  budget: Budget;
   guard?: string;
   destructive?: boolean;
   revalidate?: string;
@@ -74,7 +73,10 @@ export class RunbookStage extends pulumi.ComponentResource {
       guard: args.guard,
       destructive: args.destructive,
       revalidate: args.revalidate,
-      timeoutMs: args.timeoutMs,
+      budgetMs: args.budget.ms,
+      budgetParts: args.budget.parts,
+      worstCaseMs: worstCaseMs(args.budget),
+      engineTimeoutMs: engineTimeoutMs(args.budget),
     });
     this.stepNames.push(name);
     if (args.revalidate) this.revalidate.push(`${name}: ${args.revalidate}`);
@@ -95,6 +97,8 @@ export class RunbookStage extends pulumi.ComponentResource {
           COLDSTART_RECORD_DIR: this.config.recordDir,
           // bound on one juju/openstack call inside the step (coldstart:gates.commandTimeout)
           COLDSTART_CALL_TIMEOUT_MS: String(this.config.gates.commandTimeout),
+          // the step's own deadline: every call is cut at it (runtime/deadline.ts)
+          [STEP_BUDGET_ENV]: String(args.budget.ms),
           // names (never values) of the stack's credential variables: no child inherits them
           COLDSTART_SECRET_VARS: secretVarNames(this.config).join(","),
         },
@@ -103,7 +107,12 @@ export class RunbookStage extends pulumi.ComponentResource {
       {
         parent: this,
         dependsOn: args.dependsOn,
-        customTimeouts: { create: formatDuration(args.timeoutMs + ENGINE_TIMEOUT_MARGIN_MS) },
+        // above the step's worst case, so coldstart's own verdict always comes before the engine's
+        // kill; the same on update (the kept line is quick, but the provider applies it too)
+        customTimeouts: {
+          create: formatDuration(engineTimeoutMs(args.budget)),
+          update: formatDuration(engineTimeoutMs(args.budget)),
+        },
         additionalSecretOutputs: args.handlesSecrets ? ["stdout", "stderr"] : undefined,
       },
     );

@@ -6,6 +6,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { Config } from "../config/schema";
+import { budget, gateWait } from "./budget";
 import { RunbookStage } from "./stage";
 import { timingFlags } from "./timing-flags";
 
@@ -28,7 +29,9 @@ export function vaultUnseal(config: Config, after: pulumi.Resource[]): pulumi.Re
       "unseal every sealed vault unit with the threshold its status reports; keys from the environment, sent on stdin",
     guard: "a unit is sealed and enough keys are present; missing keys stop the run before Vault is touched",
     handlesSecrets: true,
-    timeoutMs: config.gates.vaultUnsealed.timeout,
+    // status per unit, then up to t keys per sealed unit, then status again: how many units is
+    // the cloud's, so the vault gate's timeout caps it
+    budget: budget(gateWait(config.gates.vaultUnsealed, "cap on status reads and unseal calls: vault gate timeout")),
     dependsOn: after,
   });
   const gate = stage.step("vault-unsealed", {
@@ -36,7 +39,7 @@ export function vaultUnseal(config: Config, after: pulumi.Resource[]): pulumi.Re
     command: "vault-unsealed",
     flags: { ...target, ...timingFlags(config.gates.vaultUnsealed) },
     summary: "waits until every vault unit reports sealed=false",
-    timeoutMs: config.gates.vaultUnsealed.timeout,
+    budget: budget(gateWait(config.gates.vaultUnsealed)),
     dependsOn: [unseal],
   });
   stage.finish();

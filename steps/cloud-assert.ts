@@ -9,7 +9,8 @@ import { OpenStack } from "../runtime/openstack";
 import { expandHome } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
 import { runGate, type StepOutcome } from "./outcome";
-import { ToolError } from "../runtime/tool-error";
+import { cutAtDeadline, ToolError } from "../runtime/tool-error";
+import { describeExit } from "../runtime/exec";
 
 export async function cloudAssert(flags: StepFlags<"gate cloud-assert">, ctx: StepContext): Promise<StepOutcome> {
   const os = new OpenStack(ctx, flags.openrc);
@@ -29,6 +30,8 @@ export async function cloudAssert(flags: StepFlags<"gate cloud-assert">, ctx: St
         timeoutMs: flags.timeout,
       });
       if (res.notFound) throw new ToolError("bash: not found on PATH", "tool-unavailable", true);
+      if (cutAtDeadline(res))
+        throw new ToolError(`cloud-assert: ${describeExit(res, flags.timeout)}`, "tool-unavailable", false, true);
       return cloudAssertVerdict(res.timedOut ? null : res.exitCode, res.stdout);
     },
   });

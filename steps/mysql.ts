@@ -20,7 +20,17 @@ import type { Verdict } from "../gates/verdict";
 import { Juju } from "../runtime/juju";
 import { expandHome } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
-import { blocker, fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
+import {
+  blocker,
+  CUT_AT_DEADLINE,
+  fail,
+  pass,
+  probeSafely,
+  runGate,
+  toolVerdict,
+  skipped,
+  type StepOutcome,
+} from "./outcome";
 import { unwrap } from "./unwrap";
 import { parseAppStatus } from "../gates/juju-status";
 
@@ -45,6 +55,7 @@ export async function mysqlCheck(flags: Target, ctx: StepContext): Promise<StepO
       return pass(EXPECT_CHECK, verdict);
     case "not-ready":
     case "tool-error":
+    case CUT_AT_DEADLINE:
     case "tool-missing":
       return fail(EXPECT_CHECK, verdict);
     default:

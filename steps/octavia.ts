@@ -37,6 +37,7 @@ export async function octaviaGrace(flags: StepFlags<"act octavia-grace">, ctx: S
           };
     },
   });
+  // (a probe cut at the end of the grace is state cut-at-deadline: the grace being over, not a failure)
   if (outcome.verdict.state === "tool-error" || outcome.verdict.state === "tool-missing") return outcome;
   // Grace over with LBs still in ERROR is not a failure: the failover step handles them.
   return pass(expected, { ...outcome.verdict, ok: true }, outcome.polls);

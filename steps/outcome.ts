@@ -5,6 +5,7 @@ import { EXIT, type ExitCode } from "../cli/exit-codes";
 import type { RecordEntry } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
 import { poll } from "../runtime/poll";
+import { withDeadline } from "../runtime/deadline";
 import { ToolError } from "../runtime/tool-error";
 import { formatDuration } from "../config/duration";
 
@@ -50,12 +51,16 @@ export function blocker(expected: string, verdict: Verdict, polls?: number): Ste
   return { exitCode: EXIT.blocker, outcome: "blocker", expected, verdict, polls };
 }
 
+/** The state of a probe whose call was cut at the deadline: not news about the cloud (runtime/poll.ts). */
+export const CUT_AT_DEADLINE = "cut-at-deadline";
+
 /** A verdict for a call that failed or answered in an unexpected shape. */
 export function toolVerdict(err: ToolError | Error, route: RouteId = "tool-unavailable"): Verdict {
   const permanent = err instanceof ToolError && err.permanent;
+  const cut = err instanceof ToolError && err.cut;
   return {
     ok: false,
-    state: permanent ? "tool-missing" : "tool-error",
+    state: cut ? CUT_AT_DEADLINE : permanent ? "tool-missing" : "tool-error",
     summary: err.message,
     details: [],
     route: err instanceof ToolError ? err.route : route,
@@ -88,21 +93,25 @@ export interface GateSpec {
 
 /** A GATE: poll, one line per poll, until the condition holds or the timeout passes. */
 export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOutcome> {
-  const result = await poll({
-    timeoutMs: spec.timeoutMs,
-    intervalMs: spec.intervalMs,
-    clock: ctx.clock,
-    probe: () => probeSafely(spec.probe),
-    isFinal: (v) => v.state === "tool-missing" || (spec.escalate?.(v) ?? false),
-    shouldStop: spec.cancellable === false ? undefined : ctx.cancelled,
-    onPoll: (v, attempt, elapsed) =>
-      ctx.out.line(`[${formatElapsed(elapsed)}] poll ${attempt}: ${v.ok ? "OK" : "waiting"} -- ${v.summary}`, {
-        poll: attempt,
-        elapsedMs: elapsed,
-        state: v.state,
-        ok: v.ok,
-      }),
-  });
+  // the last probe is cut at the gate's deadline (runtime/deadline.ts), not left to overrun it
+  const result = await withDeadline(ctx, ctx.clock.now() + spec.timeoutMs, () =>
+    poll({
+      timeoutMs: spec.timeoutMs,
+      intervalMs: spec.intervalMs,
+      clock: ctx.clock,
+      probe: () => probeSafely(spec.probe),
+      isFinal: (v) => v.state === "tool-missing" || (spec.escalate?.(v) ?? false),
+      shouldStop: spec.cancellable === false ? undefined : ctx.cancelled,
+      isCut: (v) => v.state === CUT_AT_DEADLINE,
+      onPoll: (v, attempt, elapsed) =>
+        ctx.out.line(`[${formatElapsed(elapsed)}] poll ${attempt}: ${v.ok ? "OK" : "waiting"} -- ${v.summary}`, {
+          poll: attempt,
+          elapsedMs: elapsed,
+          state: v.state,
+          ok: v.ok,
+        }),
+    }),
+  );
   if (result.verdict.ok) return pass(spec.expected, result.verdict, result.attempts);
   if (result.cancelled) return cancelled(spec.expected, result.cancelled, result.verdict, result.attempts);
   if (!result.timedOut) {

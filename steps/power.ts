@@ -32,7 +32,7 @@ async function probe(driver: PowerDriver, expect: PowerState): Promise<Verdict> 
   try {
     return stateVerdict(driver, await driver.state(), expect);
   } catch (err) {
-    if (err instanceof PowerError) throw new ToolError(err.message, "power-control", err.permanent);
+    if (err instanceof PowerError) throw new ToolError(err.message, "power-control", err.permanent, err.cut);
     throw err;
   }
 }

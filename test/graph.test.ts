@@ -3,6 +3,7 @@
  * (dependencies from the recording monitor, inputs, timeouts). Removing any dependency edge in
  * stages/*.ts breaks "the exact dependency chain" below.
  */
+import { KEEP_CHILD } from "../stages/command-line";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -145,9 +146,13 @@ describe.each(["roosevelt", "prior-build"])("the %s stack in planned mode", (sta
     expect(step(plan, "octavia-grace").revalidate).toMatch(/timing budget/);
   });
 
-  it("writes every create line so that the CLI accepts its flags", () => {
+  it("writes every create line so that the CLI accepts its flags, and keeps coldstart a child of the shell", () => {
     for (const s of plan.steps) {
-      const words = s.create.split(" ").map((w) => w.replace(/^'(.*)'$/, "$1"));
+      expect(s.create.endsWith(KEEP_CHILD)).toBe(true);
+      const words = s.create
+        .slice(0, -KEEP_CHILD.length)
+        .split(" ")
+        .map((w) => w.replace(/^'(.*)'$/, "$1"));
       expect(words[0]).toBe("coldstart");
       const key = `${words[1]} ${words[2]}` as StepKey;
       expect(Object.keys(STEP_FLAGS)).toContain(key);
