@@ -309,3 +309,118 @@ describe("the vault-unsealed gate", () => {
     expect(outcome.verdict.route).toBe("vault-sealed");
   });
 });
+
+/**
+ * Issue #10 part 5: when a step fails, the command provider puts its whole stdout+stderr into the
+ * error, whatever `logging` and `additionalSecretOutputs` say (pulumi-command
+ * provider/pkg/provider/local/commandOutputs.go: `fmt.Errorf("%w: running %q:\n%s", err, command,
+ * stdouterrbuf)`), and that text reaches the CLI output and the backend's event log. So the
+ * unseal step's whole output must be free of the keys at every point it can fail.
+ */
+describe("vault-unseal failing at each point never prints a key (the provider's error carries all output)", () => {
+  let recordDir: string;
+  beforeEach(() => (recordDir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-vault-leak-"))));
+  afterEach(() => {
+    jest.restoreAllMocks();
+    fs.rmSync(recordDir, { recursive: true, force: true });
+  });
+
+  /** Every form a key could take in text: as is, JSON-escaped, base64, URL-encoded. */
+  const forms = (key: string) => [
+    key,
+    JSON.stringify(key),
+    Buffer.from(key).toString("base64"),
+    encodeURIComponent(key),
+  ];
+
+  const SSH_FAILS: Reply = { exitCode: 1, stderr: "ERROR cannot connect to vault/0: connection refused" };
+  const VAULT_REFUSES = JSON.stringify({ errors: ["Unseal failed, invalid key"] }) + "\n";
+
+  it.each<[string, (fake: FakeExec) => void, number]>([
+    ["juju status fails", (f) => f.on(STATUS_LIST, { exitCode: 1, stderr: "ERROR model not found" }), 1],
+    [
+      "vault status on the unit fails",
+      (f) => f.on(STATUS_EXEC, { exitCode: 1, stderr: "ERROR unit vault/0 not reachable" }),
+      1,
+    ],
+    ["juju ssh fails at the first key", (f) => f.on(UNSEAL, SSH_FAILS), 1],
+    [
+      "juju ssh fails at the second key",
+      (f) =>
+        f.on(UNSEAL, (_c, n) =>
+          n === 2 ? SSH_FAILS : render({ ...fixtureJson("vault/api-sys-unseal-response-progress1.json"), progress: n }),
+        ),
+      1,
+    ],
+    [
+      "Vault refuses the second key",
+      (f) =>
+        f.on(UNSEAL, (_c, n) =>
+          n === 2
+            ? VAULT_REFUSES
+            : render({ ...fixtureJson("vault/api-sys-unseal-response-progress1.json"), progress: n }),
+        ),
+      1,
+    ],
+    ["the unseal call hangs", (f) => f.on(UNSEAL, { timedOut: true }), 1],
+    [
+      "still sealed after the threshold",
+      (f) =>
+        f.on(UNSEAL, (_c, n) =>
+          render({ ...fixtureJson("vault/api-sys-unseal-response-progress1.json"), progress: n % 3 }),
+        ),
+      1,
+    ],
+  ])("%s", async (_name, breakIt, exitCode) => {
+    const written: string[] = [];
+    const capture = (chunk: string | Uint8Array): boolean => {
+      written.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+      return true;
+    };
+    jest.spyOn(process.stdout, "write").mockImplementation(capture as typeof process.stdout.write);
+    jest.spyOn(process.stderr, "write").mockImplementation(capture as typeof process.stderr.write);
+    const { fake } = vaultSim();
+    breakIt(fake);
+    const ctx = ctxWith(fake, {
+      ...keyEnv(PLANTED),
+      COLDSTART_WINDOW: "w",
+      COLDSTART_RECORD_DIR: recordDir,
+      COLDSTART_STEP: "vault-unseal",
+    });
+    const code = await stepCommand("act", ["vault-unseal", "--model", MODEL, "--app", "vault"], {
+      exec: ctx.exec,
+      clock: ctx.clock,
+      env: ctx.env,
+      out: ctx.out,
+    });
+    expect(code).toBe(exitCode);
+    const everything = [written.join(""), ctx.out.all(), fs.readFileSync(path.join(recordDir, "w.jsonl"), "utf8")].join(
+      "\n",
+    );
+    expect(everything).toMatch(/FAILED vault-unseal|BLOCKER vault-unseal/);
+    for (const key of PLANTED) for (const form of forms(key)) expect(everything).not.toContain(form);
+  });
+
+  it("keys that cannot be read (a file named but missing) are a blocker whose output names no key either", async () => {
+    const written: string[] = [];
+    const capture = (chunk: string | Uint8Array): boolean => {
+      written.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+      return true;
+    };
+    jest.spyOn(process.stderr, "write").mockImplementation(capture as typeof process.stderr.write);
+    const { fake } = vaultSim();
+    const ctx = ctxWith(fake, {
+      COLDSTART_UNSEAL_KEY_1: PLANTED[0],
+      COLDSTART_UNSEAL_KEYS_FILE: path.join(recordDir, "missing"),
+    });
+    const code = await stepCommand("act", ["vault-unseal", "--model", MODEL, "--app", "vault"], {
+      exec: ctx.exec,
+      clock: ctx.clock,
+      env: ctx.env,
+      out: ctx.out,
+    });
+    expect(code).toBe(3);
+    expect(fake.count(ANY_SSH)).toBe(0);
+    for (const form of forms(PLANTED[0])) expect(written.join("") + ctx.out.all()).not.toContain(form);
+  });
+});
