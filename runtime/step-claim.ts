@@ -80,7 +80,7 @@ export async function claimStep(opts: ClaimOptions): Promise<ClaimResult | { kin
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       // create-exclusive: of two runs that start together, exactly one gets the step
       fs.writeFileSync(file, JSON.stringify(me) + "\n", { flag: "wx", mode: 0o600 });
-      return { kind: "claimed", release: () => fs.rmSync(file, { force: true }), stale };
+      return { kind: "claimed", release: () => release(file), stale };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     }
@@ -101,6 +101,16 @@ export async function claimStep(opts: ClaimOptions): Promise<ClaimResult | { kin
       told = true;
     }
     await opts.sleep(1_000);
+  }
+}
+
+/** Drop our claim, and the window's claim folder once no step holds one. */
+function release(file: string): void {
+  fs.rmSync(file, { force: true });
+  try {
+    fs.rmdirSync(path.dirname(file));
+  } catch {
+    // another step of the window still holds a claim
   }
 }
 
