@@ -7,6 +7,7 @@ const USAGE = `usage: coldstart <command> [flags]
   plan   --stack <name> [--mode planned|unplanned] [--window <id>] [--format text|mermaid|json]
          print the restart plan (the Pulumi program under mocks: no Pulumi CLI, no cloud)
   drill  --stack <name> --scenario <name|file> [--mode ...] [--window <id>] [--dir <dir>]
+         [--resume] [--set <key>=<value>]... [--cancel-at <step> | --kill-at <step>] [--json]
          rehearse the whole restart against the simulated cloud (every step's real command)
   record --window <id> [--stack <name> | --record-dir <dir>] [--format markdown|json]
          the as-executed record of a window (clears the runbook's [REVALIDATE] markers)
