@@ -42,19 +42,13 @@ export function killStepGroup(child: ChildProcess): void {
 }
 
 /**
- * Stop at once (a second Ctrl-C): SIGTERM every running step's process group. Steps run in their
- * own group, as the provider's children are shielded from the terminal's Ctrl-C under `pulumi up`.
+ * Stop at once (a second Ctrl-C): SIGKILL every running step's process group -- a step treats a
+ * first SIGINT/SIGTERM as "stop at the next safe point" (runtime/cancel.ts), which is not what a
+ * second Ctrl-C asks for. Each step is safe to kill (README "When a step is killed outright").
+ * Steps run in their own group, as the provider's children are shielded from the terminal's Ctrl-C.
  */
 export function stopRunningSteps(): void {
-  for (const child of running) {
-    if (child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-    }
-  }
+  for (const child of running) killStepGroup(child);
 }
 
 export interface CommandInputs {

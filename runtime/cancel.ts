@@ -76,7 +76,7 @@ export function watchCancel(opts: CancelWatchOptions): CancelCheck {
     if (parentPid() !== firstParent)
       return "the engine stopped waiting for this step (its shell was killed: pulumi's cancel or its customTimeouts)";
     const stop = file ? readStop(file) : undefined;
-    if (stop) return `stop requested by ${stop.by} at ${stop.at} (${stop.why})`;
+    if (stop) return `stop requested by ${stop.by} at ${stop.at} (${stop.why}); to run again, remove ${file}`;
     return undefined;
   };
 }

@@ -51,7 +51,7 @@ describe("watchCancel", () => {
     const check = watchCancel({ env: windowEnv() });
     expect(check()).toBeUndefined();
     requestStop(stopFile(dir, WINDOW), { by: "op@jump", at: "T", why: "Ctrl-C" });
-    expect(check()).toBe("stop requested by op@jump at T (Ctrl-C)");
+    expect(check()).toBe(`stop requested by op@jump at T (Ctrl-C); to run again, remove ${stopFile(dir, WINDOW)}`);
   });
 
   it("says the engine stopped waiting when the parent (the step's shell) changes", () => {
