@@ -4,13 +4,12 @@ import * as path from "node:path";
 import { PREVIEW_WINDOW, runPlanProgram } from "../plan/plan";
 import type { RegisteredResource } from "../plan/mock-engine";
 import { findProjectDir, readStackConfig } from "../config/stack-files";
-import { NAMESPACE } from "../config/load";
 import { UsageError } from "../config/errors";
 import type { Mode } from "../config/schema";
 import { DEFAULT_CALL_TIMEOUT_MS, runDrill } from "../drill/drill";
 import { diffStep, hashStep, loadState } from "../drill/pulumi-state";
-import { parseStackValues, scaledGates, scaledGrace } from "../drill/scaled-config";
-import type { SimCloud, SimPower } from "../sim/setup";
+import { parseStackValues } from "../drill/scaled-config";
+import { drillProgramConfig, type DrillSim } from "../drill/program-config";
 import type { EnginePreview, MaintenanceEngine, StepEvent, UpOptions, UpResult } from "./engine";
 import { STEP_TYPE } from "./pulumi-events";
 import { opsAgainstState, summarise, type ModeInForce, type StepFingerprint } from "./preview-summary";
@@ -113,10 +112,7 @@ const DRILL_FILE = "drill.json";
 /** The part of drill/drill.ts's drill.json (SavedDrill, not exported) the program's config comes from. */
 interface SavedDrill {
   window: string;
-  sim: Pick<
-    SimCloud<SimPower>,
-    "mode" | "jujuModel" | "openrcPath" | "cloudAssertScript" | "hostsConfig" | "holdGuests" | "timeScale"
-  >;
+  sim: DrillSim;
 }
 
 function readSavedDrill(dir: string): SavedDrill {
@@ -126,29 +122,12 @@ function readSavedDrill(dir: string): SavedDrill {
 }
 
 /**
- * The config a resumed drill gives the program: the committed stack's values with the simulated
- * cloud's endpoints and the scaled timing, as drill/drill.ts runOnSim builds it (with the
- * maintenance driver's defaults: no --set, the default call timeout; a resumed sim MAAS listens
+ * The config a resumed drill gives the program, built by the drill's own builder with the
+ * maintenance driver's defaults (no --set, the default call timeout; a resumed sim MAAS listens
  * on the saved URL again, so hostsConfig is as saved).
- * TODO: drill/drill.ts should export this (runOnSim's `config`) so it is built once; until then
- * test/automation/maintenance-drill-preview.test.ts fails if the two drift (every step done in
- * the first run would preview as an update).
  */
 function resumedConfig(stackName: string, dir: string, window: string, sim: SavedDrill["sim"]): Record<string, string> {
   const stack = readStackConfig(findProjectDir(), stackName);
   const base = parseStackValues(stack.values, PREVIEW_WINDOW);
-  return {
-    ...stack.values,
-    [`${NAMESPACE}:window`]: window,
-    [`${NAMESPACE}:mode`]: sim.mode,
-    [`${NAMESPACE}:jujuModel`]: sim.jujuModel,
-    [`${NAMESPACE}:openrc`]: sim.openrcPath,
-    [`${NAMESPACE}:cloudAssertScript`]: sim.cloudAssertScript,
-    [`${NAMESPACE}:baselineDir`]: path.join(dir, "baseline"),
-    [`${NAMESPACE}:recordDir`]: path.join(dir, "records"),
-    [`${NAMESPACE}:hosts`]: JSON.stringify(sim.hostsConfig),
-    [`${NAMESPACE}:holdGuests`]: JSON.stringify(sim.holdGuests),
-    [`${NAMESPACE}:gates`]: JSON.stringify(scaledGates(base, sim.timeScale, DEFAULT_CALL_TIMEOUT_MS)),
-    [`${NAMESPACE}:octaviaErrorGrace`]: scaledGrace(base, sim.timeScale),
-  };
+  return drillProgramConfig({ values: stack.values, base, sim, dir, window, callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS });
 }

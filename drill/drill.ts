@@ -20,14 +20,14 @@ import { generateMaasApiKey, startSimMaas, type SimMaas } from "../sim/maas-api"
 import { loadScenario } from "../sim/scenario";
 import { KEY_VAR_PREFIX } from "../runtime/unseal-keys";
 import { findProjectDir, readStackConfig, type StackConfig } from "../config/stack-files";
-import { NAMESPACE } from "../config/load";
 import type { Config } from "../config/schema";
 import { PREVIEW_WINDOW } from "../plan/plan";
 import { UsageError } from "../config/errors";
 import { formatDuration } from "../config/duration";
 import { recordFile } from "../runtime/record";
 import { runEngine, type EngineOptions, type StepRun } from "./engine";
-import { parseStackValues, scaledGates, scaledGrace } from "./scaled-config";
+import { parseStackValues } from "./scaled-config";
+import { drillProgramConfig } from "./program-config";
 import { applySets } from "../config/overrides";
 
 export interface DrillOptions {
@@ -120,20 +120,7 @@ async function runOnSim(
   window: string,
 ): Promise<DrillReport> {
   const callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-  const config: Record<string, string> = {
-    ...stack.values,
-    [`${NAMESPACE}:window`]: window,
-    [`${NAMESPACE}:mode`]: sim.mode,
-    [`${NAMESPACE}:jujuModel`]: sim.jujuModel,
-    [`${NAMESPACE}:openrc`]: sim.openrcPath,
-    [`${NAMESPACE}:cloudAssertScript`]: sim.cloudAssertScript,
-    [`${NAMESPACE}:baselineDir`]: path.join(dir, "baseline"),
-    [`${NAMESPACE}:recordDir`]: path.join(dir, "records"),
-    [`${NAMESPACE}:hosts`]: JSON.stringify(sim.hostsConfig),
-    [`${NAMESPACE}:holdGuests`]: JSON.stringify(sim.holdGuests),
-    [`${NAMESPACE}:gates`]: JSON.stringify(scaledGates(base, sim.timeScale, callTimeoutMs)),
-    [`${NAMESPACE}:octaviaErrorGrace`]: scaledGrace(base, sim.timeScale),
-  };
+  const config = drillProgramConfig({ values: stack.values, base, sim, dir, window, callTimeoutMs });
   // The environment `pulumi up` would have: coldstart and the cloud's tools on PATH, the
   // scenario's unseal keys (and no key inherited from whoever started the drill).
   const env: NodeJS.ProcessEnv = {};
