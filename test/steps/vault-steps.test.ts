@@ -119,6 +119,18 @@ function leakSurface(fake: FakeExec, ctx: TestContext): string[] {
   ];
 }
 
+/** Everything the step writes to the process's stdout and stderr (restored by jest.restoreAllMocks). */
+function captureProcessOutput(): string[] {
+  const written: string[] = [];
+  const capture = (chunk: string | Uint8Array): boolean => {
+    written.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+    return true;
+  };
+  jest.spyOn(process.stdout, "write").mockImplementation(capture as typeof process.stdout.write);
+  jest.spyOn(process.stderr, "write").mockImplementation(capture as typeof process.stderr.write);
+  return written;
+}
+
 describe("vaultUnseal with the planted keys", () => {
   let recordDir: string;
   beforeEach(() => {
@@ -149,13 +161,7 @@ describe("vaultUnseal with the planted keys", () => {
   });
 
   it("never writes a key to the record, the reporter, or the process's stdout/stderr when run as a step", async () => {
-    const written: string[] = [];
-    const capture = (chunk: string | Uint8Array): boolean => {
-      written.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-      return true;
-    };
-    jest.spyOn(process.stdout, "write").mockImplementation(capture as typeof process.stdout.write);
-    jest.spyOn(process.stderr, "write").mockImplementation(capture as typeof process.stderr.write);
+    const written = captureProcessOutput();
 
     const { fake, state } = vaultSim();
     const ctx = ctxWith(fake, {
@@ -372,13 +378,7 @@ describe("vault-unseal failing at each point never prints a key (the provider's 
       1,
     ],
   ])("%s", async (_name, breakIt, exitCode) => {
-    const written: string[] = [];
-    const capture = (chunk: string | Uint8Array): boolean => {
-      written.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-      return true;
-    };
-    jest.spyOn(process.stdout, "write").mockImplementation(capture as typeof process.stdout.write);
-    jest.spyOn(process.stderr, "write").mockImplementation(capture as typeof process.stderr.write);
+    const written = captureProcessOutput();
     const { fake } = vaultSim();
     breakIt(fake);
     const ctx = ctxWith(fake, {
@@ -402,12 +402,7 @@ describe("vault-unseal failing at each point never prints a key (the provider's 
   });
 
   it("keys that cannot be read (a file named but missing) are a blocker whose output names no key either", async () => {
-    const written: string[] = [];
-    const capture = (chunk: string | Uint8Array): boolean => {
-      written.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-      return true;
-    };
-    jest.spyOn(process.stderr, "write").mockImplementation(capture as typeof process.stderr.write);
+    const written = captureProcessOutput();
     const { fake } = vaultSim();
     const ctx = ctxWith(fake, {
       COLDSTART_UNSEAL_KEY_1: PLANTED[0],
