@@ -1,6 +1,12 @@
 /**
  * A GATE: poll until the verdict is ok or the timeout passes, one line per poll. A probe that
  * throws a ToolError ends the gate with that failure unless it is transient and time remains.
+ *
+ * "ok" counts only after it held for `successes` polls in a row: charm status flaps during a cold
+ * start (a unit re-assesses, a member rejoins), so one green poll is not a settled cloud. Same
+ * rule as canonical/jubilant @ 06572b53744911b6be6313eb77e65b891daef081 `jubilant/_juju.py`
+ * (`Juju.wait(..., successes=3)`: "It needs to return True *successes* times in a row"; a
+ * not-ready status resets the count; the same delay between every status call).
  */
 import type { Verdict } from "../gates/verdict";
 import type { Clock } from "./clock";
@@ -10,8 +16,10 @@ export interface PollOptions<V extends Verdict> {
   intervalMs: number;
   clock: Clock;
   probe: () => Promise<V>;
-  /** Called after each poll with the verdict and the attempt number (1-based). */
-  onPoll?: (verdict: V, attempt: number, elapsedMs: number) => void;
+  /** How many polls in a row must be ok before the condition counts (default 1: the first ok ends the poll). */
+  successes?: number;
+  /** Called after each poll with the verdict, the attempt number (1-based) and how many ok polls in a row so far. */
+  onPoll?: (verdict: V, attempt: number, elapsedMs: number, held: number) => void;
   /** A verdict that must stop the gate at once (an escalation, not a wait). */
   isFinal?: (verdict: V) => boolean;
   /** Checked between polls (a safe point): a reason to stop, or undefined to go on. */
@@ -27,28 +35,45 @@ export interface PollResult<V extends Verdict> {
   timedOut: boolean;
   /** Why the gate stopped between polls (a cancel), when it did. */
   cancelled?: string;
+  /** How many polls in a row, up to the last, saw an ok verdict. */
+  held: number;
+  /** The condition held for `successes` polls in a row: the gate passed. */
+  passed: boolean;
 }
 
 /** How often a cancellable wait looks at shouldStop while it sleeps. */
 const STOP_CHECK_MS = 1_000;
 
 export async function poll<V extends Verdict>(opts: PollOptions<V>): Promise<PollResult<V>> {
+  const successes = Math.max(1, Math.floor(opts.successes ?? 1));
   const start = opts.clock.now();
   let seen: V | undefined;
+  let held = 0;
   for (let attempt = 1; ; attempt++) {
     const probed = await opts.probe();
-    // a probe cut at the deadline knows nothing new: keep what the last full probe saw
-    const verdict = opts.isCut?.(probed) && seen ? seen : probed;
+    // a probe cut at the deadline knows nothing new: keep what the last full probe saw, and do not
+    // count it as one more ok poll in a row either (it confirms nothing)
+    const cut = opts.isCut?.(probed) === true && seen !== undefined;
+    const verdict = cut && seen ? seen : probed;
     seen = verdict;
+    if (!cut) held = verdict.ok ? held + 1 : 0;
     const elapsedMs = opts.clock.now() - start;
-    opts.onPoll?.(verdict, attempt, elapsedMs);
-    if (verdict.ok) return { verdict, attempts: attempt, elapsedMs, timedOut: false };
-    if (opts.isFinal?.(verdict)) return { verdict, attempts: attempt, elapsedMs, timedOut: false };
+    opts.onPoll?.(verdict, attempt, elapsedMs, held);
+    const done = (extra: Partial<PollResult<V>> = {}): PollResult<V> => ({
+      verdict,
+      attempts: attempt,
+      elapsedMs,
+      timedOut: false,
+      held,
+      passed: false,
+      ...extra,
+    });
+    if (verdict.ok && held >= successes) return done({ passed: true });
+    if (!verdict.ok && opts.isFinal?.(verdict)) return done();
     const remaining = opts.timeoutMs - elapsedMs;
-    if (remaining <= 0) return { verdict, attempts: attempt, elapsedMs, timedOut: true };
+    if (remaining <= 0) return done({ timedOut: true });
     const cancelled = await sleepUnlessStopped(opts, Math.min(opts.intervalMs, remaining));
-    if (cancelled)
-      return { verdict, attempts: attempt, elapsedMs: opts.clock.now() - start, timedOut: false, cancelled };
+    if (cancelled) return done({ elapsedMs: opts.clock.now() - start, cancelled });
   }
 }
 

@@ -89,38 +89,93 @@ export interface GateSpec {
    * go down): a cancel lets it finish. Gates and pure waits stop between polls on a cancel.
    */
   cancellable?: boolean;
+  /**
+   * How many polls in a row the condition must hold before it counts (runtime/poll.ts). Default:
+   * GATE_SUCCESSES for gates and pure waits; 1 for a wait inside an action (`cancellable: false`:
+   * power-off's wait for the host to go down, hold-guests' wait for SHUTOFF), whose result the
+   * next gate confirms anyway, and where waiting longer only delays the action's own fallback.
+   */
+  successes?: number;
 }
 
-/** A GATE: poll, one line per poll, until the condition holds or the timeout passes. */
+/**
+ * A gate passes only after its condition held this many polls in a row: charm status flaps during
+ * a cold start. The number is jubilant's default (canonical/jubilant @
+ * 06572b53744911b6be6313eb77e65b891daef081 `jubilant/_juju.py`, `Juju.wait(..., successes=3)`).
+ */
+export const GATE_SUCCESSES = 3;
+
+/** The successes a gate asks for, never more than the polls that fit in its timeout. */
+export function gateSuccesses(spec: Pick<GateSpec, "successes" | "cancellable" | "timeoutMs" | "intervalMs">): {
+  wanted: number;
+  fit: number;
+} {
+  const wanted = Math.max(1, Math.floor(spec.successes ?? (spec.cancellable === false ? 1 : GATE_SUCCESSES)));
+  const fit = spec.intervalMs > 0 ? Math.floor(spec.timeoutMs / spec.intervalMs) + 1 : wanted;
+  return { wanted, fit: Math.max(1, fit) };
+}
+
+/**
+ * A GATE: poll, one line per poll, until the condition held for `successes` polls in a row or the
+ * timeout passes. The deadline is narrowed to the gate's own (runtime/deadline.ts) and a cancel
+ * stops it between polls (ctx.cancelled), whatever the streak.
+ */
 export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOutcome> {
+  const { wanted, fit } = gateSuccesses(spec);
+  // a timeout that leaves room for fewer polls than asked for could never pass: confirm with what fits
+  const successes = Math.min(wanted, fit);
+  if (successes < wanted)
+    ctx.out.line(
+      `only ${fit} poll(s) fit in ${formatDuration(spec.timeoutMs)} at ${formatDuration(spec.intervalMs)}: the condition must hold for ${successes} in a row (not ${wanted})`,
+    );
+  let lastHeld = 0;
   // the last probe is cut at the gate's deadline (runtime/deadline.ts), not left to overrun it
   const result = await withDeadline(ctx, ctx.clock.now() + spec.timeoutMs, () =>
     poll({
       timeoutMs: spec.timeoutMs,
       intervalMs: spec.intervalMs,
       clock: ctx.clock,
+      successes,
       probe: () => probeSafely(spec.probe),
       isFinal: (v) => v.state === "tool-missing" || (spec.escalate?.(v) ?? false),
       shouldStop: spec.cancellable === false ? undefined : ctx.cancelled,
       isCut: (v) => v.state === CUT_AT_DEADLINE,
-      onPoll: (v, attempt, elapsed) =>
-        ctx.out.line(`[${formatElapsed(elapsed)}] poll ${attempt}: ${v.ok ? "OK" : "waiting"} -- ${v.summary}`, {
+      onPoll: (v, attempt, elapsed, held) => {
+        const head = !v.ok
+          ? `waiting${lastHeld > 0 ? ` (it held for ${lastHeld} poll(s) in a row, then flapped: the count starts again)` : ""}`
+          : held >= successes
+            ? "OK"
+            : `OK, ${held} of ${successes} in a row`;
+        lastHeld = v.ok ? held : 0;
+        ctx.out.line(`[${formatElapsed(elapsed)}] poll ${attempt}: ${head} -- ${v.summary}`, {
           poll: attempt,
           elapsedMs: elapsed,
           state: v.state,
           ok: v.ok,
-        }),
+          held,
+          successes,
+        });
+      },
     }),
   );
-  if (result.verdict.ok) return pass(spec.expected, result.verdict, result.attempts);
+  if (result.passed) return pass(spec.expected, result.verdict, result.attempts);
   if (result.cancelled) return cancelled(spec.expected, result.cancelled, result.verdict, result.attempts);
   if (!result.timedOut) {
     const stop = result.verdict.state === "tool-missing" ? fail : blocker;
     return stop(spec.expected, result.verdict, result.attempts);
   }
+  // the condition held at the end, but not long enough to count: not a pass
+  const seen: Verdict = result.verdict.ok
+    ? {
+        ...result.verdict,
+        ok: false,
+        state: "not-held",
+        summary: `held for only ${result.held} of ${successes} polls in a row: ${result.verdict.summary}`,
+      }
+    : result.verdict;
   const timedOut: Verdict = {
-    ...result.verdict,
-    summary: `still not there after ${formatDuration(spec.timeoutMs)} (${result.attempts} polls): ${result.verdict.summary}`,
+    ...seen,
+    summary: `still not there after ${formatDuration(spec.timeoutMs)} (${result.attempts} polls): ${seen.summary}`,
   };
   return fail(spec.expected, timedOut, result.attempts);
 }

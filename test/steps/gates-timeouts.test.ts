@@ -188,10 +188,11 @@ describe("the machines-started gate", () => {
     ]);
   });
 
-  it("passes as soon as every machine is started", async () => {
+  it("passes once every machine reported started for 3 polls in a row", async () => {
     const fake = fakeExec().on(MACHINES, (_call, n) => (n < 3 ? ONE_DOWN : ALL_STARTED));
     const outcome = await machinesStarted({ model: MODEL, ...TIMING }, testContext(fake));
-    expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass", polls: 3 });
+    // two polls with a machine down, then 3 in a row all started (GATE_SUCCESSES)
+    expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass", polls: 5 });
   });
 
   it("does not overshoot a timeout that is not a multiple of the interval", async () => {
@@ -223,7 +224,8 @@ describe("the machines-started gate", () => {
     const ctx = testContext(fake);
     const outcome = await machinesStarted({ model: MODEL, ...TIMING }, ctx);
 
-    expect(outcome).toMatchObject({ exitCode: 0, polls: 2 });
+    // the timed-out poll, then 3 in a row all started (GATE_SUCCESSES)
+    expect(outcome).toMatchObject({ exitCode: 0, polls: 4 });
     expect(ctx.out.lines[0]).toContain("timed out");
   });
 });

@@ -347,14 +347,15 @@ describe("mysqlCheck (read-only)", () => {
 });
 
 describe("the mysql-cluster-online gate", () => {
-  it("passes after 2 polls when the cluster goes from converging to healthy", async () => {
+  it("passes once the cluster, converging at first, reported healthy for 3 polls in a row", async () => {
     const fake = mysqlFake((n) => (n === 1 ? recorded("converging-after-reboot-action") : recorded("healthy")));
     const ctx = testContext(fake);
     const result = await mysqlClusterOnline(GATE_FLAGS, ctx);
 
-    expect(result).toMatchObject({ exitCode: 0, outcome: "pass", polls: 2 });
-    expect(fake.count(STATUS_CALL)).toBe(2);
-    expect(ctx.out.lines.filter((l) => / poll \d+: /.test(l))).toHaveLength(2);
+    // one converging poll, then 3 healthy in a row (GATE_SUCCESSES, steps/outcome.ts)
+    expect(result).toMatchObject({ exitCode: 0, outcome: "pass", polls: 4 });
+    expect(fake.count(STATUS_CALL)).toBe(4);
+    expect(ctx.out.lines.filter((l) => / poll \d+: /.test(l))).toHaveLength(4);
   });
 
   it("fails at the timeout with route mysql-will-not-reform when it stays converging", async () => {

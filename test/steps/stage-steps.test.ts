@@ -402,10 +402,11 @@ describe("the cloud-assert gate", () => {
   const assertFake = (stdout: string, exitCode = 0): FakeExec =>
     fakeExec().on(OPENRC_CALL, openrcReply()).on(RUN, { stdout, exitCode });
 
-  it("passes on the exact line CLOUD-ASSERT: PASS, at the first poll", async () => {
+  it("passes on the exact line CLOUD-ASSERT: PASS, seen 3 polls in a row", async () => {
     const fake = assertFake("A1 keystone token ok\nA4 chassis connected\nCLOUD-ASSERT: PASS\n");
     const outcome = await cloudAssert(FLAGS, testContext(fake));
-    expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass", polls: 1 });
+    // GATE_SUCCESSES: polls at 0, 30 and 60 s (the timeout)
+    expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass", polls: 3 });
   });
 
   it.each([

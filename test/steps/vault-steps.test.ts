@@ -285,7 +285,7 @@ describe("vaultUnseal when a call fails", () => {
 });
 
 describe("the vault-unsealed gate", () => {
-  it("passes on the second poll when vault goes from sealed (exit 2, as data) to unsealed", async () => {
+  it("passes once vault, sealed at first (exit 2, as data), reports unsealed for 3 polls in a row", async () => {
     const fake = fakeExec()
       .on(STATUS_LIST, VAULT_APP_STATUS)
       .on(STATUS_EXEC, (_call, n) =>
@@ -296,8 +296,9 @@ describe("the vault-unsealed gate", () => {
     const ctx = testContext(fake);
     const outcome = await vaultUnsealed(GATE_FLAGS, ctx);
 
-    expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass", polls: 2 });
-    expect(fake.count(STATUS_EXEC)).toBe(2);
+    // one sealed poll, then the gate's 3 unsealed polls in a row (GATE_SUCCESSES)
+    expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass", polls: 4 });
+    expect(fake.count(STATUS_EXEC)).toBe(4);
     expect(fake.count(ANY_SSH)).toBe(0);
     expect(ctx.out.lines[0]).toContain("sealed: vault/0");
   });
