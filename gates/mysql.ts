@@ -7,6 +7,7 @@
  * for exactly one state: every expected unit shows the complete-outage signature.
  */
 import { JujuRunDocSchema, type JujuRunDoc, type JujuStatusDoc } from "./juju-schemas";
+import { STATUS_ERROR } from "./juju-status";
 import { flattenMachines } from "./machines";
 import { parseJson, type Parsed } from "./parse";
 import type { Verdict } from "./verdict";
@@ -15,7 +16,7 @@ export type MysqlState = "healthy" | "converging" | "complete-outage" | "partial
 
 export interface MysqlUnit {
   unit: string;
-  /** `workload-status.current`: active | blocked | waiting | maintenance | unknown | error … */
+  /** `workload-status.current`: active | blocked | waiting | maintenance | unknown | error …, or "status-error" (Juju could not read it: gates/juju-status.ts). */
   workload: string;
   /** `workload-status.message`, "" when absent. */
   message: string;
@@ -35,8 +36,15 @@ export const COMPLETE_OUTAGE_MESSAGES: readonly string[] = [
   "MySQL InnoDB Cluster not healthy: None",
 ];
 
+/**
+ * The charm's two messages that carry MySQL Shell's `statusText` (openstack/charm-mysql-innodb-cluster
+ * @ 342d84b62847347a1789c7973b4f25b3423012b9 `src/lib/charm/openstack/mysql_innodb_cluster.py`
+ * `_assess_status`): active `"Unit is ready: Mode: {mode}, {statusText}"` when the cluster status
+ * contains "OK" (OK, OK_PARTIAL, OK_NO_TOLERANCE, OK_NO_TOLERANCE_PARTIAL), else blocked
+ * `"MySQL InnoDB Cluster not healthy: {statusText}"`; "(Unknown)" / "(empty)" when a key is missing.
+ */
 const READY_PREFIX = "Unit is ready: Mode: ";
-const DEGRADED = /NOT tolerant|\bmembers? (?:is|are) not active|has no quorum/;
+const NOT_HEALTHY_PREFIX = "MySQL InnoDB Cluster not healthy: ";
 
 function unitNumber(name: string): number {
   const n = Number(name.slice(name.lastIndexOf("/") + 1));
@@ -67,14 +75,60 @@ export function mysqlUnits(status: JujuStatusDoc, app: string): MysqlUnit[] {
     .sort((a, b) => unitNumber(a.unit) - unitNumber(b.unit));
 }
 
-type UnitKind =
+/**
+ * What MySQL Shell's `statusText` says about the group, as one unit's charm last reported it.
+ * mysql/mysql-shell @ 0437858f312f2fe2e6e37ec0da88e9b8cdab92e3 `modules/adminapi/cluster/status.cc`
+ * (`Status::check_group_status`): ONLINE and RECOVERING members both count toward `quorum_size`,
+ * only ONLINE ones toward `online_count`; failures tolerated = (quorum_size - 1) / 2;
+ * "Cluster is NOT tolerant to any failures." when that is 0, "Cluster is ONLINE and can tolerate
+ * up to ONE failure." / "... up to N failures." otherwise; "Cluster has no quorum as visible from
+ * '<addr>' and cannot process write transactions." without quorum; then " 1 member is not
+ * active." / " N members are not active." for every metadata member that is not ONLINE.
+ */
+export interface ClusterText {
+  /** "Cluster is ONLINE and can tolerate up to ..." */
+  online: boolean;
+  /** Failures tolerated: 0 for "NOT tolerant to any failures", undefined when the text does not say. */
+  tolerates?: number;
+  /** Members not ONLINE (RECOVERING, OFFLINE, UNREACHABLE or missing); 0 when not said. */
+  inactive: number;
+  /** "Cluster has no quorum as visible from ..." */
+  noQuorum: boolean;
+}
+
+const TOLERATES = /Cluster is ONLINE and can tolerate up to (ONE|\d+) failures?\./;
+const NOT_TOLERANT = /Cluster is NOT tolerant to any failures\./;
+const INACTIVE = /\b(\d+) members? (?:is|are) not active\./;
+const NO_QUORUM = /Cluster has no quorum as visible from /;
+
+export function readClusterText(text: string): ClusterText {
+  const tol = TOLERATES.exec(text);
+  const inactive = INACTIVE.exec(text);
+  return {
+    online: tol !== null,
+    tolerates: tol ? (tol[1] === "ONE" ? 1 : Number(tol[1])) : NOT_TOLERANT.test(text) ? 0 : undefined,
+    inactive: inactive ? Number(inactive[1]) : 0,
+    noQuorum: NO_QUORUM.test(text),
+  };
+}
+
+/**
+ * One unit's state, from its workload message AND its agent. `mode` is this member's own mode as
+ * MySQL Shell gives it (`feed_member_info`): "R/W" / "R/O" for an ONLINE member, "n/a" for any
+ * member that is not ONLINE (a RECOVERING member reports n/a), "(Unknown)" from the charm's fallback.
+ */
+export type UnitKind =
+  | { kind: "status-error" }
   | { kind: "lost" }
   | { kind: "error" }
   | { kind: "signature" }
-  | { kind: "ready"; mode: string; statusText: string; online: boolean; degraded: boolean }
+  | { kind: "ready"; mode: string; text: ClusterText }
+  | { kind: "not-healthy"; text: ClusterText }
   | { kind: "other" };
 
-function kindOf(u: MysqlUnit): UnitKind {
+export function unitKind(u: MysqlUnit): UnitKind {
+  // Juju could not read its status: nothing about MySQL is known from this unit
+  if (u.workload === STATUS_ERROR || u.agent === STATUS_ERROR) return { kind: "status-error" };
   if (u.agent === "lost" || u.workload === "unknown") return { kind: "lost" };
   if (u.workload === "error") return { kind: "error" };
   if (u.workload === "blocked" && COMPLETE_OUTAGE_MESSAGES.includes(u.message)) return { kind: "signature" };
@@ -82,9 +136,10 @@ function kindOf(u: MysqlUnit): UnitKind {
     const rest = u.message.slice(READY_PREFIX.length);
     const comma = rest.indexOf(",");
     const mode = (comma < 0 ? rest : rest.slice(0, comma)).trim();
-    const statusText = comma < 0 ? "" : rest.slice(comma + 1).trim();
-    const degraded = DEGRADED.test(statusText);
-    return { kind: "ready", mode, statusText, online: !degraded && statusText.includes("Cluster is ONLINE"), degraded };
+    return { kind: "ready", mode, text: readClusterText(comma < 0 ? "" : rest.slice(comma + 1)) };
+  }
+  if (u.workload === "blocked" && u.message.startsWith(NOT_HEALTHY_PREFIX)) {
+    return { kind: "not-healthy", text: readClusterText(u.message.slice(NOT_HEALTHY_PREFIX.length)) };
   }
   return { kind: "other" };
 }
@@ -94,33 +149,120 @@ function describeUnit(u: MysqlUnit): string {
   return `${u.unit}${u.leader ? "*" : ""}: ${u.workload} "${u.message}" (${where})`;
 }
 
+type Ready = Extract<UnitKind, { kind: "ready" }>;
+const isReady = (k: UnitKind): k is Ready => k.kind === "ready";
+/** An ONLINE member whose charm saw a fully ONLINE cluster. */
+const onlineMember = (k: UnitKind): boolean =>
+  isReady(k) && (k.mode === "R/W" || k.mode === "R/O") && k.text.online && k.text.inactive === 0;
+const isRw = (k: UnitKind): boolean => isReady(k) && k.mode === "R/W";
+/** A member that reports the group but is not ONLINE itself (RECOVERING): Mode n/a with quorum. */
+const recoveringMember = (k: UnitKind): boolean => isReady(k) && k.mode === "n/a" && !k.text.noQuorum;
+
+/**
+ * Classify from every unit's message and agent, for any cluster size (`mysqlUnits`, 3 or 5).
+ *
+ * - converging (wait): the members not active are all still IN the group. MySQL Shell counts a
+ *   RECOVERING member toward quorum but not as online, so after the reboot action the ONLINE members
+ *   say "... can tolerate up to ONE failure. 1 member is not active." (3 members) and the recovering
+ *   one says `Mode: n/a`. Tolerating f failures means quorum_size >= 2f + 1, so when 2f + 1 reaches
+ *   the expected size every member is in the group (ONLINE or RECOVERING) -- with every expected
+ *   unit present, its agent alive and exactly one R/W, that is a cluster converging, not an outage.
+ *   (For an even size the text cannot tell "all in the group" from "one out": it escalates.)
+ * - partial-outage (escalate): survivors run the cluster with a member OUT of the group ("NOT
+ *   tolerant", or too little tolerance for every member to be in it), a member lost, or no quorum
+ *   (`blocked` "not healthy: Cluster has no quorum ...") with members lost.
+ * - a unit Juju cannot read (status-error) is never an outage signature; it waits, and is
+ *   converging only when the readable units report every member ONLINE or in the group.
+ */
 export function classifyMysql(units: MysqlUnit[], expectedUnits: number): Verdict<MysqlState> {
   const details = units.map(describeUnit);
-  const kinds = units.map(kindOf);
+  const kinds = units.map(unitKind);
   const names = (pred: (k: UnitKind) => boolean): string[] => units.filter((_, i) => pred(kinds[i])).map((u) => u.unit);
   const of = `${units.length} of ${expectedUnits} expected units`;
-  const ready = kinds.filter((k) => k.kind === "ready");
-  const onlineMember = (k: UnitKind): boolean =>
-    k.kind === "ready" && k.online && (k.mode === "R/W" || k.mode === "R/O");
-  const rw = kinds.filter((k) => k.kind === "ready" && k.online && k.mode === "R/W").length;
+  const lost = names((k) => k.kind === "lost");
+  const unreadable = names((k) => k.kind === "status-error");
+  const missing = Math.max(0, expectedUnits - units.length);
+  const rw = kinds.filter(isRw).length;
+  const texts = kinds.flatMap((k) => (k.kind === "ready" || k.kind === "not-healthy" ? [k.text] : []));
+  const gone =
+    `${lost.length > 0 ? `; agent lost on ${lost.join(", ")} (start its machine)` : ""}` +
+    `${missing > 0 ? `; ${missing} expected unit(s) not in juju status (${of})` : ""}`;
+  const unreadableNote = (msgs: string[]): string =>
+    unreadable.length > 0 ? `; juju cannot read the status of ${unreadable.join(", ")} (${msgs.join("; ")})` : "";
+  const jujuErrors = units.filter((_, i) => kinds[i].kind === "status-error").map((u) => u.message || STATUS_ERROR);
 
-  // Survivors report a reformed cluster missing members: the action would be destructive.
-  const degraded = names((k) => k.kind === "ready" && k.degraded);
+  if (units.length > expectedUnits) {
+    return {
+      ok: false,
+      state: "unknown",
+      summary: `MySQL has more units than expected (${of})`,
+      details,
+      route: "mysql-will-not-reform",
+    };
+  }
+
+  // No quorum: the survivors cannot write; waiting does not bring the lost members back.
+  if (texts.some((t) => t.noQuorum)) {
+    const noQuorum = names((k) => (k.kind === "ready" || k.kind === "not-healthy") && k.text.noQuorum);
+    if (lost.length > 0 || missing > 0) {
+      return {
+        ok: false,
+        state: "partial-outage",
+        summary:
+          `MySQL partial outage: ${noQuorum.join(", ")} report the cluster has no quorum${gone}` +
+          " -- do NOT run reboot-cluster-from-complete-outage",
+        details,
+        route: "mysql-partial-outage",
+      };
+    }
+    return {
+      ok: false,
+      state: "unknown",
+      summary: `MySQL: ${noQuorum.join(", ")} report the cluster has no quorum although no unit is lost${unreadableNote(jujuErrors)}`,
+      details,
+      route: "mysql-will-not-reform",
+    };
+  }
+
+  // Some member is not ONLINE: still in the group (converging) or out of it (partial outage)?
+  const degraded = names((k) => isReady(k) && (k.text.inactive > 0 || k.text.tolerates === 0));
   if (degraded.length > 0) {
-    const lost = names((k) => k.kind === "lost");
+    const primaryText = kinds.filter(isReady).find((k) => k.mode === "R/W")?.text;
+    const tolerates = primaryText?.tolerates;
+    const allInGroup = tolerates !== undefined && 2 * tolerates + 1 >= expectedUnits;
+    const settling = kinds.every(
+      (k) =>
+        (isReady(k) && (k.mode === "R/W" || k.mode === "R/O" || k.mode === "n/a")) ||
+        k.kind === "signature" ||
+        k.kind === "status-error",
+    );
+    if (allInGroup && rw === 1 && lost.length === 0 && missing === 0 && settling) {
+      const recovering = names(recoveringMember);
+      const stale = names((k) => k.kind === "signature");
+      return {
+        ok: false,
+        state: "converging",
+        summary:
+          `MySQL cluster converging: ${primaryText?.inactive ?? 0} member(s) not yet ONLINE but still in the group` +
+          ` (the R/W unit tolerates ${tolerates} failure(s) of ${expectedUnits})` +
+          `${recovering.length > 0 ? `; RECOVERING (Mode: n/a): ${recovering.join(", ")}` : ""}` +
+          `${stale.length > 0 ? `; not yet re-assessed: ${stale.join(", ")}` : ""}` +
+          `${unreadableNote(jujuErrors)}; every expected unit present, agents alive -- keep polling`,
+        details,
+      };
+    }
     return {
       ok: false,
       state: "partial-outage",
       summary:
         `MySQL partial outage: ${degraded.join(", ")} report the cluster running without all members` +
-        `${lost.length > 0 ? `; agent lost on ${lost.join(", ")} (start its machine)` : ""}` +
-        " -- do NOT run reboot-cluster-from-complete-outage",
+        `${gone}${unreadableNote(jujuErrors)} -- do NOT run reboot-cluster-from-complete-outage`,
       details,
       route: "mysql-partial-outage",
     };
   }
-  const lost = names((k) => k.kind === "lost");
-  if (units.length < expectedUnits || lost.length > 0) {
+
+  if (missing > 0 || lost.length > 0) {
     return {
       ok: false,
       state: "not-ready",
@@ -131,6 +273,28 @@ export function classifyMysql(units: MysqlUnit[], expectedUnits: number): Verdic
       route: "machines-not-started",
     };
   }
+
+  if (unreadable.length > 0) {
+    // The readable units may still vouch for the whole group: every one of them an ONLINE member
+    // of a fully ONLINE cluster, exactly one R/W. Then only Juju's view is behind: keep polling.
+    const readable = kinds.filter((k) => k.kind !== "status-error");
+    if (readable.length > 0 && readable.every(onlineMember) && rw === 1) {
+      return {
+        ok: false,
+        state: "converging",
+        summary: `MySQL: the readable units report every member ONLINE${unreadableNote(jujuErrors)} -- keep polling until juju reads it`,
+        details,
+      };
+    }
+    return {
+      ok: false,
+      state: "not-ready",
+      summary: `MySQL state unknowable${unreadableNote(jujuErrors)} -- not an outage signature; the destructive action needs every unit's own signature`,
+      details,
+      route: "tool-unavailable",
+    };
+  }
+
   const errored = names((k) => k.kind === "error");
   if (errored.length > 0) {
     return {
@@ -139,15 +303,6 @@ export function classifyMysql(units: MysqlUnit[], expectedUnits: number): Verdic
       summary: `MySQL units in error: ${errored.join(", ")}`,
       details,
       route: "units-error",
-    };
-  }
-  if (units.length > expectedUnits) {
-    return {
-      ok: false,
-      state: "unknown",
-      summary: `MySQL has more units than expected (${of})`,
-      details,
-      route: "mysql-will-not-reform",
     };
   }
   if (kinds.every((k) => k.kind === "signature")) {
@@ -176,7 +331,9 @@ export function classifyMysql(units: MysqlUnit[], expectedUnits: number): Verdic
       route: "mysql-will-not-reform",
     };
   }
-  if (rw === 1 && kinds.every((k) => (k.kind === "ready" && k.online) || k.kind === "signature")) {
+  const settled = (k: UnitKind): boolean =>
+    onlineMember(k) || (isReady(k) && k.mode === "n/a" && k.text.online && k.text.inactive === 0);
+  if (rw === 1 && kinds.every((k) => settled(k) || k.kind === "signature")) {
     // After the action only the unit it ran on re-assesses; the rest keep the stale message until their next hook.
     return {
       ok: false,
@@ -185,12 +342,13 @@ export function classifyMysql(units: MysqlUnit[], expectedUnits: number): Verdic
       details,
     };
   }
-  const failing = names((k) => k.kind === "other");
+  const failing = names((k) => k.kind === "other" || k.kind === "not-healthy");
+  const ready = names(isReady);
   if (ready.length > 0 && failing.length > 0) {
     return {
       ok: false,
       state: "partial-outage",
-      summary: `MySQL partial outage: ${names((k) => k.kind === "ready").join(", ")} ready but ${failing.join(", ")} failing -- do NOT run reboot-cluster-from-complete-outage`,
+      summary: `MySQL partial outage: ${ready.join(", ")} ready but ${failing.join(", ")} failing -- do NOT run reboot-cluster-from-complete-outage`,
       details,
       route: "mysql-partial-outage",
     };

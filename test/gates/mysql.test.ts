@@ -9,13 +9,23 @@ import {
   unitForAddress,
   type MysqlState,
   type MysqlUnit,
+  unitKind,
 } from "../../gates/mysql";
 import type { JujuRunDoc, JujuStatusDoc } from "../../gates/juju-schemas";
 import { parseAppStatus } from "../../gates/juju-status";
 import { mustParse, readFixture } from "../fixtures";
 
 const APP = "mysql-innodb-cluster";
-type Recorded = "healthy" | "complete-outage" | "agents-lost" | "partial-outage" | "converging-after-reboot-action";
+type Recorded =
+  | "healthy"
+  | "complete-outage"
+  | "agents-lost"
+  | "partial-outage"
+  | "converging-after-reboot-action"
+  | "recovering-member"
+  | "recovering-member.5-units"
+  | "no-quorum.5-units"
+  | "status-error";
 
 const statusOf = (name: Recorded): JujuStatusDoc =>
   mustParse(parseAppStatus(readFixture(`juju/${APP}.${name}.juju3.status.json`), APP));
@@ -208,15 +218,17 @@ describe("classifying hand-made edge cases", () => {
       "mysql-partial-outage",
     ],
     [
-      "an ONLINE cluster that still has a member not active",
+      // 3 members tolerating ONE failure means all 3 count for quorum (ONLINE or RECOVERING,
+      // mysql-shell status.cc check_group_status): the member not active is still in the group
+      "an ONLINE cluster (tolerates ONE failure of 3) that still has a member not active",
       edited("healthy", [
         [
           "active",
           "Unit is ready: Mode: R/O, Cluster is ONLINE and can tolerate up to ONE failure. 1 member is not active.",
         ],
       ]),
-      "partial-outage",
-      "mysql-partial-outage",
+      "converging",
+      undefined,
     ],
     [
       "the pre-21.04 signature on every unit",
@@ -433,5 +445,121 @@ describe("mapping the most up-to-date instance's address to its unit", () => {
       address: string;
     };
     expect(unitForAddress(mysqlUnits(doc, APP), address)?.unit).toBe(`${APP}/2`);
+  });
+});
+
+describe("a member RECOVERING after the reboot action (MySQL Shell counts it for quorum, not as ONLINE)", () => {
+  it("3 units: the ONLINE members say ONE failure / 1 member not active, the recovering one Mode n/a -> converging", () => {
+    const units = unitsOf("recovering-member");
+    expect(units.map((u) => unitKind(u))).toEqual([
+      { kind: "ready", mode: "R/O", text: { online: true, tolerates: 1, inactive: 1, noQuorum: false } },
+      { kind: "ready", mode: "R/W", text: { online: true, tolerates: 1, inactive: 1, noQuorum: false } },
+      { kind: "ready", mode: "n/a", text: { online: true, tolerates: 1, inactive: 1, noQuorum: false } },
+    ]);
+    const v = classifyMysql(units, 3);
+    expect(v).toMatchObject({ ok: false, state: "converging" });
+    expect(v.route).toBeUndefined();
+    expect(v.summary).toContain(`RECOVERING (Mode: n/a): ${APP}/2`);
+    expect(isCompleteOutage(units, 3)).toBe(false);
+  });
+
+  it("5 units (mysqlUnits 5): 'can tolerate up to 2 failures. 1 member is not active.' -> converging", () => {
+    const units = unitsOf("recovering-member.5-units");
+    expect(units.map((u) => u.unit)).toEqual([0, 1, 2, 3, 4].map((n) => `${APP}/${n}`));
+    const v = classifyMysql(units, 5);
+    expect(v.state).toBe("converging");
+    expect(v.summary).toContain("tolerates 2 failure(s) of 5");
+    expect(v.summary).toContain(`${APP}/4`);
+  });
+
+  it("the same 5 units against mysqlUnits 3 are more units than expected", () => {
+    expect(classifyMysql(unitsOf("recovering-member.5-units"), 3)).toMatchObject({
+      state: "unknown",
+      route: "mysql-will-not-reform",
+    });
+  });
+
+  it("a recovering cluster with one unit's agent lost is a partial outage, naming the lost unit", () => {
+    const units = unitsOf("recovering-member.5-units").map((u, i) => (i === 3 ? { ...u, ...LOST, unit: u.unit } : u));
+    const v = classifyMysql(units, 5);
+    expect(v).toMatchObject({ state: "partial-outage", route: "mysql-partial-outage" });
+    expect(v.summary).toContain(`agent lost on ${APP}/3`);
+  });
+
+  it("5 units whose R/W tolerates only ONE failure have a member OUT of the group: partial outage, not converging", () => {
+    // quorum_size 3 or 4 of 5 (tolerates (q-1)/2 = 1): at least one member is not in the group at all
+    const text = "Cluster is ONLINE and can tolerate up to ONE failure. 1 member is not active.";
+    const units = unitsOf("recovering-member.5-units").map((u, i) => ({
+      ...u,
+      message: `Unit is ready: Mode: ${["R/O", "R/W", "R/O", "R/O", "n/a"][i]}, ${text}`,
+    }));
+    expect(classifyMysql(units, 5)).toMatchObject({ state: "partial-outage", route: "mysql-partial-outage" });
+  });
+
+  it("an even-sized cluster cannot be told apart from one with a member out of the group: it escalates", () => {
+    const text = "Cluster is ONLINE and can tolerate up to ONE failure. 1 member is not active.";
+    const units = unitsOf("recovering-member.5-units")
+      .slice(0, 4)
+      .map((u, i) => ({ ...u, message: `Unit is ready: Mode: ${["R/O", "R/W", "R/O", "n/a"][i]}, ${text}` }));
+    expect(classifyMysql(units, 4).state).toBe("partial-outage");
+  });
+});
+
+describe("no quorum", () => {
+  it("5 units, 3 lost, the 2 survivors blocked 'not healthy: Cluster has no quorum ...' -> partial outage", () => {
+    const units = unitsOf("no-quorum.5-units");
+    expect(unitKind(units[0])).toEqual({
+      kind: "not-healthy",
+      text: { online: false, tolerates: undefined, inactive: 3, noQuorum: true },
+    });
+    const v = classifyMysql(units, 5);
+    expect(v).toMatchObject({ ok: false, state: "partial-outage", route: "mysql-partial-outage" });
+    expect(v.summary).toContain(`${APP}/0, ${APP}/1 report the cluster has no quorum`);
+    expect(v.summary).toContain(`agent lost on ${APP}/2, ${APP}/3, ${APP}/4`);
+    expect(v.summary).toMatch(/do NOT run reboot-cluster-from-complete-outage/);
+    expect(mayRunRebootAction(v)).toBe(false);
+  });
+});
+
+describe("a unit whose status Juju cannot read (status-error)", () => {
+  it("keeps the readable units and names the unreadable one with Juju's message", () => {
+    const units = unitsOf("status-error");
+    expect(units.map((u) => [u.unit, u.workload, u.agent, u.message])).toEqual([
+      [`${APP}/0`, "active", "idle", RO_ONLINE],
+      [`${APP}/1`, "active", "idle", RW_ONLINE],
+      [`${APP}/2`, "status-error", "status-error", "status not found"],
+    ]);
+    expect(unitKind(units[2])).toEqual({ kind: "status-error" });
+  });
+
+  it("waits (converging) when the readable units report every member ONLINE", () => {
+    const v = classifyMysql(unitsOf("status-error"), 3);
+    expect(v).toMatchObject({ ok: false, state: "converging" });
+    expect(v.summary).toContain(`juju cannot read the status of ${APP}/2 (status not found)`);
+  });
+
+  it("is never a complete-outage signature: the others blocked with it is not-ready, routed to juju", () => {
+    const units = unitsOf("status-error").map((u, i) =>
+      i < 2 ? { ...u, workload: "blocked", message: SIGNATURE } : u,
+    );
+    const v = classifyMysql(units, 3);
+    expect(v).toMatchObject({ ok: false, state: "not-ready", route: "tool-unavailable" });
+    expect(isCompleteOutage(units, 3)).toBe(false);
+    expect(mayRunRebootAction(v)).toBe(false);
+  });
+
+  it("does not hide survivors that run the cluster without a member", () => {
+    const degraded = "Cluster is NOT tolerant to any failures. 1 member is not active.";
+    const units = unitsOf("status-error").map((u, i) =>
+      i < 2 ? { ...u, message: `Unit is ready: Mode: ${i === 1 ? "R/W" : "R/O"}, ${degraded}` } : u,
+    );
+    const v = classifyMysql(units, 3);
+    expect(v).toMatchObject({ state: "partial-outage", route: "mysql-partial-outage" });
+    expect(v.summary).toContain(`juju cannot read the status of ${APP}/2`);
+  });
+
+  it("a unit whose agent status alone is unreadable is status-error too", () => {
+    const units = unitsOf("healthy").map((u, i) => (i === 2 ? { ...u, agent: "status-error" } : u));
+    expect(unitKind(units[2])).toEqual({ kind: "status-error" });
   });
 });
