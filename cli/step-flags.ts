@@ -16,6 +16,18 @@ const timing = { timeout: durationMs, interval: durationMs };
 const mysqlTarget = { model, app: text, units: count };
 const vaultTarget = { model, app: text };
 const ovnTarget = { model, app: text, "chassis-app": text };
+/**
+ * Stage 5 against a baseline (steps/guests.ts): all optional; without --mode a step keeps the
+ * pre-baseline rule (every SHUTOFF guest that is not held). The graph always passes --mode.
+ */
+const guestBaseline = {
+  mode: z.enum(["planned", "unplanned"]).optional(),
+  "baseline-dir": text.optional(),
+  /** The operator's startGuests (names or IDs), repeated. */
+  start: z.array(text).optional(),
+  /** `--start-named yes`: startGuests is set (possibly to an empty list). */
+  "start-named": z.enum(["yes"]).optional(),
+};
 
 /** How to reach one host's power control; which flags apply depends on --driver (checked in power/). */
 export const powerFlagShape = {
@@ -51,8 +63,8 @@ export const STEP_FLAGS = {
   "act ovn-tls-sweep": z.object({ ...ovnTarget, "neutron-app": text, parallel: count }).strict(),
   "gate ovn-chassis-connected": z.object({ ...ovnTarget, ...timing }).strict(),
   "check nova-resume-flag": z.object({ model, app: text }).strict(),
-  "act start-shutoff-guests": z.object({ openrc: text, hold: list, parallel: count }).strict(),
-  "gate guests-active": z.object({ openrc: text, hold: list, ...timing }).strict(),
+  "act start-shutoff-guests": z.object({ openrc: text, hold: list, parallel: count, ...guestBaseline }).strict(),
+  "gate guests-active": z.object({ openrc: text, hold: list, ...timing, ...guestBaseline }).strict(),
   "act octavia-grace": z.object({ openrc: text, grace: durationMs, interval: durationMs }).strict(),
   "act lb-failover": z.object({ openrc: text, parallel: count }).strict(),
   "gate lbs-active": z.object({ openrc: text, ...timing }).strict(),

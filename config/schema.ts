@@ -130,6 +130,12 @@ export const configSchema = z
       .min(1, "expected at least one host (the runbook's cloud has openstack0..3)")
       .refine((hosts) => new Set(hosts.map((h) => h.name)).size === hosts.length, "expected each host exactly once"),
     holdGuests: z.array(nonEmpty).default([]),
+    /**
+     * Guests (names or IDs) Stage 5 starts when SHUTOFF, on top of those ACTIVE in the baseline;
+     * unset = not decided. An unplanned recovery with no baseline stops (BLOCKER) until it is set,
+     * `[]` included (= start none). steps/guests.ts.
+     */
+    startGuests: z.array(nonEmpty).optional(),
     apps: appsSchema.prefault({}),
     mysqlUnits: z.number().int().min(1).default(3),
     gates: gatesSchema.prefault({}),

@@ -3,6 +3,14 @@
  * guests should come back ACTIVE; unexpectedly SHUTOFF ones get `openstack server start <name>`.
  * Guests held down for forensics (stopped BEFORE the window, pre-shutdown step 1) stay down and
  * are ignored by the gate -- but a hold entry that matches nothing is reported, never swallowed.
+ *
+ * "Pre-shutdown-running" is read from a baseline (`servers.json` of a pre-maintenance capture,
+ * steps/baseline.ts): only guests ACTIVE there are started and counted (guestPlan, baselineVerdict).
+ * A guest a tenant stopped, shelved, paused or suspended before the window, or one already in
+ * ERROR, is left as it was. Nova's own view agrees: on host boot nova-compute resumes a guest only
+ * when its stored power_state is RUNNING (openstack/nova @ 00a030403f672b975364c855b7d25b40ef83e757,
+ * nova/compute/manager.py `_init_instance`: `expect_running = db_state == power_state.RUNNING ...`;
+ * ERROR and SHELVED_OFFLOADED guests are skipped before that).
  */
 import { z } from "zod";
 import { parseJson, type Parsed } from "./parse";
@@ -28,6 +36,33 @@ export type Server = z.infer<typeof ServerSchema>;
 export function parseServerList(text: string): Parsed<Server[]> {
   return parseJson("openstack server list", ServerListSchema, text);
 }
+
+/**
+ * Every `Status` the compute API reports (what `openstack server list` prints): nova's _STATE_MAP,
+ * vm_state + task_state -> status (openstack/nova @ 00a030403f672b975364c855b7d25b40ef83e757,
+ * nova/api/openstack/common.py). Statuses outside this list still parse (a newer nova may add one).
+ */
+export const NOVA_STATUSES = [
+  "ACTIVE",
+  "BUILD",
+  "DELETED",
+  "ERROR",
+  "HARD_REBOOT",
+  "MIGRATING",
+  "PASSWORD",
+  "PAUSED",
+  "REBOOT",
+  "REBUILD",
+  "RESCUE",
+  "RESIZE",
+  "REVERT_RESIZE",
+  "SHELVED",
+  "SHELVED_OFFLOADED",
+  "SHUTOFF",
+  "SOFT_DELETED",
+  "SUSPENDED",
+  "VERIFY_RESIZE",
+] as const;
 
 function holdSet(hold: readonly string[]): Set<string> {
   return new Set(hold.map((h) => h.trim()).filter((h) => h !== ""));
@@ -106,5 +141,125 @@ export function guestsVerdict(
 
   if (errored.length > 0) return { ok: false, state: "error", summary, details, route: "hypervisor-down" };
   if (active.length < watched.length) return { ok: false, state: "waiting", summary, details, route: "guests-shutoff" };
+  return { ok: true, state: "all-active", summary, details };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 5 against a baseline: which guests were running before the window
+
+/** A pre-maintenance capture, as steps/guests.ts found it. */
+export interface Baseline {
+  /** The folder (<baselineDir>/<UTC>-pre-maintenance). */
+  dir: string;
+  /** window: this maintenance window's own capture; newest: the newest capture in baselineDir (unplanned). */
+  source: "window" | "newest";
+  /** The window that captured it, when its coldstart-baseline.json says. */
+  window?: string;
+  /** When it was captured (epoch ms), from coldstart-baseline.json or the folder's UTC stamp. */
+  capturedAtMs?: number;
+  /** Its servers.json (`openstack server list --all-projects -f json`). */
+  servers: Server[];
+}
+
+/** What Stage 5 does with one guest, and why. */
+export type GuestFate =
+  /** ACTIVE before the window (or named in startGuests): started when SHUTOFF, counted by the gate. */
+  | "expected"
+  /** held down (holdGuests): never started, not counted. */
+  | "held"
+  /** in the baseline, but not ACTIVE there: left as it was, not counted. */
+  | "not-running-before"
+  /** not in the baseline (created after it): left as it is, not counted. */
+  | "not-in-baseline"
+  /** no baseline and not named in startGuests: nobody said it ran before; not counted. */
+  | "unknown";
+
+export interface GuestLine {
+  server: Server;
+  /** Its status in the baseline (undefined: not in it, or no baseline). */
+  before?: string;
+  fate: GuestFate;
+}
+
+export interface GuestPlan {
+  guests: GuestLine[];
+  /** Expected guests that are SHUTOFF now: the ones to `openstack server start`. */
+  toStart: Server[];
+  /** startGuests entries that match no server (an operator typo must be visible). */
+  unmatchedNamed: string[];
+  /** Baseline guests that no longer exist (deleted during the window?). */
+  gone: Server[];
+}
+
+function sameServer(a: Server, b: Server): boolean {
+  return a.ID !== undefined && b.ID !== undefined ? a.ID === b.ID : a.Name === b.Name;
+}
+
+/**
+ * Decide every guest's fate. `named` is the operator's startGuests list (undefined: not given);
+ * `baseline` undefined means none was found. Hold entries win over everything.
+ */
+export function guestPlan(
+  current: readonly Server[],
+  opts: { baseline?: readonly Server[]; hold: readonly string[]; named?: readonly string[] },
+): GuestPlan {
+  const held = holdSet(opts.hold);
+  const named = holdSet(opts.named ?? []);
+  const guests = current.map((server): GuestLine => {
+    const before = opts.baseline?.find((b) => sameServer(b, server))?.Status;
+    if (isHeld(server, held)) return { server, before, fate: "held" };
+    if (isHeld(server, named) || before === "ACTIVE") return { server, before, fate: "expected" };
+    if (opts.baseline === undefined) return { server, before, fate: "unknown" };
+    return { server, before, fate: before === undefined ? "not-in-baseline" : "not-running-before" };
+  });
+  const expected = guests.filter((g) => g.fate === "expected").map((g) => g.server);
+  return {
+    guests,
+    toStart: expected.filter((s) => s.Status === "SHUTOFF"),
+    unmatchedNamed: [...named].filter((n) => !current.some((s) => s.Name === n || s.ID === n)),
+    gone: (opts.baseline ?? []).filter((b) => b.Status === "ACTIVE" && !current.some((s) => sameServer(b, s))),
+  };
+}
+
+const FATE_TEXT: Record<GuestFate, string> = {
+  expected: "counted",
+  held: "held: never started, not counted",
+  "not-running-before": "not ACTIVE before the window: left as it was, not counted",
+  "not-in-baseline": "not in the baseline: left as it is, not counted",
+  unknown: "no baseline, not named in startGuests: left as it is, not counted",
+};
+
+/** One line per guest for the record: before -> now, and what Stage 5 does with it. */
+export function guestLine(g: GuestLine, now?: string): string {
+  return `${label(g.server)}: before ${g.before ?? "-"}, now ${now ?? g.server.Status}: ${FATE_TEXT[g.fate]}`;
+}
+
+/**
+ * Stage 5 gate against the expected set (a guest's fate depends only on the baseline, startGuests
+ * and holdGuests, never on its status now, so every poll counts the same guests): ok when every
+ * expected guest is ACTIVE. An expected guest in ERROR -> "error" (route
+ * hypervisor-down); any other non-ACTIVE expected guest -> "waiting" (route guests-shutoff).
+ * Every other guest is listed with its fate and never holds the gate.
+ */
+export function baselineVerdict(plan: GuestPlan, where: string): Verdict<"all-active" | "waiting" | "error"> {
+  const expected = plan.guests.filter((g) => g.fate === "expected");
+  const active = expected.filter((g) => g.server.Status === "ACTIVE");
+  const errored = expected.filter((g) => g.server.Status === "ERROR");
+  const waiting = expected.filter((g) => g.server.Status !== "ACTIVE" && g.server.Status !== "ERROR");
+  const others = plan.guests.filter((g) => g.fate !== "expected");
+
+  const details = plan.guests.map((g) => guestLine(g));
+  for (const s of plan.gone) details.push(`${label(s)}: before ACTIVE, now gone (deleted?): not counted`);
+  for (const n of plan.unmatchedNamed) details.push(`startGuests entry "${n}" matches no server`);
+
+  const parts = [`${active.length} of ${expected.length} expected guest(s) ACTIVE`];
+  if (errored.length > 0) parts.push(`${errored.length} ERROR`);
+  if (waiting.length > 0)
+    parts.push(`${waiting.length} not yet (${[...new Set(waiting.map((g) => g.server.Status))].join(", ")})`);
+  if (others.length > 0) parts.push(`${others.length} not counted`);
+  const summary = `guests: ${parts.join(", ")}; ${where}`;
+
+  if (errored.length > 0) return { ok: false, state: "error", summary, details, route: "hypervisor-down" };
+  if (waiting.length > 0) return { ok: false, state: "waiting", summary, details, route: "guests-shutoff" };
   return { ok: true, state: "all-active", summary, details };
 }

@@ -91,6 +91,8 @@ const novaSchema = z.strictObject({
   /** `server start` / `server stop` complete after this long. */
   startSeconds: seconds.default(10),
   stopSeconds: seconds.default(10),
+  /** nova-compute's sync_power_state_interval (nova/conf/compute.py default 600): a PAUSED guest whose host lost power becomes SHUTOFF this long after its host's agent started. */
+  syncPowerStateSeconds: seconds.default(600),
 });
 
 const guestSchema = z.strictObject({
@@ -99,7 +101,9 @@ const guestSchema = z.strictObject({
   project: z.string().min(1).default("admin"),
   host: hostName,
   /** Status before the window (planned: at t=0; unplanned: when the power went). */
-  statusBefore: z.enum(["ACTIVE", "SHUTOFF", "ERROR"]).default("ACTIVE"),
+  statusBefore: z
+    .enum(["ACTIVE", "SHUTOFF", "ERROR", "PAUSED", "SUSPENDED", "SHELVED", "SHELVED_OFFLOADED"])
+    .default("ACTIVE"),
   /** Named in the drill's holdGuests (returned by createSimCloud). */
   held: z.boolean().default(false),
   /** false: does not auto-resume at boot even with the resume flag on. */

@@ -22,7 +22,12 @@ export const VIRSH_URI = "test:///coldstart-sim";
 export const OUTAGE_SIGNATURE = "Cluster is inaccessible from this instance. Please check logs for details.";
 
 export type Power = "on" | "off";
-export type GuestStatus = "ACTIVE" | "SHUTOFF" | "ERROR";
+/**
+ * A guest's status as the compute API shows it (nova/api/openstack/common.py _STATE_MAP): the
+ * resting states a guest can be in before a window. A host's power loss changes only ACTIVE
+ * (nova-compute is down, so the database keeps the others); see powerOff / powerOn.
+ */
+export type GuestStatus = "ACTIVE" | "SHUTOFF" | "ERROR" | "PAUSED" | "SUSPENDED" | "SHELVED" | "SHELVED_OFFLOADED";
 
 export interface HostRec {
   name: string;
@@ -170,7 +175,14 @@ export interface SimState {
   vault: { threshold: number; shares: number; keys: string[]; units: VaultUnitRec[] };
   ovn: { notConnectedAfterBoot: string[]; restartFixes: boolean; restartSeconds: number; chassis: ChassisRec[] };
   neutron: { units: UnitRec[]; restarts: number };
-  nova: { resumeFlag: boolean; resumeSeconds: number; startSeconds: number; stopSeconds: number };
+  nova: {
+    resumeFlag: boolean;
+    resumeSeconds: number;
+    startSeconds: number;
+    stopSeconds: number;
+    /** nova-compute's _sync_power_states period (sync_power_state_interval); absent: 600. */
+    syncPowerStateSeconds?: number;
+  };
   guests: GuestRec[];
   lbs: LbRec[];
   cloudAssert: { failLines: string[] };
@@ -439,6 +451,7 @@ export function buildState(sc: Scenario, opts: BuildOptions): SimState {
       resumeSeconds: sc.nova.resumeSeconds,
       startSeconds: sc.nova.startSeconds,
       stopSeconds: sc.nova.stopSeconds,
+      syncPowerStateSeconds: sc.nova.syncPowerStateSeconds,
     },
     guests,
     lbs,
@@ -513,7 +526,9 @@ export function powerOff(s: SimState, host: number, at: number, why: string): vo
     if (g.host !== host) continue;
     g.gen++;
     g.wasRunning = g.status === "ACTIVE" && g.task !== "powering-off";
-    if (g.status !== "ERROR") g.status = "SHUTOFF";
+    // only a running guest goes down with its host; PAUSED/SUSPENDED/SHELVED*/ERROR keep their
+    // vm_state (nova-compute is down: nothing updates the database)
+    if (g.status === "ACTIVE") g.status = "SHUTOFF";
     g.task = null;
   }
   if (s.mysql.units.some((u) => onHost(host, u.machine)) && s.mysql.phase.kind === "online") {
@@ -559,6 +574,13 @@ export function powerOn(s: SimState, host: number, at: number, why: string): voi
     if (g.wasRunning && g.resumes && s.nova.resumeFlag && Number.isFinite(ready)) {
       // nova-compute's init_host resumes it; no task_state is set, so `server start` meanwhile is accepted
       s.timers.push({ at: ready + s.nova.resumeSeconds, kind: "guest", guest: i, gen: g.gen, status: "ACTIVE" });
+    }
+    if (g.status === "PAUSED" && Number.isFinite(ready)) {
+      // A paused guest's domain did not survive the power loss; nova's power-state sync finds it
+      // shut off and calls force_stop: vm_state stopped (SHUTOFF). openstack/nova @ 00a03040,
+      // nova/compute/manager.py _sync_instance_power_state ("Paused instance shutdown by itself").
+      const sync = s.nova.syncPowerStateSeconds ?? 600;
+      s.timers.push({ at: ready + sync, kind: "guest", guest: i, gen: g.gen, status: "SHUTOFF" });
     }
     g.wasRunning = false;
   });

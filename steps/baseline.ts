@@ -3,9 +3,17 @@
  * <baselineDir>/<UTC time>-pre-maintenance: bundle, juju status, servers, LBs, amphorae.
  * Refuses to run unless the configured model answers (the runbook: "switch to the openstack
  * model first"; coldstart names the model with -m instead of relying on `juju switch`).
+ *
+ * The folder keeps the runbook's name. Run inside a maintenance window (COLDSTART_WINDOW, the id
+ * the record uses; the graph sets it for every step), it gets, last of all, coldstart-baseline.json:
+ * which window captured it, when, and from which model. Stage 5 finds THIS window's baseline by
+ * that file (a planned window starts only the guests that were ACTIVE in it); a folder without it
+ * (an interrupted capture, one made outside a window or by hand with the runbook's script) is
+ * never taken for a window's baseline -- an unplanned recovery may still use it as the newest.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { z } from "zod";
 import type { StepFlags } from "../cli/step-flags";
 import { Juju } from "../runtime/juju";
 import { OpenStack } from "../runtime/openstack";
@@ -13,8 +21,29 @@ import { expandHome } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
 import { fail, pass, toolVerdict, type StepOutcome } from "./outcome";
 
+/** The file that marks a complete capture and names its window. */
+export const BASELINE_META = "coldstart-baseline.json";
+/** `<YYYYMMDD-HHMMSS>-pre-maintenance`, the runbook's folder name (UTC). */
+export const BASELINE_FOLDER = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-pre-maintenance$/;
+
+export const baselineMetaSchema = z.object({
+  window: z.string().nullable(),
+  stack: z.string().nullable().optional(),
+  model: z.string(),
+  capturedAt: z.string(),
+});
+export type BaselineMeta = z.infer<typeof baselineMetaSchema>;
+
 function stamp(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+}
+
+/** The UTC time a folder name says (undefined for a name that is not the runbook's). */
+export function folderTime(name: string): number | undefined {
+  const m = BASELINE_FOLDER.exec(name);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
+  return Date.UTC(y, mo - 1, d, h, mi, s);
 }
 
 export async function baselineCapture(
@@ -24,7 +53,9 @@ export async function baselineCapture(
   const expected = `a baseline of model ${flags.model}: bundle, juju status, servers, load balancers, amphorae`;
   const juju = new Juju(ctx, flags.model);
   const os = new OpenStack(ctx, flags.openrc);
-  const dir = path.join(expandHome(flags.dir, ctx.env), `${stamp(ctx.clock.now())}-pre-maintenance`);
+  const capturedAt = ctx.clock.now();
+  const dir = path.join(expandHome(flags.dir, ctx.env), `${stamp(capturedAt)}-pre-maintenance`);
+  const window = ctx.env.COLDSTART_WINDOW || null;
   try {
     await juju.showModel();
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -37,13 +68,23 @@ export async function baselineCapture(
       ["amphorae.txt", ["loadbalancer", "amphora", "list"]],
     ];
     for (const [file, args] of captures) fs.writeFileSync(path.join(dir, file), (await os.call(args)).stdout);
+    // last: only a complete capture says which window it belongs to
+    if (window !== null) {
+      const meta: BaselineMeta = {
+        window,
+        stack: ctx.env.COLDSTART_STACK || null,
+        model: flags.model,
+        capturedAt: new Date(capturedAt).toISOString(),
+      };
+      fs.writeFileSync(path.join(dir, BASELINE_META), JSON.stringify(meta, null, 2) + "\n", { mode: 0o600 });
+    }
   } catch (err) {
     return fail(expected, toolVerdict(err as Error));
   }
   return pass(expected, {
     ok: true,
     state: "captured",
-    summary: `Pre-maintenance snapshot at ${dir}`,
+    summary: `Pre-maintenance snapshot at ${dir}${window ? ` (window ${window})` : ""}`,
     details: fs.readdirSync(dir).sort(),
   });
 }

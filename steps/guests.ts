@@ -2,16 +2,46 @@
  * Runbook Stage 5 -- guests (and the pre-shutdown hold-down they depend on). With D-043 in force,
  * pre-shutdown-running guests should be ACTIVE; unexpectedly SHUTOFF ones are started, held ones
  * never are. A regressed resume flag is a warning: it only takes effect on the NEXT boot.
+ *
+ * "Pre-shutdown-running" comes from a baseline's servers.json (steps/baseline.ts):
+ * - planned (--mode planned): THIS window's capture -- the folder in --baseline-dir whose
+ *   coldstart-baseline.json names COLDSTART_WINDOW (the window id every step of the graph gets);
+ * - unplanned: the newest capture in --baseline-dir (any window, or one made by hand with the
+ *   runbook's script), its age printed and recorded;
+ * - none found: the operator names the guests to start (config startGuests, passed as --start
+ *   with --start-named yes; `[]` = none). Until then the start step stops as a BLOCKER listing the
+ *   SHUTOFF guests, and starts nothing.
+ * Only guests ACTIVE in the baseline (or named) are started when SHUTOFF and counted by the gate;
+ * every other guest is left as it was and listed in the record with its status before and now.
+ * Without --mode (a step run by hand, or a caller from before baselines) the old rule applies:
+ * every SHUTOFF guest that is not held is started and counted -- the step says so.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { StepFlags } from "../cli/step-flags";
-import { guestsToStart, guestsVerdict, holdTargets, parseServerList, serverRef, type Server } from "../gates/guests";
+import {
+  baselineVerdict,
+  guestLine,
+  guestPlan,
+  guestsToStart,
+  guestsVerdict,
+  holdTargets,
+  parseServerList,
+  serverRef,
+  type Baseline,
+  type GuestPlan,
+  type Server,
+} from "../gates/guests";
 import { parseJujuConfig, resumeFlag, resumeFlagVerdict } from "../gates/nova-config";
 import { mapBounded } from "../runtime/bounded";
 import { Juju } from "../runtime/juju";
 import { OpenStack } from "../runtime/openstack";
 import type { StepContext } from "../runtime/step-context";
-import { fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
+import { expandHome } from "../runtime/record";
+import { ToolError } from "../runtime/tool-error";
+import { blocker, fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
+import { BASELINE_META, baselineMetaSchema, folderTime } from "./baseline";
 
 async function servers(os: OpenStack): Promise<Server[]> {
   return unwrap(parseServerList(await os.serverList()));
@@ -84,12 +114,216 @@ export async function novaResumeFlag(
   return verdict.ok ? pass(expected, verdict) : fail(expected, verdict);
 }
 
+type BaselineFlags = Pick<StepFlags<"gate guests-active">, "mode" | "baseline-dir" | "start" | "start-named" | "hold">;
+
+/** How long ago, in days/hours/minutes ("3d 4h", "2h 5m", "12m"). */
+export function formatAge(ms: number): string {
+  const m = Math.max(0, Math.floor(ms / 60_000));
+  const d = Math.floor(m / 1440);
+  const h = Math.floor((m % 1440) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m % 60}m`;
+  return `${m}m`;
+}
+
+interface Found {
+  baseline?: Baseline;
+  /** Where it was looked for, in words (for the output and the record). */
+  looked: string;
+}
+
+/**
+ * The baseline this step goes by: this window's (planned), or the newest in --baseline-dir
+ * (unplanned). A folder counts only if it has servers.json; a servers.json that does not parse is
+ * a failure naming the file (never silently skipped: it may be the one that matters).
+ */
+export function findBaseline(flags: BaselineFlags, env: NodeJS.ProcessEnv): Found {
+  const configured = flags["baseline-dir"];
+  if (configured === undefined) return { looked: "no --baseline-dir given" };
+  const root = expandHome(configured, env);
+  const window = env.COLDSTART_WINDOW;
+  const planned = flags.mode === "planned";
+  const looked = planned
+    ? `a capture of window ${window ?? "(COLDSTART_WINDOW unset)"} in ${root}`
+    : `the newest capture in ${root}`;
+  if (planned && !window) return { looked };
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch {
+    return { looked: `${looked} (no such folder)` };
+  }
+  const candidates = names
+    .filter((n) => folderTime(n) !== undefined && fs.existsSync(path.join(root, n, "servers.json")))
+    .map((n) => {
+      const dir = path.join(root, n);
+      let meta: { window: string | null; capturedAt: string } | undefined;
+      try {
+        const parsed = baselineMetaSchema.safeParse(JSON.parse(fs.readFileSync(path.join(dir, BASELINE_META), "utf8")));
+        if (parsed.success) meta = parsed.data;
+      } catch {
+        // no meta: a capture made outside a window (or by hand); its folder name gives the time
+      }
+      const metaTime = meta ? Date.parse(meta.capturedAt) : NaN;
+      return { dir, window: meta?.window ?? undefined, at: Number.isNaN(metaTime) ? folderTime(n)! : metaTime };
+    })
+    .filter((c) => !planned || c.window === window)
+    .sort((a, b) => b.at - a.at);
+  const newest = candidates[0];
+  if (!newest) return { looked };
+  const file = path.join(newest.dir, "servers.json");
+  const parsed = parseServerList(fs.readFileSync(file, "utf8"));
+  if (!parsed.ok) throw new ToolError(`baseline ${file}: ${parsed.error}`, "guests-shutoff", true);
+  return {
+    looked,
+    baseline: {
+      dir: newest.dir,
+      source: planned ? "window" : "newest",
+      window: newest.window,
+      capturedAtMs: newest.at,
+      servers: parsed.value,
+    },
+  };
+}
+
+/** "baseline <dir> (this window's, captured <iso>)" / "(newest, captured <iso>, 3d 4h ago, window w)". */
+export function describeBaseline(b: Baseline, nowMs: number): string {
+  const at =
+    b.capturedAtMs === undefined ? "capture time unknown" : `captured ${new Date(b.capturedAtMs).toISOString()}`;
+  const age = b.capturedAtMs === undefined ? "" : `, ${formatAge(nowMs - b.capturedAtMs)} ago`;
+  const who =
+    b.source === "window"
+      ? "this window's"
+      : `the newest${b.window ? `, window ${b.window}` : ", made outside a window"}`;
+  return `baseline ${b.dir} (${who}, ${at}${age})`;
+}
+
+function namedList(flags: BaselineFlags): string[] | undefined {
+  return flags["start-named"] === "yes" || (flags.start?.length ?? 0) > 0 ? (flags.start ?? []) : undefined;
+}
+
+/** The BLOCKER details: how an operator names the guests to start (and re-runs from this step). */
+export function howToName(shutoff: readonly Server[]): string[] {
+  const example = shutoff[0] ? shutoff[0].Name : "<name-or-id>";
+  return [
+    ...shutoff.map((s) => `SHUTOFF: ${s.Name}${s.ID ? ` (${s.ID})` : ""}`),
+    "name the guests to start (names or IDs) in the stack config, then run `pulumi up` again (it resumes at this step):",
+    `  pulumi config set --path 'coldstart:startGuests[0]' ${example}   (one entry per guest: [1], [2], ...)`,
+    "  to start none of them: pulumi config set coldstart:startGuests '[]'",
+    `  in a drill: coldstart drill ... --resume --set 'startGuests=["${example}"]'`,
+  ];
+}
+
+interface Decision {
+  /** Set when the step must stop before any start. */
+  stop?: StepOutcome;
+  plan?: GuestPlan;
+  where: string;
+}
+
+function decide(flags: BaselineFlags, list: Server[], ctx: StepContext, expected: string): Decision {
+  const found = findBaseline(flags, ctx.env);
+  const named = namedList(flags);
+  const where = found.baseline
+    ? describeBaseline(found.baseline, ctx.clock.now())
+    : `no baseline (looked for ${found.looked})${named ? "; startGuests decides" : ""}`;
+  const plan = guestPlan(list, { baseline: found.baseline?.servers, hold: flags.hold, named });
+  if (plan.unmatchedNamed.length > 0)
+    return {
+      where,
+      stop: fail(expected, {
+        ok: false,
+        state: "unknown-guest",
+        summary: `startGuests names no such server: ${plan.unmatchedNamed.join(", ")}; nothing was started`,
+        details: plan.guests.map((g) => guestLine(g)),
+        route: "guests-shutoff",
+      }),
+    };
+  if (!found.baseline && named === undefined) {
+    const shutoff = plan.guests
+      .filter((g) => g.fate === "unknown" && g.server.Status === "SHUTOFF")
+      .map((g) => g.server);
+    if (shutoff.length > 0)
+      return {
+        where,
+        stop: blocker(expected, {
+          ok: false,
+          state: "no-baseline",
+          summary: `${where}: cannot tell which of ${shutoff.length} SHUTOFF guest(s) ran before the outage; nothing was started`,
+          details: howToName(shutoff),
+          route: "guests-shutoff",
+        }),
+      };
+  }
+  return { where, plan };
+}
+
 /** Start the unexpectedly SHUTOFF guests; held guests are never started. */
 export async function startShutoffGuests(
   flags: StepFlags<"act start-shutoff-guests">,
   ctx: StepContext,
 ): Promise<StepOutcome> {
+  if (flags.mode === undefined) return startEveryShutoffGuest(flags, ctx);
+  const expected =
+    "every guest ACTIVE before the window (or named in startGuests) that is SHUTOFF now, and not held, gets openstack server start";
+  const os = new OpenStack(ctx, flags.openrc);
+  try {
+    const list = await servers(os);
+    const d = decide(flags, list, ctx, expected);
+    ctx.out.line(d.where);
+    if (d.stop) return d.stop;
+    const plan = d.plan!;
+    const targets = plan.toStart;
+    const failures: string[] = [];
+    const started = new Set<Server>();
+    await mapBounded(targets, flags.parallel, async (s) => {
+      ctx.out.line(`openstack server start ${s.Name} (${serverRef(s)})`);
+      await os
+        .serverStart(serverRef(s))
+        .then(() => started.add(s))
+        .catch((e: Error) => failures.push(`${s.Name}: ${e.message}`));
+    });
+    const details = [
+      ...plan.guests.map((g) =>
+        guestLine(
+          g,
+          targets.includes(g.server)
+            ? `SHUTOFF -> ${started.has(g.server) ? "start sent" : "start FAILED"}`
+            : undefined,
+        ),
+      ),
+      ...plan.gone.map((s) => `${s.Name}${s.ID ? ` (${s.ID})` : ""}: before ACTIVE, now gone (deleted?): not started`),
+      ...failures,
+    ];
+    if (targets.length === 0)
+      return skipped(expected, {
+        ok: true,
+        state: "none-shutoff",
+        summary: `no guest to start: none that ran before the window is SHUTOFF; ${d.where}`,
+        details,
+      });
+    const verdict = {
+      ok: failures.length === 0,
+      state: "started",
+      summary: `started ${targets.length - failures.length} of ${targets.length} SHUTOFF guest(s) that ran before the window: ${targets.map((s) => s.Name).join(", ")}; ${d.where}`,
+      details,
+      route: failures.length ? ("guests-shutoff" as const) : undefined,
+    };
+    return verdict.ok ? pass(expected, verdict) : fail(expected, verdict);
+  } catch (err) {
+    return fail(expected, toolVerdict(err as Error));
+  }
+}
+
+/** Without --mode: the rule from before baselines (every SHUTOFF guest that is not held). */
+async function startEveryShutoffGuest(
+  flags: StepFlags<"act start-shutoff-guests">,
+  ctx: StepContext,
+): Promise<StepOutcome> {
   const expected = "every SHUTOFF guest that is not held down gets openstack server start";
+  ctx.out.warn(
+    "no --mode given: every SHUTOFF guest that is not held is started, with no baseline to tell which ran before the window",
+  );
   const os = new OpenStack(ctx, flags.openrc);
   try {
     const targets = guestsToStart(await servers(os), flags.hold);
@@ -119,13 +353,36 @@ export async function startShutoffGuests(
   }
 }
 
-/** GATE: every guest that is not held down is ACTIVE. */
+/** GATE: every guest that ran before the window (or is named) and is not held is ACTIVE. */
 export async function guestsActive(flags: StepFlags<"gate guests-active">, ctx: StepContext): Promise<StepOutcome> {
   const os = new OpenStack(ctx, flags.openrc);
+  if (flags.mode === undefined)
+    return runGate(ctx, {
+      expected: "every guest that is not held down is ACTIVE",
+      timeoutMs: flags.timeout,
+      intervalMs: flags.interval,
+      probe: async () => guestsVerdict(await servers(os), flags.hold),
+    });
+  const expected = "every guest ACTIVE before the window (or named in startGuests) and not held is ACTIVE";
+  let found: Found;
+  try {
+    found = findBaseline(flags, ctx.env);
+  } catch (err) {
+    return fail(expected, toolVerdict(err as Error));
+  }
+  const named = namedList(flags);
+  const where = found.baseline
+    ? describeBaseline(found.baseline, ctx.clock.now())
+    : `no baseline (looked for ${found.looked}); counting only startGuests`;
+  ctx.out.line(where);
   return runGate(ctx, {
-    expected: "every guest that is not held down is ACTIVE",
+    expected,
     timeoutMs: flags.timeout,
     intervalMs: flags.interval,
-    probe: async () => guestsVerdict(await servers(os), flags.hold),
+    probe: async () =>
+      baselineVerdict(
+        guestPlan(await servers(os), { baseline: found.baseline?.servers, hold: flags.hold, named }),
+        where,
+      ),
   });
 }

@@ -30,7 +30,18 @@ const LB_COLUMNS = ["id", "name", "project_id", "vip_address", "provisioning_sta
 const AMPHORA_COLUMNS = ["id", "loadbalancer_id", "status", "role", "lb_network_ip", "ha_ip"];
 const IMAGE_ID = "70a599e0-31e7-49b7-b260-868f441e862b";
 const FLAVOR_IDS: Record<string, string> = { "m1.tiny": "1", "m1.small": "2", "m1.medium": "3", "m1.large": "4" };
-const POWER_NAMES: Record<number, string> = { 0: "NOSTATE", 1: "Running", 4: "Shutdown" };
+/**
+ * `Power State` as the table prints it: python-openstackclient @ 5b7da4b49fd4cbc69bdfd86438dcc14e9894219a,
+ * openstackclient/compute/v2/server.py PowerStateColumn (-f json prints the integer).
+ */
+const POWER_NAMES: Record<number, string> = {
+  0: "NOSTATE",
+  1: "Running",
+  3: "Paused",
+  4: "Shutdown",
+  6: "Crashed",
+  7: "Suspended",
+};
 
 function requestId(): string {
   const hex = () =>
@@ -66,13 +77,42 @@ function authenticate(s: SimState, now: number, env: NodeJS.ProcessEnv): ToolRes
 
 // --- servers ----------------------------------------------------------------------------------
 
+/**
+ * nova's power_state (nova/compute/power_state.py: 0 NOSTATE, 1 RUNNING, 3 PAUSED, 4 SHUTDOWN) as the
+ * libvirt driver reports it (nova/virt/libvirt/guest.py LIBVIRT_POWER_STATE, openstack/nova @
+ * 00a030403f672b975364c855b7d25b40ef83e757): a paused domain is PAUSED; a suspended guest is a
+ * managed-save, i.e. a shut-off domain (SHUTDOWN); shelve powers off first and keeps that state
+ * (compute/manager.py _shelve_offload_instance reads it before destroy). ERROR: the sim's never-built
+ * guest, NOSTATE.
+ */
 function powerState(g: GuestRec): number {
-  if (g.status === "ERROR") return 0;
-  return g.status === "ACTIVE" ? 1 : 4;
+  switch (g.status) {
+    case "ERROR":
+      return 0;
+    case "ACTIVE":
+      return 1;
+    case "PAUSED":
+      return 3;
+    default:
+      return 4;
+  }
 }
+
+/** vm_state as nova's 409 names it (nova/compute/vm_states.py values). */
+const VM_STATE: Record<GuestRec["status"], string> = {
+  ACTIVE: "active",
+  SHUTOFF: "stopped",
+  ERROR: "error",
+  PAUSED: "paused",
+  SUSPENDED: "suspended",
+  SHELVED: "shelved",
+  SHELVED_OFFLOADED: "shelved_offloaded",
+};
 
 function serverRow(s: SimState, g: GuestRec): Row {
   const networks = g.status === "ERROR" ? {} : { [g.network]: [g.ip] };
+  // a shelved-offloaded guest has no host (nova clears instance.host when it offloads)
+  const host = g.status === "ERROR" || g.status === "SHELVED_OFFLOADED" ? null : s.hosts[g.host].name;
   return {
     ID: g.id,
     Name: g.name,
@@ -87,7 +127,7 @@ function serverRow(s: SimState, g: GuestRec): Row {
     "Flavor Name": g.flavor,
     "Flavor ID": FLAVOR_IDS[g.flavor] ?? "5",
     "Availability Zone": "nova",
-    Host: g.status === "ERROR" ? null : s.hosts[g.host].name,
+    Host: host,
     Properties: {},
   };
 }
@@ -131,8 +171,7 @@ function serverPower(session: Session, verb: "start" | "stop", refs: string[]): 
       if (g.task !== null)
         return httpError(`Cannot '${verb}' instance ${g.id} while it is in task_state ${g.task}`, 409);
       if (g.status !== wanted) {
-        const vm = g.status === "ACTIVE" ? "active" : g.status === "SHUTOFF" ? "stopped" : "error";
-        return httpError(`Cannot '${verb}' instance ${g.id} while it is in vm_state ${vm}`, 409);
+        return httpError(`Cannot '${verb}' instance ${g.id} while it is in vm_state ${VM_STATE[g.status]}`, 409);
       }
       if (verb === "start") startGuest(s, found.index, now);
       else stopGuest(s, found.index, now);

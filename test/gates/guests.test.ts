@@ -1,4 +1,14 @@
-import { guestsToStart, guestsVerdict, holdTargets, parseServerList, serverRef, type Server } from "../../gates/guests";
+import {
+  baselineVerdict,
+  guestLine,
+  guestPlan,
+  guestsToStart,
+  guestsVerdict,
+  holdTargets,
+  parseServerList,
+  serverRef,
+  type Server,
+} from "../../gates/guests";
 import { mustParse, readFixture } from "../fixtures";
 
 const fixture = readFixture;
@@ -159,5 +169,91 @@ describe("guestsVerdict", () => {
     ];
     expect(guestsToStart(twins, ["scratch"])).toEqual([]);
     expect(guestsVerdict(twins, ["scratch"]).ok).toBe(true);
+  });
+});
+
+describe("guestPlan and baselineVerdict: only guests that ran before the window count", () => {
+  const before: Server[] = [
+    { ID: "1", Name: "web", Status: "ACTIVE" },
+    { ID: "2", Name: "stopped-by-tenant", Status: "SHUTOFF" },
+    { ID: "3", Name: "shelved", Status: "SHELVED" },
+    { ID: "4", Name: "paused", Status: "PAUSED" },
+    { ID: "5", Name: "broken", Status: "ERROR" },
+    { ID: "6", Name: "deleted-since", Status: "ACTIVE" },
+  ];
+  const now: Server[] = [
+    { ID: "1", Name: "web", Status: "SHUTOFF" },
+    { ID: "2", Name: "stopped-by-tenant", Status: "SHUTOFF" },
+    { ID: "3", Name: "shelved", Status: "SHELVED" },
+    { ID: "4", Name: "paused", Status: "SHUTOFF" },
+    { ID: "5", Name: "broken", Status: "ERROR" },
+    { ID: "7", Name: "new", Status: "SHUTOFF" },
+  ];
+
+  it("starts only what was ACTIVE before and is SHUTOFF now; names each guest's fate", () => {
+    const plan = guestPlan(now, { baseline: before, hold: [] });
+    expect(names(plan.toStart)).toEqual(["web"]);
+    expect(plan.guests.map((g) => [g.server.Name, g.before, g.fate])).toEqual([
+      ["web", "ACTIVE", "expected"],
+      ["stopped-by-tenant", "SHUTOFF", "not-running-before"],
+      ["shelved", "SHELVED", "not-running-before"],
+      ["paused", "PAUSED", "not-running-before"],
+      ["broken", "ERROR", "not-running-before"],
+      ["new", undefined, "not-in-baseline"],
+    ]);
+    expect(names(plan.gone)).toEqual(["deleted-since"]);
+  });
+
+  it("matches by ID (a renamed guest is the same guest), by name only when a side has no ID", () => {
+    const renamed = guestPlan([{ ID: "1", Name: "web-renamed", Status: "SHUTOFF" }], { baseline: before, hold: [] });
+    expect(renamed.guests[0]).toMatchObject({ before: "ACTIVE", fate: "expected" });
+    const noIds = guestPlan([{ Name: "web", Status: "SHUTOFF" }], {
+      baseline: [{ Name: "web", Status: "ACTIVE" }],
+      hold: [],
+    });
+    expect(names(noIds.toStart)).toEqual(["web"]);
+  });
+
+  it("hold wins over the baseline and startGuests; startGuests adds guests; unknown names are reported", () => {
+    const plan = guestPlan(now, { baseline: before, hold: ["web"], named: ["new", "stopped-by-tenant", "nope"] });
+    expect(names(plan.toStart)).toEqual(["stopped-by-tenant", "new"]);
+    expect(plan.guests[0]?.fate).toBe("held");
+    expect(plan.unmatchedNamed).toEqual(["nope"]);
+  });
+
+  it("without a baseline: only named guests are expected, the others are 'unknown'", () => {
+    const plan = guestPlan(now, { hold: [], named: [] });
+    expect(plan.toStart).toEqual([]);
+    expect(new Set(plan.guests.map((g) => g.fate))).toEqual(new Set(["unknown"]));
+  });
+
+  it("the gate ignores SHELVED, PAUSED->SHUTOFF, ERROR and tenant-stopped guests; lists every guest before/now", () => {
+    const up = now.map((s) => (s.Name === "web" ? { ...s, Status: "ACTIVE" } : s));
+    const v = baselineVerdict(guestPlan(up, { baseline: before, hold: [] }), "baseline X");
+    expect(v).toMatchObject({ ok: true, state: "all-active" });
+    expect(v.summary).toBe("guests: 1 of 1 expected guest(s) ACTIVE, 5 not counted; baseline X");
+    expect(v.details).toContain(
+      "paused (4): before PAUSED, now SHUTOFF: not ACTIVE before the window: left as it was, not counted",
+    );
+    expect(v.details).toContain("deleted-since (6): before ACTIVE, now gone (deleted?): not counted");
+    expect(v.details).toHaveLength(7);
+  });
+
+  it("an expected guest in ERROR is the hypervisor route; one still SHUTOFF is waiting", () => {
+    expect(
+      baselineVerdict(guestPlan([{ ID: "1", Name: "web", Status: "ERROR" }], { baseline: before, hold: [] }), "b"),
+    ).toMatchObject({ ok: false, state: "error", route: "hypervisor-down" });
+    expect(baselineVerdict(guestPlan(now, { baseline: before, hold: [] }), "b")).toMatchObject({
+      ok: false,
+      state: "waiting",
+      route: "guests-shutoff",
+    });
+  });
+
+  it("guestLine shows what the start step did", () => {
+    const plan = guestPlan(now, { baseline: before, hold: [] });
+    expect(guestLine(plan.guests[0]!, "SHUTOFF -> start sent")).toBe(
+      "web (1): before ACTIVE, now SHUTOFF -> start sent: counted",
+    );
   });
 });
