@@ -7,9 +7,17 @@
 import type { Config } from "../config/schema";
 import { loadConfig, NAMESPACE } from "../config/load";
 import { formatDuration } from "../config/duration";
+import { GATE_SUCCESSES } from "../steps/outcome";
 
 /** The shortest poll interval a drill uses: below this the fake tools' start-up dominates. */
 export const MIN_INTERVAL_MS = 20;
+
+/**
+ * Real time one poll of a gate takes in a drill (a few fake-tool processes), which the time scale
+ * cannot shrink. A gate passes only after GATE_SUCCESSES polls in a row (steps/outcome.ts): the
+ * confirming polls get this much real time each on top of the scaled timeout.
+ */
+export const CONFIRM_POLL_MS = 400;
 
 export function scaledGates(config: Config, timeScale: number, callTimeoutMs: number): Record<string, unknown> {
   const scale = (ms: number, floor: number) => formatDuration(Math.max(floor, Math.round(ms * timeScale)));
@@ -20,7 +28,11 @@ export function scaledGates(config: Config, timeScale: number, callTimeoutMs: nu
   };
   for (const [name, value] of Object.entries(config.gates)) {
     if (typeof value === "number") continue;
-    out[name] = { timeout: scale(value.timeout, 200), interval: scale(value.interval, MIN_INTERVAL_MS) };
+    const confirm = (GATE_SUCCESSES - 1) * CONFIRM_POLL_MS;
+    out[name] = {
+      timeout: formatDuration(Math.max(200, Math.round(value.timeout * timeScale)) + confirm),
+      interval: scale(value.interval, MIN_INTERVAL_MS),
+    };
   }
   return out;
 }
