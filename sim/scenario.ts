@@ -65,6 +65,8 @@ const vaultSchema = z
     keys: z.array(z.string().min(1)).optional(),
     /** What the drill exports as COLDSTART_UNSEAL_KEY_1..N: a count of the valid keys, or explicit values (e.g. a wrong one). */
     exportKeys: z.union([z.number().int().min(0), z.array(z.string().min(1))]).optional(),
+    /** ssl-cert/ssl-key set: the public listener [::]:8200 speaks TLS only; 127.0.0.1:8220 stays plain (sim/format/vault.ts). */
+    tls: z.boolean().default(false),
   })
   .refine((v) => v.threshold <= v.shares, { message: "threshold must not exceed shares" })
   .refine((v) => v.keys === undefined || v.keys.length === v.shares, {

@@ -172,7 +172,8 @@ export interface SimState {
   };
   shutdownSeconds: number;
   mysql: MysqlRec;
-  vault: { threshold: number; shares: number; keys: string[]; units: VaultUnitRec[] };
+  /** `tls`: the charm's public listener serves TLS (ssl-cert/ssl-key set); absent = plain. */
+  vault: { threshold: number; shares: number; keys: string[]; units: VaultUnitRec[]; tls?: boolean };
   ovn: { notConnectedAfterBoot: string[]; restartFixes: boolean; restartSeconds: number; chassis: ChassisRec[] };
   neutron: { units: UnitRec[]; restarts: number };
   nova: {
@@ -422,6 +423,7 @@ export function buildState(sc: Scenario, opts: BuildOptions): SimState {
       phase: { kind: "online", primary: leader, since: -86400, staleUntil: {} },
     },
     vault: {
+      tls: sc.vault.tls,
       threshold: sc.vault.threshold,
       shares: sc.vault.shares,
       keys,

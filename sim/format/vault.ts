@@ -67,3 +67,72 @@ export function statusTable(s: SimState, v: VaultUnitRec): string {
 /** What Vault answers while its MySQL storage is unreachable (it reads the seal config from storage). */
 export const STORAGE_DOWN =
   "failed to check for initialization: Error 2003: Can't connect to remote MySQL server for client connected to '127.0.0.1:3306'";
+
+// --- the listeners a request on the vault unit can reach ------------------------------------------
+
+/**
+ * The vault charm's two listeners (openstack/charm-vault @ 5a0c525ee5286391fdc42242e82816021c469cb3
+ * `src/templates/vault.hcl.j2`): `[::]:8200` serves TLS when ssl-cert/ssl-key are set
+ * (`ssl_available`, `src/reactive/vault_handlers.py`), plain HTTP otherwise; `127.0.0.1:8220` is
+ * always plain ("Localhost only listener for charm access to vault", `tls_disable = 1`) and is what
+ * the charm itself talks to (`src/lib/charm/vault.py`: `VAULT_LOCALHOST_URL = "http://127.0.0.1:8220"`;
+ * added in 28fb89a, 2018-04-20; the public listener became `[::]:8200` in 9f2a473, 2019-11-01).
+ */
+export const PUBLIC_PORT = 8200;
+export const LOOPBACK_PORT = 8220;
+
+/**
+ * Go's net/http server answers a plain-HTTP request on a TLS listener (first bytes "GET /", "PUT /",
+ * ...) with `HTTP/1.0 400 Bad Request` and this body, then closes: golang/go @
+ * cf501e05e138e6911f759a5db786e90b295499b9 `src/net/http/server.go` (`(*conn).serve`,
+ * `tlsRecordHeaderLooksLikeHTTP`). Vault serves with net/http, so that is what a client meets.
+ */
+export const PLAIN_HTTP_TO_TLS_BODY = "Client sent an HTTP request to an HTTPS server.\n";
+
+export interface VaultUrl {
+  https: boolean;
+  host: string;
+  port: number;
+  /** "/v1/sys/unseal"; "" for a bare address. */
+  path: string;
+}
+
+export function parseVaultUrl(url: string): VaultUrl | undefined {
+  const m = /^(https?):\/\/(127\.0\.0\.1|localhost|\[::1\]):(\d+)(\/[^\s]*)?$/.exec(url);
+  if (!m) return undefined;
+  return { https: m[1] === "https", host: m[2], port: Number(m[3]), path: m[4] ?? "" };
+}
+
+/** `VAULT_ADDR=<url> vault status[ -format=json]` -> the address and the format; anything else undefined. */
+export function parseStatusCommand(command: string): { addr: string; url: VaultUrl; json: boolean } | undefined {
+  const m = /^VAULT_ADDR=(\S+) vault status( -format=json)?$/.exec(command);
+  const url = m ? parseVaultUrl(m[1]) : undefined;
+  return m && url ? { addr: m[1], url, json: m[2] !== undefined } : undefined;
+}
+
+/** What a client on the vault unit meets at `url`: a listener speaking its scheme, plain HTTP sent to the TLS listener, or nothing listening. */
+export function listenerAt(s: SimState, url: VaultUrl): "ok" | "plain-to-tls" | "refused" {
+  if (url.port === LOOPBACK_PORT) return url.https ? "refused" : "ok";
+  if (url.port !== PUBLIC_PORT) return "refused";
+  const tls = s.vault.tls === true;
+  if (tls && !url.https) return "plain-to-tls";
+  // https against the plain listener is not a case coldstart ever sends: the sim does not model it
+  return tls === url.https ? "ok" : "refused";
+}
+
+/**
+ * `vault status` against the TLS listener over plain HTTP: the API client reads the 400 and its
+ * non-JSON body as a raw message (hashicorp/vault @ cb610b0a786bfaf7b0b265b2e63a27808c4c8a08
+ * `api/response.go`: `ResponseError.Error()`, "Error making API request.\n\nURL: %s %s\nCode: %d.
+ * Raw Message:\n\n"), and `vault status` prints "Error checking seal status: %s" and exits 1
+ * (hashicorp/vault @ a1080912906c4c3010909d406f52e8f6315f6ec6 `command/status.go`). Assembled
+ * from those sources; no Vault binary was run.
+ */
+export function statusPlainToTls(addr: string): string {
+  return `Error checking seal status: Error making API request.\n\nURL: GET ${addr}/v1/sys/seal-status\nCode: 400. Raw Message:\n\n${PLAIN_HTTP_TO_TLS_BODY}`;
+}
+
+/** curl's own line when nothing listens (curl 7.8x wording, as the sim printed before; not a capture). */
+export function curlRefused(url: VaultUrl): string {
+  return `curl: (7) Failed to connect to ${url.host} port ${url.port} after 0 ms: Connection refused\n`;
+}

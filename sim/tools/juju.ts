@@ -34,8 +34,6 @@ import { fail, ok, parseArgs, runTool, type Session, type ToolContext, type Tool
 
 const VALUED = ["-m", "--model", "--format", "--unit", "-u", "--filename", "--output", "-o", "--wait"];
 const EXIT_TRAILER = "; echo coldstart-exit=$?";
-const VAULT_STATUS_JSON = "VAULT_ADDR=http://127.0.0.1:8200 vault status -format=json";
-const VAULT_STATUS = "VAULT_ADDR=http://127.0.0.1:8200 vault status";
 const CONNECTION_STATUS = "ovn-appctl -t ovn-controller connection-status";
 const RESTART_CHASSIS = "systemctl restart ovs-vswitchd ovn-controller";
 const RESTART_NEUTRON = "systemctl restart neutron-server";
@@ -71,17 +69,27 @@ function exec(session: Session, unitName: string, command: string): ToolResult {
     trailer ? ok(`${stdout}coldstart-exit=${code}\n`, stderr) : { stdout, stderr, exitCode: code };
   const notFound = (program: string) => remote("", 127, `bash: line 1: ${program}: command not found\n`);
 
-  if (inner === VAULT_STATUS_JSON || inner === VAULT_STATUS) {
+  // VAULT_ADDR=<any local listener> vault status [-format=json]: which listener answers is the charm's (format/vault.ts)
+  const vaultStatus = vault.parseStatusCommand(inner);
+  if (vaultStatus) {
     if (app !== "vault") return notFound("vault");
     const v = s.vault.units.find((x) => x.name === unit.name)!;
+    const listener = vault.listenerAt(s, vaultStatus.url);
+    if (listener === "plain-to-tls") return remote("", 1, vault.statusPlainToTls(vaultStatus.addr));
+    if (listener === "refused")
+      return remote(
+        "",
+        1,
+        `Error checking seal status: Get "${vaultStatus.addr}/v1/sys/seal-status": dial tcp ${vaultStatus.url.host}:${vaultStatus.url.port}: connect: connection refused\n`,
+      );
     if (!mysqlWritable(s, now)) {
       return remote(
         "",
         1,
-        `Error checking seal status: Error making API request.\n\nURL: GET http://127.0.0.1:8200/v1/sys/seal-status\nCode: 500. Errors:\n\n* ${vault.STORAGE_DOWN}\n`,
+        `Error checking seal status: Error making API request.\n\nURL: GET ${vaultStatus.addr}/v1/sys/seal-status\nCode: 500. Errors:\n\n* ${vault.STORAGE_DOWN}\n`,
       );
     }
-    const text = inner === VAULT_STATUS_JSON ? vault.statusJson(s, v) : vault.statusTable(s, v);
+    const text = vaultStatus.json ? vault.statusJson(s, v) : vault.statusTable(s, v);
     return remote(text, v.sealed ? 2 : 0);
   }
   if (inner === CONNECTION_STATUS) {
@@ -117,14 +125,18 @@ function ssh(session: Session, unitName: string, command: string[], stdin: strin
   const { app, unit } = found;
   if (!machineStarted(s, unit.machine, now))
     return fail(`ERROR cannot connect to any address: [${unit.address}:22]\n`, 255);
-  const url = command.find((a) => a.startsWith("http://127.0.0.1:8200/"));
+  const arg = command.find((a) => vault.parseVaultUrl(a) !== undefined);
+  const url = arg === undefined ? undefined : vault.parseVaultUrl(arg);
   if (command[0] !== "curl" || url === undefined) {
     return fail(`coldstart sim: juju ssh: command not simulated on ${unit.name}: ${command.join(" ")}\n`);
   }
-  if (app !== "vault")
-    return fail(`curl: (7) Failed to connect to 127.0.0.1 port 8200 after 0 ms: Connection refused\n`, 7);
+  if (app !== "vault") return fail(vault.curlRefused(url), 7);
+  const listener = vault.listenerAt(s, url);
+  if (listener === "refused") return fail(vault.curlRefused(url), 7);
+  // curl -sS without -f prints the body of Go's 400 and exits 0 (format/vault.ts PLAIN_HTTP_TO_TLS_BODY)
+  if (listener === "plain-to-tls") return ok(vault.PLAIN_HTTP_TO_TLS_BODY);
   const put = command.includes("PUT");
-  if (url === "http://127.0.0.1:8200/v1/sys/seal-status" && !put) {
+  if (url.path === "/v1/sys/seal-status" && !put) {
     if (!mysqlWritable(s, now)) return ok(vault.errorBody(vault.STORAGE_DOWN));
     return ok(
       vault.sealStatusBody(
@@ -133,7 +145,7 @@ function ssh(session: Session, unitName: string, command: string[], stdin: strin
       ),
     );
   }
-  if (url !== "http://127.0.0.1:8200/v1/sys/unseal" || !put || !command.includes("@-")) {
+  if (url.path !== "/v1/sys/unseal" || !put || !command.includes("@-")) {
     return fail(`coldstart sim: juju ssh: request not simulated: ${command.join(" ")}\n`);
   }
   let body: { key?: unknown; reset?: unknown };

@@ -34,10 +34,10 @@ const keyEnv = (keys: readonly string[]): Record<string, string> =>
 
 const STATUS_LIST = new RegExp(`^juju status -m ${MODEL} vault --format=json$`);
 const STATUS_EXEC = new RegExp(
-  `^juju exec -m ${MODEL} --unit vault/0 -- VAULT_ADDR=http://127.0.0.1:8200 vault status -format=json; echo coldstart-exit=\\$\\?$`,
+  `^juju exec -m ${MODEL} --unit vault/0 -- VAULT_ADDR=http://127.0.0.1:8220 vault status -format=json; echo coldstart-exit=\\$\\?$`,
 );
 const UNSEAL = new RegExp(
-  `^juju ssh -m ${MODEL} vault/0 -- curl -sS --max-time 30 -X PUT --data-binary @- http://127.0.0.1:8200/v1/sys/unseal$`,
+  `^juju ssh -m ${MODEL} vault/0 -- curl -sS --max-time 30 -X PUT --data-binary @- http://127.0.0.1:8220/v1/sys/unseal$`,
 );
 const ANY_SSH = /^juju ssh /;
 
