@@ -6,7 +6,7 @@
  * `reboot-cluster-from-complete-outage` action. `isCompleteOutage` / `mayRunRebootAction` are true
  * for exactly one state: every expected unit shows the complete-outage signature.
  */
-import { JujuRunDocSchema, type JujuRunDoc, type JujuStatusDoc } from "./juju-schemas";
+import { JujuRunDocSchema, type JujuActionTask, type JujuRunDoc, type JujuStatusDoc } from "./juju-schemas";
 import { STATUS_ERROR } from "./juju-status";
 import { flattenMachines } from "./machines";
 import { parseJson, type Parsed } from "./parse";
@@ -412,6 +412,15 @@ export function rebootOutcome(result: JujuRunDoc): RebootOutcome {
       `${unit}: action ${task.status}${outcome}` +
       `${task.message ? `: ${task.message}` : ""}${firstLine === "" ? "" : ` -- ${firstLine}`}`,
   };
+}
+
+/**
+ * The same reading for one task as `juju show-task <id> --format=json` prints it (the task itself,
+ * not keyed by unit: cmd/juju/action/showtask.go @ e3c3ba69). Only for a finished task: `pending`
+ * and `running` are not outcomes (gates/juju-action.ts taskFinished).
+ */
+export function rebootTaskOutcome(unit: string, task: JujuActionTask): RebootOutcome {
+  return rebootOutcome({ [unit]: task });
 }
 
 /** The unit an address (as mysqlsh prints it, port optional) belongs to. */

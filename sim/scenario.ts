@@ -53,6 +53,11 @@ const mysqlSchema = z.strictObject({
   partialMissing: unitNumber.default(2),
   /** unknown-message: what every unit says instead of a known signature. */
   unknownMessage: z.string().min(1).default("MySQL is down on this instance"),
+  /**
+   * How long reboot-cluster-from-complete-outage runs on its unit (sim s, after it starts 1 s past
+   * its enqueueing). Above 59 a `juju run` without --wait gives up first (60 s: juju/juju#20103).
+   */
+  actionSeconds: seconds.default(25),
 });
 
 /** Vault (Stage 3): sealed after every restart of its container's host. */

@@ -70,6 +70,28 @@ export interface MysqlRec {
   partialMissing: string;
   unknownMessage: string;
   phase: MysqlPhase;
+  /** How long reboot-cluster-from-complete-outage runs on its unit, sim s (sim/tools/juju.ts); absent: 25. */
+  actionSeconds?: number;
+}
+
+/**
+ * A task `juju run` enqueued, with its operation (sim/tools/juju.ts). Its outcome is fixed when it
+ * is enqueued; its status follows the clock: pending until `started`, running until `completed`.
+ * It runs on the unit agent, so a killed juju client does not stop it.
+ */
+export interface TaskRec {
+  id: string;
+  operation: string;
+  unit: string;
+  action: string;
+  enqueued: number;
+  /** null: the unit agent never picks it up (its machine was down when it was enqueued). */
+  started: number | null;
+  completed: number | null;
+  /** The status it reaches at `completed`. */
+  final: "completed" | "failed";
+  message?: string;
+  results: Record<string, unknown>;
 }
 
 export interface VaultUnitRec extends UnitRec {
@@ -190,6 +212,8 @@ export interface SimState {
   hangs: HangRec[];
   timers: Timer[];
   actionSeq: number;
+  /** Action tasks `juju run` enqueued (sim/tools/juju.ts); absent: none yet. */
+  tasks?: TaskRec[];
   /** What the real cloud would have suffered (e.g. the reboot action on a cluster not in complete outage). */
   damage: Damage[];
   events: SimEvent[];
@@ -420,6 +444,7 @@ export function buildState(sc: Scenario, opts: BuildOptions): SimState {
       staleSeconds: sc.mysql.staleSeconds,
       partialMissing: `mysql-innodb-cluster/${sc.mysql.partialMissing}`,
       unknownMessage: sc.mysql.unknownMessage,
+      actionSeconds: sc.mysql.actionSeconds,
       phase: { kind: "online", primary: leader, since: -86400, staleUntil: {} },
     },
     vault: {

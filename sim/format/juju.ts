@@ -1,10 +1,19 @@
 /**
  * Simulated cloud -- juju's output documents (Stages 1, 2, 4, 5 and the baseline capture):
- * `juju machines`, `juju status [<app>]`, `juju config nova-compute`, `juju run … --format=json`,
- * `juju show-model`, the exported bundle. Same keys, key order and strings as the recorded
+ * `juju machines`, `juju status [<app>]`, `juju config nova-compute`, `juju run … --format=json`
+ * with `juju show-task` / `show-operation` / `operations` / `exec --format=json`, `juju show-model`,
+ * the exported bundle. Same keys, key order and strings as the recorded
  * fixtures (fixtures/juju, S-juju-fmt); values come from the state through views.ts.
  */
-import { agentStartedAt, hostOfMachine, isContainer, type SimState, type UnitRec, wallClock } from "../state";
+import {
+  agentStartedAt,
+  hostOfMachine,
+  isContainer,
+  type SimState,
+  type TaskRec,
+  type UnitRec,
+  wallClock,
+} from "../state";
 import {
   chassisConnection,
   machineAgentView,
@@ -434,38 +443,98 @@ export function configDoc(s: SimState, app: string): Json {
   };
 }
 
-export function actionDoc(
+// --- action tasks: juju run / show-task / show-operation / operations / exec ---------------------
+
+/** What reboot-cluster-from-complete-outage leaves in a task's results (charm src/actions/actions.py, S-action). */
+export function rebootResults(
   unit: UnitRec,
-  id: number,
-  start: number,
   result: { ok: true } | { ok: false; wantedAddress: string },
-): Json {
-  const timing = { completed: goTime(start + 26), enqueued: goTime(start), started: goTime(start + 1) };
-  if (result.ok) {
-    return {
-      [unit.name]: {
-        id: String(id),
-        results: { outcome: "Success", output: "", "return-code": 0 },
-        status: "completed",
-        timing,
-        unit: unit.name,
-      },
-    };
-  }
+): { final: TaskRec["final"]; message?: string; results: Record<string, unknown> } {
+  if (result.ok) return { final: "completed", results: { outcome: "Success", output: "", "return-code": 0 } };
   const n = unit.name.split("/")[1];
   return {
-    [unit.name]: {
-      id: String(id),
-      message: "Reboot cluster from complete outage failed.",
-      results: {
-        output: `RuntimeError: Dba.reboot_cluster_from_complete_outage: The active session instance (${unit.address}:3306) isn't the most updated in comparison with the ONLINE instances of the Cluster's metadata. Please use the most up to date instance: '${result.wantedAddress}:3306'.\n`,
-        "return-code": 0,
-        traceback: `Traceback (most recent call last):\n  File "/var/lib/juju/agents/unit-mysql-innodb-cluster-${n}/charm/actions/reboot-cluster-from-complete-outage", line 124, in reboot_cluster_from_complete_outage\n    output = instance.reboot_cluster_from_complete_outage()\nsubprocess.CalledProcessError: Command '['/snap/bin/mysqlsh', '--no-wizard', '--python', '-f', '/root/snap/mysql-shell/common/tmp.py']' returned non-zero exit status 1.\n`,
-      },
-      status: "failed",
-      timing,
-      unit: unit.name,
+    final: "failed",
+    message: "Reboot cluster from complete outage failed.",
+    // on CalledProcessError the charm action_sets the mysqlsh exit status as return-code
+    // (openstack/charm-mysql-innodb-cluster src/actions/actions.py reboot_cluster_from_complete_outage)
+    results: {
+      output: `RuntimeError: Dba.reboot_cluster_from_complete_outage: The active session instance (${unit.address}:3306) isn't the most updated in comparison with the ONLINE instances of the Cluster's metadata. Please use the most up to date instance: '${result.wantedAddress}:3306'.\n`,
+      "return-code": 1,
+      traceback: `Traceback (most recent call last):\n  File "/var/lib/juju/agents/unit-mysql-innodb-cluster-${n}/charm/actions/reboot-cluster-from-complete-outage", line 124, in reboot_cluster_from_complete_outage\n    output = instance.reboot_cluster_from_complete_outage()\nsubprocess.CalledProcessError: Command '['/snap/bin/mysqlsh', '--no-wizard', '--python', '-f', '/root/snap/mysql-shell/common/tmp.py']' returned non-zero exit status 1.\n`,
     },
+  };
+}
+
+/** pending until the unit agent starts it, running until it ends, then its final status. */
+export function taskStatus(t: TaskRec, now: number): string {
+  if (t.started === null || now < t.started) return "pending";
+  if (t.completed === null || now < t.completed) return "running";
+  return t.final;
+}
+
+function taskFinishedAt(t: TaskRec, now: number): boolean {
+  return t.completed !== null && now >= t.completed;
+}
+
+/** The times so far, in the order given (the caller decides map order vs struct order). */
+function taskTimes(t: TaskRec, now: number): { enqueued: string; started?: string; completed?: string } {
+  return {
+    enqueued: goTime(t.enqueued),
+    ...(t.started !== null && now >= t.started ? { started: goTime(t.started) } : {}),
+    ...(t.completed !== null && now >= t.completed ? { completed: goTime(t.completed) } : {}),
+  };
+}
+
+/** Go's encoding/json writes a map's keys sorted. */
+function sortedKeys(o: Record<string, unknown>): Json {
+  return Object.fromEntries(
+    Object.keys(o)
+      .sort()
+      .map((k) => [k, o[k]]),
+  );
+}
+
+/**
+ * One task as `formatActionResult` builds it (juju/juju cmd/juju/action/common.go @ 0cdccd5f): a map,
+ * so the keys are sorted: `id`, `message` (when set), `results` (when any), `status`, `timing`
+ * (`completed`/`enqueued`/`started` as far as reached, Go `time.String()`), `unit`.
+ */
+export function taskDoc(t: TaskRec, now: number): Json {
+  const done = taskFinishedAt(t, now);
+  const doc: Json = { id: t.id, status: taskStatus(t, now), timing: sortedKeys(taskTimes(t, now)), unit: t.unit };
+  if (done && t.message) doc.message = t.message;
+  if (done && Object.keys(t.results).length > 0) doc.results = sortedKeys(t.results);
+  return sortedKeys(doc);
+}
+
+/** `juju run … --format=json` and `juju exec … --format=json`: unit id -> task. */
+export function runDoc(t: TaskRec, now: number): Json {
+  return { [t.unit]: taskDoc(t, now) };
+}
+
+/** The receiver tag juju prints in "  - task N on unit-…" (names.NewUnitTag(id).String()). */
+export function unitTag(unit: string): string {
+  return `unit-${unit.replace("/", "-")}`;
+}
+
+/**
+ * One operation as `formatOperationResult` builds it (juju/juju cmd/juju/action/listoperations.go @
+ * 5c910215): structs, so the keys keep their declared order -- summary, status, action{name,
+ * parameters}, timing{enqueued, started, completed}, tasks{id -> {host, status, timing, message,
+ * results}}. The summary is "<action> run on <receiver tags>" (juju/juju state tests; a published
+ * `juju show-operation` sample reads "summary: test run on unit-kubernetes-e2e-0").
+ */
+export function operationDoc(t: TaskRec, now: number): Json {
+  const done = taskFinishedAt(t, now);
+  const task: Json = { host: t.unit, status: taskStatus(t, now), timing: taskTimes(t, now) };
+  if (done && t.message) task.message = t.message;
+  if (done && Object.keys(t.results).length > 0) task.results = t.results;
+  return {
+    summary: `${t.action} run on ${unitTag(t.unit)}`,
+    status: taskStatus(t, now),
+    action: { name: t.action, parameters: {} },
+    timing: taskTimes(t, now),
+    tasks: { [t.id]: task },
   };
 }
 

@@ -6,12 +6,14 @@ import {
   mysqlUnits,
   parseActionResult,
   rebootOutcome,
+  rebootTaskOutcome,
   unitForAddress,
   type MysqlState,
   type MysqlUnit,
   unitKind,
 } from "../../gates/mysql";
 import type { JujuRunDoc, JujuStatusDoc } from "../../gates/juju-schemas";
+import { parseShowTask } from "../../gates/juju-action";
 import { parseAppStatus } from "../../gates/juju-status";
 import { mustParse, readFixture } from "../fixtures";
 
@@ -561,5 +563,19 @@ describe("a unit whose status Juju cannot read (status-error)", () => {
   it("a unit whose agent status alone is unreadable is status-error too", () => {
     const units = unitsOf("healthy").map((u, i) => (i === 2 ? { ...u, agent: "status-error" } : u));
     expect(unitKind(units[2])).toEqual({ kind: "status-error" });
+  });
+});
+
+describe("reading the action's task as `juju show-task --format=json` prints it (#11)", () => {
+  it("the completed task is the action's success; a failed one names the up-to-date instance", () => {
+    const done = mustParse(parseShowTask(readFixture("juju/show-task.reboot-action.completed.assembled.json")));
+    expect(rebootTaskOutcome(`${APP}/2`, done)).toEqual({ state: "success" });
+    const refusal = Object.values(action("mysql-innodb-cluster.reboot-action.not-gtid-superset.juju3.json"))[0];
+    expect(rebootTaskOutcome(`${APP}/1`, refusal)).toEqual({ state: "not-most-updated", address: "10.0.0.218" });
+  });
+
+  it("a task that has not finished is never read as a success", () => {
+    const running = mustParse(parseShowTask(readFixture("juju/show-task.reboot-action.running.assembled.json")));
+    expect(rebootTaskOutcome(`${APP}/2`, running).state).toBe("failed");
   });
 });

@@ -13,12 +13,13 @@ import { main as juju } from "../../sim/tools/juju";
 import { main as openstack } from "../../sim/tools/openstack";
 import { main as virsh } from "../../sim/tools/virsh";
 import { main as cloudAssert } from "../../sim/tools/cloud-assert";
+import { readExecResult } from "../../gates/juju-action";
+import { mustParse } from "../fixtures";
 
 const TOOLS = { juju, openstack, virsh, "cloud-assert": cloudAssert };
 export type ToolName = keyof typeof TOOLS;
 
 export const MODEL = "maas-controller:openstack";
-export const EXIT_MARK = "coldstart-exit=";
 
 export interface Harness {
   cloud: SimCloud;
@@ -54,7 +55,12 @@ export function harness(scenario: SimCloudOptions["scenario"], opts: Partial<Sim
     cloud,
     clock,
     call: (tool, argv, stdin = "", extra = {}) =>
-      TOOLS[tool](argv, stdin, { env: { ...env, ...extra }, now: () => clock.ms, sleep: async () => undefined }),
+      // a tool that waits (a hang, juju's --wait) lets that much time pass on the fake clock
+      TOOLS[tool](argv, stdin, {
+        env: { ...env, ...extra },
+        now: () => clock.ms,
+        sleep: async (ms) => void (clock.ms += ms),
+      }),
     wait: (simSeconds) => {
       clock.ms += cloud.realMs(simSeconds);
     },
@@ -68,17 +74,16 @@ export function harness(scenario: SimCloudOptions["scenario"], opts: Partial<Sim
   };
 }
 
-/** `juju exec … ; echo coldstart-exit=$?` split the way runtime/juju.ts does. */
-export function remoteResult(res: ToolResult): { code: number; stdout: string } {
-  const lines = res.stdout.replace(/\s+$/, "").split("\n");
-  const last = lines[lines.length - 1] ?? "";
-  if (!last.startsWith(EXIT_MARK)) return { code: res.exitCode, stdout: res.stdout };
-  return { code: Number(last.slice(EXIT_MARK.length)), stdout: lines.slice(0, -1).join("\n") + "\n" };
+/** `juju exec --format=json` read the way runtime/juju.ts reads it: the remote exit code and stdout. */
+export function remoteResult(res: ToolResult, unit: string): { code: number; stdout: string } {
+  if (res.stdout.trim() === "") return { code: res.exitCode, stdout: res.stdout };
+  const { code, stdout } = mustParse(readExecResult(res.stdout, unit));
+  return { code, stdout };
 }
 
 export async function exec(h: Harness, unit: string, command: string): Promise<{ code: number; stdout: string }> {
-  const res = await h.call("juju", ["exec", "-m", MODEL, "--unit", unit, "--", `${command}; echo ${EXIT_MARK}$?`]);
-  return remoteResult(res);
+  const res = await h.call("juju", ["exec", "-m", MODEL, "--unit", unit, "--format=json", "--", command]);
+  return remoteResult(res, unit);
 }
 
 /** Power every host on with `virsh start` and let the agents (and containers) start. */
