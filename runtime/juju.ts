@@ -2,12 +2,29 @@
  * juju at the edge. Every call passes `-m <controller:model>` (never relies on `juju switch`)
  * and has a timeout. Output is returned as text; gates/ parses it.
  */
-import type { ExecRequest } from "./exec";
+import { describeCall, type ExecRequest } from "./exec";
 import type { StepContext } from "./step-context";
-import { checkCall } from "./tool-error";
+import { checkCall, ToolError } from "./tool-error";
+import { readExecResult, type RemoteResult } from "../gates/juju-action";
 
-/** Marker appended to remote shell commands so their exit code survives `juju exec`. */
-const EXIT_MARK = "coldstart-exit=";
+/** What `juju run` left behind: juju's own exit code and output, or that we killed it at its timeout. */
+export interface ActionCall {
+  call: string;
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  /** Killed by coldstart at the call's timeout (or the step's deadline): the action may still have been enqueued. */
+  timedOut: boolean;
+}
+
+/**
+ * `--wait` for juju as a Go duration (time.ParseDuration), whole seconds, at least 1 s: juju reads
+ * 0 as "the default 60 s" (cmd/juju/action/common.go runCommandBase.Init; juju/juju#20103), and a
+ * negative value as "no limit", which a step with a budget must never ask for.
+ */
+export function jujuWait(ms: number): string {
+  return `${Math.max(1, Math.floor(ms / 1000))}s`;
+}
 
 export class Juju {
   constructor(
@@ -45,31 +62,73 @@ export class Juju {
     return (await this.call(["config", "-m", this.model, app, "--format=json"])).stdout;
   }
 
-  /** `juju run -m M <unit> <action> --format=json`: waits for the action; JSON even when it failed. */
-  async runAction(unit: string, action: string, timeoutMs: number): Promise<string> {
-    const res = await this.call(["run", "-m", this.model, unit, action, "--format=json"], {
+  /**
+   * `juju run -m M <unit> <action> --format=json --wait=<waitMs>`. Never throws for what juju says:
+   * exit 1 comes with JSON when the action failed, and without JSON (only "timed out waiting for
+   * results") when juju's wait ran out while the action keeps running on the unit agent
+   * (cmd/juju/action/common.go @ 0cdccd5f waitForTasks / handleTimeout; juju/juju#20103). Without an
+   * explicit --wait juju gives up after 60 s, so one is always passed. gates/juju-action.ts reads it.
+   * Throws only when juju could not be started (then nothing was enqueued).
+   */
+  async runAction(unit: string, action: string, waitMs: number, timeoutMs: number): Promise<ActionCall> {
+    const req: ExecRequest = {
+      file: "juju",
+      args: ["run", "-m", this.model, unit, action, "--format=json", `--wait=${jujuWait(waitMs)}`],
       timeoutMs,
-      okCodes: [0, 1],
-    });
-    return res.stdout;
+    };
+    const res = await this.ctx.exec(req);
+    if (res.notFound || res.startError) checkCall(req, res); // throws: not on PATH, not started, no budget left
+    return {
+      call: describeCall(req),
+      exitCode: res.exitCode,
+      stdout: res.stdout,
+      stderr: res.stderr,
+      timedOut: res.timedOut,
+    };
   }
 
   /**
-   * Run a shell command on a unit's machine; returns the remote exit code explicitly (a trailer),
-   * so "vault status exited 2 (sealed)" is data and not a failed call.
+   * `juju show-task -m M <id> --format=json`: the task as it is now (no --wait: showtask.go's default
+   * -1 s answers at once), `pending`/`running` or its final status with results.
    */
-  async execOnUnit(unit: string, shellCommand: string): Promise<{ code: number; stdout: string }> {
-    const res = await this.call(
-      ["exec", "-m", this.model, "--unit", unit, "--", `${shellCommand}; echo ${EXIT_MARK}$?`],
-      {
-        okCodes: [0, 1, 2],
-      },
-    );
-    const lines = res.stdout.replace(/\s+$/, "").split("\n");
-    const last = lines[lines.length - 1] ?? "";
-    const code = last.startsWith(EXIT_MARK) ? Number(last.slice(EXIT_MARK.length)) : NaN;
-    if (Number.isNaN(code)) return { code: res.exitCode, stdout: res.stdout };
-    return { code, stdout: lines.slice(0, -1).join("\n") + "\n" };
+  async showTask(id: string): Promise<string> {
+    return (await this.call(["show-task", "-m", this.model, id, "--format=json"])).stdout;
+  }
+
+  /**
+   * `juju operations -m M --format=json --apps <app> --actions <action>` (cmd/juju/action/
+   * listoperations.go @ 5c910215): every operation of that action on that application's units;
+   * empty stdout when there is none.
+   */
+  async operations(app: string, action: string): Promise<string> {
+    return (await this.call(["operations", "-m", this.model, "--format=json", "--apps", app, "--actions", action]))
+      .stdout;
+  }
+
+  /**
+   * Run a shell command on a unit: `juju exec -m M --unit U --format=json -- <command>`; the remote
+   * exit code, stdout and stderr come back separately from the task's results (return-code, stdout,
+   * stderr), so "vault status exited 2 (sealed)" is data and a failed `systemctl restart` is never
+   * read as exit 0. (Plain `juju exec` prints the remote stdout, then the remote stderr, both on
+   * juju's stdout -- cmd/juju/action/exec.go @ 2f909755 printExecOutput -- so an exit-code trailer
+   * appended to the command is not the last line whenever stderr is not empty.) juju itself exits 1
+   * when the remote code is not 0 ("the following task failed"), with the JSON still on stdout.
+   */
+  async execOnUnit(unit: string, shellCommand: string): Promise<RemoteResult> {
+    const req: ExecRequest = {
+      file: "juju",
+      args: ["exec", "-m", this.model, "--unit", unit, "--format=json", "--", shellCommand],
+      timeoutMs: this.ctx.callTimeoutMs,
+    };
+    const res = checkCall(req, await this.ctx.exec(req), [0, 1]);
+    if (res.stdout.trim() === "") {
+      // no task result at all, e.g. "ERROR timed out waiting for results from: unit U" (exit 1)
+      const why = (res.stderr.trim() || "nothing on stdout or stderr").split("\n").slice(-3).join(" | ");
+      throw new ToolError(`${describeCall(req)}: exited ${res.exitCode} without a result: ${why}`);
+    }
+    const parsed = readExecResult(res.stdout, unit);
+    if (!parsed.ok) throw new ToolError(`${describeCall(req)}: ${parsed.error}`);
+    return parsed.value;
   }
 
   /** `juju ssh -m M <unit> -- <command>` with `input` on stdin: the path a secret takes to a unit. */

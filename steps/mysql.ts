@@ -11,17 +11,29 @@ import {
   classifyMysql,
   isCompleteOutage,
   mysqlUnits,
-  parseActionResult,
   rebootOutcome,
+  rebootTaskOutcome,
   unitForAddress,
   type MysqlUnit,
+  type RebootOutcome,
 } from "../gates/mysql";
+import {
+  highestOperation,
+  parseOperations,
+  parseShowTask,
+  readRunAnswer,
+  taskFinished,
+  tasksSince,
+  type FoundTask,
+} from "../gates/juju-action";
 import type { Verdict } from "../gates/verdict";
-import { Juju } from "../runtime/juju";
+import { Juju, jujuWait } from "../runtime/juju";
+import { ToolError } from "../runtime/tool-error";
 import { expandHome } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
 import {
   blocker,
+  cancelled,
   CUT_AT_DEADLINE,
   fail,
   pass,
@@ -63,22 +75,110 @@ export async function mysqlCheck(flags: Target, ctx: StepContext): Promise<StepO
   }
 }
 
-interface RebootMarker {
-  window: string;
-  attempts: { unit: string; at: string; outcome?: string }[];
+/**
+ * One attempt of the action in this window, as the marker file (`<window>.mysql-reboot.json` in the
+ * record dir) keeps it. Written before `juju run` starts and after every step of it, so a run that
+ * was killed leaves enough for the next one to find its task instead of running the action again.
+ */
+interface RebootAttempt {
+  unit: string;
+  at: string;
+  /**
+   * The highest operation id `juju operations --apps <app> --actions <action>` listed just before
+   * this attempt: its own task is in an operation above it (ids come from one sequence in Juju 3).
+   */
+  after?: number;
+  operationId?: string;
+  taskId?: string;
+  /** "success", "not-most-updated" or "failed: …"; absent while the outcome is unknown. */
+  outcome?: string;
+  /** not-most-updated: the address the action's error named. */
+  address?: string;
 }
 
-/** The destructive action, guarded. */
+interface RebootMarker {
+  window: string;
+  attempts: RebootAttempt[];
+}
+
+/** What one attempt came to. */
+type AttemptResult =
+  | RebootOutcome
+  /** Still pending/running at the end of the step's budget (or its state could not be read): it keeps running on the unit. */
+  | { state: "running"; taskId: string; summary: string }
+  /** No task of this attempt can be found: it may never have been enqueued. */
+  | { state: "lost"; summary: string }
+  /** The run is being stopped; the task keeps running on the unit. */
+  | { state: "stopped"; taskId: string; why: string }
+  /** juju could not even be started: nothing was enqueued, and the attempt is not counted. */
+  | { state: "not-started"; error: ToolError };
+
+interface RebootRun {
+  juju: Juju;
+  flags: Target;
+  ctx: StepContext;
+  expected: string;
+  markerFile: string;
+  /** Units as this run read them, before anything was done. */
+  units: MysqlUnit[];
+  /** Clock time by which the step must be done: the budget (stages/mysql.ts), or 10 calls' worth without one. */
+  until: number;
+  /** What juju itself may take beyond its --wait: connecting, enqueueing, printing. */
+  slack: number;
+}
+
+/**
+ * The destructive action, guarded: only on the complete-outage signature on every unit, at most
+ * once per window (the marker is taken with an exclusive create before `juju run` starts), on the
+ * leader and at most once more on the unit the action's own error names. A `juju run` whose wait
+ * runs out is followed (`juju show-task`) to its end, never run again; so is the task of an
+ * earlier, interrupted run of this step.
+ */
 export async function mysqlReboot(flags: Target, ctx: StepContext): Promise<StepOutcome> {
   const expected = `every one of the ${flags.units} units shows the complete-outage signature, and no earlier attempt in this window`;
   const { COLDSTART_WINDOW: window, COLDSTART_RECORD_DIR: recordDir } = ctx.env;
   const juju = new Juju(ctx, flags.model);
+  const until = ctx.deadline ?? ctx.clock.now() + 10 * ctx.callTimeoutMs;
   let units: MysqlUnit[];
   try {
     units = await readUnits(juju, flags.app);
   } catch (err) {
     return fail(expected, toolVerdict(err as Error));
   }
+  const markerFile =
+    window && recordDir ? path.join(expandHome(recordDir, ctx.env), `${window}.mysql-reboot.json`) : undefined;
+  const run = (file: string): RebootRun => ({
+    juju,
+    flags,
+    ctx,
+    expected,
+    markerFile: file,
+    units,
+    until,
+    slack: Math.min(ctx.callTimeoutMs, MAX_SLACK_MS),
+  });
+
+  let earlier: RebootMarker | undefined;
+  if (markerFile) {
+    try {
+      earlier = readMarker(markerFile);
+    } catch (err) {
+      return blocker(expected, unreadableMarker(markerFile, err as Error));
+    }
+    const last = earlier?.attempts[earlier.attempts.length - 1];
+    if (earlier && last && last.outcome === undefined) {
+      // An earlier run started the action and never learnt how it ended (killed, cut at its deadline).
+      ctx.out.line(
+        `an earlier run started ${ACTION} on ${last.unit} at ${last.at} and recorded no outcome (${markerFile}): following its task, never running the action again`,
+      );
+      return decide(run(markerFile), earlier, await settle(run(markerFile), earlier, last, false), last);
+    }
+    if (earlier && last?.outcome === "not-most-updated" && last.address && earlier.attempts.length === 1) {
+      // Interrupted between the refusal on the leader and the attempt on the unit it names.
+      return decide(run(markerFile), earlier, { state: "not-most-updated", address: last.address }, last);
+    }
+  }
+
   const verdict = classifyMysql(units, flags.units);
   if (!isCompleteOutage(units, flags.units)) {
     if (verdict.state === "healthy" || verdict.state === "converging") {
@@ -95,7 +195,7 @@ export async function mysqlReboot(flags: Target, ctx: StepContext): Promise<Step
       route: verdict.route ?? "mysql-will-not-reform",
     });
   }
-  if (!window || !recordDir) {
+  if (!markerFile || !window) {
     return blocker(expected, {
       ok: false,
       state: "no-window",
@@ -104,75 +204,311 @@ export async function mysqlReboot(flags: Target, ctx: StepContext): Promise<Step
       route: "mysql-will-not-reform",
     });
   }
-  const markerFile = path.join(expandHome(recordDir, ctx.env), `${window}.mysql-reboot.json`);
-  if (fs.existsSync(markerFile)) {
-    const earlier = JSON.parse(fs.readFileSync(markerFile, "utf8")) as RebootMarker;
-    return blocker(expected, {
-      ok: false,
-      state: "already-attempted",
-      summary: `${ACTION} already ran in window ${window}; a second attempt needs a human`,
-      details: earlier.attempts.map((a) => `${a.at} on ${a.unit}: ${a.outcome ?? "no result recorded (interrupted?)"}`),
-      route: "mysql-will-not-reform",
-    });
-  }
-  const marker: RebootMarker = { window, attempts: [] };
+  if (earlier) return alreadyAttempted(expected, window, earlier);
+  const stop = ctx.cancelled?.();
+  if (stop) return cancelled(expected, `${ACTION} NOT run: ${stop}`);
+  const r = run(markerFile);
   const leader = units.find((u) => u.leader)?.unit ?? `${flags.app}/leader`;
-  let result = await attempt(juju, leader, marker, markerFile, ctx);
-  if (result.state === "not-most-updated") {
-    const right = unitForAddress(units, result.address);
-    if (!right || right.unit === leader) {
-      return blocker(expected, {
-        ok: false,
-        state: "action-failed",
-        summary: `${ACTION} on ${leader} refused: not the most up-to-date member; it names ${result.address}, which ${right ? "is the same unit" : "matches no unit"}`,
-        details: units.map((u) => `${u.unit}: ${u.addresses.join(", ")}`),
-        route: "mysql-will-not-reform",
-      });
-    }
-    ctx.out.line(
-      `${leader} is not the most up-to-date member; running ${ACTION} once on ${right.unit} (${result.address}) as the error directs`,
-    );
-    result = await attempt(juju, right.unit, marker, markerFile, ctx);
+  const first = await beforeAttempt(r, leader);
+  if ("exitCode" in first) return first;
+  const marker: RebootMarker = { window, attempts: [first] };
+  // Taken BEFORE the action, exclusively: two runs can never both pass this point in one window.
+  if (!takeMarker(markerFile, marker)) {
+    return alreadyAttempted(expected, window, readMarker(markerFile) ?? { window, attempts: [] });
   }
-  const last = marker.attempts[marker.attempts.length - 1];
-  if (result.state === "success") {
-    return pass(expected, {
-      ok: true,
-      state: "rebooted",
-      summary: `${ACTION} completed on ${last.unit}; the cluster-online gate now polls until every unit reassesses`,
+  return decide(r, marker, await settle(r, marker, first, true), first);
+}
+
+/** Juju's wait is bounded by the step's budget; this much of it is left for juju itself (at most). */
+const MAX_SLACK_MS = 30_000;
+/** Polling a task that outlived juju's wait: at most this long between two `juju show-task`. */
+const MAX_POLL_INTERVAL_MS = 30_000;
+
+/** Ready an attempt on `unit`: time for it, and the operations listed before it (nothing is run here). */
+async function beforeAttempt(r: RebootRun, unit: string): Promise<RebootAttempt | StepOutcome> {
+  const left = r.until - r.ctx.clock.now();
+  if (left < r.slack + 1_000) {
+    return fail(r.expected, {
+      ok: false,
+      state: "no-time-left",
+      summary: `${ACTION} NOT run on ${unit}: ${Math.round(left / 1000)}s of the step's budget left, not enough to run it and wait for its result`,
       details: [],
     });
   }
-  const why = result.state === "failed" ? result.message : `still not the most up-to-date member (${result.address})`;
+  try {
+    const listed = unwrap(parseOperations(await r.juju.operations(r.flags.app, ACTION)));
+    return { unit, at: new Date(r.ctx.clock.now()).toISOString(), after: highestOperation(listed) };
+  } catch (err) {
+    const v = toolVerdict(err as Error);
+    return fail(r.expected, { ...v, summary: `${ACTION} NOT run on ${unit}: ${v.summary}` });
+  }
+}
+
+/** After an attempt: a refusal naming another unit gets one more attempt there; everything else is the verdict. */
+async function decide(
+  r: RebootRun,
+  marker: RebootMarker,
+  result: AttemptResult,
+  entry: RebootAttempt,
+): Promise<StepOutcome> {
+  if (result.state !== "not-most-updated" || marker.attempts.length > 1) return verdictOf(r, result, entry);
+  const right = unitForAddress(r.units, result.address);
+  if (!right || right.unit === entry.unit) {
+    return blocker(r.expected, {
+      ok: false,
+      state: "action-failed",
+      summary: `${ACTION} on ${entry.unit} refused: not the most up-to-date member; it names ${result.address}, which ${right ? "is the same unit" : "matches no unit"}`,
+      details: r.units.map((u) => `${u.unit}: ${u.addresses.join(", ")}`),
+      route: "mysql-will-not-reform",
+    });
+  }
+  if (!isCompleteOutage(r.units, r.flags.units)) {
+    const v = classifyMysql(r.units, r.flags.units);
+    return blocker(r.expected, {
+      ...v,
+      summary: `${ACTION} NOT run on ${right.unit}: the status no longer shows a complete outage on every unit: ${v.summary}`,
+      route: v.route ?? "mysql-will-not-reform",
+    });
+  }
+  const stop = r.ctx.cancelled?.();
+  if (stop) return cancelled(r.expected, `${ACTION} NOT run on ${right.unit}: ${stop}`);
+  const second = await beforeAttempt(r, right.unit);
+  if ("exitCode" in second) return second;
+  r.ctx.out.line(
+    `${entry.unit} is not the most up-to-date member; running ${ACTION} once on ${right.unit} (${result.address}) as the error directs`,
+  );
+  marker.attempts.push(second);
+  writeMarker(r.markerFile, marker);
+  return verdictOf(r, await settle(r, marker, second, true), second);
+}
+
+function verdictOf(r: RebootRun, result: AttemptResult, entry: RebootAttempt): StepOutcome {
+  const task = entry.taskId === undefined ? "" : ` (task ${entry.taskId})`;
+  switch (result.state) {
+    case "success":
+      return pass(r.expected, {
+        ok: true,
+        state: "rebooted",
+        summary: `${ACTION} completed on ${entry.unit}${task}; the cluster-online gate now polls until every unit reassesses`,
+        details: [],
+      });
+    case "running":
+      return fail(r.expected, {
+        ok: false,
+        state: "action-running",
+        summary: `${ACTION} on ${entry.unit}${task}: ${result.summary}. It keeps running on the unit; the next run of this step in window ${windowOf(r)} follows task ${result.taskId} to its end and never starts the action again`,
+        details: [`marker: ${r.markerFile}`],
+      });
+    case "stopped":
+      return cancelled(
+        r.expected,
+        `${result.why}; ${ACTION} keeps running on ${entry.unit} (task ${result.taskId}); the next run of this step follows it to its end`,
+      );
+    case "not-started": {
+      const v = toolVerdict(result.error);
+      return fail(r.expected, { ...v, summary: `${ACTION} NOT run on ${entry.unit}: ${v.summary}` });
+    }
+    case "lost":
+      return blocker(r.expected, {
+        ok: false,
+        state: "attempt-not-found",
+        summary: `${ACTION} was started on ${entry.unit} at ${entry.at} but ${result.summary}; it may never have been enqueued. Check \`juju operations --apps ${r.flags.app} --actions ${ACTION}\`; only if it never ran, remove ${r.markerFile} to allow one attempt`,
+        details: [`marker: ${r.markerFile}`],
+        route: "mysql-will-not-reform",
+      });
+    case "failed":
+    case "not-most-updated": {
+      const why =
+        result.state === "failed" ? result.message : `still not the most up-to-date member (${result.address})`;
+      return blocker(r.expected, {
+        ok: false,
+        state: "action-failed",
+        summary: `${ACTION} on ${entry.unit}${task} failed: ${why}`,
+        details: [],
+        route: "mysql-will-not-reform",
+      });
+    }
+  }
+}
+
+function windowOf(r: RebootRun): string {
+  return path.basename(r.markerFile, ".mysql-reboot.json");
+}
+
+/**
+ * Bring one attempt to its end: run it (`fresh`), or find the task an earlier run started; follow
+ * a task juju stopped waiting for with `juju show-task` until it finishes or the budget ends.
+ */
+async function settle(
+  r: RebootRun,
+  marker: RebootMarker,
+  entry: RebootAttempt,
+  fresh: boolean,
+): Promise<AttemptResult> {
+  const { ctx } = r;
+  if (fresh) {
+    const waitMs = Math.max(1_000, r.until - ctx.clock.now() - r.slack);
+    let call;
+    try {
+      call = await r.juju.runAction(entry.unit, ACTION, waitMs, waitMs + r.slack);
+    } catch (err) {
+      // juju did not start (not on PATH, no budget left): nothing was enqueued, the window stays free
+      marker.attempts.pop();
+      if (marker.attempts.length === 0) fs.rmSync(r.markerFile, { force: true });
+      else writeMarker(r.markerFile, marker);
+      if (err instanceof ToolError) return { state: "not-started", error: err };
+      throw err;
+    }
+    const answer = readRunAnswer(call);
+    if (answer.taskId !== undefined) {
+      entry.taskId = answer.taskId;
+      entry.operationId = answer.operationId;
+      writeMarker(r.markerFile, marker);
+    }
+    if (answer.kind === "result") {
+      const task = Object.values(answer.doc)[0];
+      if (task && entry.taskId === undefined) entry.taskId = String(task.id);
+      const outcome = rebootOutcome(answer.doc);
+      record(r, marker, entry, outcome);
+      ctx.out.line(
+        `juju run ${entry.unit} ${ACTION}${entry.taskId ? ` (task ${entry.taskId})` : ""}: ${describe(outcome)}`,
+      );
+      return outcome;
+    }
+    ctx.out.line(
+      `juju run ${entry.unit} ${ACTION} --wait=${jujuWait(waitMs)}: ${answer.detail}; the action runs on the unit agent, not in juju: following ${entry.taskId ? `task ${entry.taskId}` : "its task"} to its end, never running it again`,
+    );
+  }
+  if (entry.taskId === undefined) {
+    const found = await findTask(r, entry);
+    if ("state" in found) return found;
+    entry.taskId = found.taskId;
+    entry.operationId = found.operationId;
+    writeMarker(r.markerFile, marker);
+    ctx.out.line(
+      `found task ${found.taskId} (operation ${found.operationId}) of ${ACTION} on ${entry.unit}: ${found.status}`,
+    );
+  }
+  const taskId = entry.taskId;
+  const interval = Math.min(MAX_POLL_INTERVAL_MS, Math.max(1, Math.round(ctx.callTimeoutMs / 8)));
+  let last = "not read yet";
+  for (;;) {
+    try {
+      const task = unwrap(parseShowTask(await r.juju.showTask(taskId)));
+      last = task.status;
+      if (taskFinished(task.status)) {
+        const outcome = rebootTaskOutcome(entry.unit, task);
+        record(r, marker, entry, outcome);
+        ctx.out.line(`task ${taskId} of ${ACTION} on ${entry.unit} ${task.status}: ${describe(outcome)}`);
+        return outcome;
+      }
+    } catch (err) {
+      if (err instanceof ToolError && err.cut) break;
+      last = `unreadable (${(err as Error).message})`;
+    }
+    const stop = ctx.cancelled?.();
+    if (stop) return { state: "stopped", taskId, why: stop };
+    if (ctx.clock.now() + interval >= r.until) break;
+    await ctx.clock.sleep(interval);
+  }
+  return { state: "running", taskId, summary: `task ${taskId} is ${last} at the end of the step's budget` };
+}
+
+/** The task of an attempt whose id was never learnt: the one `juju operations` lists on its unit since the attempt began. */
+async function findTask(r: RebootRun, entry: RebootAttempt): Promise<FoundTask | AttemptResult> {
+  if (entry.after === undefined) {
+    return { state: "lost", summary: "the marker records no task id and no operations baseline to find it by" };
+  }
+  let listed;
+  try {
+    listed = unwrap(parseOperations(await r.juju.operations(r.flags.app, ACTION)));
+  } catch (err) {
+    return {
+      state: "running",
+      taskId: "(unknown)",
+      summary: `its task could not be looked up: ${(err as Error).message}`,
+    };
+  }
+  const found = tasksSince(listed, { unit: entry.unit, action: ACTION, after: entry.after });
+  if (found.length === 1) return found[0];
+  if (found.length === 0) {
+    return {
+      state: "lost",
+      summary: `juju operations lists no task of it on ${entry.unit} after operation ${entry.after}`,
+    };
+  }
+  return {
+    state: "lost",
+    summary: `juju operations lists ${found.length} tasks of it on ${entry.unit} after operation ${entry.after} (${found.map((f) => f.taskId).join(", ")}), not one`,
+  };
+}
+
+function describe(o: RebootOutcome): string {
+  if (o.state === "success") return "completed, outcome Success";
+  if (o.state === "not-most-updated") return `refused: not the most up-to-date member; it names ${o.address}`;
+  return `failed: ${o.message}`;
+}
+
+function record(r: RebootRun, marker: RebootMarker, entry: RebootAttempt, o: RebootOutcome): void {
+  entry.outcome = o.state === "failed" ? `failed: ${o.message}` : o.state;
+  if (o.state === "not-most-updated") entry.address = o.address;
+  writeMarker(r.markerFile, marker);
+}
+
+function alreadyAttempted(expected: string, window: string, earlier: RebootMarker): StepOutcome {
   return blocker(expected, {
     ok: false,
-    state: "action-failed",
-    summary: `${ACTION} on ${last.unit} failed: ${why}`,
-    details: [],
+    state: "already-attempted",
+    summary: `${ACTION} already ran in window ${window}; a second attempt needs a human`,
+    details: earlier.attempts.map(
+      (a) =>
+        `${a.at} on ${a.unit}${a.taskId ? ` (task ${a.taskId})` : ""}: ${a.outcome ?? "no result recorded (interrupted?)"}`,
+    ),
     route: "mysql-will-not-reform",
   });
 }
 
-async function attempt(juju: Juju, unit: string, marker: RebootMarker, markerFile: string, ctx: StepContext) {
-  const entry: RebootMarker["attempts"][number] = { unit, at: new Date(ctx.clock.now()).toISOString() };
-  marker.attempts.push(entry);
-  // Written BEFORE the action: an interrupted run must not lead to a second, blind attempt.
-  writeMarker(markerFile, marker);
-  ctx.out.line(`running juju run ${unit} ${ACTION} (destructive; complete outage confirmed on every unit)`);
-  let outcome;
-  try {
-    outcome = rebootOutcome(unwrap(parseActionResult(await juju.runAction(unit, ACTION, ctx.callTimeoutMs * 5))));
-  } catch (err) {
-    outcome = { state: "failed" as const, message: (err as Error).message };
-  }
-  entry.outcome = outcome.state === "failed" ? `failed: ${outcome.message}` : outcome.state;
-  writeMarker(markerFile, marker);
-  return outcome;
+function unreadableMarker(file: string, err: Error): Verdict {
+  return {
+    ok: false,
+    state: "marker-unreadable",
+    summary: `${ACTION} NOT run: the window's attempt marker ${file} cannot be read (${err.message}); check \`juju operations --actions ${ACTION}\` before removing it`,
+    details: [],
+    route: "mysql-will-not-reform",
+  };
 }
 
-function writeMarker(file: string, marker: RebootMarker): void {
+/** The window's marker, or undefined when there is none; throws when it is there but not readable. */
+function readMarker(file: string): RebootMarker | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  const marker = JSON.parse(text) as RebootMarker;
+  if (!Array.isArray(marker.attempts)) throw new Error("no attempts list");
+  return marker;
+}
+
+/** Create the marker exclusively (`wx`): false when it exists already. */
+function takeMarker(file: string, marker: RebootMarker): boolean {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(file, JSON.stringify(marker, null, 2) + "\n", { mode: 0o600 });
+  try {
+    fs.writeFileSync(file, JSON.stringify(marker, null, 2) + "\n", { mode: 0o600, flag: "wx" });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  }
+}
+
+/** Rewrite the marker whole (temp file + rename): a reader never sees half of it. */
+function writeMarker(file: string, marker: RebootMarker): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(marker, null, 2) + "\n", { mode: 0o600 });
+  fs.renameSync(tmp, file);
 }
 
 /** GATE: all units Cluster is ONLINE, exactly one Mode: R/W. A partial outage or unknown state escalates at once. */

@@ -199,6 +199,8 @@ async function runbook(scenario: string): Promise<Run> {
 const line = (c: CallRecord) => [c.tool, ...c.argv].join(" ");
 const callsMatching = (run: Run, re: RegExp) => run.calls.map(line).filter((l) => re.test(l));
 const ACTION = /reboot-cluster-from-complete-outage/;
+/** The action itself (not the `juju operations --actions …` listing the step reads before it). */
+const RUN_ACTION = /^juju run .*reboot-cluster-from-complete-outage/;
 const outcomeOf = (run: Run, key: string) => run.steps.find(([k]) => k === key)?.[1];
 
 function expectCompleted(run: Run): void {
@@ -242,15 +244,19 @@ describe("each scenario, driven through coldstart's steps", () => {
   it("mysql-complete-outage: the action runs once, on the leader", async () => {
     const run = await runbook("mysql-complete-outage");
     expectCompleted(run);
-    expect(callsMatching(run, ACTION)).toEqual([
-      `juju run -m ${MODEL} mysql-innodb-cluster/1 reboot-cluster-from-complete-outage --format=json`,
+    expect(callsMatching(run, RUN_ACTION)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^juju run -m ${MODEL} mysql-innodb-cluster/1 reboot-cluster-from-complete-outage --format=json --wait=\\d+s$`,
+        ),
+      ),
     ]);
   });
 
   it("mysql-complete-outage-wrong-leader: refused on the leader, then run on the unit the error names", async () => {
     const run = await runbook("mysql-complete-outage-wrong-leader");
     expectCompleted(run);
-    expect(callsMatching(run, ACTION).map((l) => l.split(" ")[4])).toEqual([
+    expect(callsMatching(run, RUN_ACTION).map((l) => l.split(" ")[4])).toEqual([
       "mysql-innodb-cluster/1",
       "mysql-innodb-cluster/2",
     ]);

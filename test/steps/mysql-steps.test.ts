@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { mysqlCheck, mysqlClusterOnline, mysqlReboot } from "../../steps/mysql";
 import type { StepOutcome } from "../../steps/outcome";
 import { readFixture } from "../fixtures";
-import { fakeExec, testContext, type FakeExec, type TestContext } from "../support/fake-exec";
+import { fakeExec, testContext, type Answer, type FakeExec, type Reply, type TestContext } from "../support/fake-exec";
 
 const APP = "mysql-innodb-cluster";
 const MODEL = "c:openstack";
@@ -18,8 +18,12 @@ const FLAGS = { model: MODEL, app: APP, units: 3 };
 const GATE_FLAGS = { ...FLAGS, timeout: 600_000, interval: 15_000 };
 
 const STATUS_CALL = new RegExp(`^juju status -m ${MODEL} ${APP} --format=json$`);
-const ACTION_CALL = new RegExp(`^juju run -m ${MODEL} (\\S+) ${ACTION} --format=json$`);
+const ACTION_CALL = new RegExp(`^juju run -m ${MODEL} (\\S+) ${ACTION} --format=json --wait=(\\d+)s$`);
+const OPERATIONS_CALL = new RegExp(`^juju operations -m ${MODEL} --format=json --apps ${APP} --actions ${ACTION}$`);
+const SHOW_TASK_CALL = new RegExp(`^juju show-task -m ${MODEL} (\\d+) --format=json$`);
 const unitOf = (line: string): string | undefined => ACTION_CALL.exec(line)?.[1];
+/** `juju operations` with nothing to list (cmd/juju/action/listoperations.go). */
+const NO_OPERATIONS: Reply = { stdout: "", stderr: "no matching operations\n" };
 
 const SIGNATURE = "Cluster is inaccessible from this instance. Please check logs for details.";
 const OLD_SIGNATURE = "MySQL InnoDB Cluster not healthy: None";
@@ -40,7 +44,25 @@ interface StatusJson {
 
 const recorded = (name: Recorded): string => readFixture(`juju/${APP}.${name}.juju3.status.json`);
 const SUCCESS = readFixture(`juju/${APP}.reboot-action.success.juju3.json`);
-const NOT_GTID_SUPERSET = readFixture(`juju/${APP}.reboot-action.not-gtid-superset.juju3.json`);
+/** juju prints the failed task's JSON, then fails the command (common.go waitForTasks): exit 1 with JSON. */
+const NOT_GTID_SUPERSET: Reply = {
+  stdout: readFixture(`juju/${APP}.reboot-action.not-gtid-superset.juju3.json`),
+  stderr: `ERROR the following task failed:\n - id "12" with return code 1\n\nuse 'juju show-task' to inspect the failure\n`,
+  exitCode: 1,
+};
+/** `juju run` whose wait ran out (no JSON, exit 1): the recorded shape, for task 14 on the leader. */
+const TIMED_OUT: Reply = {
+  stdout: "",
+  stderr: readFixture("juju/mysql-innodb-cluster.reboot-action.timed-out.assembled.stderr")
+    .replaceAll("cluster-2", "cluster-1")
+    .replace(`${APP}/2`, `${APP}/1`),
+  exitCode: 1,
+};
+const RUNNING_TASK = readFixture("juju/show-task.reboot-action.running.assembled.json").replace(`${APP}/2`, `${APP}/1`);
+const COMPLETED_TASK = readFixture("juju/show-task.reboot-action.completed.assembled.json").replace(
+  `${APP}/2`,
+  `${APP}/1`,
+);
 
 /** A recorded status with its units edited in place (a hand-made state, built on a real shape). */
 function patched(name: Recorded, edit: (units: Record<string, UnitJson>) => void): string {
@@ -59,9 +81,10 @@ function withMessages(name: Recorded, messages: Array<[string, string] | undefin
   });
 }
 
-function mysqlFake(status: string | ((n: number) => string), action: (n: number) => string = () => SUCCESS): FakeExec {
+function mysqlFake(status: string | ((n: number) => string), action: (n: number) => Answer = () => SUCCESS): FakeExec {
   return fakeExec()
     .on(STATUS_CALL, (_call, n) => (typeof status === "string" ? status : status(n)))
+    .on(OPERATIONS_CALL, NO_OPERATIONS)
     .on(ACTION_CALL, (_call, n) => action(n));
 }
 
@@ -79,7 +102,7 @@ function windowCtx(fake: FakeExec, window = "2026-12-05-roosevelt"): TestContext
   });
 }
 
-const actionCalls = (fake: FakeExec): string[] => fake.lines().filter((l) => l.includes(ACTION));
+const actionCalls = (fake: FakeExec): string[] => fake.lines(ACTION_CALL);
 
 describe("mysqlReboot never runs reboot-cluster-from-complete-outage without the signature on every unit", () => {
   const cases: {
@@ -195,13 +218,19 @@ describe("mysqlReboot never runs reboot-cluster-from-complete-outage without the
 });
 
 describe("mysqlReboot on a confirmed complete outage", () => {
-  it("runs the action exactly once, on the leader, with -m <model>, and passes on the success result", async () => {
+  it("runs the action exactly once, on the leader, with -m <model> and an explicit --wait, and passes on the success result", async () => {
     const fake = mysqlFake(recorded("complete-outage"));
     const result = await mysqlReboot(FLAGS, windowCtx(fake));
 
-    expect(actionCalls(fake)).toEqual([`juju run -m ${MODEL} ${APP}/1 ${ACTION} --format=json`]);
-    // Check first, act second: the status was read before the action.
-    expect(fake.lines()[0]).toMatch(STATUS_CALL);
+    // no step budget in this context: 10 calls' worth (20 min), less 30 s for juju itself
+    expect(actionCalls(fake)).toEqual([`juju run -m ${MODEL} ${APP}/1 ${ACTION} --format=json --wait=1170s`]);
+    // Check first, list the action's operations (the baseline a resume finds its task by), act last.
+    expect(fake.lines()).toEqual([
+      `juju status -m ${MODEL} ${APP} --format=json`,
+      `juju operations -m ${MODEL} --format=json --apps ${APP} --actions ${ACTION}`,
+      `juju run -m ${MODEL} ${APP}/1 ${ACTION} --format=json --wait=1170s`,
+    ]);
+    expect(fake.callsTo(ACTION_CALL)[0].timeoutMs).toBe(1_200_000);
     expect(result).toMatchObject({ exitCode: 0, outcome: "pass" });
     expect(result.verdict.summary).toContain(`${APP}/1`);
   });
@@ -218,13 +247,34 @@ describe("mysqlReboot on a confirmed complete outage", () => {
     expect(result.exitCode).toBe(0);
   });
 
-  it("records the attempt before acting, so the window remembers it", async () => {
-    const fake = mysqlFake(recorded("complete-outage"));
+  it("takes the window's marker before acting (the attempt and its operations baseline), and records the outcome", async () => {
+    const file = path.join(recordDir, "w1.mysql-reboot.json");
+    let atRun: unknown;
+    const fake = mysqlFake(recorded("complete-outage"), () => {
+      atRun = JSON.parse(fs.readFileSync(file, "utf8"));
+      return SUCCESS;
+    });
     await mysqlReboot(FLAGS, windowCtx(fake, "w1"));
-    const marker = JSON.parse(fs.readFileSync(path.join(recordDir, "w1.mysql-reboot.json"), "utf8")) as {
+    expect(atRun).toEqual({ window: "w1", attempts: [{ unit: `${APP}/1`, at: expect.any(String), after: 0 }] });
+    const marker = JSON.parse(fs.readFileSync(file, "utf8")) as {
       attempts: { unit: string; outcome?: string }[];
     };
-    expect(marker.attempts).toEqual([expect.objectContaining({ unit: `${APP}/1`, outcome: "success" })]);
+    expect(marker.attempts).toEqual([expect.objectContaining({ unit: `${APP}/1`, taskId: "14", outcome: "success" })]);
+  });
+
+  it("takes the marker exclusively: one created meanwhile by another run stops this one before the action", async () => {
+    const file = path.join(recordDir, "w5.mysql-reboot.json");
+    const fake = mysqlFake(recorded("complete-outage")).on(OPERATIONS_CALL, () => {
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ window: "w5", attempts: [{ unit: `${APP}/1`, at: "x", outcome: "success" }] }),
+      );
+      return NO_OPERATIONS;
+    });
+    const result = await mysqlReboot(FLAGS, windowCtx(fake, "w5"));
+    expect(actionCalls(fake)).toEqual([]);
+    expect(result).toMatchObject({ exitCode: 3, outcome: "blocker" });
+    expect(result.verdict.state).toBe("already-attempted");
   });
 
   describe("when the leader is not the most up-to-date member (not-gtid-superset)", () => {
@@ -283,16 +333,20 @@ describe("mysqlReboot on a confirmed complete outage", () => {
     expect(result.verdict.details.join("\n")).toContain(`${APP}/1`);
   });
 
-  it("counts an action that timed out as the window's one attempt", async () => {
-    const first = fakeExec().on(STATUS_CALL, recorded("complete-outage")).on(ACTION_CALL, { timedOut: true });
+  it("a juju run killed without an answer whose task cannot be found is a blocker naming the marker; never run again", async () => {
+    const first = mysqlFake(recorded("complete-outage"), () => ({ timedOut: true }));
     const r1 = await mysqlReboot(FLAGS, windowCtx(first, "w3"));
-    expect(r1.exitCode).toBe(3);
-    expect(r1.verdict.summary).toContain("timed out");
+    const file = path.join(recordDir, "w3.mysql-reboot.json");
+    expect(r1).toMatchObject({ exitCode: 3, outcome: "blocker" });
+    expect(r1.verdict.state).toBe("attempt-not-found");
+    expect(r1.verdict.summary).toContain(file);
+    // looked for it: the baseline listing, then the listing after the kill
+    expect(first.count(OPERATIONS_CALL)).toBe(2);
 
     const second = mysqlFake(recorded("complete-outage"));
     const r2 = await mysqlReboot(FLAGS, windowCtx(second, "w3"));
     expect(actionCalls(second)).toEqual([]);
-    expect(r2.verdict.summary).toContain("already ran");
+    expect(r2.verdict.state).toBe("attempt-not-found");
   });
 
   it("allows the action again in a new window", async () => {
@@ -313,6 +367,172 @@ describe("mysqlReboot on a confirmed complete outage", () => {
     expect(actionCalls(fake)).toEqual([]);
     expect(result).toMatchObject({ exitCode: 3, outcome: "blocker" });
     expect(result.verdict.state).toBe("no-window");
+  });
+});
+
+describe("mysqlReboot when the action outlives juju's wait (it keeps running on the unit agent)", () => {
+  const markerOf = (window: string) =>
+    JSON.parse(fs.readFileSync(path.join(recordDir, `${window}.mysql-reboot.json`), "utf8")) as {
+      attempts: { unit: string; taskId?: string; outcome?: string; after?: number }[];
+    };
+  const withTasks = (fake: FakeExec, task: (n: number) => string) =>
+    fake.on(SHOW_TASK_CALL, (call, n) =>
+      SHOW_TASK_CALL.exec(call.line)?.[1] === "14" ? task(n) : { exitCode: 1, stderr: "ERROR id not found\n" },
+    );
+
+  it("follows the task juju named (juju show-task) to its end and never runs the action twice", async () => {
+    const fake = withTasks(
+      mysqlFake(recorded("complete-outage"), () => TIMED_OUT),
+      (n) => (n < 3 ? RUNNING_TASK : COMPLETED_TASK),
+    );
+    const ctx = windowCtx(fake, "slow-1");
+    const started = ctx.clock.now();
+    const result = await mysqlReboot(FLAGS, ctx);
+
+    expect(result).toMatchObject({ exitCode: 0, outcome: "pass" });
+    expect(result.verdict.summary).toContain("task 14");
+    expect(actionCalls(fake)).toHaveLength(1);
+    expect(fake.lines(SHOW_TASK_CALL)).toEqual(Array(3).fill(`juju show-task -m ${MODEL} 14 --format=json`));
+    // polled every commandTimeout / 8, not in a tight loop
+    expect(ctx.clock.now() - started).toBe(2 * 15_000);
+    expect(ctx.out.lines.join("\n")).toMatch(
+      /juju stopped waiting for unit mysql-innodb-cluster\/1.*following task 14/,
+    );
+    expect(markerOf("slow-1").attempts).toEqual([expect.objectContaining({ taskId: "14", outcome: "success" })]);
+  });
+
+  it("reads the verdict from the task, not from juju's exit code", async () => {
+    const completedExit1 = mysqlFake(recorded("complete-outage"), () => ({ stdout: SUCCESS, exitCode: 1 }));
+    expect(await mysqlReboot(FLAGS, windowCtx(completedExit1, "e1"))).toMatchObject({ exitCode: 0, outcome: "pass" });
+
+    const failedExit0 = JSON.stringify({
+      [`${APP}/1`]: {
+        id: "14",
+        message: "Reboot cluster from complete outage failed.",
+        status: "failed",
+        unit: `${APP}/1`,
+      },
+    });
+    const fake = mysqlFake(recorded("complete-outage"), () => ({ stdout: failedExit0, exitCode: 0 }));
+    const result = await mysqlReboot(FLAGS, windowCtx(fake, "e2"));
+    expect(result).toMatchObject({ exitCode: 3, outcome: "blocker" });
+    expect(result.verdict.summary).toContain("Reboot cluster from complete outage failed.");
+  });
+
+  it("still running at the end of the budget: a failure naming the task; the next run follows it and passes without juju run", async () => {
+    const first = withTasks(
+      mysqlFake(recorded("complete-outage"), () => TIMED_OUT),
+      () => RUNNING_TASK,
+    );
+    const ctx = windowCtx(first, "slow-2");
+    ctx.deadline = ctx.clock.now() + 300_000;
+    const r1 = await mysqlReboot(FLAGS, ctx);
+
+    expect(r1).toMatchObject({ exitCode: 1, outcome: "fail" });
+    expect(r1.verdict.state).toBe("action-running");
+    expect(r1.verdict.summary).toMatch(
+      /task 14 is running at the end of the step's budget.*never starts the action again/,
+    );
+    expect(ctx.clock.now()).toBeLessThanOrEqual(ctx.deadline);
+    expect(markerOf("slow-2").attempts).toEqual([
+      { unit: `${APP}/1`, at: expect.any(String), after: 0, operationId: "13", taskId: "14" },
+    ]);
+
+    // the resume: the cluster already shows the action's effect; the task is followed, not re-run
+    const second = withTasks(mysqlFake(recorded("converging-after-reboot-action")), () => COMPLETED_TASK);
+    const r2 = await mysqlReboot(FLAGS, windowCtx(second, "slow-2"));
+    expect(r2).toMatchObject({ exitCode: 0, outcome: "pass" });
+    expect(actionCalls(second)).toEqual([]);
+    expect(second.lines()).toEqual([
+      `juju status -m ${MODEL} ${APP} --format=json`,
+      `juju show-task -m ${MODEL} 14 --format=json`,
+    ]);
+    expect(markerOf("slow-2").attempts[0].outcome).toBe("success");
+  });
+
+  it("a run killed before juju named the task: the resume finds it in juju operations (above the baseline) and follows it", async () => {
+    const before = readFixture("juju/operations.reboot-action.assembled.json");
+    const ops = JSON.parse(before) as Record<string, unknown>;
+    const mine = {
+      ...(ops["13"] as object),
+      summary: `${ACTION} run on unit-mysql-innodb-cluster-1`,
+      tasks: { "16": { host: `${APP}/1`, status: "running", timing: {} } },
+    };
+    const after = JSON.stringify({ ...ops, "15": mine });
+    const first = mysqlFake(recorded("complete-outage"), () => ({ timedOut: true })).on(OPERATIONS_CALL, (_c, n) =>
+      n === 1 ? before : after,
+    );
+    const done = COMPLETED_TASK.replace('"id":"14"', '"id":"16"');
+    first.on(SHOW_TASK_CALL, (call) =>
+      call.line.includes(" 16 ") ? done : { exitCode: 1, stderr: "ERROR id not found\n" },
+    );
+    const result = await mysqlReboot(FLAGS, windowCtx(first, "kill-1"));
+
+    expect(result).toMatchObject({ exitCode: 0, outcome: "pass" });
+    expect(actionCalls(first)).toHaveLength(1);
+    // operation 13 (task 14 on /2) and 11 (task 12 on /1) were there before the attempt: not ours
+    expect(first.lines(SHOW_TASK_CALL)).toEqual([`juju show-task -m ${MODEL} 16 --format=json`]);
+    expect(markerOf("kill-1").attempts).toEqual([
+      expect.objectContaining({ after: 13, operationId: "15", taskId: "16", outcome: "success" }),
+    ]);
+  });
+
+  it("a resume that finds a refusal on the leader and no second attempt runs the second attempt only", async () => {
+    fs.writeFileSync(
+      path.join(recordDir, "w6.mysql-reboot.json"),
+      JSON.stringify({
+        window: "w6",
+        attempts: [
+          { unit: `${APP}/1`, at: "t", after: 0, taskId: "12", outcome: "not-most-updated", address: "10.0.0.218" },
+        ],
+      }),
+    );
+    const status = patched("complete-outage", (units) => (units[`${APP}/2`]["public-address"] = "10.0.0.218"));
+    const fake = mysqlFake(status);
+    const result = await mysqlReboot(FLAGS, windowCtx(fake, "w6"));
+    expect(actionCalls(fake).map(unitOf)).toEqual([`${APP}/2`]);
+    expect(result).toMatchObject({ exitCode: 0, outcome: "pass" });
+  });
+
+  it("--wait comes from the step's deadline, and a budget too small to wait for the action runs nothing", async () => {
+    const fake = mysqlFake(recorded("complete-outage"));
+    const ctx = windowCtx(fake, "b1");
+    ctx.deadline = ctx.clock.now() + 100_000;
+    await mysqlReboot(FLAGS, ctx);
+    expect(actionCalls(fake)).toEqual([`juju run -m ${MODEL} ${APP}/1 ${ACTION} --format=json --wait=70s`]);
+    expect(fake.callsTo(ACTION_CALL)[0].timeoutMs).toBeLessThanOrEqual(100_000);
+
+    const short = mysqlFake(recorded("complete-outage"));
+    const tight = windowCtx(short, "b2");
+    tight.deadline = tight.clock.now() + 20_000;
+    const result = await mysqlReboot(FLAGS, tight);
+    expect(actionCalls(short)).toEqual([]);
+    expect(result).toMatchObject({ exitCode: 1, outcome: "fail" });
+    expect(result.verdict.state).toBe("no-time-left");
+    expect(fs.existsSync(path.join(recordDir, "b2.mysql-reboot.json"))).toBe(false);
+  });
+
+  it("juju that cannot start runs nothing and leaves the window free", async () => {
+    const fake = mysqlFake(recorded("complete-outage"), () => ({ notFound: true }));
+    const result = await mysqlReboot(FLAGS, windowCtx(fake, "nf"));
+    expect(result).toMatchObject({ exitCode: 1, outcome: "fail" });
+    expect(result.verdict.summary).toContain("NOT run");
+    expect(fs.existsSync(path.join(recordDir, "nf.mysql-reboot.json"))).toBe(false);
+  });
+
+  it("a stop request while following the task stops at that safe point; the marker keeps the task for the resume", async () => {
+    const fake = withTasks(
+      mysqlFake(recorded("complete-outage"), () => TIMED_OUT),
+      () => RUNNING_TASK,
+    );
+    const ctx = windowCtx(fake, "stop-1");
+    ctx.cancelled = () => (fake.count(SHOW_TASK_CALL) >= 1 ? "stop requested (test)" : undefined);
+    const result = await mysqlReboot(FLAGS, ctx);
+    expect(result).toMatchObject({ outcome: "cancelled" });
+    expect(result.verdict.summary).toMatch(/keeps running on mysql-innodb-cluster\/1 \(task 14\)/);
+    expect(fake.count(SHOW_TASK_CALL)).toBe(1);
+    expect(markerOf("stop-1").attempts[0]).toEqual(expect.objectContaining({ taskId: "14" }));
+    expect(markerOf("stop-1").attempts[0].outcome).toBeUndefined();
   });
 });
 

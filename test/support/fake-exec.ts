@@ -132,10 +132,31 @@ if (typeof afterEach === "function") {
 
 // --- replies the runtime expects -----------------------------------------------------------
 
-/** A `juju exec` answer: the remote stdout followed by the `coldstart-exit=<code>` trailer Juju.execOnUnit adds. */
-export function jujuExecReply(remoteStdout: string, remoteExitCode = 0): Reply {
-  const body = remoteStdout === "" || remoteStdout.endsWith("\n") ? remoteStdout : `${remoteStdout}\n`;
-  return { stdout: `${body}coldstart-exit=${remoteExitCode}\n`, exitCode: 0 };
+/**
+ * A `juju exec --format=json` answer (Juju.execOnUnit): the task's results carry the remote
+ * `return-code` and, when not empty, `stdout` / `stderr`; a code of 1 or more makes juju exit 1
+ * with "the following task failed" on stderr, the JSON still on stdout (gates/juju-action.ts).
+ */
+export function jujuExecReply(remoteStdout: string, remoteExitCode = 0, remoteStderr = ""): Reply {
+  const results: Record<string, unknown> = { "return-code": remoteExitCode };
+  if (remoteStderr !== "") results.stderr = remoteStderr;
+  if (remoteStdout !== "") results.stdout = remoteStdout;
+  const at = "2026-12-05 06:10:00 +0000 UTC";
+  const task = {
+    id: "2",
+    results,
+    status: "completed",
+    timing: { completed: at, enqueued: at, started: at },
+    unit: "unit/0",
+  };
+  const failed = remoteExitCode >= 1;
+  return {
+    stdout: JSON.stringify({ "unit/0": task }) + "\n",
+    stderr: failed
+      ? `ERROR the following task failed:\n - id "2" with return code ${remoteExitCode}\n\nuse 'juju show-task' to inspect the failure\n`
+      : "",
+    exitCode: failed ? 1 : 0,
+  };
 }
 
 /** The variables the openrc sets, as `bash -c <source openrc> coldstart <openrc>` prints them. */
