@@ -1,0 +1,86 @@
+/**
+ * Issue #11, Juju part: reboot-cluster-from-complete-outage runs longer than juju's wait
+ * (sim/scenarios/mysql-slow-action.json: 150 sim s). The drill must pass with exactly one
+ * `juju run` of the action -- juju's timeout is followed with `juju show-task`, never a second run
+ * -- and a kill of the step while it follows the task must be survivable: the action keeps
+ * running on the simulated unit, the resume finds its task and follows it, the window finishes.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { drillDir, runDrillProcess, type DrillResult } from "../support/drill-run";
+
+const ARGS = ["--stack", "prior-build", "--scenario", "mysql-slow-action"];
+const RUN = /^juju run .*reboot-cluster-from-complete-outage/;
+const SHOW_TASK = /^juju show-task /;
+/**
+ * The step's budget in this drill: 1 + 10 calls of the scaled commandTimeout (stages/mysql.ts;
+ * drill/scaled-config.ts: 5 s real floor + 2 min x 1/600) plus 2 s start-up (stages/budget.ts).
+ */
+const BUDGET_MS = 11 * (5_000 + 120_000 / 600) + 2_000;
+
+const waitOf = (d: DrillResult): number => {
+  const arg = d.callsMatching(RUN)[0]?.argv.find((a) => a.startsWith("--wait="));
+  return Number(/^--wait=(\d+)s$/.exec(arg ?? "")?.[1] ?? Number.NaN);
+};
+
+describe("mysql-slow-action: the action outlives `juju run`'s wait", () => {
+  const d = runDrillProcess(ARGS, drillDir("slow-action"));
+
+  it("passes with exactly one juju run of the action, with an explicit --wait inside the step's budget", () => {
+    expect(d.status).toBe(0);
+    expect(d.callsMatching(RUN)).toHaveLength(1);
+    expect(waitOf(d) * 1000).toBeGreaterThan(0);
+    expect(waitOf(d) * 1000).toBeLessThan(BUDGET_MS);
+  });
+
+  it("juju gave up (exit 1, no result) and the step followed the task it named until it completed", () => {
+    const [run] = d.calls.filter((c) => RUN.test(`${c.tool} ${c.argv.join(" ")}`)) as { exitCode?: number }[];
+    expect(run.exitCode).toBe(1);
+    const polls = d.callsMatching(SHOW_TASK);
+    expect(polls.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(polls.map((c) => c.argv[3]))).toEqual(new Set(["12"]));
+    const entry = d.record.find((e) => e.step === "mysql-reboot-cluster");
+    expect(entry).toMatchObject({ outcome: "pass", state: "rebooted" });
+    expect(entry?.summary).toContain("task 12");
+    expect(d.stepStatus("mysql-cluster-online")).toBe("passed");
+  });
+});
+
+describe("kill -9 of mysql-reboot-cluster while it follows the task, then --resume", () => {
+  const dir = drillDir("slow-action-kill");
+  const killed = runDrillProcess([...ARGS, "--kill-at", "mysql-reboot-cluster"], dir);
+  const marker = (() => {
+    const file = path.join(dir, "records", `${killed.report.window}.mysql-reboot.json`);
+    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as unknown) : undefined;
+  })();
+  const resumed = runDrillProcess([...ARGS, "--resume"], dir);
+
+  it("the kill stops the run after juju gave up and before any outcome; the marker holds the task, no outcome", () => {
+    expect(killed.status).not.toBe(0);
+    expect(killed.report.failed?.step).toBe("mysql-reboot-cluster");
+    expect(killed.record.some((e) => e.step === "mysql-reboot-cluster")).toBe(false);
+    expect(killed.callsMatching(RUN)).toHaveLength(1);
+    expect(marker).toEqual({
+      window: killed.report.window,
+      attempts: [
+        expect.objectContaining({ unit: "mysql-innodb-cluster/1", after: 0, operationId: "11", taskId: "12" }),
+      ],
+    });
+    expect((marker as { attempts: { outcome?: string }[] }).attempts[0].outcome).toBeUndefined();
+  });
+
+  it("the resume follows task 12 (never a second juju run) and finishes the window", () => {
+    expect(resumed.status).toBe(0);
+    // one call log for both runs (the same sim): still exactly one juju run of the action
+    expect(resumed.callsMatching(RUN)).toHaveLength(1);
+    const before = killed.calls.length;
+    const after = resumed.calls.slice(before).map((c) => `${c.tool} ${c.argv.join(" ")}`);
+    expect(after.filter((l) => SHOW_TASK.test(l))).toEqual(
+      expect.arrayContaining([`juju show-task -m maas-controller:openstack 12 --format=json`]),
+    );
+    const entry = resumed.record.find((e) => e.step === "mysql-reboot-cluster");
+    expect(entry).toMatchObject({ outcome: "pass", state: "rebooted" });
+    expect(entry?.summary).toContain("task 12");
+    expect(resumed.stepStatus("cloud-assert")).toBe("passed");
+  });
+});
