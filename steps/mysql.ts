@@ -219,9 +219,16 @@ export async function mysqlReboot(flags: Target, ctx: StepContext): Promise<Step
   return decide(r, marker, await settle(r, marker, first, true), first);
 }
 
-/** Juju's wait is bounded by the step's budget; this much of it is left for juju itself (at most). */
+/**
+ * Juju's wait is bounded by the step's budget; this much of it (at most) is left for juju itself:
+ * connecting, enqueueing, printing. No upstream number: coldstart's own margin.
+ */
 const MAX_SLACK_MS = 30_000;
-/** Polling a task that outlived juju's wait: at most this long between two `juju show-task`. */
+/**
+ * Polling a task that outlived juju's wait: commandTimeout / 8, at most this long between two
+ * `juju show-task`. Coldstart's own pace (juju's own poll backs off to 2 s between API reads:
+ * cmd/juju/action/common.go @ 0cdccd5f resultPollMaxTime; each of ours starts a juju process).
+ */
 const MAX_POLL_INTERVAL_MS = 30_000;
 
 /** Ready an attempt on `unit`: time for it, and the operations listed before it (nothing is run here). */
