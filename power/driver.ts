@@ -10,11 +10,20 @@ export interface PowerDriver {
   readonly label: string;
   state(): Promise<PowerState>;
   on(): Promise<void>;
-  /** `graceful`: ask the OS to shut down (ACPI soft-off); otherwise cut power. */
-  off(graceful: boolean): Promise<void>;
+  /**
+   * `graceful`: ask the OS to shut down (ACPI soft-off); otherwise cut power. May return a note
+   * the step prints (e.g. MAAS powers this power type off hard whatever stop_mode says).
+   */
+  off(graceful: boolean): Promise<string | void>;
 }
 
-/** A power-control failure, already phrased for the operator (host and driver named). */
+/**
+ * A power-control failure, already phrased for the operator (host and driver named). Three kinds:
+ * permanent (waiting cannot fix it: wrong credentials, no such machine or BMC, a name that does not
+ * resolve, no hypervisor connection -- a gate stops at once), refused (a definitive "no" to a soft
+ * power-off), and transient (everything else: an IPMI session hiccup, a MAAS 503 from a busy rack
+ * controller, a call timeout -- retried while time remains).
+ */
 export class PowerError extends Error {
   override readonly name = "PowerError";
   constructor(
@@ -23,6 +32,11 @@ export class PowerError extends Error {
     readonly permanent = false,
     /** The call was cut, or not made, at the step's or gate's deadline (runtime/deadline.ts). */
     readonly cut = false,
+    /**
+     * The BMC / hypervisor answered that it will not do a soft (ACPI) power-off at all: a
+     * definitive refusal, the only error after which power-off may cut power at once.
+     */
+    readonly refused = false,
   ) {
     super(message);
   }

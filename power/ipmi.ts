@@ -11,10 +11,21 @@
  *
  * Output as ipmitool 1.8.19 prints it (fixtures/ipmitool): `Chassis Power is on|off` and
  * `Chassis Power Control: Up/On|Down/Off|Soft` on STDOUT; stderr may carry harmless warnings
- * (`Unable to Get Channel Cipher Suites`), so only stdout is parsed. A wrong user/password and an
- * unreachable BMC print the same `Error: Unable to establish IPMI v2 / RMCP+ session`, so the
- * message says both. `-N 1 -R 1` (1 s timeout, 1 retry) make an unreachable BMC fail in ~2 s
- * instead of ~20 s.
+ * (`Unable to Get Channel Cipher Suites`), so only stdout is parsed. `-N 1 -R 1` (1 s timeout,
+ * 1 retry) make an unreachable BMC fail in ~2 s instead of ~20 s.
+ *
+ * A wrong user, a wrong password and an unreachable BMC all end in the same `Error: Unable to
+ * establish IPMI v2 / RMCP+ session`; only `-v` (log level LOG_INFO, lib/log.c log_init) shows why,
+ * on stderr, so every call runs with -v and the decisive line is picked out (ipmitool 1.8.19,
+ * src/plugins/lanplus/lanplus.c; test/recorded/ipmitool):
+ * - `RAKP 2 message indicates an error : unauthorized name` (unknown user) and `> RAKP 2 HMAC is
+ *   invalid` (wrong password): permanent, the step stops at once;
+ * - `Address lookup for <bmc> failed` (src/plugins/ipmi_intf.c ipmi_intf_socket_connect, printed
+ *   even without -v, before the generic session error): permanent;
+ * - `Get Auth Capabilities error` (no answer): transient, the BMC may be busy or rebooting;
+ * - `Set Chassis Power Control to Soft failed: <completion code>` (lib/ipmi_chassis.c: the BMC
+ *   ANSWERED, with an error) is a definitive refusal of the soft-off; `Unable to set Chassis Power
+ *   Control to Soft` (no answer) is transient.
  */
 import { describeExit } from "../runtime/exec";
 import { cutAtDeadline } from "../runtime/tool-error";
@@ -44,6 +55,17 @@ const MAX_PASSWORD_BYTES = 20;
 
 /** `-N 1 -R 1`: per-message timeout 1 s, one retry. */
 export const IPMI_TIMEOUT_ARGS = ["-N", "1", "-R", "1"] as const;
+/** `-v`: the lanplus session's reason for failing (LOG_INFO lines on stderr). */
+export const IPMI_VERBOSE_ARGS = ["-v"] as const;
+
+/** ipmitool could not resolve the BMC's name. */
+export const ADDRESS_LOOKUP_FAILED = /^Address lookup for (.+) failed$/m;
+/** RAKP 2 refused the user name (lanplus.c, LOG_INFO). */
+export const UNAUTHORIZED_NAME = /RAKP 2 message indicates an error : unauthorized name/;
+/** RAKP 2's HMAC did not match: the password is wrong (lanplus.c, LOG_INFO). */
+export const HMAC_INVALID = /RAKP 2 HMAC is invalid/;
+/** The BMC answered a chassis control with a completion code (ipmi_chassis.c). */
+const CONTROL_REFUSED = /^Set Chassis Power Control to (\S+) failed: (.+)$/m;
 
 export type ChassisCommand = "status" | "on" | "off" | "soft";
 
@@ -67,8 +89,15 @@ export function parseChassisControl(stdout: string): string | undefined {
 /** The session could not be set up: wrong user/password, wrong cipher suite, or no BMC there. */
 export const SESSION_FAILED = /Unable to establish IPMI v(?:2|1\.5) \/ RMCP\+? session/;
 
-/** stderr lines that say nothing about the result. */
-const HARMLESS_STDERR = [/^Unable to Get Channel Cipher Suites$/, /^Get Session Challenge command failed$/];
+/** stderr lines that say nothing about the result (the last four: what -v prints on every call). */
+const HARMLESS_STDERR = [
+  /^Unable to Get Channel Cipher Suites$/,
+  /^Get Session Challenge command failed$/,
+  /^Loading IANA PEN Registry/,
+  /^Running Get /,
+  /^Invalid completion code received: Invalid command$/,
+  /^Discovered IPMB address/,
+];
 
 function firstProblem(stderr: string, stdout: string): string {
   const lines = stderr
@@ -127,7 +156,11 @@ export class IpmiDriver implements PowerDriver {
       auth = ["-E"];
       env[IPMITOOL_PASSWORD_VAR] = password;
     }
-    return { args: [...base, ...IPMI_TIMEOUT_ARGS, ...auth, "chassis", "power", command], env, password };
+    return {
+      args: [...base, ...IPMI_TIMEOUT_ARGS, ...auth, ...IPMI_VERBOSE_ARGS, "chassis", "power", command],
+      env,
+      password,
+    };
   }
 
   private async ipmitool(command: ChassisCommand): Promise<string> {
@@ -144,16 +177,41 @@ export class IpmiDriver implements PowerDriver {
       throw new PowerError(
         `${this.label}: ${what} gave no answer within ${formatDuration(this.ctx.callTimeoutMs)} (killed)`,
       );
-    if (SESSION_FAILED.test(res.stderr) || SESSION_FAILED.test(res.stdout))
+    const lookup = ADDRESS_LOOKUP_FAILED.exec(res.stderr);
+    if (lookup)
+      throw new PowerError(
+        `${this.label}: the BMC address ${t.bmc} does not resolve (ipmitool: ${lookup[0]}): fix bmc in the stack config or the jumphost's DNS`,
+        true,
+      );
+    if (SESSION_FAILED.test(res.stderr) || SESSION_FAILED.test(res.stdout)) {
+      if (UNAUTHORIZED_NAME.test(res.stderr))
+        throw new PowerError(
+          `the BMC ${t.bmc}:${t.port} for ${t.host} (ipmi) refused user ${t.user} (RAKP 2: unauthorized name): wrong user in the stack config`,
+          true,
+        );
+      if (HMAC_INVALID.test(res.stderr))
+        throw new PowerError(
+          `the BMC ${t.bmc}:${t.port} for ${t.host} (ipmi) refused the password of user ${t.user} (RAKP 2 HMAC is invalid): ` +
+            `wrong password in ${secretWhere(this.secret)}`,
+          true,
+        );
       throw new PowerError(
         `cannot authenticate to or reach the BMC ${t.bmc}:${t.port} for ${t.host} (ipmi): ` +
-          `wrong user ${t.user} / password (${secretWhere(this.secret)}) or cipher suite ${t.cipherSuite}, ` +
-          `or the BMC is down or unreachable -- ipmitool prints the same error for all of these`,
+          `no session (${redact(firstProblem(res.stderr, res.stdout), password)}): the BMC is down, busy or unreachable, ` +
+          `or cipher suite ${t.cipherSuite} is not offered`,
       );
+    }
     if (res.exitCode !== 0) {
       const why = redact(firstProblem(res.stderr, res.stdout), password);
-      const hint = command === "soft" ? " (this BMC did not accept a soft, ACPI power-off)" : "";
-      throw new PowerError(`${this.label}: ${what} failed (${describeExit(res)})${why ? `: ${why}` : ""}${hint}`);
+      const refused = CONTROL_REFUSED.exec(res.stderr);
+      const softRefused = command === "soft" && refused !== null;
+      const hint = softRefused ? " (this BMC refused a soft, ACPI power-off)" : "";
+      throw new PowerError(
+        `${this.label}: ${what} failed (${describeExit(res)})${why ? `: ${why}` : ""}${hint}`,
+        false,
+        false,
+        softRefused,
+      );
     }
     return res.stdout;
   }

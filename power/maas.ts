@@ -13,6 +13,18 @@
  * MAAS's answers (src/maasserver/api/nodes.py, auth.py, exceptions.py) become one line naming the
  * host and the driver: 401 bad key, 404 wrong system_id, 409 the MAAS text (e.g. not allocated),
  * 503 MAAS cannot reach the BMC, no connection / no answer = MAAS unreachable.
+ *
+ * Which of them waiting can fix (canonical/maas @ 9e51f33ce6f7f19bd91ecddfd97baf5495db4eba):
+ * - 401/403/404/409: never; and a 503 `No BMC is defined.  Cannot power control node.`
+ *   (src/maasserver/models/node.py `_power_control_node`: the machine has no BMC at all) -- permanent;
+ * - 503 `No rack controllers can access the BMC of node <hostname>` (node.py
+ *   `_get_bmc_client_connection_info`: no rack controller reached the BMC just now), any other 5xx,
+ *   a refused connection or no answer: transient, retried while time remains.
+ * MAAS never refuses stop_mode=soft: `Node._stop` passes it on only for power type ipmi
+ * (`power_off_mode`); every other power type (virsh: `destroy`, redfish: `ForceOff`, ...) is powered
+ * off HARD by MAAS itself. power_off's node JSON names the power_type, so the step can say so.
+ * power_off/power_on answer nothing (None) when MAAS sent no power action because the power type
+ * cannot do it (node.py `_stop`: "The node must be powered off manually"): permanent.
  */
 import { z } from "zod";
 import type { StepContext } from "../runtime/step-context";
@@ -41,6 +53,12 @@ export function machineOpUrl(url: string, systemId: string, op: MaasOp): string 
 }
 
 const powerStateReply = z.object({ state: z.string() });
+
+/** 503 for a machine with no BMC (node.py _power_control_node). */
+export const NO_BMC = /No BMC is defined/;
+
+/** The power_type of power_off's node JSON (absent in odd answers: then nothing is said). */
+const nodePowerType = z.object({ power_type: z.string() });
 
 /** Text MAAS puts in a 404 for a system_id it does not know (`No Machine matches the given query.`). */
 const NO_SUCH_MACHINE = /^No \w+ matches the given query\.?$/;
@@ -105,8 +123,8 @@ export class MaasDriver implements PowerDriver {
       throw new PowerError(this.unreachable(err), false, timedOut && timeoutMs < this.ctx.callTimeoutMs);
     }
     if (status >= 200 && status < 300) return text;
-    // 401/403/404/409 will not change by waiting; 503 (MAAS cannot reach the BMC) may.
-    const permanent = [401, 403, 404, 409].includes(status);
+    // 401/403/404/409 and a machine without a BMC will not change by waiting; other 503s may.
+    const permanent = [401, 403, 404, 409].includes(status) || (status === 503 && NO_BMC.test(text));
     throw new PowerError(
       this.httpError(op, status, redact(redact(text, this.rawKey(key)), key.tokenSecret)),
       permanent,
@@ -185,11 +203,35 @@ export class MaasDriver implements PowerDriver {
   }
 
   async on(): Promise<void> {
-    await this.call("POST", "power_on");
+    this.sent("power_on", await this.call("POST", "power_on"));
   }
 
-  /** graceful: stop_mode=soft (MAAS asks the BMC for a soft power-off); otherwise stop_mode=hard. */
-  async off(graceful: boolean): Promise<void> {
-    await this.call("POST", "power_off", { stop_mode: graceful ? "soft" : "hard" });
+  /**
+   * graceful: stop_mode=soft (MAAS asks the BMC for a soft power-off -- power type ipmi only);
+   * otherwise stop_mode=hard. Returns a note when MAAS will power this power type off hard anyway.
+   */
+  async off(graceful: boolean): Promise<string | void> {
+    const answer = await this.call("POST", "power_off", { stop_mode: graceful ? "soft" : "hard" });
+    this.sent("power_off", answer);
+    if (!graceful) return;
+    let type: string | undefined;
+    try {
+      const parsed = nodePowerType.safeParse(JSON.parse(answer));
+      if (parsed.success) type = parsed.data.power_type;
+    } catch {
+      // not JSON: nothing to say about the power type
+    }
+    if (type !== undefined && type !== "ipmi")
+      return `MAAS power type ${type} has no soft power-off: MAAS powers it off hard whatever stop_mode says (only ipmi gets a soft off)`;
+  }
+
+  /** An empty / null answer: MAAS sent no power action (the power type cannot do it). */
+  private sent(op: "power_on" | "power_off", answer: string): void {
+    const t = answer.trim();
+    if (t === "" || t === "null")
+      throw new PowerError(
+        `${this.label}: MAAS sent no ${op} (its power type cannot do it, e.g. manual): power the machine ${op === "power_on" ? "on" : "off"} by hand`,
+        true,
+      );
   }
 }

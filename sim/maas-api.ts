@@ -142,6 +142,13 @@ export const maasReplies = {
     body: "Can't start node: it hasn't been allocated.",
     contentType: TEXT,
   }),
+  /** 503 for a machine without a BMC (canonical/maas @ 9e51f33, src/maasserver/models/node.py _power_control_node). */
+  noBmc: (): MaasReply => ({
+    status: 503,
+    body: "No BMC is defined.  Cannot power control node.",
+    contentType: TEXT,
+  }),
+  /** 503 when no rack controller reaches the BMC (node.py _get_bmc_client_connection_info; PowerProblem is a 503, exceptions.py). */
   noRackController: (hostname: string): MaasReply => ({
     status: 503,
     body: `No rack controllers can access the BMC of node ${hostname}`,
@@ -350,8 +357,10 @@ export interface SimMaas {
 /**
  * The sim's MAAS: query_power_state answers from the sim state; power_on = `virsh start`;
  * power_off stop_mode=soft = `virsh shutdown` (off after the scenario's shutdownSeconds, never if
- * the host ignores it), stop_mode=hard (the default) = `virsh destroy`. Every request goes to the
- * sim's call log as tool "maas".
+ * the host ignores it), stop_mode=hard (the default) = `virsh destroy`. The scenario's
+ * transientPowerErrors make a call answer 503 "No rack controllers can access the BMC of node
+ * <hostname>" that many times first (what MAAS says while no rack controller reaches the BMC).
+ * Every request goes to the sim's call log as tool "maas".
  */
 export async function startSimMaas(simDir: string, opts: SimMaasOptions): Promise<SimMaas> {
   const dir = path.resolve(simDir);
@@ -366,6 +375,24 @@ export async function startSimMaas(simDir: string, opts: SimMaasOptions): Promis
     exists: (systemId) => hostOf.has(systemId),
     power: (systemId, call) => {
       const host = hostOf.get(systemId)!;
+      const kind = call.op === "query_power_state" ? "state" : call.op === "power_on" ? "on" : `${call.stopMode}-off`;
+      const before = readState(dir, now());
+      const at = indexOf(before.hosts, host);
+      const pending = before.powerFaults?.some((f) => f.host === at && f.call === kind && f.remaining > 0);
+      // a scenario's transient fault, counted down under the lock (the common path only reads)
+      const faulty =
+        pending === true &&
+        updateState(
+          dir,
+          (s) => {
+            const i = indexOf(s.hosts, host);
+            const f = s.powerFaults?.find((x) => x.host === i && x.call === kind && x.remaining > 0);
+            if (f) f.remaining--;
+            return f !== undefined;
+          },
+          now,
+        );
+      if (faulty) return maasReplies.noRackController(host);
       if (call.op === "query_power_state") {
         const s = readState(dir, now());
         return maasReplies.powerState(s.hosts[indexOf(s.hosts, host)]!.power);

@@ -26,6 +26,25 @@ const hostsSchema = z.strictObject({
   shutdownSeconds: seconds.default(30),
   /** Hosts whose guest OS ignores the ACPI shutdown (only `virsh destroy` turns them off). */
   ignoreShutdown: z.array(hostName).default([]),
+  /**
+   * Power calls that fail `times` times, then work: the sim MAAS answers 503 "No rack controllers
+   * can access the BMC of node <host>", the fake virsh "Timed out during operation: cannot acquire
+   * state change lock" (call "state": MAAS query_power_state only).
+   */
+  transientPowerErrors: z
+    .array(
+      z.strictObject({
+        host: hostName,
+        call: z.enum(["soft-off", "hard-off", "on", "state"]),
+        times: z.number().int().min(1).default(1),
+      }),
+    )
+    .default([]),
+  /**
+   * virsh races: the domain reaches the wanted state by itself just before this call (once), so
+   * the call meets a stale domstate: shutdown/destroy find it off, start finds it running.
+   */
+  virshRaces: z.array(z.strictObject({ host: hostName, call: z.enum(["shutdown", "destroy", "start"]) })).default([]),
 });
 
 /** Juju machine agents (Stage 1). */
@@ -230,6 +249,10 @@ function validateRefs(s: Scenario, source: string): void {
   const hostOk = (h: string) => Number(h.slice("openstack".length)) < hosts;
   s.guests.forEach((g, i) => hostOk(g.host) || bad.push(`guests[${i}].host: no host ${g.host}`));
   s.loadBalancers.forEach((l, i) => hostOk(l.host) || bad.push(`loadBalancers[${i}].host: no host ${l.host}`));
+  s.hosts.transientPowerErrors.forEach(
+    (f, i) => hostOk(f.host) || bad.push(`hosts.transientPowerErrors[${i}].host: no host ${f.host}`),
+  );
+  s.hosts.virshRaces.forEach((r, i) => hostOk(r.host) || bad.push(`hosts.virshRaces[${i}].host: no host ${r.host}`));
   const names = new Set<string>();
   s.guests.forEach((g, i) => (names.has(g.id) ? bad.push(`guests[${i}].id: duplicate ${g.id}`) : names.add(g.id)));
   s.ovn.notConnectedAfterBoot.forEach((u) => {

@@ -153,6 +153,18 @@ export interface HangRec {
   remaining: number | null;
 }
 
+export interface PowerFaultRec {
+  host: number;
+  call: "soft-off" | "hard-off" | "on" | "state";
+  remaining: number;
+}
+
+export interface VirshRaceRec {
+  host: number;
+  call: "shutdown" | "destroy" | "start";
+  done: boolean;
+}
+
 export type Timer =
   | { at: number; kind: "host-off"; host: number }
   | { at: number; kind: "guest"; guest: number; gen: number; status: GuestStatus }
@@ -210,6 +222,10 @@ export interface SimState {
   lbs: LbRec[];
   cloudAssert: { failLines: string[] };
   hangs: HangRec[];
+  /** Power calls that fail transiently before they work (sim/maas-api.ts, tools/virsh.ts); absent: none. */
+  powerFaults?: PowerFaultRec[];
+  /** virsh calls that meet a domain already in the wanted state (a stale domstate); absent: none. */
+  virshRaces?: VirshRaceRec[];
   timers: Timer[];
   actionSeq: number;
   /** Action tasks `juju run` enqueued (sim/tools/juju.ts); absent: none yet. */
@@ -484,6 +500,12 @@ export function buildState(sc: Scenario, opts: BuildOptions): SimState {
     lbs,
     cloudAssert: { failLines: sc.cloudAssert.failLines },
     hangs: sc.hangs.map((h) => ({ tool: h.tool, args: h.args, seconds: h.seconds, remaining: h.times ?? null })),
+    powerFaults: sc.hosts.transientPowerErrors.map((f) => ({
+      host: hostIndexOf(f.host),
+      call: f.call,
+      remaining: f.times,
+    })),
+    virshRaces: sc.hosts.virshRaces.map((r) => ({ host: hostIndexOf(r.host), call: r.call, done: false })),
     timers: [],
     actionSeq: 10,
     damage: [],

@@ -8,6 +8,7 @@ import { budget, calls, gateWait, waitFor } from "./budget";
 import { RunbookStage } from "./stage";
 import { powerFlags } from "./power-flags";
 import { formatDuration } from "../config/duration";
+import { SOFT_OFF_TRIES } from "../steps/power";
 
 export function shutdown(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
   const stage = new RunbookStage(
@@ -25,9 +26,20 @@ export function shutdown(config: Config, after: pulumi.Resource[]): pulumi.Resou
         "graceful-timeout": formatDuration(timeout / 2),
         interval: formatDuration(interval),
       },
-      summary: `graceful power-off of ${host.name} via ${host.power.driver}; hard off if still on after ${formatDuration(timeout / 2)}; skipped if already off`,
-      // power state, soft off, the graceful wait, hard off (steps/power.ts)
-      budget: budget(calls(config, 3, "calls (state, soft off, hard off)"), waitFor("graceful wait", timeout / 2)),
+      summary:
+        `graceful power-off of ${host.name} via ${host.power.driver}; transient errors retry the graceful path; ` +
+        `hard off only if the soft-off is refused or the host is still on after ${formatDuration(timeout / 2)}; skipped if already off` +
+        (host.power.driver === "maas"
+          ? " (MAAS itself powers off hard every power type without a soft off: stop_mode=soft reaches only ipmi)"
+          : ""),
+      // power state + soft off (tried again on transient errors within the graceful wait; the
+      // last try may start at its end), then power state + hard off (steps/power.ts)
+      budget: budget(
+        // at least SOFT_OFF_TRIES tries of state + soft off, each followed by an interval
+        calls(config, 2 * SOFT_OFF_TRIES + 2, "calls (state + soft off per try, then state + hard off)"),
+        waitFor("soft-off tries on transient errors", Math.max(timeout / 2, SOFT_OFF_TRIES * interval)),
+        waitFor("graceful wait after the soft-off", timeout / 2),
+      ),
       dependsOn: after,
     });
     return stage.step(`powered-off-${host.name}`, {

@@ -37,48 +37,103 @@ async function probe(driver: PowerDriver, expect: PowerState): Promise<Verdict> 
   }
 }
 
+/**
+ * Runbook shutdown step 2 for one host: a graceful (soft, ACPI) power-off first. A hard power-off
+ * cuts a host running MySQL, RabbitMQ and Ceph without an OS shutdown, so it is sent ONLY when
+ * - the BMC / hypervisor definitively refused the soft-off (PowerError.refused), or
+ * - the soft-off was delivered and the graceful timeout passed (counted from the delivery: the OS
+ *   gets all of it) with the host confirmed still on.
+ * A transient error (an IPMI session hiccup, a MAAS 503 from a busy rack controller, a call that
+ * timed out) retries the graceful path -- state, then soft-off -- every `interval` for up to the
+ * graceful timeout, and at least SOFT_OFF_TRIES times (slow calls must not use the window up
+ * alone); a soft-off that never got through by then fails the step without cutting power. An
+ * error waiting cannot fix (PowerError.permanent: wrong credentials, no BMC, a BMC name that does
+ * not resolve, no hypervisor connection) fails at once with its decisive line.
+ */
+/** Tries to deliver the soft-off before giving up, however slow the calls are. */
+export const SOFT_OFF_TRIES = 3;
+
 export async function powerOff(flags: StepFlags<"act power-off">, ctx: StepContext): Promise<StepOutcome> {
   const driver = driverFromFlags(flags, ctx);
-  const expected = `${flags.host} powered off (graceful first, hard after ${formatDuration(flags["graceful-timeout"])})`;
+  const graceful = flags["graceful-timeout"];
+  const expected = `${flags.host} powered off (graceful first; hard only if the soft-off is refused or the host is still on after ${formatDuration(graceful)})`;
+  const until = ctx.clock.now() + graceful; // for delivering the soft-off
+  let asked = false; // a soft-off was sent (whatever its answer): the OS may be shutting down
+  let delivered = false;
+  let lastError: PowerError | undefined;
+  let tries = 0;
   try {
-    if ((await driver.state()) === "off") {
-      return skipped(expected, {
-        ok: true,
-        state: "off",
-        summary: `${driver.label}: already off, nothing done`,
-        details: [],
-      });
+    // 1. deliver the soft-off (retrying transient errors within the graceful timeout)
+    while (!delivered) {
+      tries++;
+      try {
+        // each call runs under the step's own budget (not cut at the graceful deadline: a slow
+        // answer is not an OS that ignores the shutdown); only new tries stop at the deadline
+        const state = await driver.state();
+        if (state === "off") {
+          const summary = asked
+            ? `${driver.label}: off after a graceful shutdown`
+            : `${driver.label}: already off, nothing done`;
+          return (asked ? pass : skipped)(expected, { ok: true, state: "off", summary, details: [] });
+        }
+        ctx.out.line(`${driver.label}: graceful shutdown${tries > 1 ? ` (try ${tries})` : ""}`);
+        asked = true;
+        const note = await driver.off(true);
+        if (note) ctx.out.line(`${driver.label}: ${note}`);
+        delivered = true;
+      } catch (err) {
+        if (!(err instanceof PowerError) || err.permanent) throw err;
+        if (err.refused) {
+          ctx.out.line(`${driver.label}: graceful shutdown refused (${err.message}); hard power off`);
+          await driver.off(false);
+          return pass(expected, {
+            ok: true,
+            state: "hard-off-sent",
+            summary: `${driver.label}: soft-off refused by the BMC, hard power off sent; the power-state gate confirms`,
+            details: [err.message],
+          });
+        }
+        lastError = err;
+        const left = until - ctx.clock.now();
+        if (left <= 0 && tries >= SOFT_OFF_TRIES) break;
+        const pause = Math.max(0, Math.min(flags.interval, left)) || flags.interval;
+        ctx.out.line(
+          `${driver.label}: transient error, graceful path retried in ${formatDuration(pause)}: ${err.message}`,
+        );
+        await ctx.clock.sleep(pause);
+      }
     }
-    ctx.out.line(`${driver.label}: graceful shutdown`);
-    try {
-      await driver.off(true);
-    } catch (err) {
-      // A BMC that refuses the soft-off (no ACPI path) cannot be waited out: cut power now.
-      if (!(err instanceof PowerError) || err.permanent) throw err;
-      ctx.out.line(`${driver.label}: graceful shutdown refused (${err.message}); hard power off`);
-      await driver.off(false);
-      return pass(expected, {
-        ok: true,
-        state: "hard-off-sent",
-        summary: `${driver.label}: soft-off refused, hard power off sent; the power-state gate confirms`,
+    if (!delivered)
+      return fail(expected, {
+        ok: false,
+        state: "soft-off-not-delivered",
+        summary: `${driver.label}: the graceful shutdown could not be delivered within ${formatDuration(graceful)} (${tries} tries); no hard power off was sent (the OS was never asked to shut down): ${lastError?.message ?? "no answer"}`,
         details: [],
+        route: "power-control",
       });
-    }
-    const graceful = await runGate(ctx, {
+
+    // 2. wait for the OS to power the host off: the whole graceful timeout from the delivery
+    const wait = await runGate(ctx, {
       expected,
-      timeoutMs: flags["graceful-timeout"],
+      timeoutMs: graceful,
       intervalMs: flags.interval,
       cancellable: false, // the graceful shutdown was sent: a cancel lets this power-off finish
-
       probe: () => probe(driver, "off"),
     });
-    if (graceful.verdict.ok)
-      return pass(
-        expected,
-        { ...graceful.verdict, summary: `${driver.label}: off after a graceful shutdown` },
-        graceful.polls,
-      );
-    ctx.out.line(`${driver.label}: still on after ${formatDuration(flags["graceful-timeout"])}; hard power off`);
+    if (wait.verdict.ok)
+      return pass(expected, { ...wait.verdict, summary: `${driver.label}: off after a graceful shutdown` }, wait.polls);
+    if (wait.verdict.state === "tool-missing") return fail(expected, wait.verdict, wait.polls);
+
+    // 3. the graceful timeout passed: cut power only if the host is confirmed still on
+    const now = wait.verdict.state === "on" || wait.verdict.state === "off" ? wait.verdict.state : await driver.state();
+    if (now === "off")
+      return pass(expected, {
+        ok: true,
+        state: "off",
+        summary: `${driver.label}: off after a graceful shutdown`,
+        details: [],
+      });
+    ctx.out.line(`${driver.label}: still on after ${formatDuration(graceful)}; hard power off`);
     await driver.off(false);
     return pass(expected, {
       ok: true,

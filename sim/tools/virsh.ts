@@ -1,8 +1,19 @@
 /**
  * Simulated cloud -- the fake `virsh` (Shutdown sequence and Power-on of the prior build: hosts
- * are libvirt domains named like the hosts): domstate / start / shutdown / destroy / list --all,
- * byte-for-byte like fixtures/virsh (quoted names, a blank line after every command's output).
- * `shutdown` is graceful: the domain stays `running` until the guest OS has powered off.
+ * are libvirt domains named like the hosts): domstate [--reason] / start / shutdown / destroy /
+ * list --all, byte-for-byte like test/recorded/virsh (libvirt-clients 9.0.0: quoted names, a blank
+ * line after every command's output, `error:` lines on stderr and a lone newline on stdout when a
+ * command fails). `shutdown` is graceful: the domain stays `running` until the guest OS has
+ * powered off. Messages from libvirt v9.0.0 (Debian source libvirt_9.0.0-4+deb12u2):
+ * - start of a running domain: `error: Domain is already active` (tools/virsh-domain.c cmdStart);
+ * - shutdown / destroy of a stopped one: `error: Failed to <verb> domain '<d>'` + `error: Requested
+ *   operation is not valid: domain is not running` (src/conf/domain_conf.c virDomainObjCheckActive,
+ *   as the qemu driver reports it);
+ * - domstate --reason: `<state> (<reason>)` (tools/virsh-domain-monitor.c cmdDomstate; reasons
+ *   booted / destroyed / shutdown / unknown as virshDomainStateReasonToString prints them);
+ * - scenario transientPowerErrors: `error: Failed to <verb> domain '<d>'` + `error: Timed out during
+ *   operation: cannot acquire state change lock` (src/conf/virdomainjob.c, VIR_ERR_OPERATION_TIMEOUT);
+ * - scenario virshRaces: the domain reaches the wanted state just before the call arrives.
  */
 import { powerOff, powerOn, requestShutdown, type SimState } from "../state";
 import { fail, ok, parseArgs, runTool, type Session, type ToolContext, type ToolResult } from "./common";
@@ -10,11 +21,7 @@ import { fail, ok, parseArgs, runTool, type Session, type ToolContext, type Tool
 const VALUED = ["-c", "--connect"];
 
 function domainError(action: string, domain: string, why: string): ToolResult {
-  return fail(
-    `error: Failed to ${action} domain '${domain}'\nerror: Requested operation is not valid: ${why}\n`,
-    1,
-    "\n",
-  );
+  return fail(`error: Failed to ${action} domain '${domain}'\nerror: ${why}\n`, 1, "\n");
 }
 
 function lookup(s: SimState, domain: string): number | ToolResult {
@@ -35,6 +42,36 @@ function list(s: SimState): string {
   return [line(["Id", "Name", "State"]), rule, ...rows.map(line)].join("\n") + "\n\n";
 }
 
+/** The reason `domstate --reason` shows, from the last power event of this host (sim/state.ts `why`). */
+function reason(s: SimState, host: number): string {
+  const h = s.hosts[host];
+  const last = [...s.events].reverse().find((e) => e.what.startsWith(`${h.name} powered `));
+  const why = last?.what ?? "";
+  if (h.power === "on") return /powered on/.test(why) ? "booted" : "unknown";
+  if (/destroy|stop_mode=hard/.test(why)) return "destroyed";
+  if (/graceful shutdown completed/.test(why)) return "shutdown";
+  return "unknown";
+}
+
+/** A transient fault for this call, counted down under the lock. */
+function takeFault(st: SimState, host: number, call: "soft-off" | "hard-off" | "on"): boolean {
+  const f = st.powerFaults?.find((x) => x.host === host && x.call === call && x.remaining > 0);
+  if (!f) return false;
+  f.remaining--;
+  return true;
+}
+
+/** A race for this call: the domain gets to the wanted state on its own, just before the call. */
+function takeRace(st: SimState, host: number, call: "shutdown" | "destroy" | "start", now: number): void {
+  const r = st.virshRaces?.find((x) => x.host === host && x.call === call && !x.done);
+  if (!r) return;
+  r.done = true;
+  if (call === "start") powerOn(st, host, now, "came back on by itself just before virsh start (race)");
+  else powerOff(st, host, now, "went off by itself just before virsh " + call + " (race)");
+}
+
+const VERB_FAULT = { start: "on", shutdown: "soft-off", destroy: "hard-off" } as const;
+
 function virsh(argv: string[], _stdin: string, session: Session): ToolResult {
   const args = parseArgs(argv, VALUED);
   const uri = args.options.get("-c") ?? args.options.get("--connect");
@@ -50,20 +87,29 @@ function virsh(argv: string[], _stdin: string, session: Session): ToolResult {
   if (!domain) return fail(`error: command '${command}' requires <domain> option\n`);
   const found = lookup(s, domain);
   if (typeof found !== "number") return found;
-  if (command === "domstate") return ok(`${s.hosts[found].power === "on" ? "running" : "shut off"}\n\n`);
+  if (command === "domstate") {
+    const state = s.hosts[found].power === "on" ? "running" : "shut off";
+    return ok(args.options.has("--reason") ? `${state} (${reason(s, found)})\n\n` : `${state}\n\n`);
+  }
+  const verb = command as "start" | "shutdown" | "destroy";
   return session.update((st, now) => {
     const h = st.hosts[found];
-    switch (command) {
+    if (takeFault(st, found, VERB_FAULT[verb]))
+      return domainError(verb, domain, "Timed out during operation: cannot acquire state change lock");
+    takeRace(st, found, verb, now);
+    switch (verb) {
       case "start":
-        if (h.power === "on") return domainError("start", domain, "domain is already running");
+        if (h.power === "on") return fail("error: Domain is already active\n", 1, "\n");
         powerOn(st, found, now, "virsh start");
         return ok(`Domain '${domain}' started\n\n`);
       case "shutdown":
-        if (h.power === "off") return domainError("shutdown", domain, "domain is not running");
+        if (h.power === "off")
+          return domainError("shutdown", domain, "Requested operation is not valid: domain is not running");
         requestShutdown(st, found, now);
         return ok(`Domain '${domain}' is being shutdown\n\n`);
       default:
-        if (h.power === "off") return domainError("destroy", domain, "domain is not running");
+        if (h.power === "off")
+          return domainError("destroy", domain, "Requested operation is not valid: domain is not running");
         powerOff(st, found, now, "virsh destroy");
         return ok(`Domain '${domain}' destroyed\n\n`);
     }

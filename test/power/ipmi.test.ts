@@ -13,7 +13,10 @@ import {
   IpmiDriver,
   parseChassisControl,
   parseChassisPowerStatus,
+  ADDRESS_LOOKUP_FAILED,
+  HMAC_INVALID,
   SESSION_FAILED,
+  UNAUTHORIZED_NAME,
   type IpmiTarget,
 } from "../../power/ipmi";
 import { driverFromFlags } from "../../power/from-flags";
@@ -109,7 +112,7 @@ describe("ipmi driver against ipmi_sim", () => {
     await expect(d.state()).resolves.toBe("on");
   });
 
-  it("runs ipmitool with lanplus, the cipher suite, -N 1 -R 1 and -E; the password only in IPMI_PASSWORD", async () => {
+  it("runs ipmitool with lanplus, the cipher suite, -N 1 -R 1, -E and -v; the password only in IPMI_PASSWORD", async () => {
     const { driver: d, ctx } = driver({ cipherSuite: 3 });
     await d.state();
     const call = ctx.records[0]!;
@@ -130,6 +133,7 @@ describe("ipmi driver against ipmi_sim", () => {
       "-R",
       "1",
       "-E",
+      "-v",
       "chassis",
       "power",
       "status",
@@ -167,22 +171,40 @@ describe("ipmi driver against ipmi_sim", () => {
     await expect(d.state()).resolves.toBe("on");
   });
 
-  it("a wrong password: one honest line, fast", async () => {
+  it("a wrong password: the decisive line (-v: RAKP 2 HMAC is invalid), permanent, fast", async () => {
     const { driver: d } = driver({}, { [PW_VAR]: "wrongpass" });
     const started = Date.now();
     const err = await failure(d.state());
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(err).toBeInstanceOf(PowerError);
-    expect(err.message).toMatch(
-      new RegExp(`^cannot authenticate to or reach the BMC 127\\.0\\.0\\.1:${sim.port} for openstack0 \\(ipmi\\)`),
+    expect(err.message).toBe(
+      `the BMC 127.0.0.1:${sim.port} for openstack0 (ipmi) refused the password of user ${SIM_USER} (RAKP 2 HMAC is invalid): ` +
+        `wrong password in environment variable ${PW_VAR}`,
     );
-    expect(err.message).not.toContain("\n");
-    expect(err.message).toContain(`environment variable ${PW_VAR}`);
+    expect((err as PowerError).permanent).toBe(true);
     expect(err.message).not.toContain("wrongpass");
     expect(sim.calls()).toEqual([]);
   });
 
-  it("nothing listening on the port: the same line, in about 2 s (not 20)", async () => {
+  it("an unknown user: the decisive line (-v: RAKP 2 unauthorized name), permanent", async () => {
+    const err = await failure(driver({ user: "nosuchuser" }).driver.state());
+    expect(err.message).toBe(
+      `the BMC 127.0.0.1:${sim.port} for openstack0 (ipmi) refused user nosuchuser (RAKP 2: unauthorized name): wrong user in the stack config`,
+    );
+    expect((err as PowerError).permanent).toBe(true);
+  });
+
+  it("a BMC name that does not resolve: ipmitool's `Address lookup for … failed`, permanent, not the session line", async () => {
+    const err = await failure(driver({ bmc: "bmc-openstack0.invalid" }).driver.state());
+    expect(err.message).toBe(
+      "openstack0 via ipmi (BMC bmc-openstack0.invalid:" +
+        `${sim.port}): the BMC address bmc-openstack0.invalid does not resolve (ipmitool: Address lookup for bmc-openstack0.invalid failed): ` +
+        "fix bmc in the stack config or the jumphost's DNS",
+    );
+    expect((err as PowerError).permanent).toBe(true);
+  });
+
+  it("nothing listening on the port: the honest line, transient, in about 2 s (not 20)", async () => {
     const port = await freeUdpPort();
     const { driver: d } = driver({ port });
     const started = Date.now();
@@ -192,6 +214,8 @@ describe("ipmi driver against ipmi_sim", () => {
     expect(err.message).toMatch(
       new RegExp(`^cannot authenticate to or reach the BMC 127\\.0\\.0\\.1:${port} for openstack0 \\(ipmi\\)`),
     );
+    expect(err.message).toContain("no session (Get Auth Capabilities error)");
+    expect((err as PowerError).permanent).toBe(false);
     expect(err.message).not.toContain("\n");
     expect(took).toBeGreaterThan(1_000);
     expect(took).toBeLessThan(6_000);
@@ -221,8 +245,10 @@ describe("ipmi driver against ipmi_sim", () => {
     expect(err.message).toBe(
       `openstack0 via ipmi (BMC 127.0.0.1:${sim.port}): ipmitool chassis power soft failed (exited 1): ` +
         "Set Chassis Power Control to Soft failed: Invalid data field in request " +
-        "(this BMC did not accept a soft, ACPI power-off)",
+        "(this BMC refused a soft, ACPI power-off)",
     );
+    // the BMC answered with a completion code: a definitive refusal (power-off may cut power now)
+    expect(err).toMatchObject({ refused: true, permanent: false });
   });
 
   it("ipmitool not installed: says which package", async () => {
@@ -480,7 +506,16 @@ describe("ipmitool output parsers on the recorded captures", () => {
     expect(parseChassisControl(readFixture("ipmitool/chassis-power-soft-ipmi_sim-rejected.stdout"))).toBe(undefined);
   });
 
-  it("recognises the session failure, which is the same for a bad password and an unreachable BMC", () => {
+  it("without -v the session failure is the same for a bad password and an unreachable BMC; -v tells them apart", () => {
+    expect(HMAC_INVALID.test(readFixture("ipmitool/bad-password-lanplus-verbose.stderr"))).toBe(true);
+    expect(UNAUTHORIZED_NAME.test(readFixture("ipmitool/unknown-user-lanplus-verbose.stderr"))).toBe(true);
+    for (const f of ["unreachable-bmc-lanplus-verbose", "chassis-power-status-off-verbose"]) {
+      expect(HMAC_INVALID.test(readFixture(`ipmitool/${f}.stderr`))).toBe(false);
+      expect(UNAUTHORIZED_NAME.test(readFixture(`ipmitool/${f}.stderr`))).toBe(false);
+    }
+    expect(ADDRESS_LOOKUP_FAILED.exec(readFixture("ipmitool/address-lookup-failed-lanplus.stderr"))?.[1]).toBe(
+      "nosuchhost.invalid",
+    );
     const bad = readFixture("ipmitool/bad-password-lanplus.stderr");
     const unreachable = readFixture("ipmitool/unreachable-bmc-lanplus.stderr");
     expect(bad).toBe(unreachable);
@@ -519,5 +554,23 @@ describe("ipmitool output parsers on the recorded captures", () => {
     await expect(make("unreachable-bmc-lanplus").on()).rejects.toThrow(
       /^cannot authenticate to or reach the BMC 10\.20\.0\.13:623 for openstack0 \(ipmi\)/,
     );
+    // the -v captures: the -v noise on stderr is not an error; the decisive lines are
+    await expect(make("chassis-power-status-off-verbose").state()).resolves.toBe("off");
+    await expect(make("bad-password-lanplus-verbose").state()).rejects.toMatchObject({
+      permanent: true,
+      message: expect.stringContaining("(RAKP 2 HMAC is invalid): wrong password in environment variable"),
+    });
+    await expect(make("unknown-user-lanplus-verbose").state()).rejects.toMatchObject({
+      permanent: true,
+      message: expect.stringContaining("refused user ipmiusr (RAKP 2: unauthorized name)"),
+    });
+    await expect(make("unreachable-bmc-lanplus-verbose").state()).rejects.toMatchObject({
+      permanent: false,
+      message: expect.stringContaining("no session (Get Auth Capabilities error)"),
+    });
+    await expect(make("address-lookup-failed-lanplus").state()).rejects.toMatchObject({
+      permanent: true,
+      message: expect.stringContaining("(ipmitool: Address lookup for nosuchhost.invalid failed)"),
+    });
   });
 });

@@ -17,6 +17,7 @@ import { realClock } from "../../runtime/clock";
 import { readFixture } from "../fixtures";
 import { captureReporter, type CapturingReporter } from "../support/fake-exec";
 import { FIXTURE_API_KEY, FIXTURE_KEY, startMaasServer, type MaasServer } from "../support/maas-server";
+import { maasReplies, serveMaasApi } from "../../sim/maas-api";
 import { failure } from "../support/failure";
 
 let maas: MaasServer;
@@ -89,8 +90,11 @@ describe("maas driver: power through the MAAS 2.0 API", () => {
 
   it("off: POST ?op=power_off with stop_mode=soft (graceful) or stop_mode=hard", async () => {
     const { driver: d } = driver();
-    await d.off(true);
-    await d.off(false);
+    // the fixture node is power type virsh: MAAS powers it off hard whatever stop_mode says
+    await expect(d.off(true)).resolves.toBe(
+      "MAAS power type virsh has no soft power-off: MAAS powers it off hard whatever stop_mode says (only ipmi gets a soft off)",
+    );
+    await expect(d.off(false)).resolves.toBeUndefined();
     expect(maas.requests.map((r) => [r.method, r.url, r.contentType, r.body])).toEqual([
       ["POST", "/MAAS/api/2.0/machines/e8xa8m/?op=power_off", "application/x-www-form-urlencoded", "stop_mode=soft"],
       ["POST", "/MAAS/api/2.0/machines/e8xa8m/?op=power_off", "application/x-www-form-urlencoded", "stop_mode=hard"],
@@ -244,13 +248,48 @@ describe("maas errors: one clear line naming the host and the driver", () => {
     expect(err.message).toBe(`MAAS refused power_on for ${who()}: Can't start node: it hasn't been allocated.`);
   });
 
-  it("503: MAAS cannot reach the BMC", async () => {
+  it("503: MAAS cannot reach the BMC -- transient (a rack controller may reach it on the next try)", async () => {
     machine().bmcReachable = false;
     const d = driver().driver;
-    for (const call of [d.state(), d.on(), d.off(false)])
-      expect((await failure(call)).message).toBe(
+    for (const call of [d.state(), d.on(), d.off(false)]) {
+      const err = await failure(call);
+      expect(err.message).toBe(
         `MAAS cannot power-control ${who()}: No rack controllers can access the BMC of node openstack0`,
       );
+      expect(err).toMatchObject({ permanent: false, refused: false });
+    }
+  });
+
+  it("503 `No BMC is defined.` (a machine without a BMC): permanent, the decisive line", async () => {
+    const noBmc = await serveMaasApi({
+      credentials: FIXTURE_KEY,
+      backend: { exists: () => true, power: () => maasReplies.noBmc() },
+    });
+    try {
+      const err = await failure(driver({ url: noBmc.url }).driver.state());
+      expect(err.message).toBe(
+        `MAAS cannot power-control openstack0 (maas, ${noBmc.url}, system_id e8xa8m): No BMC is defined.  Cannot power control node.`,
+      );
+      expect((err as PowerError).permanent).toBe(true);
+    } finally {
+      await noBmc.close();
+    }
+  });
+
+  it("power_off answered with nothing (MAAS sent no power action: e.g. power type manual): permanent", async () => {
+    const none = await serveMaasApi({
+      credentials: FIXTURE_KEY,
+      backend: { exists: () => true, power: () => ({ status: 200, body: "null", contentType: "application/json" }) },
+    });
+    try {
+      const err = await failure(driver({ url: none.url }).driver.off(true));
+      expect(err.message).toMatch(
+        /MAAS sent no power_off \(its power type cannot do it, e.g\. manual\): power the machine off by hand$/,
+      );
+      expect((err as PowerError).permanent).toBe(true);
+    } finally {
+      await none.close();
+    }
   });
 
   it("query_power_state unknown / error: a PowerError (the gate polls on)", async () => {

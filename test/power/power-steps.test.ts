@@ -209,18 +209,53 @@ describe("power steps over MAAS (the API stand-in)", () => {
     expect(o.verdict.route).toBe("power-control");
   });
 
-  it("power-on: a machine MAAS cannot reach fails with MAAS's 503 line, routed to power-control", async () => {
+  it("a machine MAAS cannot reach: power-on fails with MAAS's 503 line; power-off retries the graceful path and never cuts power", async () => {
     const m = maas.machines.get("e8xa8m")!;
     m.power = "off";
     const ctx = context();
     expect((await powerOn(maasFlags(), ctx)).outcome).toBe("pass");
     m.bmcReachable = false;
+    maas.requests.length = 0;
     const o = await powerOff(offFlags(maasFlags()), context());
     expect(o.outcome).toBe("fail");
-    expect(o.verdict).toMatchObject({
-      state: "power-error",
-      route: "power-control",
-      summary: `MAAS cannot power-control openstack0 (maas, ${maas.url}, system_id e8xa8m): No rack controllers can access the BMC of node openstack0`,
-    });
+    expect(o.verdict).toMatchObject({ state: "soft-off-not-delivered", route: "power-control" });
+    expect(o.verdict.summary).toContain(
+      `no hard power off was sent (the OS was never asked to shut down): MAAS cannot power-control openstack0 (maas, ${maas.url}, system_id e8xa8m): No rack controllers can access the BMC of node openstack0`,
+    );
+    // 30 s graceful timeout, 5 s interval: a try every 5 s, never a stop_mode=hard
+    expect(maasCalls().length).toBeGreaterThanOrEqual(6);
+    expect(maasCalls().every((c) => c === "GET query_power_state")).toBe(true);
+  });
+
+  it("power-off: MAAS answers 503 to the first soft-offs, then takes one: graceful, no hard off", async () => {
+    const m = maas.machines.get("e8xa8m")!;
+    m.bmcReachable = false;
+    // the BMC becomes reachable from the third request on (the server records a request before it answers)
+    const push = maas.requests.push.bind(maas.requests);
+    maas.requests.push = (...items) => {
+      const n = push(...items);
+      if (n >= 3) m.bmcReachable = true;
+      return n;
+    };
+    try {
+      const ctx = context();
+      const o = await powerOff(offFlags(maasFlags()), ctx);
+      expect(o.outcome).toBe("pass");
+      expect(o.verdict.summary).toBe(
+        `openstack0 via maas (${maas.url}, system_id e8xa8m): off after a graceful shutdown`,
+      );
+      expect(maasCalls()).toEqual([
+        "GET query_power_state", // 503
+        "GET query_power_state", // 503
+        "GET query_power_state",
+        "POST power_off stop_mode=soft",
+        "GET query_power_state",
+      ]);
+      expect(
+        ctx.out.lines.filter((l) => /transient error, graceful path retried in 5s: MAAS cannot power-control/.test(l)),
+      ).toHaveLength(2);
+    } finally {
+      maas.requests.push = push;
+    }
   });
 });

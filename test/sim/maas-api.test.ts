@@ -4,7 +4,7 @@
  * request in the call log without its Authorization header.
  */
 import { readCallLog } from "../../sim/call-log";
-import { simSystemIds, startSimMaas, type SimMaas } from "../../sim/maas-api";
+import { maasReplies, simSystemIds, startSimMaas, type SimMaas } from "../../sim/maas-api";
 import { createSimCloud, SIM_MAAS_KEY_VAR, withMaasUrl, type SimCloud } from "../../sim/setup";
 import { loadState, readState } from "../../sim/store";
 import { authorizationHeader, parseApiKey } from "../../power/maas-oauth";
@@ -195,6 +195,34 @@ describe("startSimMaas", () => {
       ["maas", "POST", `/MAAS/api/2.0/machines/${b}/?op=power_off`, 0],
       ["maas", "POST", `/MAAS/api/2.0/machines/${a}/?op=power_on`, 0],
     ]);
+  });
+
+  it("scenario transientPowerErrors: 503 'No rack controllers can access the BMC of node <host>' that many times, then MAAS works", async () => {
+    f = await fixture("power-transient-bmc"); // openstack1: 3 soft-offs; openstack2: 2 state queries
+    const [one, two] = [f.maas.systemIds.openstack1!, f.maas.systemIds.openstack2!];
+    for (let i = 0; i < 3; i++) {
+      const res = await f.request("POST", one, "power_off", { form: "stop_mode=soft" });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+      expect(await res.text()).toBe("No rack controllers can access the BMC of node openstack1");
+      expect(readState(f.cloud.dir, f.clock.ms).hosts[1]!.shuttingDown).toBe(false);
+    }
+    expect((await f.request("POST", one, "power_off", { form: "stop_mode=soft" })).status).toBe(200);
+    expect(readState(f.cloud.dir, f.clock.ms).hosts[1]!.shuttingDown).toBe(true);
+    // a fault is per call kind: openstack1's state queries and hard offs were never faulty
+    expect((await f.request("GET", one, "query_power_state")).status).toBe(200);
+    expect((await f.request("GET", two, "query_power_state")).status).toBe(503);
+    expect((await f.request("GET", two, "query_power_state")).status).toBe(503);
+    expect(await (await f.request("GET", two, "query_power_state")).json()).toEqual({ state: "on" });
+    expect(readCallLog(f.cloud.dir).map((c) => c.exitCode)).toEqual([503, 503, 503, 0, 0, 503, 503, 0]);
+  });
+
+  it("maasReplies.noBmc is MAAS's text for a machine without a BMC (503, text/plain)", () => {
+    expect(maasReplies.noBmc()).toEqual({
+      status: 503,
+      body: "No BMC is defined.  Cannot power control node.",
+      contentType: "text/plain; charset=utf-8",
+    });
   });
 
   it("the maas power driver works against it unchanged", async () => {
