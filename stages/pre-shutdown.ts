@@ -19,7 +19,7 @@ export function preShutdown(config: Config): pulumi.Resource[] {
     command: "baseline-capture",
     flags: { model: config.jujuModel, openrc: config.openrc, dir: config.baselineDir },
     summary:
-      "capture bundle, juju status, servers, load balancers and amphorae into a timestamped folder (refuses a model other than the configured one)",
+      "capture bundle, juju status, servers, load balancers and amphorae into a timestamped folder (refuses a model other than the configured one); its coldstart-baseline.json names this window, whose Stage 5 starts only the guests ACTIVE in it",
     // juju show-model, export-bundle, status; then server list (text, json), LBs, amphorae
     budget: budget(calls(config, 3, "juju calls"), openrc, calls(config, 4, "openstack calls")),
     dependsOn: [],

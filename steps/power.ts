@@ -8,7 +8,7 @@ import { driverFromFlags } from "../power/from-flags";
 import { PowerError, type PowerDriver, type PowerState } from "../power/driver";
 import type { Verdict } from "../gates/verdict";
 import { formatDuration } from "../config/duration";
-import { fail, pass, runGate, skipped, type StepOutcome } from "./outcome";
+import { cancelled, fail, pass, runGate, skipped, type StepOutcome } from "./outcome";
 import { ToolError } from "../runtime/tool-error";
 
 function powerFailure(err: unknown): Verdict {
@@ -89,7 +89,7 @@ export async function powerOff(flags: StepFlags<"act power-off">, ctx: StepConte
           return pass(expected, {
             ok: true,
             state: "hard-off-sent",
-            summary: `${driver.label}: soft-off refused by the BMC, hard power off sent; the power-state gate confirms`,
+            summary: `${driver.label}: soft-off refused, hard power off sent; the power-state gate confirms`,
             details: [err.message],
           });
         }
@@ -101,6 +101,9 @@ export async function powerOff(flags: StepFlags<"act power-off">, ctx: StepConte
           `${driver.label}: transient error, graceful path retried in ${formatDuration(pause)}: ${err.message}`,
         );
         await ctx.clock.sleep(pause);
+        // a safe point only while no soft-off was sent yet; once it was, see the power-off through
+        const stop = asked ? undefined : ctx.cancelled?.();
+        if (stop) return cancelled(expected, `no soft-off was sent: ${stop}`);
       }
     }
     if (!delivered)

@@ -71,6 +71,15 @@ describe("power-off: transient errors retry the graceful path, never a hard off"
     expect(fake.count(SHUTDOWN)).toBe(SOFT_OFF_TRIES);
   });
 
+  it("a cancel while no soft-off was sent yet stops at that safe point: nothing sent", async () => {
+    const fake = fakeExec().on(DOMSTATE, failed("get state of", LOCK)).on(SHUTDOWN, "").on(DESTROY, "");
+    const ctx = { ...testContext(fake), cancelled: () => "the run was cancelled" };
+    const o = await powerOff(offFlags, ctx);
+    expect(o.outcome).toBe("cancelled");
+    expect(o.verdict.summary).toContain("no soft-off was sent: the run was cancelled");
+    expect(fake.count(SHUTDOWN) + fake.count(DESTROY)).toBe(0);
+  });
+
   it("the state read fails transiently after the graceful timeout: no blind hard off", async () => {
     let polls = 0;
     const fake = fakeExec()
@@ -91,9 +100,7 @@ describe("power-off: when a hard off is right", () => {
       .on(DESTROY, { exitCode: 0, stdout: "Domain 'openstack1' destroyed\n\n" });
     const o = await powerOff(offFlags, testContext(fake));
     expect(o).toMatchObject({ outcome: "pass", verdict: { state: "hard-off-sent" } });
-    expect(o.verdict.summary).toBe(
-      `${LABEL}: soft-off refused by the BMC, hard power off sent; the power-state gate confirms`,
-    );
+    expect(o.verdict.summary).toBe(`${LABEL}: soft-off refused, hard power off sent; the power-state gate confirms`);
     expect(fake.lines()).toEqual([
       `virsh -c ${URI} domstate --reason openstack1`,
       `virsh -c ${URI} shutdown openstack1`,
