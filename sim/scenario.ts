@@ -13,7 +13,7 @@ import { projectRoot } from "./root";
 const seconds = z.number().nonnegative();
 const hostName = z.string().regex(/^openstack\d+$/, "expected a host name like openstack2");
 const machineId = z.string().regex(/^\d+(\/lxd\/\d+)?$/, 'expected a juju machine id like "2" or "0/lxd/3"');
-const unitNumber = z.number().int().min(0).max(2);
+const unitNumber = z.number().int().min(0).max(4);
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "expected a UUID");
 const power = z.enum(["on", "off", "booting"]);
 
@@ -59,7 +59,7 @@ const agentsSchema = z.strictObject({
   neverStart: z.array(machineId).default([]),
 });
 
-/** mysql-innodb-cluster (Stage 2): units /0 /1 /2 in 0/lxd/3, 1/lxd/2, 2/lxd/2. */
+/** mysql-innodb-cluster (Stage 2): units /0 /1 /2 in 0/lxd/3, 1/lxd/2, 2/lxd/2 (and /3 /4 in 3/lxd/1, 0/lxd/5 with `units: 5`). */
 const mysqlSchema = z.strictObject({
   /** What the units show once their containers are up again after any mysql host lost power. */
   afterBoot: z.enum(["healthy", "complete-outage", "partial-outage", "unknown-message"]).default("complete-outage"),
@@ -72,6 +72,14 @@ const mysqlSchema = z.strictObject({
   partialMissing: unitNumber.default(2),
   /** unknown-message: what every unit says instead of a known signature. */
   unknownMessage: z.string().min(1).default("MySQL is down on this instance"),
+  /** Cluster size (a drill sets the stack's mysqlUnits to match: `--set mysqlUnits=5`). */
+  units: z.union([z.literal(3), z.literal(5)]).default(3),
+  /**
+   * After a successful reboot action this unit stays RECOVERING -- in the group, counted for quorum,
+   * not ONLINE, `Mode: n/a` -- for recoveringSeconds (sim/views.ts; mysql-shell status.cc).
+   */
+  recoveringAfterAction: unitNumber.optional(),
+  recoveringSeconds: seconds.default(120),
   /**
    * How long reboot-cluster-from-complete-outage runs on its unit (sim s, after it starts 1 s past
    * its enqueueing). Above 59 a `juju run` without --wait gives up first (60 s: juju/juju#20103).
@@ -101,8 +109,16 @@ const vaultSchema = z
 const ovnSchema = z.strictObject({
   /** Chassis units that come back `not connected` after their host boots. */
   notConnectedAfterBoot: z
-    .array(z.string().regex(/^ovn-chassis\/\d+$/, "expected a unit like ovn-chassis/2"))
+    .array(
+      z.string().regex(/^(octavia-)?ovn-chassis\/\d+$/, "expected a unit like ovn-chassis/2 or octavia-ovn-chassis/0"),
+    )
     .default([]),
+  /**
+   * Octavia units (0-3, in LXD containers N/lxd/6 on hosts 0..2), each with an octavia-ovn-chassis
+   * subordinate: the ovn-chassis charm deployed a second time for Octavia's management network
+   * (openstack-charmers/openstack-bundles stable/overlays/loadbalancer-octavia.yaml). 0: no octavia.
+   */
+  octaviaUnits: z.number().int().min(0).max(3).default(0),
   /** Whether `systemctl restart ovs-vswitchd ovn-controller` (after vault is unsealed) reconnects it. */
   restartFixes: z.boolean().default(true),
   restartSeconds: seconds.default(10),
@@ -194,6 +210,19 @@ export const scenarioSchema = z.strictObject({
     })
     .prefault({}),
   hangs: z.array(hangSchema).default([]),
+  /**
+   * Units whose status Juju cannot read: `juju status --format=json|yaml` prints the unit as
+   * `{"status-error": "status not found"}` (juju cmd/juju/status/formatted.go errorStatus) for
+   * `seconds` after its machine's agent started ("forever": always).
+   */
+  jujuStatusErrors: z
+    .array(
+      z.strictObject({
+        unit: z.string().regex(/^[a-z][a-z0-9-]*\/\d+$/, "expected a unit like mysql-innodb-cluster/2"),
+        seconds: z.union([seconds, z.literal("forever")]).default("forever"),
+      }),
+    )
+    .default([]),
   scale: scaleSchema.optional(),
 });
 
@@ -256,7 +285,13 @@ function validateRefs(s: Scenario, source: string): void {
   const names = new Set<string>();
   s.guests.forEach((g, i) => (names.has(g.id) ? bad.push(`guests[${i}].id: duplicate ${g.id}`) : names.add(g.id)));
   s.ovn.notConnectedAfterBoot.forEach((u) => {
-    if (Number(u.split("/")[1]) >= hosts) bad.push(`ovn.notConnectedAfterBoot: no unit ${u}`);
+    const limit = u.startsWith("octavia-") ? s.ovn.octaviaUnits : hosts;
+    if (Number(u.split("/")[1]) >= limit) bad.push(`ovn.notConnectedAfterBoot: no unit ${u}`);
+  });
+  (["leader", "gtidSuperset", "partialMissing", "recoveringAfterAction"] as const).forEach((k) => {
+    const n = s.mysql[k];
+    if (n !== undefined && n >= s.mysql.units)
+      bad.push(`mysql.${k}: no unit mysql-innodb-cluster/${n} of ${s.mysql.units}`);
   });
   if (bad.length > 0) throw new ScenarioError(`${source}: ${bad.join("; ")}`);
 }

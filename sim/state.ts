@@ -70,6 +70,8 @@ export interface MysqlRec {
   partialMissing: string;
   unknownMessage: string;
   phase: MysqlPhase;
+  /** A member that stays RECOVERING this long after the cluster came back online (sim/views.ts); absent: none. */
+  recovering?: { unit: string; seconds: number };
   /** How long reboot-cluster-from-complete-outage runs on its unit, sim s (sim/tools/juju.ts); absent: 25. */
   actionSeconds?: number;
 }
@@ -105,6 +107,8 @@ export interface ChassisRec {
   name: string;
   principal: string;
   host: number;
+  /** The principal's machine when it is not the host itself (octavia-ovn-chassis in octavia's LXD container). */
+  machine?: string;
   connected: boolean;
   restarts: number;
   gen: number;
@@ -222,6 +226,10 @@ export interface SimState {
   lbs: LbRec[];
   cloudAssert: { failLines: string[] };
   hangs: HangRec[];
+  /** Units `juju status` prints as `{"status-error": ...}` for `seconds` after their machine's agent started; absent: none. */
+  statusErrors?: { unit: string; seconds: number | "forever" }[];
+  /** octavia units (each with an octavia-ovn-chassis subordinate in s.ovn.chassis); absent: octavia not deployed. */
+  octavia?: { units: UnitRec[] };
   /** Power calls that fail transiently before they work (sim/maas-api.ts, tools/virsh.ts); absent: none. */
   powerFaults?: PowerFaultRec[];
   /** virsh calls that meet a domain already in the wanted state (a stale domstate); absent: none. */
@@ -278,6 +286,24 @@ const CONTAINERS: ContainerRec[] = [
   { id: "2/lxd/3", host: 2, address: "192.168.100.56", hostname: "juju-3da275-2-lxd-3" },
 ];
 const MYSQL_MACHINES = ["0/lxd/3", "1/lxd/2", "2/lxd/2"];
+/** Units /3 and /4 of a 5-unit cluster (scenario mysql.units: 5), and their containers. */
+const MYSQL_MACHINES_5 = [...MYSQL_MACHINES, "3/lxd/1", "0/lxd/5"];
+const MYSQL_5_CONTAINERS: ContainerRec[] = [
+  { id: "3/lxd/1", host: 3, address: "192.168.100.63", hostname: "juju-3da275-3-lxd-1" },
+  { id: "0/lxd/5", host: 0, address: "192.168.100.62", hostname: "juju-3da275-0-lxd-5" },
+];
+/** octavia/N in N/lxd/6 (scenario ovn.octaviaUnits). */
+const OCTAVIA_CONTAINERS: ContainerRec[] = [0, 1, 2].map((i) => ({
+  id: `${i}/lxd/6`,
+  host: i,
+  address: `192.168.100.${64 + i}`,
+  hostname: `juju-3da275-${i}-lxd-6`,
+}));
+
+/** The containers a scenario adds to the control plane's. */
+function extraContainers(sc: Scenario): ContainerRec[] {
+  return [...(sc.mysql.units === 5 ? MYSQL_5_CONTAINERS : []), ...OCTAVIA_CONTAINERS.slice(0, sc.ovn.octaviaUnits)];
+}
 const VAULT_MACHINES = ["3/lxd/0", "0/lxd/4", "1/lxd/4"];
 const NEUTRON_MACHINE = "2/lxd/3";
 
@@ -344,9 +370,13 @@ export function buildState(sc: Scenario, opts: BuildOptions): SimState {
     shuttingDown: false,
     ignoreShutdown: sc.hosts.ignoreShutdown.includes(`openstack${i}`),
   }));
-  const base = { hosts, containers: CONTAINERS };
+  const containers = [...CONTAINERS, ...extraContainers(sc)];
+  const base = { hosts, containers };
   const unit = (name: string, machine: string): UnitRec => ({ name, machine, address: machineAddress(base, machine) });
-  const mysqlUnits = MYSQL_MACHINES.map((m, i) => unit(`mysql-innodb-cluster/${i}`, m));
+  const mysqlUnits = (sc.mysql.units === 5 ? MYSQL_MACHINES_5 : MYSQL_MACHINES).map((m, i) =>
+    unit(`mysql-innodb-cluster/${i}`, m),
+  );
+  const octaviaUnits = OCTAVIA_CONTAINERS.slice(0, sc.ovn.octaviaUnits).map((c, i) => unit(`octavia/${i}`, c.id));
   const leader = `mysql-innodb-cluster/${sc.mysql.leader}`;
   const keys = sc.vault.keys ?? defaultKeys(sc.vault.shares);
   const projects: Record<string, string> = {};
@@ -444,7 +474,7 @@ export function buildState(sc: Scenario, opts: BuildOptions): SimState {
     },
     projects,
     hosts,
-    containers: CONTAINERS.map((c) => ({ ...c })),
+    containers: containers.map((c) => ({ ...c })),
     agents: {
       startSeconds: sc.agents.startSeconds,
       containerExtraSeconds: sc.agents.containerExtraSeconds,
@@ -462,6 +492,10 @@ export function buildState(sc: Scenario, opts: BuildOptions): SimState {
       unknownMessage: sc.mysql.unknownMessage,
       actionSeconds: sc.mysql.actionSeconds,
       phase: { kind: "online", primary: leader, since: -86400, staleUntil: {} },
+      recovering:
+        sc.mysql.recoveringAfterAction === undefined
+          ? undefined
+          : { unit: `mysql-innodb-cluster/${sc.mysql.recoveringAfterAction}`, seconds: sc.mysql.recoveringSeconds },
     },
     vault: {
       tls: sc.vault.tls,
@@ -479,16 +513,29 @@ export function buildState(sc: Scenario, opts: BuildOptions): SimState {
       notConnectedAfterBoot: sc.ovn.notConnectedAfterBoot,
       restartFixes: sc.ovn.restartFixes,
       restartSeconds: sc.ovn.restartSeconds,
-      chassis: hosts.map((_, i) => ({
-        name: `ovn-chassis/${i}`,
-        principal: `nova-compute/${i}`,
-        host: i,
-        connected: true,
-        restarts: 0,
-        gen: 0,
-      })),
+      chassis: [
+        ...hosts.map((_, i) => ({
+          name: `ovn-chassis/${i}`,
+          principal: `nova-compute/${i}`,
+          host: i,
+          connected: true,
+          restarts: 0,
+          gen: 0,
+        })),
+        ...octaviaUnits.map((u, i) => ({
+          name: `octavia-ovn-chassis/${i}`,
+          principal: u.name,
+          host: hostOfMachine(u.machine),
+          machine: u.machine,
+          connected: true,
+          restarts: 0,
+          gen: 0,
+        })),
+      ],
     },
     neutron: { units: [unit("neutron-api/0", NEUTRON_MACHINE)], restarts: 0 },
+    octavia: octaviaUnits.length > 0 ? { units: octaviaUnits } : undefined,
+    statusErrors: sc.jujuStatusErrors.length > 0 ? sc.jujuStatusErrors.map((e) => ({ ...e })) : undefined,
     nova: {
       resumeFlag: sc.nova.resumeGuestsStateOnHostBoot,
       resumeSeconds: sc.nova.resumeSeconds,

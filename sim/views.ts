@@ -4,7 +4,14 @@
  * connection (Stage 4), whether the OpenStack API answers, and the health checks cloud-assert runs
  * (Stage 7). Pure: (state, now) in, view out; the output formats live in format/.
  */
-import { machineStarted, OUTAGE_SIGNATURE, type SimState, type UnitRec, type VaultUnitRec } from "./state";
+import {
+  agentStartedAt,
+  machineStarted,
+  OUTAGE_SIGNATURE,
+  type SimState,
+  type UnitRec,
+  type VaultUnitRec,
+} from "./state";
 
 export interface StatusView {
   current: string;
@@ -36,31 +43,59 @@ function upView(current: string, message: string): UnitView {
 
 // --- MySQL -------------------------------------------------------------------------------------
 
-function clusterText(s: SimState, online: number, primary: UnitRec | undefined): string {
-  const down = s.mysql.units.length - online;
-  if (down === 0) return "Cluster is ONLINE and can tolerate up to ONE failure.";
-  if (online * 2 <= s.mysql.units.length) {
-    return `Cluster has no quorum as visible from '${primary?.address ?? "n/a"}:3306' and cannot process write transactions. ${down} members are not active.`;
-  }
-  return `Cluster is NOT tolerant to any failures. ${down === 1 ? "1 member is" : `${down} members are`} not active.`;
+/**
+ * MySQL Shell's statusText for the sim's group, as `Status::check_group_status` builds it
+ * (mysql/mysql-shell @ 0437858f312f2fe2e6e37ec0da88e9b8cdab92e3 `modules/adminapi/cluster/status.cc`):
+ * `inGroup` = ONLINE + RECOVERING members (both count for quorum), `online` = ONLINE members; the
+ * failures tolerated are (inGroup - 1) / 2; every member that is not ONLINE is "not active".
+ * `from`: the instance the status is seen from ("as visible from '<addr>'").
+ */
+function clusterText(total: number, inGroup: number, online: number, from: string): { quorum: boolean; text: string } {
+  const quorum = inGroup * 2 > total;
+  const tolerates = Math.floor((inGroup - 1) / 2);
+  let text = !quorum
+    ? `Cluster has no quorum as visible from '${from}:3306' and cannot process write transactions.`
+    : tolerates === 0
+      ? "Cluster is NOT tolerant to any failures."
+      : tolerates === 1
+        ? "Cluster is ONLINE and can tolerate up to ONE failure."
+        : `Cluster is ONLINE and can tolerate up to ${tolerates} failures.`;
+  const inactive = total - online;
+  if (inactive === 1) text += " 1 member is not active.";
+  else if (inactive > 1) text += ` ${inactive} members are not active.`;
+  return { quorum, text };
+}
+
+/**
+ * The member still RECOVERING (in the group, not yet ONLINE) this long after the cluster came back
+ * online (scenario `mysql.recoveringAfterAction`); undefined when none.
+ */
+export function recoveringMember(s: SimState, now: number): string | undefined {
+  const m = s.mysql;
+  const r = m.recovering;
+  if (!r || m.phase.kind !== "online" || r.unit === m.phase.primary) return undefined;
+  return now < m.phase.since + r.seconds ? r.unit : undefined;
 }
 
 export function mysqlUnitView(s: SimState, unit: UnitRec, now: number): UnitView {
   if (!machineStarted(s, unit.machine, now)) return lostView(unit.name);
   const m = s.mysql;
   const started = m.units.filter((u) => machineStarted(s, u.machine, now));
-  const ready = (primary: string, members: UnitRec[]) => {
-    const text = clusterText(
-      s,
-      members.length,
-      m.units.find((u) => u.name === primary),
-    );
-    return upView("active", `Unit is ready: Mode: ${unit.name === primary ? "R/W" : "R/O"}, ${text}`);
+  // the charm's _assess_status (openstack/charm-mysql-innodb-cluster @ 342d84b6
+  // src/lib/charm/openstack/mysql_innodb_cluster.py): active "Unit is ready: Mode: {mode}, {statusText}"
+  // while the status contains "OK", blocked "MySQL InnoDB Cluster not healthy: {statusText}" without
+  // quorum; a member that is not ONLINE has mode "n/a" (status.cc feed_member_info)
+  const ready = (primary: string, members: UnitRec[], recovering?: string) => {
+    const online = members.filter((u) => u.name !== recovering).length;
+    const { quorum, text } = clusterText(m.units.length, members.length, online, unit.address);
+    if (!quorum) return upView("blocked", `MySQL InnoDB Cluster not healthy: ${text}`);
+    const mode = unit.name === recovering ? "n/a" : unit.name === primary ? "R/W" : "R/O";
+    return upView("active", `Unit is ready: Mode: ${mode}, ${text}`);
   };
   if (m.phase.kind === "online") {
     const stale = m.phase.staleUntil[unit.name];
     if (stale !== undefined && now < stale) return upView("blocked", OUTAGE_SIGNATURE);
-    return ready(m.phase.primary, started);
+    return ready(m.phase.primary, started, recoveringMember(s, now));
   }
   switch (m.afterBoot) {
     case "healthy":
@@ -104,9 +139,31 @@ export function vaultUnitView(s: SimState, v: VaultUnitRec, now: number): UnitVi
 /** ovn-appctl connection-status on a chassis; null when its host's agent is down (unreachable). */
 export function chassisConnection(s: SimState, index: number, now: number): "connected" | "not connected" | null {
   const c = s.ovn.chassis[index];
-  if (!machineStarted(s, s.hosts[c.host].machine, now)) return null;
+  if (!machineStarted(s, c.machine ?? s.hosts[c.host].machine, now)) return null;
   return c.connected ? "connected" : "not connected";
 }
+
+// --- units whose status Juju cannot read ---------------------------------------------------------
+
+/**
+ * The units `juju status` cannot read right now (scenario `jujuStatusErrors`): for `seconds` after
+ * their machine's agent started, or always. Juju then prints `{"status-error": "<error>"}` in place
+ * of the unit (juju/juju cmd/juju/status/formatted.go `unitStatus.MarshalJSON` / `errorStatus`, as
+ * stored at manadart/juju @ 1d4846f2d9cc260f278cfc5b7d4e8bc14a242e99).
+ */
+export function statusErrorUnits(s: SimState, now: number, machineOf: (unit: string) => string | undefined): string[] {
+  return (s.statusErrors ?? [])
+    .filter((e) => {
+      if (e.seconds === "forever") return true;
+      const machine = machineOf(e.unit);
+      const at = machine === undefined ? null : agentStartedAt(s, machine);
+      return at !== null && now >= at && now < at + e.seconds;
+    })
+    .map((e) => e.unit);
+}
+
+/** The error the controller gives for a status it cannot find (juju state/status.go getStatus: errors.NotFoundf("status")). */
+export const STATUS_NOT_FOUND = "status not found";
 
 export function plainUnitView(s: SimState, machine: string, unit: string, now: number): UnitView {
   return machineStarted(s, machine, now) ? upView("active", "Unit is ready") : lostView(unit);
@@ -134,7 +191,11 @@ export function cloudChecks(s: SimState, now: number, hasCredentials: boolean): 
   const down = machines.filter((m) => !machineStarted(s, m, now));
   const mysql = s.mysql.units.map((u) => mysqlUnitView(s, u, now).workload);
   const rw = mysql.filter((w) => w.message?.startsWith("Unit is ready: Mode: R/W")).length;
-  const mysqlOk = rw === 1 && mysql.every((w) => w.current === "active" && w.message?.includes("Cluster is ONLINE"));
+  const mysqlOk =
+    rw === 1 &&
+    mysql.every(
+      (w) => w.current === "active" && w.message?.includes("Cluster is ONLINE") && !w.message.includes("not active"),
+    );
   const sealed = s.vault.units.filter((v) => v.sealed || !machineStarted(s, v.machine, now)).map((v) => v.name);
   const chassisDown = s.ovn.chassis.filter((_, i) => chassisConnection(s, i, now) !== "connected").map((c) => c.name);
   const lines: AssertLine[] = [

@@ -137,6 +137,10 @@ interface Charm {
   relations: Record<string, [string, string, string][]>;
   bindings: string[];
   subordinateTo?: string;
+  /** The charm the application is deployed from, when the application is named otherwise (octavia-ovn-chassis). */
+  charmName?: string;
+  /** Deployed only in some scenarios (octavia: scenario ovn.octaviaUnits). */
+  optional?: true;
 }
 
 const CHARMS: Record<string, Charm> = {
@@ -193,6 +197,36 @@ const CHARMS: Record<string, Charm> = {
     bindings: ["certificates", "data", "juju-info", "nova-compute", "ovsdb"],
     subordinateTo: "nova-compute",
   },
+  // Octavia with OVN: the ovn-chassis charm deployed a second time, as a subordinate of octavia,
+  // for the load-balancer management network (openstack-charmers/openstack-bundles @
+  // c77f3ea800f8d7bcdbcf008f1b731609315f6d3d stable/overlays/loadbalancer-octavia.yaml:
+  // `octavia-ovn-chassis: charm: cs:ovn-chassis`, `octavia-ovn-chassis:ovsdb-subordinate` - `octavia:ovsdb-subordinate`)
+  octavia: {
+    rev: 566,
+    channel: "2024.1/stable",
+    version: "14.0.0",
+    relations: {
+      certificates: [["vault", "tls-certificates", "global"]],
+      "ovsdb-subordinate": [["octavia-ovn-chassis", "ovsdb-subordinate", "container"]],
+      "ovsdb-cms": [["ovn-central", "ovsdb-cms", "global"]],
+    },
+    bindings: ["amqp", "certificates", "identity-service", "ovsdb-cms", "ovsdb-subordinate", "shared-db"],
+    optional: true,
+  },
+  "octavia-ovn-chassis": {
+    rev: 196,
+    channel: "24.03/stable",
+    version: "24.03.2",
+    relations: {
+      certificates: [["vault", "tls-certificates", "global"]],
+      "ovsdb-subordinate": [["octavia", "ovsdb-subordinate", "container"]],
+      ovsdb: [["ovn-central", "ovsdb", "global"]],
+    },
+    bindings: ["certificates", "data", "juju-info", "nova-compute", "ovsdb", "ovsdb-subordinate"],
+    subordinateTo: "octavia",
+    charmName: "ovn-chassis",
+    optional: true,
+  },
   "neutron-api": {
     rev: 590,
     channel: "2024.1/stable",
@@ -219,6 +253,11 @@ export function isApplication(name: string): boolean {
   return name in CHARMS;
 }
 
+/** An optional application (octavia) is in the model only when the scenario deploys it. */
+function deployed(s: SimState, app: string): boolean {
+  return !CHARMS[app]?.optional || (s.octavia?.units.length ?? 0) > 0;
+}
+
 /** Units of an application with their machine and address (ovn-chassis: on its principal's machine). */
 export function unitsOf(s: SimState, app: string): UnitRec[] {
   switch (app) {
@@ -231,11 +270,16 @@ export function unitsOf(s: SimState, app: string): UnitRec[] {
     case "nova-compute":
       return s.hosts.map((h, i) => ({ name: `nova-compute/${i}`, machine: h.machine, address: h.address }));
     case "ovn-chassis":
-      return s.ovn.chassis.map((c) => ({
-        name: c.name,
-        machine: s.hosts[c.host].machine,
-        address: s.hosts[c.host].address,
-      }));
+    case "octavia-ovn-chassis":
+      return s.ovn.chassis
+        .filter((c) => c.name.startsWith(`${app}/`))
+        .map((c) => ({
+          name: c.name,
+          machine: c.machine ?? s.hosts[c.host].machine,
+          address: c.machine ? (s.containers.find((x) => x.id === c.machine)?.address ?? "") : s.hosts[c.host].address,
+        }));
+    case "octavia":
+      return s.octavia?.units ?? [];
     default:
       return [];
   }
@@ -281,10 +325,11 @@ function unitDoc(s: SimState, app: string, unit: UnitRec, now: number, principal
   if (isLeader(s, app, unit.name)) doc.leader = true;
   if (principal) doc.machine = unit.machine;
   doc["public-address"] = unit.address;
-  if (app === "nova-compute") {
+  if (app === "nova-compute" || app === "octavia") {
     const chassis = s.ovn.chassis.find((c) => c.principal === unit.name);
+    const chassisApp = chassis?.name.split("/")[0] ?? "ovn-chassis";
     if (chassis)
-      doc.subordinates = { [chassis.name]: unitDoc(s, "ovn-chassis", { ...unit, name: chassis.name }, now, false) };
+      doc.subordinates = { [chassis.name]: unitDoc(s, chassisApp, { ...unit, name: chassis.name }, now, false) };
   }
   return doc;
 }
@@ -310,10 +355,10 @@ function applicationDoc(s: SimState, app: string, now: number): Json {
   const units = unitsOf(s, app);
   const since = jujuTime(0);
   const doc: Json = {
-    charm: app,
+    charm: charm.charmName ?? app,
     base: { name: "ubuntu", channel: "22.04" },
     "charm-origin": "charmhub",
-    "charm-name": app,
+    "charm-name": charm.charmName ?? app,
     "charm-rev": charm.rev,
     "charm-channel": charm.channel,
     exposed: false,
@@ -347,7 +392,7 @@ function modelDoc(s: SimState): Json {
 export function statusDoc(s: SimState, now: number, filter: string[] = []): Json {
   const apps = new Set<string>();
   for (const app of filter.length === 0 ? APPLICATIONS : filter) {
-    if (!isApplication(app)) continue;
+    if (!isApplication(app) || !deployed(s, app)) continue;
     apps.add(app);
     const sub = CHARMS[app].subordinateTo;
     if (sub) apps.add(sub);
@@ -371,7 +416,7 @@ export function statusTable(s: SimState, now: number, filter: string[] = []): st
   const rows: string[][] = [["Unit", "Workload", "Agent", "Machine", "Public address", "Message"]];
   const apps = filter.length === 0 ? APPLICATIONS : filter.filter(isApplication);
   for (const app of [...apps].sort()) {
-    if (CHARMS[app].subordinateTo) continue;
+    if (CHARMS[app].subordinateTo || !deployed(s, app)) continue;
     for (const u of unitsOf(s, app)) {
       const v = unitView(s, app, u, now);
       rows.push([
@@ -382,7 +427,7 @@ export function statusTable(s: SimState, now: number, filter: string[] = []): st
         u.address,
         v.workload.message ?? "",
       ]);
-      if (app === "nova-compute") {
+      if (app === "nova-compute" || app === "octavia") {
         const c = s.ovn.chassis.find((x) => x.principal === u.name)!;
         const cv = plainUnitView(s, u.machine, c.name, now);
         rows.push([`  ${c.name}`, cv.workload.current, cv.agent.current, "", u.address, cv.workload.message ?? ""]);
@@ -566,7 +611,8 @@ export function bundleDoc(s: SimState): Json {
   const applications: Json = {};
   for (const app of APPLICATIONS) {
     const charm = CHARMS[app];
-    const entry: Json = { charm: app, channel: charm.channel, revision: charm.rev };
+    if (!deployed(s, app)) continue;
+    const entry: Json = { charm: charm.charmName ?? app, channel: charm.channel, revision: charm.rev };
     if (!charm.subordinateTo) {
       const units = unitsOf(s, app);
       entry.num_units = units.length;
@@ -583,6 +629,12 @@ export function bundleDoc(s: SimState): Json {
       ["nova-compute:neutron-plugin", "ovn-chassis:nova-compute"],
       ["ovn-chassis:certificates", "vault:certificates"],
       ["neutron-api:certificates", "vault:certificates"],
+      ...(deployed(s, "octavia")
+        ? [
+            ["octavia-ovn-chassis:ovsdb-subordinate", "octavia:ovsdb-subordinate"],
+            ["octavia-ovn-chassis:certificates", "vault:certificates"],
+          ]
+        : []),
     ],
   };
 }

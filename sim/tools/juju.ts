@@ -21,7 +21,7 @@ import {
   type TaskRec,
   type UnitRec,
 } from "../state";
-import { mysqlWritable } from "../views";
+import { mysqlWritable, STATUS_NOT_FOUND, statusErrorUnits } from "../views";
 import {
   bundleDoc,
   configDoc,
@@ -66,6 +66,8 @@ const EXIT_TRAILER = "; echo coldstart-exit=$?";
 const CONNECTION_STATUS = "ovn-appctl -t ovn-controller connection-status";
 const RESTART_CHASSIS = "systemctl restart ovs-vswitchd ovn-controller";
 const RESTART_NEUTRON = "systemctl restart neutron-server";
+/** Applications deployed from the ovn-chassis charm (octavia-ovn-chassis: format/juju.ts). */
+const CHASSIS_APPS = ["ovn-chassis", "octavia-ovn-chassis"];
 const ACTION = "reboot-cluster-from-complete-outage";
 /** reboot-cluster-from-complete-outage's run time when the scenario does not say (26 s from enqueue, as S-run3's timing). */
 const DEFAULT_ACTION_SECONDS = 25;
@@ -144,11 +146,11 @@ function innerCommand(session: Session, app: string, unit: UnitRec, inner: strin
     return remote(text, v.sealed ? 2 : 0);
   }
   if (inner === CONNECTION_STATUS) {
-    if (app !== "ovn-chassis") return notFound("ovn-appctl");
+    if (!CHASSIS_APPS.includes(app)) return notFound("ovn-appctl");
     return remote(connectionStatusText(s, unit.name, now) ?? "", 0);
   }
   if (inner === RESTART_CHASSIS) {
-    if (app !== "ovn-chassis")
+    if (!CHASSIS_APPS.includes(app))
       return remote("", 5, "Failed to restart ovn-controller.service: Unit ovn-controller.service not found.\n");
     session.update((st, t) =>
       restartChassis(
@@ -484,6 +486,26 @@ async function operations(session: Session, args: ReturnType<typeof parseArgs>):
   return fail("coldstart sim: juju operations: only --format=json and --format=yaml are simulated\n");
 }
 
+/**
+ * `juju status --format=json|yaml` with every unit Juju cannot read right now printed as
+ * `{"status-error": "status not found"}` in place of the whole unit, principal or subordinate
+ * (juju/juju cmd/juju/status/formatted.go `unitStatus.MarshalJSON`; sim/views.ts statusErrorUnits).
+ */
+function withStatusErrors(doc: Record<string, unknown>, s: SimState, now: number): Record<string, unknown> {
+  const machineOf = (name: string) => findUnit(s, name)?.unit.machine;
+  const broken = new Set(statusErrorUnits(s, now, machineOf));
+  if (broken.size === 0) return doc;
+  type Units = Record<string, Record<string, unknown>>;
+  const rewrite = (units: Units | undefined) => {
+    for (const [name, u] of Object.entries(units ?? {})) {
+      if (broken.has(name)) units![name] = { "status-error": STATUS_NOT_FOUND };
+      else rewrite(u.subordinates as Units | undefined);
+    }
+  };
+  for (const app of Object.values(doc.applications as Record<string, { units?: Units }>)) rewrite(app.units);
+  return doc;
+}
+
 async function juju(argv: string[], stdin: string, session: Session, sleep: Sleep): Promise<ToolResult> {
   const [command, ...rest] = argv;
   const args = parseArgs(rest, VALUED);
@@ -501,11 +523,13 @@ async function juju(argv: string[], stdin: string, session: Session, sleep: Slee
     case "status": {
       const bad = checkModel(s, model);
       if (bad) return bad;
-      if (format === "json") return json(statusDoc(s, now, args.positional));
+      const doc = () => withStatusErrors(statusDoc(s, now, args.positional), s, now);
+      if (format === "json") return json(doc());
       if (format === "yaml") {
         const YAML = await import("yaml");
-        return ok(YAML.stringify(statusDoc(s, now, args.positional)));
+        return ok(YAML.stringify(doc()));
       }
+      // the tabular listing does not show status-error units differently in the sim
       return ok(statusTable(s, now, args.positional));
     }
     case "config": {
