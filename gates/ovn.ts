@@ -6,7 +6,7 @@
  * ovn-chassis can say "Unit is ready" while its SB connection is down. ovn-chassis units exist
  * only as subordinates inside each nova-compute unit (no `machine` key of their own).
  */
-import type { JujuStatusDoc } from "./juju-schemas";
+import type { JujuApplication, JujuStatusDoc } from "./juju-schemas";
 import type { Verdict } from "./verdict";
 
 export type ConnectionStatus = "connected" | "not connected";
@@ -51,6 +51,70 @@ export function chassisUnits(status: JujuStatusDoc, principalApp: string, chassi
   return out.sort((a, b) => unitNumber(a.chassis) - unitNumber(b.chassis));
 }
 
+/**
+ * The charms whose units are OVN chassis. ovn-chassis is a subordinate (of nova-compute, and -- with
+ * Octavia on OVN -- deployed a second time as `octavia-ovn-chassis`, a subordinate of octavia, for the
+ * load-balancer management network: openstack-charmers/openstack-bundles @
+ * c77f3ea800f8d7bcdbcf008f1b731609315f6d3d `stable/overlays/loadbalancer-octavia.yaml`);
+ * ovn-dedicated-chassis is the same chassis as a principal charm (its own machines).
+ */
+export const CHASSIS_CHARMS: readonly string[] = ["ovn-chassis", "ovn-dedicated-chassis"];
+
+/**
+ * The charm an application is deployed from. Juju 3's `juju status --format=json` has both `charm`
+ * and `charm-name`: `charm-name` is always the bare name, `charm` is the name for a Charmhub charm but
+ * the whole URL for a local one (`local:ovn-chassis-3`) -- juju/juju `cmd/juju/status/formatter.go`
+ * `formatApplication` (`charmAlias` / `charmName`) as stored at manadart/juju @
+ * 37c99d94ccc55b3ff5d36e0c1a8d7cac5e1edfc5; both in the real Juju 3.6.4 capture (app `ubun2`, charm
+ * `ubuntu`: test/recorded S-jubilant). Without `charm-name`, the name is read out of `charm`
+ * (`cs:ovn-chassis-27`, `ch:amd64/focal/ovn-chassis-27`, `local:ovn-chassis-3`).
+ */
+export function charmOf(app: JujuApplication): string | undefined {
+  const named = (app as Record<string, unknown>)["charm-name"];
+  if (typeof named === "string" && named !== "") return named;
+  const charm = (app as Record<string, unknown>).charm;
+  if (typeof charm !== "string" || charm === "") return undefined;
+  const path = charm.replace(/^[a-z]+:/, "");
+  const last = path.slice(path.lastIndexOf("/") + 1);
+  return last.replace(/-\d+$/, "");
+}
+
+/** Every application deployed from a chassis charm, plus `configured` (an application named in the stack) when the model has it. */
+export function chassisApplications(status: JujuStatusDoc, configured?: string): string[] {
+  const apps = Object.entries(status.applications)
+    .filter(([, a]) => CHASSIS_CHARMS.includes(charmOf(a) ?? ""))
+    .map(([name]) => name);
+  if (configured !== undefined && status.applications[configured] !== undefined && !apps.includes(configured))
+    apps.push(configured);
+  return apps.sort();
+}
+
+/**
+ * Every unit of the given chassis applications: a subordinate application's units are found inside
+ * each principal unit's `subordinates` (whatever the principal: nova-compute, octavia, ...), a
+ * principal application's (ovn-dedicated-chassis) in its own `units`.
+ */
+export function allChassisUnits(status: JujuStatusDoc, chassisApps: readonly string[]): ChassisUnit[] {
+  const out: ChassisUnit[] = [];
+  const wanted = (unit: string) => chassisApps.includes(unit.slice(0, unit.lastIndexOf("/")));
+  for (const app of Object.values(status.applications)) {
+    for (const [name, unit] of Object.entries(app.units ?? {})) {
+      if (wanted(name)) out.push({ chassis: name, principal: name, machine: unit.machine });
+      for (const sub of Object.keys(unit.subordinates ?? {})) {
+        if (wanted(sub)) out.push({ chassis: sub, principal: name, machine: unit.machine });
+      }
+    }
+  }
+  const appOf = (u: string) => u.slice(0, u.lastIndexOf("/"));
+  return out.sort((a, b) =>
+    appOf(a.chassis) === appOf(b.chassis)
+      ? unitNumber(a.chassis) - unitNumber(b.chassis)
+      : appOf(a.chassis) < appOf(b.chassis)
+        ? -1
+        : 1,
+  );
+}
+
 function describe(r: ChassisResult): string {
   return `${r.chassis} (on ${r.principal}): ${r.status ?? "probe output not recognised"}`;
 }
@@ -61,7 +125,7 @@ export function ovnVerdict(results: ChassisResult[]): Verdict<OvnState> {
     return {
       ok: false,
       state: "unknown",
-      summary: "no ovn-chassis units to probe",
+      summary: "no units of an ovn-chassis / ovn-dedicated-chassis application to probe",
       details,
       route: "tool-unavailable",
     };

@@ -1,6 +1,8 @@
 /**
- * Runbook Stage 4 -- OVN chassis. CHECK connection-status on every chassis; if any is not
- * connected, run the post-vault TLS restart sweep on the affected units only, then re-probe.
+ * Runbook Stage 4 -- OVN chassis. CHECK connection-status on every chassis -- every unit of every
+ * application deployed from the ovn-chassis or ovn-dedicated-chassis charm, octavia-ovn-chassis
+ * included (steps/ovn.ts) --; if any is not connected, run the post-vault TLS restart sweep on the
+ * affected units only, then re-probe.
  * [REVALIDATE: sweep unit list against current topology]
  */
 import type * as pulumi from "@pulumi/pulumi";
@@ -20,7 +22,8 @@ export function ovnChassis(config: Config, after: pulumi.Resource[]): pulumi.Res
     verb: "check",
     command: "ovn-chassis",
     flags: target,
-    summary: "read-only: ovn-appctl connection-status on every chassis (the probe, not the charm message)",
+    summary:
+      "read-only: ovn-appctl connection-status on every unit of every ovn-chassis / ovn-dedicated-chassis application, found by charm in juju status (octavia-ovn-chassis too; the probe, not the charm message)",
     // juju status, then one probe per chassis in parallel batches of 4: the batches are a cap
     budget: budget(calls(config, 2, "calls (status, then the chassis probes)")),
     dependsOn: after,

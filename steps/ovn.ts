@@ -2,14 +2,30 @@
  * Runbook Stage 4 -- OVN chassis. Probe connection-status on every chassis (not the charm
  * message); sweep only the units that are not connected (restart ovn-controller / ovs-vswitchd
  * there, then neutron-server), re-probe. [REVALIDATE: sweep unit list against current topology]
+ *
+ * "Every chassis" = every unit of every application deployed from the ovn-chassis or
+ * ovn-dedicated-chassis charm, found by charm in the whole model's `juju status` (gates/ovn.ts
+ * CHASSIS_CHARMS, charmOf): with Octavia on OVN the charm runs a second time as octavia-ovn-chassis
+ * (a subordinate of octavia, carrying the load-balancer management network), which a probe of
+ * the one configured application (--chassis-app under --app) never saw. --chassis-app is still
+ * probed when the model has it, whatever its charm; --app is kept on the command line only.
  */
 import type { StepFlags } from "../cli/step-flags";
 import { appUnitNames, parseAppStatus } from "../gates/juju-status";
-import { chassisUnits, ovnVerdict, parseConnectionStatus, sweepTargets, type ChassisResult } from "../gates/ovn";
+import {
+  allChassisUnits,
+  chassisApplications,
+  ovnVerdict,
+  parseConnectionStatus,
+  sweepTargets,
+  type ChassisResult,
+} from "../gates/ovn";
 import type { Verdict } from "../gates/verdict";
 import { mapBounded } from "../runtime/bounded";
+import type { ExecRequest } from "../runtime/exec";
 import { Juju } from "../runtime/juju";
 import type { StepContext } from "../runtime/step-context";
+import { checkCall } from "../runtime/tool-error";
 import { fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
 
@@ -18,13 +34,24 @@ const PROBE = "ovn-appctl -t ovn-controller connection-status";
 
 type Probed = ChassisResult & { error?: string };
 
+/**
+ * `juju status -m M --format=json` for the whole model: the chassis applications are found by charm,
+ * so no application filter can be given. (runtime/juju.ts has no whole-model JSON call; this is the
+ * same call path: ctx.exec, the call timeout, the step's deadline, checkCall.)
+ */
+async function modelStatus(ctx: StepContext, model: string): Promise<string> {
+  const req: ExecRequest = {
+    file: "juju",
+    args: ["status", "-m", model, "--format=json"],
+    timeoutMs: ctx.callTimeoutMs,
+  };
+  return checkCall(req, await ctx.exec(req)).stdout;
+}
+
 /** Probe every chassis; a probe that failed keeps its error so the verdict can name the call. */
-async function probeAll(juju: Juju, flags: Target, parallel = 4): Promise<Probed[]> {
-  const chassis = chassisUnits(
-    unwrap(parseAppStatus(await juju.status(flags.app), flags.app)),
-    flags.app,
-    flags["chassis-app"],
-  );
+async function probeAll(juju: Juju, ctx: StepContext, flags: Target, parallel = 4): Promise<Probed[]> {
+  const status = unwrap(parseAppStatus(await modelStatus(ctx, flags.model)));
+  const chassis = allChassisUnits(status, chassisApplications(status, flags["chassis-app"]));
   return mapBounded(chassis, parallel, async (c) => {
     try {
       const res = await juju.execOnUnit(c.chassis, PROBE);
@@ -48,7 +75,7 @@ function verdictOf(results: Probed[]): Verdict {
 export async function ovnCheck(flags: Target, ctx: StepContext): Promise<StepOutcome> {
   const expected = "a connection-status from every chassis";
   const juju = new Juju(ctx, flags.model);
-  const verdict = await probeSafely(async () => verdictOf(await probeAll(juju, flags)));
+  const verdict = await probeSafely(async () => verdictOf(await probeAll(juju, ctx, flags)));
   if (verdict.state === "all-connected" || verdict.state === "not-connected")
     return pass(expected, { ...verdict, ok: true });
   return fail(expected, verdict);
@@ -60,7 +87,7 @@ export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: St
   const juju = new Juju(ctx, flags.model);
   let results: ChassisResult[];
   try {
-    results = await probeAll(juju, flags, flags.parallel);
+    results = await probeAll(juju, ctx, flags, flags.parallel);
   } catch (err) {
     return fail(expected, toolVerdict(err as Error));
   }
@@ -88,7 +115,7 @@ export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: St
   let after: Verdict;
   try {
     await restartNeutronServer(juju, flags["neutron-app"], ctx, details);
-    after = verdictOf(await probeAll(juju, flags, flags.parallel));
+    after = verdictOf(await probeAll(juju, ctx, flags, flags.parallel));
   } catch (err) {
     return fail(expected, { ...toolVerdict(err as Error), details });
   }
@@ -124,6 +151,6 @@ export async function ovnChassisConnected(
     expected: "every chassis reports connected",
     timeoutMs: flags.timeout,
     intervalMs: flags.interval,
-    probe: async () => verdictOf(await probeAll(juju, flags)),
+    probe: async () => verdictOf(await probeAll(juju, ctx, flags)),
   });
 }

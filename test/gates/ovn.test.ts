@@ -1,4 +1,13 @@
-import { chassisUnits, ovnVerdict, parseConnectionStatus, sweepTargets, type ChassisResult } from "../../gates/ovn";
+import {
+  allChassisUnits,
+  charmOf,
+  chassisApplications,
+  chassisUnits,
+  ovnVerdict,
+  parseConnectionStatus,
+  sweepTargets,
+  type ChassisResult,
+} from "../../gates/ovn";
 import { parseAppStatus } from "../../gates/juju-status";
 import { mustParse, readFixture } from "../fixtures";
 
@@ -103,5 +112,59 @@ describe("Stage 4 check: every chassis connected", () => {
 
   it("does not pass when there was no chassis to probe", () => {
     expect(ovnVerdict([])).toMatchObject({ ok: false, state: "unknown" });
+  });
+});
+
+describe("finding every chassis by charm, whatever the application is called", () => {
+  const model = () => mustParse(parseAppStatus(readFixture("juju/model.octavia-ovn-chassis.juju3.status.json")));
+
+  it("reads the charm from charm-name, else from charm (charmhub name, local or cs URL)", () => {
+    const doc = model();
+    expect(charmOf(doc.applications["octavia-ovn-chassis"])).toBe("ovn-chassis");
+    expect(charmOf({ charm: "local:ovn-chassis-3" } as never)).toBe("ovn-chassis");
+    expect(charmOf({ charm: "cs:ovn-chassis-27" } as never)).toBe("ovn-chassis");
+    expect(charmOf({ charm: "ch:amd64/focal/ovn-dedicated-chassis-12" } as never)).toBe("ovn-dedicated-chassis");
+    expect(charmOf({ charm: "local:ovn-chassis-3", "charm-name": "ovn-chassis" } as never)).toBe("ovn-chassis");
+    expect(charmOf({} as never)).toBeUndefined();
+  });
+
+  it("finds ovn-chassis AND octavia-ovn-chassis (the charm deployed again under octavia) in the whole model", () => {
+    const doc = model();
+    expect(chassisApplications(doc)).toEqual(["octavia-ovn-chassis", "ovn-chassis"]);
+    expect(allChassisUnits(doc, chassisApplications(doc))).toEqual([
+      { chassis: "octavia-ovn-chassis/0", principal: "octavia/0", machine: "0/lxd/6" },
+      { chassis: "octavia-ovn-chassis/1", principal: "octavia/1", machine: "1/lxd/6" },
+      { chassis: "octavia-ovn-chassis/2", principal: "octavia/2", machine: "2/lxd/6" },
+      { chassis: "ovn-chassis/0", principal: "nova-compute/0", machine: "0" },
+      { chassis: "ovn-chassis/1", principal: "nova-compute/1", machine: "1" },
+      { chassis: "ovn-chassis/2", principal: "nova-compute/2", machine: "2" },
+      { chassis: "ovn-chassis/3", principal: "nova-compute/3", machine: "3" },
+    ]);
+  });
+
+  it("finds the units of a principal chassis application (ovn-dedicated-chassis) in its own units", () => {
+    const doc = model();
+    const raw = JSON.parse(readFixture("juju/model.octavia-ovn-chassis.juju3.status.json")) as {
+      applications: Record<string, Record<string, unknown>>;
+    };
+    raw.applications["gateway"] = {
+      ...raw.applications["nova-compute"],
+      charm: "ovn-dedicated-chassis",
+      "charm-name": "ovn-dedicated-chassis",
+      units: {
+        "gateway/0": { ...(doc.applications["nova-compute"].units?.["nova-compute/0"] ?? {}), subordinates: {} },
+      },
+    };
+    const withGateway = mustParse(parseAppStatus(JSON.stringify(raw)));
+    expect(chassisApplications(withGateway)).toEqual(["gateway", "octavia-ovn-chassis", "ovn-chassis"]);
+    expect(allChassisUnits(withGateway, ["gateway"])).toEqual([
+      { chassis: "gateway/0", principal: "gateway/0", machine: "0" },
+    ]);
+  });
+
+  it("also probes a configured application whatever its charm, and only when the model has it", () => {
+    const doc = model();
+    expect(chassisApplications(doc, "nova-compute")).toEqual(["nova-compute", "octavia-ovn-chassis", "ovn-chassis"]);
+    expect(chassisApplications(doc, "no-such-app")).toEqual(["octavia-ovn-chassis", "ovn-chassis"]);
   });
 });

@@ -31,13 +31,15 @@ const HOME = "/home/operator";
 
 const OVN_FLAGS = { model: MODEL, app: "nova-compute", "chassis-app": "ovn-chassis" };
 const SWEEP_FLAGS = { ...OVN_FLAGS, "neutron-app": "neutron-api", parallel: 2 };
-const NOVA_STATUS = new RegExp(`^juju status -m ${MODEL} nova-compute --format=json$`);
+/** The whole model: the chassis are found by charm (steps/ovn.ts). */
+const MODEL_STATUS = new RegExp(`^juju status -m ${MODEL} --format=json$`);
 const NEUTRON_STATUS = new RegExp(`^juju status -m ${MODEL} neutron-api --format=json$`);
 const EXEC_ON = (unit: string, command: string): string =>
-  `juju exec -m ${MODEL} --unit ${unit} -- ${command}; echo coldstart-exit=$?`;
-const PROBE = /^juju exec -m c:openstack --unit (ovn-chassis\/\d+) -- ovn-appctl -t ovn-controller connection-status;/;
-const CHASSIS_RESTART = /^juju exec -m c:openstack --unit (\S+) -- systemctl restart ovs-vswitchd ovn-controller;/;
-const NEUTRON_RESTART = /^juju exec -m c:openstack --unit (\S+) -- systemctl restart neutron-server;/;
+  `juju exec -m ${MODEL} --unit ${unit} --format=json -- ${command}`;
+const PROBE = /^juju exec -m c:openstack --unit (\S+) --format=json -- ovn-appctl -t ovn-controller connection-status$/;
+const CHASSIS_RESTART =
+  /^juju exec -m c:openstack --unit (\S+) --format=json -- systemctl restart ovs-vswitchd ovn-controller$/;
+const NEUTRON_RESTART = /^juju exec -m c:openstack --unit (\S+) --format=json -- systemctl restart neutron-server$/;
 const ANY_SYSTEMCTL = / systemctl /;
 
 /** `juju status neutron-api`: hand-made (no recorded neutron-api status), units only. */
@@ -58,11 +60,14 @@ const NEUTRON_APP_STATUS = JSON.stringify({
   },
 });
 
-/** Four chassis (the recorded nova-compute status); `down` ones answer "not connected" until restarted. */
-function ovnCloud(down: string[]) {
+/**
+ * Four chassis (the recorded nova-compute status as the model's status), or seven with octavia's
+ * octavia-ovn-chassis (model.octavia-ovn-chassis); `down` ones answer "not connected" until restarted.
+ */
+function ovnCloud(down: string[], model = "juju/nova-compute.ovn-chassis.healthy.juju3.status.json") {
   const notConnected = new Set(down);
   const fake = fakeExec()
-    .on(NOVA_STATUS, readFixture("juju/nova-compute.ovn-chassis.healthy.juju3.status.json"))
+    .on(MODEL_STATUS, readFixture(model))
     .on(NEUTRON_STATUS, NEUTRON_APP_STATUS)
     .on(PROBE, (call) =>
       jujuExecReply(
@@ -110,6 +115,49 @@ describe("the OVN chassis check (read-only)", () => {
     const outcome = await ovnCheck(OVN_FLAGS, testContext(fake));
     expect(outcome.exitCode).toBe(1);
     expect(outcome.verdict.summary).toContain("ovn-chassis/1");
+  });
+});
+
+describe("every chassis, found by charm: octavia-ovn-chassis too", () => {
+  const OCTAVIA_MODEL = "juju/model.octavia-ovn-chassis.juju3.status.json";
+
+  it("the check reads the whole model once and probes all 7 chassis, the 3 octavia ones included", async () => {
+    const { fake } = ovnCloud(["octavia-ovn-chassis/1"], OCTAVIA_MODEL);
+    const outcome = await ovnCheck(OVN_FLAGS, testContext(fake));
+
+    expect(fake.count(MODEL_STATUS)).toBe(1);
+    expect(fake.count(/^juju status -m \S+ nova-compute/)).toBe(0);
+    expect(unitsOf(fake, PROBE).sort()).toEqual([
+      "octavia-ovn-chassis/0",
+      "octavia-ovn-chassis/1",
+      "octavia-ovn-chassis/2",
+      "ovn-chassis/0",
+      "ovn-chassis/1",
+      "ovn-chassis/2",
+      "ovn-chassis/3",
+    ]);
+    expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass" });
+    expect(outcome.verdict.state).toBe("not-connected");
+    expect(outcome.verdict.summary).toContain("1 of 7 chassis not connected to the OVN SB DB: octavia-ovn-chassis/1");
+    expect(outcome.verdict.details).toContain("octavia-ovn-chassis/1 (on octavia/1): not connected");
+  });
+
+  it("the sweep restarts only the octavia chassis that is not connected, then neutron-server", async () => {
+    const { fake, notConnected } = ovnCloud(["octavia-ovn-chassis/1"], OCTAVIA_MODEL);
+    const outcome = await ovnTlsSweep(SWEEP_FLAGS, testContext(fake));
+
+    expect(unitsOf(fake, CHASSIS_RESTART)).toEqual(["octavia-ovn-chassis/1"]);
+    expect(unitsOf(fake, NEUTRON_RESTART)).toEqual(["neutron-api/0", "neutron-api/1", "neutron-api/2"]);
+    expect(notConnected.size).toBe(0);
+    expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass" });
+    expect(outcome.verdict.summary).toContain("swept 1 of 7 chassis (octavia-ovn-chassis/1)");
+  });
+
+  it("a model without any chassis application fails the check, naming what it looked for", async () => {
+    const fake = fakeExec().on(MODEL_STATUS, JSON.stringify({ applications: {} }));
+    const outcome = await ovnCheck(OVN_FLAGS, testContext(fake));
+    expect(outcome).toMatchObject({ exitCode: 1, outcome: "fail" });
+    expect(outcome.verdict.summary).toBe("no units of an ovn-chassis / ovn-dedicated-chassis application to probe");
   });
 });
 

@@ -34,7 +34,7 @@ const keyEnv = (keys: readonly string[]): Record<string, string> =>
 
 const STATUS_LIST = new RegExp(`^juju status -m ${MODEL} vault --format=json$`);
 const STATUS_EXEC = new RegExp(
-  `^juju exec -m ${MODEL} --unit vault/0 -- VAULT_ADDR=http://127.0.0.1:8220 vault status -format=json; echo coldstart-exit=\\$\\?$`,
+  `^juju exec -m ${MODEL} --unit vault/0 --format=json -- VAULT_ADDR=http://127.0.0.1:8220 vault status -format=json$`,
 );
 const UNSEAL = new RegExp(
   `^juju ssh -m ${MODEL} vault/0 -- curl -sS --max-time 30 -X PUT --data-binary @- http://127.0.0.1:8220/v1/sys/unseal$`,
