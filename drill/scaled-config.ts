@@ -17,7 +17,7 @@ export const MIN_INTERVAL_MS = 20;
  * cannot shrink. A gate passes only after GATE_SUCCESSES polls in a row (steps/outcome.ts): the
  * confirming polls get this much real time each on top of the scaled timeout.
  */
-export const CONFIRM_POLL_MS = 400;
+export const CONFIRM_POLL_MS = 1_000;
 
 export function scaledGates(config: Config, timeScale: number, callTimeoutMs: number): Record<string, unknown> {
   const scale = (ms: number, floor: number) => formatDuration(Math.max(floor, Math.round(ms * timeScale)));
