@@ -36,8 +36,9 @@ export function mysql(config: Config, after: pulumi.Resource[]): pulumi.Resource
     summary: "juju run reboot-cluster-from-complete-outage on the most up-to-date unit, at most once per window",
     guard: `every one of the ${config.mysqlUnits} units shows the complete-outage signature (re-read just before acting); otherwise nothing runs`,
     destructive: true,
-    // juju status, then `juju run` (5 x commandTimeout) on the leader and, when it names a more
-    // up-to-date member, once more there (steps/mysql.ts)
+    // juju status and juju operations, then one `juju run --wait=<what is left>` (juju show-task
+    // polls when juju gives up first) on the leader and, when it names a more up-to-date member,
+    // the same there with what is left (steps/mysql.ts): 10 x commandTimeout for the waits
     budget: budget(calls(config, 1, "juju status"), calls(config, 10, "juju run waits (2 attempts)")),
     dependsOn: [check],
   });
