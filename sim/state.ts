@@ -120,6 +120,8 @@ export interface GuestRec {
   project: string;
   host: number;
   status: GuestStatus;
+  /** Its status before the window (the scenario's statusBefore): what "should be ACTIVE" is judged against. */
+  before?: GuestStatus;
   task: "powering-on" | "powering-off" | null;
   /** Running when its host went off: resumes at boot if the resume flag (and the guest) allows. */
   wasRunning: boolean;
@@ -389,6 +391,7 @@ export function buildState(sc: Scenario, opts: BuildOptions): SimState {
     project: project(g.project),
     host: hostIndexOf(g.host),
     status: g.statusBefore,
+    before: g.statusBefore,
     task: null,
     wasRunning: false,
     held: g.held,

@@ -239,7 +239,10 @@ export function cloudChecks(s: SimState, now: number, hasCredentials: boolean): 
     lines.push({ id: "A5", ok: false, text: `nova: ${why}` }, { id: "A6", ok: false, text: `octavia: ${why}` });
     return lines;
   }
-  const watched = s.guests.filter((g) => !g.held);
+  // The real scripts/cloud-assert.sh is not available to us (no source): the sim's A5 follows the
+  // runbook's Stage 5 -- "pre-shutdown-running guests should be ACTIVE" -- so it watches the guests
+  // that were ACTIVE before the window (no `before` = a state written before the field existed).
+  const watched = s.guests.filter((g) => !g.held && (g.before ?? "ACTIVE") === "ACTIVE");
   const notActive = watched.filter((g) => g.status !== "ACTIVE" || g.task !== null);
   const lbsBad = s.lbs.filter((l) => l.provisioning !== "ACTIVE");
   lines.push(
