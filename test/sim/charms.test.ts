@@ -8,6 +8,7 @@ import { classifyMysql, mysqlUnits } from "../../gates/mysql";
 import { allChassisUnits, chassisApplications } from "../../gates/ovn";
 import { parseVaultStatus } from "../../gates/vault";
 import { PLAIN_HTTP_TO_TLS_BODY } from "../../sim/format/vault";
+import { UNSEAL_COMMAND } from "../../steps/vault";
 import { mustParse } from "../fixtures";
 import { bootAll, cleanupAll, exec, harness, MODEL } from "./sim-harness";
 
@@ -15,20 +16,14 @@ afterAll(cleanupAll);
 
 const STATUS_8200 = "VAULT_ADDR=http://127.0.0.1:8200 vault status -format=json";
 const STATUS_8220 = "VAULT_ADDR=http://127.0.0.1:8220 vault status -format=json";
+/** The step's own unseal command (steps/vault.ts), aimed at another port or path. */
 const curl = (port: number, path: string) => [
   "ssh",
   "-m",
   MODEL,
   "vault/0",
   "--",
-  "curl",
-  "-sS",
-  "--max-time",
-  "30",
-  "-X",
-  "PUT",
-  "--data-binary",
-  "@-",
+  ...UNSEAL_COMMAND.slice(0, -1),
   `http://127.0.0.1:${port}${path}`,
 ];
 
