@@ -53,6 +53,11 @@ export class Juju {
   }
 
   /** `juju status -m M --format=yaml` (the whole model, for the baseline capture) */
+  /** `juju status -m M --format=json` (the whole model: e.g. applications found by charm) */
+  async modelStatus(): Promise<string> {
+    return (await this.call(["status", "-m", this.model, "--format=json"])).stdout;
+  }
+
   async statusYaml(): Promise<string> {
     return (await this.call(["status", "-m", this.model, "--format=yaml"])).stdout;
   }

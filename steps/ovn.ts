@@ -22,10 +22,8 @@ import {
 } from "../gates/ovn";
 import type { Verdict } from "../gates/verdict";
 import { mapBounded } from "../runtime/bounded";
-import type { ExecRequest } from "../runtime/exec";
 import { Juju } from "../runtime/juju";
 import type { StepContext } from "../runtime/step-context";
-import { checkCall } from "../runtime/tool-error";
 import { fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
 
@@ -34,23 +32,9 @@ const PROBE = "ovn-appctl -t ovn-controller connection-status";
 
 type Probed = ChassisResult & { error?: string };
 
-/**
- * `juju status -m M --format=json` for the whole model: the chassis applications are found by charm,
- * so no application filter can be given. (runtime/juju.ts has no whole-model JSON call; this is the
- * same call path: ctx.exec, the call timeout, the step's deadline, checkCall.)
- */
-async function modelStatus(ctx: StepContext, model: string): Promise<string> {
-  const req: ExecRequest = {
-    file: "juju",
-    args: ["status", "-m", model, "--format=json"],
-    timeoutMs: ctx.callTimeoutMs,
-  };
-  return checkCall(req, await ctx.exec(req)).stdout;
-}
-
 /** Probe every chassis; a probe that failed keeps its error so the verdict can name the call. */
-async function probeAll(juju: Juju, ctx: StepContext, flags: Target, parallel = 4): Promise<Probed[]> {
-  const status = unwrap(parseAppStatus(await modelStatus(ctx, flags.model)));
+async function probeAll(juju: Juju, flags: Target, parallel = 4): Promise<Probed[]> {
+  const status = unwrap(parseAppStatus(await juju.modelStatus()));
   const chassis = allChassisUnits(status, chassisApplications(status, flags["chassis-app"]));
   return mapBounded(chassis, parallel, async (c) => {
     try {
@@ -75,7 +59,7 @@ function verdictOf(results: Probed[]): Verdict {
 export async function ovnCheck(flags: Target, ctx: StepContext): Promise<StepOutcome> {
   const expected = "a connection-status from every chassis";
   const juju = new Juju(ctx, flags.model);
-  const verdict = await probeSafely(async () => verdictOf(await probeAll(juju, ctx, flags)));
+  const verdict = await probeSafely(async () => verdictOf(await probeAll(juju, flags)));
   if (verdict.state === "all-connected" || verdict.state === "not-connected")
     return pass(expected, { ...verdict, ok: true });
   return fail(expected, verdict);
@@ -87,7 +71,7 @@ export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: St
   const juju = new Juju(ctx, flags.model);
   let results: ChassisResult[];
   try {
-    results = await probeAll(juju, ctx, flags, flags.parallel);
+    results = await probeAll(juju, flags, flags.parallel);
   } catch (err) {
     return fail(expected, toolVerdict(err as Error));
   }
@@ -115,7 +99,7 @@ export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: St
   let after: Verdict;
   try {
     await restartNeutronServer(juju, flags["neutron-app"], ctx, details);
-    after = verdictOf(await probeAll(juju, ctx, flags, flags.parallel));
+    after = verdictOf(await probeAll(juju, flags, flags.parallel));
   } catch (err) {
     return fail(expected, { ...toolVerdict(err as Error), details });
   }
@@ -151,6 +135,6 @@ export async function ovnChassisConnected(
     expected: "every chassis reports connected",
     timeoutMs: flags.timeout,
     intervalMs: flags.interval,
-    probe: async () => verdictOf(await probeAll(juju, ctx, flags)),
+    probe: async () => verdictOf(await probeAll(juju, flags)),
   });
 }
