@@ -16,7 +16,7 @@ export function restartProgram(env: NodeJS.ProcessEnv = process.env): ProgramOut
   const source = new pulumi.Config(NAMESPACE);
   let config;
   try {
-    config = loadConfig((key) => source.get(key), env);
+    config = loadConfig((key) => source.get(key), env, Object.keys(pulumi.runtime.allConfig()));
   } catch (err) {
     // RunError: the engine prints the message alone, no stack trace.
     if (err instanceof UsageError) throw new pulumi.RunError(err.message);

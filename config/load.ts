@@ -27,12 +27,50 @@ function isTextKey(key: keyof Config): boolean {
 }
 
 /**
- * @param read returns the raw text of `coldstart:<key>` or undefined when unset
- * @param env  process environment, for the per-run overrides above
+ * `coldstart:` keys of a stack that the schema does not know, each with the fix (a near miss is
+ * named: `coldstart:holdGuest` -> holdGuests). Pulumi itself never complains about them (a stack
+ * file may hold any key), so without this a typo such as `holdGuest` is silently ignored and the
+ * guest it should keep down auto-resumes.
+ * @param fullKeys every config key of the stack, `namespace:key` (pulumi.runtime.allConfig()'s keys)
  */
-export function loadConfig(read: (key: string) => string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
-  const raw: Record<string, unknown> = {};
+export function unknownConfigKeys(fullKeys: Iterable<string>): string[] {
+  const known = new Set<string>(CONFIG_KEYS);
   const problems: string[] = [];
+  for (const full of fullKeys) {
+    if (!full.startsWith(`${NAMESPACE}:`)) continue;
+    const key = full.slice(NAMESPACE.length + 1);
+    if (known.has(key)) continue;
+    const near = CONFIG_KEYS.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+    problems.push(
+      `${full}: not a coldstart setting${near ? ` (did you mean ${NAMESPACE}:${near}?)` : ""}; known: ${CONFIG_KEYS.join(", ")}`,
+    );
+  }
+  return problems;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/**
+ * @param read    returns the raw text of `coldstart:<key>` or undefined when unset
+ * @param env     process environment, for the per-run overrides above
+ * @param allKeys every key the stack sets (`namespace:key`), to reject unknown `coldstart:` keys
+ */
+export function loadConfig(
+  read: (key: string) => string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  allKeys: Iterable<string> = [],
+): Config {
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = unknownConfigKeys(allKeys);
   for (const key of CONFIG_KEYS) {
     const override = ENV_OVERRIDES[key];
     const text = (override && env[override]) || read(key);

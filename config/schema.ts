@@ -4,7 +4,7 @@
  * by the environment variable or file that holds them, never by value.
  */
 import { z } from "zod";
-import { durationMs } from "./duration";
+import { durationMs, formatDuration } from "./duration";
 
 /** Host names as MAAS/juju know them (the runbook's cloud: openstack0..3). */
 export const hostName = z
@@ -73,7 +73,16 @@ const gateTimingSchema = z
     timeout: durationMs,
     interval: durationMs,
   })
-  .strict();
+  .strict()
+  // A gate polls at once and then every interval until its timeout: an interval longer than the
+  // timeout means one poll and a verdict nobody confirmed (a typo such as 5s/10m swapped).
+  .refine((t) => t.interval <= t.timeout, {
+    path: ["interval"],
+    error: (issue) => {
+      const t = issue.input as { timeout: number; interval: number };
+      return `interval ${formatDuration(t.interval)} is longer than timeout ${formatDuration(t.timeout)}: set interval below timeout (e.g. { timeout: 10m, interval: 15s })`;
+    },
+  });
 export type GateTiming = z.infer<typeof gateTimingSchema>;
 
 function timing(timeout: string, interval: string) {
@@ -128,7 +137,7 @@ export const configSchema = z
     hosts: z
       .array(hostSchema)
       .min(1, "expected at least one host (the runbook's cloud has openstack0..3)")
-      .refine((hosts) => new Set(hosts.map((h) => h.name)).size === hosts.length, "expected each host exactly once"),
+      .superRefine(checkHostList),
     holdGuests: z.array(nonEmpty).default([]),
     /**
      * Guests (names or IDs) Stage 5 starts when SHUTOFF, on top of those ACTIVE in the baseline;
@@ -145,5 +154,45 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
+
+/** What one host's power driver acts on: two hosts on one target would power one machine twice. */
+export function powerTarget(p: PowerSpec): string {
+  switch (p.driver) {
+    case "maas":
+      return `MAAS machine ${p.systemId} at ${p.url.replace(/\/+$/, "")}`;
+    case "ipmi":
+      return `BMC ${p.bmc}:${p.port}`;
+    case "virsh":
+      return `libvirt domain ${p.domain} at ${p.uri}`;
+  }
+}
+
+/**
+ * The host list README allows: each name once, each power target once (a copy-pasted systemId
+ * would power one machine off twice and leave another running through the window).
+ */
+function checkHostList(hosts: Host[], ctx: z.core.$RefinementCtx<Host[]>): void {
+  const names = new Map<string, number>();
+  const targets = new Map<string, number>();
+  hosts.forEach((h, i) => {
+    const sameName = names.get(h.name);
+    if (sameName !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: [i, "name"],
+        message: `host ${h.name} is listed twice (also hosts[${sameName}]): list each host once`,
+      });
+    else names.set(h.name, i);
+    const target = powerTarget(h.power);
+    const sameTarget = targets.get(target);
+    if (sameTarget !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: [i, "power"],
+        message: `${h.name} and ${hosts[sameTarget].name} both power ${target}: each host needs its own power target`,
+      });
+    else targets.set(target, i);
+  });
+}
 export type Mode = Config["mode"];
 export type GateName = Exclude<keyof Config["gates"], "commandTimeout">;

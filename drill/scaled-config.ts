@@ -43,5 +43,5 @@ export function scaledGrace(config: Config, timeScale: number): string {
 
 /** The stack's values as a Config (for the numbers to scale), through the one config loader. */
 export function parseStackValues(values: Record<string, string>, window: string): Config {
-  return loadConfig((key) => values[`${NAMESPACE}:${key}`], { COLDSTART_WINDOW: window });
+  return loadConfig((key) => values[`${NAMESPACE}:${key}`], { COLDSTART_WINDOW: window }, Object.keys(values));
 }

@@ -82,3 +82,48 @@ describe("durations", () => {
     expect([formatDuration(600_000), formatDuration(90_000), formatDuration(1500)]).toEqual(["10m", "90s", "1500ms"]);
   });
 });
+
+describe("what a stack may not say (issue #12)", () => {
+  const { values } = readStackConfig(ROOT, "roosevelt");
+  const load = (extra: Record<string, string>) => {
+    const all = { ...values, ...extra };
+    return () => loadConfig((k) => all[`coldstart:${k}`], { COLDSTART_WINDOW: "w-1" }, Object.keys(all));
+  };
+
+  it("rejects an unknown coldstart: key by name and names the near miss (a typo must not be ignored)", () => {
+    expect(load({ "coldstart:holdGuest": '["forensics-db-01"]' })).toThrow(
+      /coldstart:holdGuest: not a coldstart setting \(did you mean coldstart:holdGuests\?\)/,
+    );
+  });
+
+  it("leaves other namespaces alone (aws:region belongs to another program)", () => {
+    expect(load({ "aws:region": "eu-west-1" })().hosts).toHaveLength(4);
+  });
+
+  it("the program itself refuses the stack (pulumi preview under mocks), naming the key", async () => {
+    const { makePlan } = await import("../plan/plan");
+    await expect(makePlan({ stack: "roosevelt", overrides: { "coldstart:holdGuest": '["x"]' } })).rejects.toThrow(
+      /coldstart:holdGuest: not a coldstart setting/,
+    );
+  });
+
+  it("rejects a gate whose interval is longer than its timeout, naming the gate", () => {
+    expect(load({ "coldstart:gates": JSON.stringify({ vaultUnsealed: { timeout: "5s", interval: "5m" } }) })).toThrow(
+      /coldstart:gates\.vaultUnsealed\.interval: interval 5m is longer than timeout 5s: set interval below timeout/,
+    );
+  });
+
+  it("rejects a host listed twice and two hosts on one power target", () => {
+    const hosts = JSON.parse(values["coldstart:hosts"]) as { name: string; power: { systemId: string } }[];
+    const twice = [...hosts, hosts[0]];
+    expect(load({ "coldstart:hosts": JSON.stringify(twice) })).toThrow(
+      /coldstart:hosts\[4\]\.name: host openstack0 is listed twice \(also hosts\[0\]\)/,
+    );
+    const sameTarget = hosts.map((h, i) =>
+      i === 3 ? { ...h, power: { ...h.power, systemId: hosts[2].power.systemId } } : h,
+    );
+    expect(load({ "coldstart:hosts": JSON.stringify(sameTarget) })).toThrow(
+      /coldstart:hosts\[3\]\.power: openstack3 and openstack2 both power MAAS machine r7tnhd/,
+    );
+  });
+});
