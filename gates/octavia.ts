@@ -59,7 +59,8 @@ function label(lb: LoadBalancer): string {
 
 /**
  * Stage 6 gate: ok when every LB is provisioning ACTIVE. ERROR -> "error" (route lb-error);
- * PENDING_* (or anything else not final) -> "pending": keep polling, no route yet.
+ * PENDING_* (or anything else not final) -> "pending": keep polling; at the timeout it routes to
+ * lb-pending, never to a failover Octavia would refuse.
  * `amphorae`, when given, adds the amphorae of each not-ACTIVE LB to the details.
  */
 export function lbsVerdict(
@@ -81,7 +82,7 @@ export function lbsVerdict(
   if (pending.length > 0) parts.push(`${pending.length} pending`);
   const summary = `octavia: ${parts.join(", ")}`;
   if (errored.length > 0) return { ok: false, state: "error", summary, details, route: "lb-error" };
-  if (pending.length > 0) return { ok: false, state: "pending", summary, details };
+  if (pending.length > 0) return { ok: false, state: "pending", summary, details, route: "lb-pending" };
   return { ok: true, state: "all-active", summary, details };
 }
 

@@ -119,7 +119,12 @@ function describe(r: ChassisResult): string {
   return `${r.chassis} (on ${r.principal}): ${r.status ?? "probe output not recognised"}`;
 }
 
-export function ovnVerdict(results: ChassisResult[]): Verdict<OvnState> {
+/**
+ * @param afterSweep the Stage 4 sweep has run in this window (the gate after it): a chassis still
+ *   down is not told to sweep again, it routes to chassis-still-down.
+ */
+export function ovnVerdict(results: ChassisResult[], afterSweep = false): Verdict<OvnState> {
+  const downRoute = afterSweep ? "chassis-still-down" : "chassis-not-connected";
   const details = results.map(describe);
   if (results.length === 0) {
     return {
@@ -138,7 +143,7 @@ export function ovnVerdict(results: ChassisResult[]): Verdict<OvnState> {
       state: "not-connected",
       summary: `${down.length} of ${results.length} chassis not connected to the OVN SB DB: ${down.map((r) => r.chassis).join(", ")}`,
       details,
-      route: "chassis-not-connected",
+      route: downRoute,
     };
   }
   if (unreadable.length > 0) {
@@ -147,7 +152,7 @@ export function ovnVerdict(results: ChassisResult[]): Verdict<OvnState> {
       state: "unknown",
       summary: `connection-status unreadable on ${unreadable.map((r) => r.chassis).join(", ")}`,
       details,
-      route: "chassis-not-connected",
+      route: downRoute,
     };
   }
   return { ok: true, state: "all-connected", summary: `all ${results.length} chassis connected`, details };

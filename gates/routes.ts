@@ -25,13 +25,19 @@ export const ROUTES = {
   },
   "vault-sealed": {
     symptom: "Vault sealed",
-    fix: "Expected after restart; Stage 3 manual unseal (3-of-5)",
+    // The table says "3-of-5": that is today's Vault. The threshold is Vault's own (`vault status`).
+    fix: "Expected after restart; Stage 3 manual unseal with as many keys as Vault's own threshold (`vault status`: Threshold), on every sealed unit",
     source: "quick reference",
   },
   "chassis-not-connected": {
     symptom: "Chassis not connected",
     fix: "Stage 4 TLS sweep (restart ovn-controller / ovs-vswitchd / neutron-server on affected units), then re-probe",
     source: "quick reference",
+  },
+  "chassis-still-down": {
+    symptom: "Chassis still not connected after the Stage 4 TLS sweep ran in this window",
+    fix: "do NOT sweep again (the restart did not fix it): appendix-A OVN/TLS entries for the listed chassis (its certificates from Vault, `ovn-sbctl show` on an ovn-central unit); escalate. Stage 5 does not start until every chassis is connected",
+    source: "runbook Stage 4 (the sweep is its only action) + escalate, never improvise",
   },
   "hypervisor-down": {
     symptom: "Hypervisor down, juju green",
@@ -42,6 +48,13 @@ export const ROUTES = {
     symptom: "LB provisioning_status=ERROR",
     fix: "openstack loadbalancer failover <lb>; appendix-A LB entries",
     source: "quick reference",
+  },
+  "lb-pending": {
+    symptom: "LB still provisioning_status=PENDING_* at the gate's timeout (none in ERROR)",
+    // Octavia answers a failover of a PENDING_* LB with 409 "Invalid state PENDING_..." (the answer
+    // gates/octavia.ts failoverOutcome classifies as busy); the exact API function was not located.
+    fix: "do NOT fail it over (Octavia refuses failover while PENDING_*): check its amphorae (`openstack loadbalancer amphora list --loadbalancer <lb>`) and the octavia worker / health-manager logs; appendix-A LB entries; the LB is failed over only once it is ERROR",
+    source: "runbook Stage 6 + Octavia API",
   },
   "horizon-cookie": {
     symptom: "Horizon login cookie failure",
@@ -63,6 +76,11 @@ export const ROUTES = {
     symptom: "Vault unseal keys missing",
     fix: "recovery BLOCKER: escalate, never improvise (re-init wipes the TLS plane); key custody per D-069 / docs/security-ledger.md",
     source: "runbook Stage 3",
+  },
+  "vault-key-rejected": {
+    symptom: "Vault refused an unseal key (wrong or malformed share)",
+    fix: "recovery BLOCKER: do not try other keys or re-init; check which key custodian's share was used (D-069 / docs/security-ledger.md), then re-run Stage 3 with the right keys (Vault's own threshold, `vault status`)",
+    source: "runbook Stage 3 + escalate, never improvise",
   },
   "guests-shutoff": {
     symptom: "Guests unexpectedly SHUTOFF",

@@ -1,3 +1,4 @@
+import { ROUTES } from "../../gates/routes";
 import {
   failoverOutcome,
   lbsInError,
@@ -113,10 +114,11 @@ describe("lbsVerdict", () => {
     ]);
   });
 
-  it("keeps polling a PENDING_UPDATE LB: pending, not ok, no route yet", () => {
+  it("keeps polling a PENDING_UPDATE LB; at the timeout it is never told to fail over", () => {
     const v = lbsVerdict([lb({}), lb({ name: "busy", provisioning_status: "PENDING_UPDATE" })]);
-    expect(v).toMatchObject({ ok: false, state: "pending" });
-    expect(v.route).toBeUndefined();
+    expect(v).toMatchObject({ ok: false, state: "pending", route: "lb-pending" });
+    expect(ROUTES["lb-pending"].fix).toMatch(/do NOT fail it over/);
+    expect(ROUTES["lb-pending"].fix).not.toMatch(/^openstack loadbalancer failover/);
   });
 
   it("reports ERROR over PENDING when both are present", () => {

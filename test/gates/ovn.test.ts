@@ -1,3 +1,4 @@
+import { ROUTES } from "../../gates/routes";
 import {
   allChassisUnits,
   charmOf,
@@ -92,6 +93,13 @@ describe("Stage 4 check: every chassis connected", () => {
     const v = ovnVerdict(probe([]));
     expect(v).toMatchObject({ ok: true, state: "all-connected" });
     expect(v.route).toBeUndefined();
+  });
+
+  it("after the sweep ran, a chassis still down is not told to sweep again (it names what comes next)", () => {
+    const v = ovnVerdict(probe([CONNECTED, NOT_CONNECTED]), true);
+    expect(v).toMatchObject({ ok: false, state: "not-connected", route: "chassis-still-down" });
+    expect(ROUTES["chassis-still-down"].fix).toMatch(/do NOT sweep again/);
+    expect(ROUTES["chassis-still-down"].fix).toMatch(/appendix-A/);
   });
 
   it("routes to the TLS sweep and targets only the chassis that are not connected", () => {
