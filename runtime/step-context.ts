@@ -6,7 +6,7 @@ import type { CancelCheck } from "./cancel";
 export interface Reporter {
   /** One human line (or, with --json, one JSON object) on stdout. */
   line(text: string, data?: Record<string, unknown>): void;
-  /** A warning on stderr (still never a secret). */
+  /** A warning on stderr as `WARNING: ...` (still never a secret). */
   warn(text: string): void;
 }
 
@@ -30,6 +30,7 @@ export function consoleReporter(
 ): Reporter {
   return {
     line: (text, data) => write(json ? JSON.stringify({ message: text, ...data }) + "\n" : text + "\n"),
-    warn: (text) => warn(`warning: ${text}\n`),
+    // Upper case, as RAN:/SKIPPED:: the drill and maintenance consoles pass such lines on at once.
+    warn: (text) => warn(`WARNING: ${text}\n`),
   };
 }

@@ -187,6 +187,8 @@ export async function mysqlReboot(flags: Target, ctx: StepContext): Promise<Step
         ok: true,
         summary: `not a complete outage (${verdict.state}): ${ACTION} NOT run. ${verdict.summary}`,
       };
+      // Said at once (the drill's and maintenance's consoles show RAN:/SKIPPED: lines as they come).
+      ctx.out.line(`SKIPPED: ${ACTION} (guard: not a complete outage, ${verdict.state})`);
       return skipped(expected, guardVerdict);
     }
     return blocker(expected, {
@@ -204,7 +206,10 @@ export async function mysqlReboot(flags: Target, ctx: StepContext): Promise<Step
       route: "mysql-will-not-reform",
     });
   }
-  if (earlier) return alreadyAttempted(expected, window, earlier);
+  if (earlier) {
+    ctx.out.line(`SKIPPED: ${ACTION} (guard: already attempted in window ${window})`);
+    return alreadyAttempted(expected, window, earlier);
+  }
   const stop = ctx.cancelled?.();
   if (stop) return cancelled(expected, `${ACTION} NOT run: ${stop}`);
   const r = run(markerFile);
@@ -214,8 +219,10 @@ export async function mysqlReboot(flags: Target, ctx: StepContext): Promise<Step
   const marker: RebootMarker = { window, attempts: [first] };
   // Taken BEFORE the action, exclusively: two runs can never both pass this point in one window.
   if (!takeMarker(markerFile, marker)) {
+    ctx.out.line(`SKIPPED: ${ACTION} (guard: another run took this window's attempt first)`);
     return alreadyAttempted(expected, window, readMarker(markerFile) ?? { window, attempts: [] });
   }
+  ctx.out.line(`RAN: ${ACTION} on ${leader} (complete outage on all ${flags.units} units; window ${window})`);
   return decide(r, marker, await settle(r, marker, first, true), first);
 }
 
@@ -286,6 +293,7 @@ async function decide(
   );
   marker.attempts.push(second);
   writeMarker(r.markerFile, marker);
+  r.ctx.out.line(`RAN: ${ACTION} on ${right.unit} (second and last attempt, as the error directs)`);
   return verdictOf(r, await settle(r, marker, second, true), second);
 }
 

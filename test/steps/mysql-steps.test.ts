@@ -193,7 +193,8 @@ describe("mysqlReboot never runs reboot-cluster-from-complete-outage without the
 
   it.each(cases)("does not run the action on $state (outcome $outcome)", async ({ status, outcome }) => {
     const fake = mysqlFake(status());
-    const result = await mysqlReboot(FLAGS, windowCtx(fake));
+    const ctx = windowCtx(fake);
+    const result = await mysqlReboot(FLAGS, ctx);
 
     expect(actionCalls(fake)).toEqual([]);
     expect(fake.calls.every((c) => !c.line.includes(ACTION) && !(c.input ?? "").includes(ACTION))).toBe(true);
@@ -202,6 +203,12 @@ describe("mysqlReboot never runs reboot-cluster-from-complete-outage without the
     expect(result.exitCode).toBe(outcome === "blocker" ? 3 : 0);
     expect(result.verdict.summary).toContain(`${ACTION} NOT run`);
     if (outcome === "blocker") expect(result.verdict.route).toBeDefined();
+    // The console says at once that the guard skipped it; never that it ran.
+    expect(ctx.out.lines.some((l) => l.startsWith("RAN:"))).toBe(false);
+    if (outcome === "skipped-by-guard")
+      expect(ctx.out.lines).toContain(
+        `SKIPPED: ${ACTION} (guard: not a complete outage, healthy)`.replace("healthy", result.verdict.state),
+      );
     // No attempt was recorded either: the window is still free for a real outage.
     expect(fs.readdirSync(recordDir)).toEqual([]);
   });
@@ -219,8 +226,17 @@ describe("mysqlReboot never runs reboot-cluster-from-complete-outage without the
 
 describe("mysqlReboot on a confirmed complete outage", () => {
   it("runs the action exactly once, on the leader, with -m <model> and an explicit --wait, and passes on the success result", async () => {
-    const fake = mysqlFake(recorded("complete-outage"));
-    const result = await mysqlReboot(FLAGS, windowCtx(fake));
+    let linesAtAction: string[] = [];
+    const fake = mysqlFake(recorded("complete-outage")).on(ACTION_CALL, () => {
+      linesAtAction = [...ctx.out.lines];
+      return SUCCESS;
+    });
+    const ctx = windowCtx(fake);
+    const result = await mysqlReboot(FLAGS, ctx);
+    // The console said RAN before juju run started (drills and maintenance show it at that moment).
+    expect(linesAtAction.filter((l) => /^(RAN|SKIPPED):/.test(l))).toEqual([
+      `RAN: ${ACTION} on ${APP}/1 (complete outage on all 3 units; window 2026-12-05-roosevelt)`,
+    ]);
 
     // no step budget in this context: 10 calls' worth (20 min), less 30 s for juju itself
     expect(actionCalls(fake)).toEqual([`juju run -m ${MODEL} ${APP}/1 ${ACTION} --format=json --wait=1170s`]);
@@ -325,9 +341,11 @@ describe("mysqlReboot on a confirmed complete outage", () => {
     expect(actionCalls(first)).toHaveLength(1);
 
     const second = mysqlFake(recorded("complete-outage"));
-    const result = await mysqlReboot(FLAGS, windowCtx(second, "w2"));
+    const ctx = windowCtx(second, "w2");
+    const result = await mysqlReboot(FLAGS, ctx);
 
     expect(actionCalls(second)).toEqual([]);
+    expect(ctx.out.lines).toContain(`SKIPPED: ${ACTION} (guard: already attempted in window w2)`);
     expect(result).toMatchObject({ exitCode: 3, outcome: "blocker" });
     expect(result.verdict.summary).toContain("already ran");
     expect(result.verdict.details.join("\n")).toContain(`${APP}/1`);
