@@ -7,12 +7,17 @@
  * - another live process is running it now (its claim file names the pid) -> wait for it, then
  *   take its verdict;
  * - a claim whose process is gone (killed outright, the jumphost lost) -> said loudly, and the
- *   step runs again: every step is safe to re-run (README "When a step is killed").
+ *   step runs again: every step is safe to re-run (README "When a step is killed");
+ * - the window is held by another run (`<window>.lock`, runtime/run-lock.ts: a live lock whose
+ *   runId is not this step's COLDSTART_RUN_ID) -> refused like a claim held elsewhere (exit 5).
+ *   A step with no run id under no lock (by hand, a bare `pulumi up`) runs and leaves its claim,
+ *   which a later `maintenance`/`drill` sees and is refused by (README "One run at a time").
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { expandHome, readRecord, recordFile, type RecordEntry } from "./record";
+import { describeHolder, isLive, lockFile, readRunLock, RUN_ID_ENV } from "./run-lock";
 
 export interface StepClaimHolder {
   pid: number;
@@ -24,7 +29,13 @@ export interface StepClaimHolder {
 export type ClaimResult =
   | { kind: "claimed"; release: () => void; stale?: StepClaimHolder }
   | { kind: "done"; entry: RecordEntry }
-  | { kind: "held-elsewhere"; holder: StepClaimHolder; file: string };
+  | {
+      kind: "held-elsewhere";
+      holder: StepClaimHolder;
+      file: string;
+      /** Set when another run's window lock refused the step: one line naming its holder. */
+      why?: string;
+    };
 
 /** Outcomes that mean "this step's job is done in this window". */
 const DONE: ReadonlySet<RecordEntry["outcome"]> = new Set(["pass", "skipped-by-guard", "kept"]);
@@ -68,6 +79,8 @@ export async function claimStep(opts: ClaimOptions): Promise<ClaimResult | { kin
   let told = false;
   let stale: StepClaimHolder | undefined;
   for (;;) {
+    const locked = heldByAnotherRun(opts);
+    if (locked) return locked;
     const earlier = passedEarlier(opts.recordDir, opts.window, opts.step, opts.env);
     if (earlier) return { kind: "done", entry: earlier };
     const me: StepClaimHolder = {
@@ -80,6 +93,13 @@ export async function claimStep(opts: ClaimOptions): Promise<ClaimResult | { kin
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       // create-exclusive: of two runs that start together, exactly one gets the step
       fs.writeFileSync(file, JSON.stringify(me) + "\n", { flag: "wx", mode: 0o600 });
+      // Claim first, then look at the lock (acquireRunLock does the reverse): of a step and a
+      // run that start together, at least one sees the other.
+      const lockedNow = heldByAnotherRun(opts);
+      if (lockedNow) {
+        release(file);
+        return lockedNow;
+      }
       return { kind: "claimed", release: () => release(file), stale };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
@@ -102,6 +122,30 @@ export async function claimStep(opts: ClaimOptions): Promise<ClaimResult | { kin
     }
     await opts.sleep(1_000);
   }
+}
+
+/** The window's run lock, when a live one belongs to a run other than this step's (COLDSTART_RUN_ID). */
+function heldByAnotherRun(opts: ClaimOptions): Extract<ClaimResult, { kind: "held-elsewhere" }> | undefined {
+  const file = lockFile(opts.recordDir, opts.window, opts.env);
+  const seen = readRunLock(file);
+  if (seen.kind === "none") return undefined;
+  if (seen.kind === "unreadable") {
+    const why = `window ${opts.window}: its lock ${file} cannot be read (${seen.why}); nothing was run. Check that no coldstart run acts on this window, then remove that file`;
+    return {
+      kind: "held-elsewhere",
+      holder: { pid: 0, host: "unknown", start: "unknown", step: opts.step },
+      file,
+      why,
+    };
+  }
+  const h = seen.holder;
+  if (h.runId === opts.env[RUN_ID_ENV] || !isLive(h)) return undefined;
+  return {
+    kind: "held-elsewhere",
+    holder: { pid: h.pid, host: h.host, start: h.start, step: opts.step },
+    file,
+    why: describeHolder(h, file),
+  };
 }
 
 /** Drop our claim, and the window's claim folder once no step holds one. */
