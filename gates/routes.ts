@@ -98,6 +98,11 @@ export const ROUTES = {
     fix: "check the host's BMC / MAAS / libvirt reachability and credentials from the jumphost; re-run `pulumi up` in the same window to resume",
     source: "coldstart",
   },
+  "tool-missing": {
+    symptom: "A program coldstart calls (juju, openstack, ipmitool, virsh, bash) is not on PATH",
+    fix: "install it on the jumphost, or put it on the PATH of the process that runs coldstart (pulumi up inherits the shell's PATH); waiting cannot help, so the step stopped at once",
+    source: "coldstart",
+  },
   "tool-unavailable": {
     symptom: "A juju / openstack / vault call failed, hung or answered in an unexpected shape",
     fix: "check controller / API reachability and credentials from the jumphost; re-run `pulumi up` in the same window to resume after the last successful step",

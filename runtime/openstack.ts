@@ -34,9 +34,12 @@ export class OpenStack {
       env: scrubbed(this.ctx.env),
     };
     const res = await this.ctx.exec(req);
+    // A local file answers the same way on every poll: waiting cannot help (permanent).
     if (res.exitCode === 3)
       throw new ToolError(
         `openrc ${file}: cannot be sourced (missing or broken); the runbook sources ~/admin-openrc before every openstack call`,
+        "tool-unavailable",
+        true,
       );
     checkCall(req, res);
     const env = scrubbed(this.ctx.env);
@@ -44,7 +47,12 @@ export class OpenStack {
       const eq = line.indexOf("=");
       if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
     }
-    if (!env.OS_AUTH_URL) throw new ToolError(`openrc ${file}: sets no OS_AUTH_URL`);
+    if (!env.OS_AUTH_URL)
+      throw new ToolError(
+        `openrc ${file}: sets no OS_AUTH_URL (not an admin openrc?); fix the file, the runbook sources it before every openstack call`,
+        "tool-unavailable",
+        true,
+      );
     this.osEnv = env;
     return env;
   }

@@ -24,8 +24,7 @@ export function checkCall(
   okCodes: readonly number[] = [0],
 ): ExecResult & { exitCode: number } {
   const call = describeCall(req);
-  if (res.notFound)
-    throw new ToolError(`${req.file}: not found on PATH (needed for: ${call})`, "tool-unavailable", true);
+  if (res.notFound) throw new ToolError(`${req.file}: not found on PATH (needed for: ${call})`, "tool-missing", true);
   if (cutAtDeadline(res))
     throw new ToolError(`${call}: ${describeExit(res, req.timeoutMs)}`, "tool-unavailable", false, true);
   if (res.startError) throw new ToolError(`${call}: ${describeExit(res)}`, "tool-unavailable", true);

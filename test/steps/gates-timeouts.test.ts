@@ -130,7 +130,7 @@ const GATES: GateCase[] = [
   },
   {
     gate: "lbs-active (LBs PENDING_UPDATE forever)",
-    route: "lb-error",
+    route: "lb-pending", // never told to fail over: Octavia refuses it while PENDING_*
     fake: () => fakeExec().on(OPENRC_CALL, openrcReply()).on(LB_LIST, pendingLbs()),
     run: (ctx) => lbsActive({ openrc: OPENRC, ...TIMING }, ctx),
     probe: LB_LIST,
@@ -306,7 +306,7 @@ describe("a gate whose program is not installed", () => {
     const outcome = await machinesStarted({ model: MODEL, ...TIMING }, testContext(fake));
     expect(outcome.exitCode).toBe(1);
     expect(outcome.verdict.summary).toContain("juju: not found on PATH");
-    expect(outcome.verdict.route).toBe("tool-unavailable");
+    expect(outcome.verdict.route).toBe("tool-missing");
   });
 });
 
