@@ -154,6 +154,23 @@ export const maasReplies = {
     body: `No rack controllers can access the BMC of node ${hostname}`,
     contentType: TEXT,
   }),
+  /**
+   * 503 when the rack controller reached no answer from the BMC: MAAS's machine handler turns the
+   * rack's PowerActionFail into PowerProblem (a 503 with its text): canonical/maas
+   * src/maasserver/api/machines.py `query_power_state` (MAAS 2.x: `except PowerActionFail as e:
+   * raise PowerProblem(e)`, docstring "Returns 503 (with explanatory text) if the power state could
+   * not be queried"). The text is the rack's report (src/provisioningserver/rpc/power.py
+   * `power_query_failure`: "Power state could not be queried: %s") with the reason MAAS users see
+   * for a BMC that does not answer ("connection timeout", as in the MAAS 1.8 report "Failed to
+   * query node's BMC - Power state could not be queried: connection timeout"). Assembled from those
+   * sources, not captured. Newer MAAS (api/nodes.py PowerMixin, `node.power_query().wait(60)`)
+   * was not traced to its error path: no source found for a different answer.
+   */
+  bmcUnreachable: (): MaasReply => ({
+    status: 503,
+    body: "Power state could not be queried: connection timeout",
+    contentType: TEXT,
+  }),
   unrecognised: (method: string, op: string | null): MaasReply => ({
     status: 400,
     body: `Unrecognised signature: method=${method} op=${op ?? "None"}`,
@@ -359,7 +376,9 @@ export interface SimMaas {
  * power_off stop_mode=soft = `virsh shutdown` (off after the scenario's shutdownSeconds, never if
  * the host ignores it), stop_mode=hard (the default) = `virsh destroy`. The scenario's
  * transientPowerErrors make a call answer 503 "No rack controllers can access the BMC of node
- * <hostname>" that many times first (what MAAS says while no rack controller reaches the BMC).
+ * <hostname>" that many times first (what MAAS says while no rack controller reaches the BMC);
+ * hosts.unreachableBmc answers every call for that host 503 (maasReplies.bmcUnreachable), and
+ * maas.revokedApiKey refuses the key's token (401).
  * Every request goes to the sim's call log as tool "maas".
  */
 export async function startSimMaas(simDir: string, opts: SimMaasOptions): Promise<SimMaas> {
@@ -393,6 +412,7 @@ export async function startSimMaas(simDir: string, opts: SimMaasOptions): Promis
           now,
         );
       if (faulty) return maasReplies.noRackController(host);
+      if (before.hosts[at]?.bmcUnreachable) return maasReplies.bmcUnreachable();
       if (call.op === "query_power_state") {
         const s = readState(dir, now());
         return maasReplies.powerState(s.hosts[indexOf(s.hosts, host)]!.power);
@@ -412,8 +432,11 @@ export async function startSimMaas(simDir: string, opts: SimMaasOptions): Promis
     },
   };
 
+  const key = parseApiKey(opts.apiKey);
   const server = await serveMaasApi({
-    credentials: parseApiKey(opts.apiKey),
+    // scenario maas.revokedApiKey: MAAS still knows the consumer, but the key's token was deleted,
+    // so piston3 answers "Invalid access token: <token>" (checkOAuth above)
+    credentials: initial.maas?.revokedApiKey ? { ...key, tokenKey: `${key.tokenKey}-revoked` } : key,
     backend,
     port: opts.port,
     onReply: (req, reply) =>

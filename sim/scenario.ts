@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { projectRoot } from "./root";
+import { UsageError } from "../config/errors";
 
 const seconds = z.number().nonnegative();
 const hostName = z.string().regex(/^openstack\d+$/, "expected a host name like openstack2");
@@ -45,6 +46,12 @@ const hostsSchema = z.strictObject({
    * the call meets a stale domstate: shutdown/destroy find it off, start finds it running.
    */
   virshRaces: z.array(z.strictObject({ host: hostName, call: z.enum(["shutdown", "destroy", "start"]) })).default([]),
+  /**
+   * Hosts whose power controller does not answer at all (preflight-bmc-unreachable): through the
+   * sim MAAS every call answers 503 with the rack's "Power state could not be queried" text
+   * (sim/maas-api.ts), through the fake virsh the hypervisor connection fails (tools/virsh.ts).
+   */
+  unreachableBmc: z.array(hostName).default([]),
 });
 
 /** Juju machine agents (Stage 1). */
@@ -99,6 +106,8 @@ const vaultSchema = z
     exportKeys: z.union([z.number().int().min(0), z.array(z.string().min(1))]).optional(),
     /** ssl-cert/ssl-key set: the public listener [::]:8200 speaks TLS only; 127.0.0.1:8220 stays plain (sim/format/vault.ts). */
     tls: z.boolean().default(false),
+    /** Units whose vault service is not running: nothing listens on 8200 or 8220 there (connection refused). */
+    unreachableUnits: z.array(z.string().regex(/^vault\/\d+$/, "expected a unit like vault/1")).default([]),
   })
   .refine((v) => v.threshold <= v.shares, { message: "threshold must not exceed shares" })
   .refine((v) => v.keys === undefined || v.keys.length === v.shares, {
@@ -207,6 +216,18 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       /** Extra FAIL lines cloud-assert prints (a behavioural failure the other checks cannot see). */
       failLines: z.array(z.string().regex(/FAIL/, "a fail line must contain FAIL")).default([]),
+      /** The operations repo has no scripts/cloud-assert.sh (createSimCloud writes none; its path is still the stack's). */
+      scriptMissing: z.boolean().default(false),
+    })
+    .prefault({}),
+  /** The sim's MAAS API (MAAS-powered stacks only). */
+  maas: z
+    .strictObject({
+      /**
+       * The API key the operator holds was revoked in MAAS (its token deleted): MAAS answers every
+       * request 401 "Authorization Error: 'Invalid access token: <token>'" (sim/maas-api.ts).
+       */
+      revokedApiKey: z.boolean().default(false),
     })
     .prefault({}),
   hangs: z.array(hangSchema).default([]),
@@ -230,9 +251,14 @@ export type Scenario = z.infer<typeof scenarioSchema>;
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Mode = Scenario["mode"];
 
-export class ScenarioError extends Error {
-  override readonly name = "ScenarioError";
-}
+/**
+ * A scenario that cannot be used: a UsageError (one line naming the scenario and the fix), so the
+ * drill, preflight and maintenance CLIs exit 2 with that line, never 70 with a stack trace.
+ */
+export class ScenarioError extends UsageError {}
+
+/** What to do about a scenario's bad keys or values, said once at the end of the line. */
+const SCHEMA_FIX = "fix the file (its keys: sim/scenario.ts, sim/README.md)";
 
 export function scenariosDir(): string {
   return path.join(projectRoot(), "sim", "scenarios");
@@ -268,7 +294,7 @@ export function parseScenario(data: unknown, source = "scenario"): Scenario {
     }
     return `${where(issue.path)}: ${issue.message}`;
   });
-  throw new ScenarioError(`${source}: ${lines.join("; ")}`);
+  throw new ScenarioError(`scenario ${source}: ${lines.join("; ")}; ${SCHEMA_FIX}`);
 }
 
 /** Cross-field checks zod cannot express per field: names point at things that exist. */
@@ -282,6 +308,12 @@ function validateRefs(s: Scenario, source: string): void {
     (f, i) => hostOk(f.host) || bad.push(`hosts.transientPowerErrors[${i}].host: no host ${f.host}`),
   );
   s.hosts.virshRaces.forEach((r, i) => hostOk(r.host) || bad.push(`hosts.virshRaces[${i}].host: no host ${r.host}`));
+  s.hosts.unreachableBmc.forEach((h, i) => hostOk(h) || bad.push(`hosts.unreachableBmc[${i}]: no host ${h}`));
+  s.vault.unreachableUnits.forEach(
+    (u, i) =>
+      Number(u.split("/")[1]) < s.vault.units ||
+      bad.push(`vault.unreachableUnits[${i}]: no unit ${u} of ${s.vault.units}`),
+  );
   const names = new Set<string>();
   s.guests.forEach((g, i) => (names.has(g.id) ? bad.push(`guests[${i}].id: duplicate ${g.id}`) : names.add(g.id)));
   s.ovn.notConnectedAfterBoot.forEach((u) => {
@@ -293,7 +325,7 @@ function validateRefs(s: Scenario, source: string): void {
     if (n !== undefined && n >= s.mysql.units)
       bad.push(`mysql.${k}: no unit mysql-innodb-cluster/${n} of ${s.mysql.units}`);
   });
-  if (bad.length > 0) throw new ScenarioError(`${source}: ${bad.join("; ")}`);
+  if (bad.length > 0) throw new ScenarioError(`scenario ${source}: ${bad.join("; ")}; ${SCHEMA_FIX}`);
 }
 
 /** A scenario by name (sim/scenarios/<name>.json) or by path (anything with a "/" or ending in .json). */
@@ -301,14 +333,17 @@ export function loadScenario(nameOrPath: string): { name: string; file: string; 
   const isPath = nameOrPath.includes("/") || nameOrPath.endsWith(".json");
   const file = isPath ? path.resolve(nameOrPath) : path.join(scenariosDir(), `${nameOrPath}.json`);
   if (!fs.existsSync(file)) {
-    const known = isPath ? "" : ` (known: ${listScenarios().join(", ")})`;
-    throw new ScenarioError(`scenario ${nameOrPath}: no file ${file}${known}`);
+    const fix = isPath
+      ? "give the path of an existing scenario file"
+      : `use one of: ${listScenarios().join(", ")} (or the path of a scenario file)`;
+    throw new ScenarioError(`scenario ${nameOrPath}: no file ${file}; ${fix}`);
   }
   let data: unknown;
   try {
     data = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (err) {
-    throw new ScenarioError(`${file}: not valid JSON (${(err as Error).message})`);
+    const why = ((err as Error).message.split("\n")[0] ?? "").trim();
+    throw new ScenarioError(`scenario ${file}: not valid JSON (${why}); fix the JSON in that file`);
   }
   return { name: path.basename(file, ".json"), file, scenario: parseScenario(data, file) };
 }

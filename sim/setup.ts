@@ -126,16 +126,23 @@ export function createSimCloud<P extends SimPower = "virsh">(opts: SimCloudOptio
 
   const cloudAssertScript = path.join(dir, "ops-repo", "scripts", "cloud-assert.sh");
   fs.mkdirSync(path.dirname(cloudAssertScript), { recursive: true });
-  fs.writeFileSync(
-    cloudAssertScript,
-    [
-      "#!/usr/bin/env bash",
-      `# cloud-assert of the simulated cloud (${loaded.name}): per-check lines, then CLOUD-ASSERT: PASS or FAIL.`,
-      `export COLDSTART_SIM_DIR="\${COLDSTART_SIM_DIR:-${dir.replace(/["$`\\]/g, "\\$&")}}"`,
-      `exec "\${COLDSTART_SIM_NODE:-${process.execPath.replace(/["$`\\]/g, "\\$&")}}" "\${COLDSTART_SIM_ROOT:-${root.replace(/["$`\\]/g, "\\$&")}}/dist/sim/tools/entry.js" cloud-assert "$@"`,
-      "",
-    ].join("\n"),
-  );
+  // scenario cloudAssert.scriptMissing: the repo has no script (an earlier sim's is removed too)
+  if (sc.cloudAssert.scriptMissing) fs.rmSync(cloudAssertScript, { force: true });
+  // executable, as a script checked out of the operations repo is (preflight checks the mode)
+  else {
+    fs.writeFileSync(
+      cloudAssertScript,
+      [
+        "#!/usr/bin/env bash",
+        `# cloud-assert of the simulated cloud (${loaded.name}): per-check lines, then CLOUD-ASSERT: PASS or FAIL.`,
+        `export COLDSTART_SIM_DIR="\${COLDSTART_SIM_DIR:-${dir.replace(/["$`\\]/g, "\\$&")}}"`,
+        `exec "\${COLDSTART_SIM_NODE:-${process.execPath.replace(/["$`\\]/g, "\\$&")}}" "\${COLDSTART_SIM_ROOT:-${root.replace(/["$`\\]/g, "\\$&")}}/dist/sim/tools/entry.js" cloud-assert "$@"`,
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    fs.chmodSync(cloudAssertScript, 0o755); // the mode above applies only to a new file
+  }
 
   const unsealKeys = exportedKeys(sc, state);
   const binDir = path.join(root, "sim", "bin");

@@ -41,6 +41,8 @@ export interface HostRec {
   /** A `virsh shutdown` is in progress (a host-off timer is pending). */
   shuttingDown: boolean;
   ignoreShutdown: boolean;
+  /** Its power controller does not answer (scenario hosts.unreachableBmc); absent: it answers. */
+  bmcUnreachable?: boolean;
 }
 
 export interface ContainerRec {
@@ -101,6 +103,8 @@ export interface VaultUnitRec extends UnitRec {
   /** Shares given since the last reset: index into `keys`, -1 for a key that is not a share. */
   given: number[];
   nonce: string;
+  /** Its vault service is not running: nothing listens there (scenario vault.unreachableUnits); absent: running. */
+  unreachable?: boolean;
 }
 
 export interface ChassisRec {
@@ -236,6 +240,8 @@ export interface SimState {
   powerFaults?: PowerFaultRec[];
   /** virsh calls that meet a domain already in the wanted state (a stale domstate); absent: none. */
   virshRaces?: VirshRaceRec[];
+  /** The sim MAAS API's own faults (scenario `maas`); absent: none. */
+  maas?: { revokedApiKey: boolean };
   timers: Timer[];
   actionSeq: number;
   /** Action tasks `juju run` enqueued (sim/tools/juju.ts); absent: none yet. */
@@ -371,6 +377,7 @@ export function buildState(sc: Scenario, opts: BuildOptions): SimState {
     offSince: null,
     shuttingDown: false,
     ignoreShutdown: sc.hosts.ignoreShutdown.includes(`openstack${i}`),
+    ...(sc.hosts.unreachableBmc.includes(`openstack${i}`) ? { bmcUnreachable: true } : {}),
   }));
   const containers = [...CONTAINERS, ...extraContainers(sc)];
   const base = { hosts, containers };
@@ -510,6 +517,7 @@ export function buildState(sc: Scenario, opts: BuildOptions): SimState {
         sealed: false,
         given: [],
         nonce: "",
+        ...(sc.vault.unreachableUnits.includes(`vault/${i}`) ? { unreachable: true } : {}),
       })),
     },
     ovn: {
@@ -556,6 +564,7 @@ export function buildState(sc: Scenario, opts: BuildOptions): SimState {
       remaining: f.times,
     })),
     virshRaces: sc.hosts.virshRaces.map((r) => ({ host: hostIndexOf(r.host), call: r.call, done: false })),
+    ...(sc.maas.revokedApiKey ? { maas: { revokedApiKey: true } } : {}),
     timers: [],
     actionSeq: 10,
     damage: [],

@@ -127,7 +127,8 @@ function innerCommand(session: Session, app: string, unit: UnitRec, inner: strin
   if (vaultStatus) {
     if (app !== "vault") return notFound("vault");
     const v = s.vault.units.find((x) => x.name === unit.name)!;
-    const listener = vault.listenerAt(s, vaultStatus.url);
+    // a unit whose vault service is not running: nothing listens on either port (scenario vault.unreachableUnits)
+    const listener = v.unreachable ? "refused" : vault.listenerAt(s, vaultStatus.url);
     if (listener === "plain-to-tls") return remote("", 1, vault.statusPlainToTls(vaultStatus.addr));
     if (listener === "refused")
       return remote(
@@ -252,7 +253,8 @@ function ssh(session: Session, unitName: string, command: string[], stdin: strin
     return fail(`coldstart sim: juju ssh: command not simulated on ${unit.name}: ${command.join(" ")}\n`);
   }
   if (app !== "vault") return fail(vault.curlRefused(url), 7);
-  const listener = vault.listenerAt(s, url);
+  const down = s.vault.units.find((v) => v.name === unit.name)?.unreachable === true;
+  const listener = down ? "refused" : vault.listenerAt(s, url);
   if (listener === "refused") return fail(vault.curlRefused(url), 7);
   // curl -sS without -f prints the body of Go's 400 and exits 0 (format/vault.ts PLAIN_HTTP_TO_TLS_BODY)
   if (listener === "plain-to-tls") return ok(vault.PLAIN_HTTP_TO_TLS_BODY);

@@ -1,10 +1,19 @@
 /**
  * Simulated cloud -- the fake `openstack` client (baseline capture, hold-down, Stages 5 and 6):
- * server list/start/stop, loadbalancer list/show/failover, amphora list, in python-openstackclient's
- * formats. Credentials come from the environment only (the openrc); Keystone answers only when
+ * server list/start/stop, loadbalancer list/show/failover, amphora list, and the read-only calls
+ * preflight makes (token issue, compute service list), in python-openstackclient's formats. Credentials come from the environment only (the openrc); Keystone answers only when
  * the hosts are up and MySQL has a writable primary.
  */
-import { failoverLb, startGuest, stopGuest, type GuestRec, type LbRec, type SimState } from "../state";
+import {
+  failoverLb,
+  machineStarted,
+  startGuest,
+  wallClock,
+  stopGuest,
+  type GuestRec,
+  type LbRec,
+  type SimState,
+} from "../state";
 import { apiAvailability } from "../views";
 import { ColumnError, jsonObject, listing, table, type Row } from "../format/cliff";
 import { fail, ok, parseArgs, runTool, type Session, type ToolContext, type ToolResult } from "./common";
@@ -259,6 +268,64 @@ function loadbalancer(session: Session, s: SimState, args: ReturnType<typeof par
   return fail(`openstack: 'loadbalancer ${sub ?? ""}' is not an openstack command. See 'openstack --help'.\n`, 2);
 }
 
+// --- preflight's read-only calls ----------------------------------------------------------------
+
+/**
+ * `openstack token issue`: python-openstackclient openstackclient/identity/v3/token.py IssueToken
+ * shows expires, id, project_id, user_id (sorted, a cliff ShowOne); keystone's default token
+ * lifetime is 1 h ([token] expiration = 3600, keystone/conf/token.py). `expires` is printed as
+ * `2026-12-05T07:00:00+0000` (the shape OSC's table shows; not checked against a capture). The id
+ * is a bearer token: the sim makes a random-looking one, and preflight asks only for `-c expires`.
+ */
+function tokenIssue(s: SimState, now: number, args: ReturnType<typeof parseArgs>): ToolResult {
+  const expires = wallClock(now + 3600)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "+0000");
+  const row: Row = {
+    expires,
+    id: `gAAAAAB${requestId().replace(/[^A-Za-z0-9]/g, "")}`,
+    project_id: s.projects.admin ?? "",
+    user_id: "5b5c8f6a1d2e4f3a9b8c7d6e5f4a3b2c",
+  };
+  const cols = selectColumnsOf(Object.keys(row).sort(), args.repeated.get("-c") ?? []);
+  const format = args.options.get("-f") ?? args.options.get("--format");
+  if (format === "json") return ok(jsonObject(row, cols));
+  if (format === "value") return ok(cols.map((c) => String(row[c])).join("\n") + "\n");
+  return ok(
+    table(
+      cols.map((c) => ({ Field: c, Value: row[c] })),
+      ["Field", "Value"],
+    ),
+  );
+}
+
+/**
+ * `openstack compute service list`: python-openstackclient openstackclient/compute/v2/service.py
+ * ListService, column headers ID, Binary, Host, Zone, Status, State, Updated At (the header list
+ * as remembered from that file; not checked against a capture). The sim lists one nova-compute per
+ * host ("nova" zone), `up` while its host's machine agent is started, `down` otherwise; the
+ * control-plane services (nova-scheduler, nova-conductor) are not modelled.
+ */
+function computeServiceList(s: SimState, now: number, args: ReturnType<typeof parseArgs>): ToolResult {
+  const rows: Row[] = s.hosts.map((h, i) => ({
+    ID: i + 10,
+    Binary: "nova-compute",
+    Host: h.name,
+    Zone: "nova",
+    Status: "enabled",
+    State: machineStarted(s, h.machine, now) ? "up" : "down",
+    "Updated At": wallClock(now).toISOString().replace("Z", "000"),
+  }));
+  const columns = ["ID", "Binary", "Host", "Zone", "Status", "State", "Updated At"];
+  const format = args.options.get("-f") ?? args.options.get("--format");
+  return ok(listing(rows, columns, format, args.repeated.get("-c") ?? []));
+}
+
+/** `-c` for a ShowOne: keep the named fields, in the command's order. */
+function selectColumnsOf(columns: string[], wanted: string[]): string[] {
+  return wanted.length === 0 ? columns : columns.filter((c) => wanted.includes(c));
+}
+
 async function openstack(argv: string[], _stdin: string, session: Session): Promise<ToolResult> {
   const args = parseArgs(argv, VALUED);
   const [group, verb] = args.positional;
@@ -270,6 +337,9 @@ async function openstack(argv: string[], _stdin: string, session: Session): Prom
     if (group === "server" && (verb === "start" || verb === "stop"))
       return serverPower(session, verb, args.positional.slice(2));
     if (group === "loadbalancer") return loadbalancer(session, s, args);
+    if (group === "token" && verb === "issue") return tokenIssue(s, now, args);
+    if (group === "compute" && verb === "service" && args.positional[2] === "list")
+      return computeServiceList(s, now, args);
   } catch (err) {
     if (err instanceof ColumnError) return fail(`${err.message}\n`);
     throw err;

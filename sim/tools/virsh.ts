@@ -24,6 +24,19 @@ function domainError(action: string, domain: string, why: string): ToolResult {
   return fail(`error: Failed to ${action} domain '${domain}'\nerror: ${why}\n`, 1, "\n");
 }
 
+/**
+ * The hypervisor of this domain does not answer (scenario hosts.unreachableBmc): virsh's own two
+ * lines when the connection cannot be made (tools/virsh.c virshReconnect; the shape of
+ * test/recorded/virsh/connect-failed-qemu-ssh.*, libvirt-clients 9.0), here with ssh's
+ * "No route to host" as the reason (ssh's wording, not captured).
+ */
+function unreachable(uri: string): ToolResult {
+  const host = /^[a-z0-9+]+:\/\/(?:[^@/]*@)?([^/:]*)/.exec(uri)?.[1] || "localhost";
+  return fail(
+    `error: failed to connect to the hypervisor\nerror: Cannot recv data: ssh: connect to host ${host} port 22: No route to host: Connection reset by peer\n`,
+  );
+}
+
 function lookup(s: SimState, domain: string): number | ToolResult {
   const i = s.hosts.findIndex((h) => h.name === domain);
   return i >= 0 ? i : fail(`error: failed to get domain '${domain}'\n`, 1, "\n");
@@ -87,6 +100,7 @@ function virsh(argv: string[], _stdin: string, session: Session): ToolResult {
   if (!domain) return fail(`error: command '${command}' requires <domain> option\n`);
   const found = lookup(s, domain);
   if (typeof found !== "number") return found;
+  if (s.hosts[found].bmcUnreachable) return unreachable(s.virshUri);
   if (command === "domstate") {
     const state = s.hosts[found].power === "on" ? "running" : "shut off";
     return ok(args.options.has("--reason") ? `${state} (${reason(s, found)})\n\n` : `${state}\n\n`);

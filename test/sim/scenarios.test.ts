@@ -12,6 +12,7 @@ import { realExec, type Exec, type ExecResult } from "../../runtime/exec";
 import type { StepContext } from "../../runtime/step-context";
 import { readCallLog, type CallRecord } from "../../sim/call-log";
 import { listScenarios, loadScenario, parseScenario, ScenarioError } from "../../sim/scenario";
+import { UsageError } from "../../config/errors";
 import { main as cloudAssertMain } from "../../sim/tools/cloud-assert";
 import { main as jujuMain } from "../../sim/tools/juju";
 import { main as openstackMain } from "../../sim/tools/openstack";
@@ -57,11 +58,39 @@ describe("scenario files", () => {
   it("rejects an unknown key by name, with its path", () => {
     expect(() =>
       parseScenario({ description: "x", mode: "planned", mysql: { afterBot: "healthy" } }, "t.json"),
-    ).toThrow(new ScenarioError('t.json: mysql: unknown key "afterBot"'));
+    ).toThrow(
+      new ScenarioError(
+        'scenario t.json: mysql: unknown key "afterBot"; fix the file (its keys: sim/scenario.ts, sim/README.md)',
+      ),
+    );
     expect(() => parseScenario({ description: "x", mode: "planned", colour: 1 }, "t.json")).toThrow(
       /\(top level\): unknown key "colour"/,
     );
     expect(() => parseScenario({ description: "x", mode: "sometimes" }, "t.json")).toThrow(/t\.json: mode: /);
+  });
+
+  it("every loader error is a one-line UsageError naming the scenario and the fix (the CLIs exit 2 on it)", () => {
+    const dir = tempDir();
+    const badJson = path.join(dir, "broken.json");
+    fs.writeFileSync(badJson, '{"description": "x",');
+    const unknownKey = path.join(dir, "typo.json");
+    fs.writeFileSync(unknownKey, JSON.stringify({ description: "x", mode: "planned", vault: { treshold: 4 } }));
+    const cases: [string, RegExp][] = [
+      ["no-such-scenario", /^scenario no-such-scenario: no file .*; use one of: .*healthy-planned/],
+      [badJson, /^scenario .*broken\.json: not valid JSON \(.+\); fix the JSON in that file$/],
+      [unknownKey, /^scenario .*typo\.json: vault: unknown key "treshold"; fix the file/],
+    ];
+    for (const [ref, want] of cases) {
+      let caught: unknown;
+      try {
+        loadScenario(ref);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(UsageError);
+      expect((caught as Error).message).toMatch(want);
+      expect((caught as Error).message).not.toContain("\n");
+    }
   });
 
   it("loads a new scenario from a path (one file is all a scenario takes)", () => {
