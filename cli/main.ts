@@ -9,10 +9,14 @@ const USAGE = `usage: coldstart <command> [flags]
   drill  --stack <name> --scenario <name|file> [--mode ...] [--window <id>] [--dir <dir>]
          [--resume] [--set <key>=<value>]... [--cancel-at <step> | --kill-at <step>] [--json]
          rehearse the whole restart against the simulated cloud (every step's real command)
+  preflight --stack <name> [--json] [--scenario <name|file> [--dir <dir>] [--time-scale <x>]]
+         read-only readiness of a cloud for a window, safe at any time: every check in parallel,
+         a line per check on stderr as it finishes, a table (or --json) on stdout;
+         exit 0 ready, 1 not ready, 3 blocker (--scenario: against that simulated cloud)
   record --window <id> [--stack <name> | --record-dir <dir>] [--format markdown|json]
          the as-executed record of a window (clears the runbook's [REVALIDATE] markers)
   maintenance --stack <name> --window <id> [--yes] [--engine pulumi|drill] [--scenario <name>]
-         CI-invoked planned maintenance: preview, approval, up with progress, report
+         CI-invoked planned maintenance: preflight, preview, approval, up with progress, report
   check <step> --flags    read-only check of one runbook step (run by the graph)
   act   <step> --flags    one runbook action (run by the graph; guarded where the runbook says so)
   gate  <step> --flags    poll until a runbook GATE holds or its timeout passes (run by the graph)
@@ -35,6 +39,11 @@ export async function main(argv: string[]): Promise<number> {
       requireNode();
       const { recordCommand } = await import("./record-command");
       return recordCommand(rest, out);
+    }
+    case "preflight": {
+      requireNode();
+      const { preflightCommand } = await import("./preflight-command");
+      return preflightCommand(rest, out);
     }
     case "drill": {
       requireNode();

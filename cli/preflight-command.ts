@@ -1,0 +1,56 @@
+/**
+ * `coldstart preflight --stack <name> [--json] [--scenario <name|file> [--dir <dir>] [--time-scale <x>]]`:
+ * before a window, read-only and safe at any time. Every check runs at once; a line per check on
+ * STDERR as it finishes; the table (or, with --json, one JSON document) on STDOUT at the end.
+ * Exit 0 ready, 1 not ready, 3 a blocker. With --scenario it runs against that scenario's
+ * simulated cloud, built as `coldstart drill` builds it (the folder is printed).
+ */
+import { z } from "zod";
+import { parseFlags } from "./args";
+import { DEFAULT_STACK } from "./plan-command";
+import { UsageError } from "../config/errors";
+import { resultLines, renderTable, type PreflightReport } from "../preflight/checks";
+import { runPreflight } from "../preflight/run";
+import { simTarget, stackTarget } from "../preflight/targets";
+
+const preflightFlags = z
+  .object({
+    stack: z.string().min(1, "expected a stack name (stacks/Pulumi.<name>.yaml)").default(DEFAULT_STACK),
+    json: z.literal("true").optional(),
+    scenario: z.string().min(1, "expected a scenario name (sim/scenarios/<name>.json) or a file").optional(),
+    dir: z.string().min(1).optional(),
+    "time-scale": z.coerce.number().positive().max(1).optional(),
+  })
+  .strict();
+
+export async function preflightCommand(
+  argv: string[],
+  out: (text: string) => void,
+  err: (text: string) => void = (t) => process.stderr.write(t),
+): Promise<number> {
+  const flags = parseFlags("preflight", argv, preflightFlags, ["json"]);
+  if (!flags.scenario && (flags.dir !== undefined || flags["time-scale"] !== undefined))
+    throw new UsageError("preflight: --dir and --time-scale go with --scenario (the simulated cloud); drop them");
+  const onResult = (r: Parameters<typeof resultLines>[0]) => err(resultLines(r).join("\n") + "\n");
+  let report: PreflightReport;
+  if (flags.scenario) {
+    const sim = await simTarget({
+      stack: flags.stack,
+      scenario: flags.scenario,
+      dir: flags.dir,
+      timeScale: flags["time-scale"],
+    });
+    try {
+      err(`preflight of stack ${flags.stack} against the simulated cloud of ${sim.sim.scenario}, in ${sim.sim.dir}\n`);
+      report = await runPreflight(sim.target, { onResult });
+    } finally {
+      await sim.close();
+    }
+  } else {
+    err(`preflight of stack ${flags.stack}: every check at once, each bounded by gates.commandTimeout\n`);
+    report = await runPreflight(stackTarget(flags.stack), { onResult });
+  }
+  if (flags.json) out(JSON.stringify(report, null, 2) + "\n");
+  else out(renderTable(report).join("\n") + "\n");
+  return report.exitCode;
+}
