@@ -4,6 +4,7 @@ import { parseFlags } from "./args";
 import { makePlan } from "../plan/plan";
 import { renderText } from "../plan/render-text";
 import { renderMermaid } from "../plan/render-mermaid";
+import { windowId } from "../config/schema";
 
 export const DEFAULT_STACK = "roosevelt";
 
@@ -11,7 +12,7 @@ const planFlags = z
   .object({
     stack: z.string().default(DEFAULT_STACK),
     mode: z.enum(["planned", "unplanned"]).optional(),
-    window: z.string().optional(),
+    window: windowId.optional(), // an empty --window is an error, never a silent default
     format: z.enum(["text", "mermaid", "json"]).default("text"),
   })
   .strict();

@@ -115,7 +115,7 @@ export const appsSchema = z
   })
   .strict();
 
-const windowId = z
+export const windowId = z
   .string()
   .regex(
     /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,

@@ -59,6 +59,7 @@ describe("coldstart plan", () => {
       /^coldstart: plan: --format: expected one of "text"\|"mermaid"\|"json", found "svg"\n$/,
     ],
     [["plan", "--stack"], /^coldstart: --stack: expected a value after the flag, found nothing\n$/],
+    [["plan", "--window", ""], /^coldstart: plan: --window: expected a window id of letters, digits.*, found ""\n$/],
     [["frobnicate"], /^coldstart: unknown command "frobnicate" \(try: coldstart help\)\n$/],
   ])("rejects bad input %j with exit 2 and one clear line", (args, message) => {
     const r = coldstart(...args);
