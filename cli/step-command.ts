@@ -1,4 +1,13 @@
-/** `coldstart check|act|gate <name> --flags`: the steps the graph's Commands run. */
+/**
+ * `coldstart check|act|gate <name> --flags`: the steps the graph's Commands run.
+ *
+ * Inside a window (COLDSTART_WINDOW + COLDSTART_RECORD_DIR, which the graph sets) every step ends
+ * with one line in the window's record. A record that cannot be written fails the step with
+ * EXIT.gateFailed (1) and one line naming the file and the OS error: checked before the step acts
+ * (nothing is done), and again when its line is appended (a verdict of PASS becomes exit 1: a run
+ * whose record is lost is not a passed run; the resume runs the step again, which every step
+ * allows -- README "When a step is killed").
+ */
 import { UsageError } from "../config/errors";
 import { parseFlags } from "./args";
 import { EXIT } from "./exit-codes";
@@ -6,7 +15,8 @@ import { STEP_FLAGS, type StepKey } from "./step-flags";
 import { consoleReporter, type StepContext } from "../runtime/step-context";
 import { realExec } from "../runtime/exec";
 import { realClock } from "../runtime/clock";
-import { appendRecord, recordFile } from "../runtime/record";
+import { appendRecord, NOT_STARTED, recordFile, recordWritable } from "../runtime/record";
+import { runFields } from "../record/meta";
 import { cancelled, describeOutcome, pass, type StepOutcome } from "../steps/outcome";
 import { watchCancel } from "../runtime/cancel";
 import { claimStep, passedEarlier } from "../runtime/step-claim";
@@ -59,26 +69,38 @@ export async function stepCommand(verb: string, argv: string[], ctxOverride?: Pa
   if (ctx.deadline === undefined && budgetMs > 0) ctx.deadline = start.getTime() + budgetMs;
   ctx.exec = execWithinDeadline(ctx, ctx.exec);
   const { COLDSTART_WINDOW: window, COLDSTART_RECORD_DIR: recordDir } = env;
+  const mode = typeof (flags as { mode?: unknown }).mode === "string" ? (flags as { mode: string }).mode : undefined;
   let outcome: StepOutcome;
-  const claim =
-    window && recordDir
-      ? await claimStep({
-          recordDir,
-          window,
-          step: stepName,
-          env,
-          sleep: (ms) => ctx.clock.sleep(ms),
-          cancelled: ctx.cancelled,
-          say: (line) => ctx.out.line(line),
-        })
-      : undefined;
+  if (window && recordDir) {
+    // Before anything is done: a step that cannot leave its record line does not act at all.
+    const problem = recordWritable(recordFile(recordDir, window, env));
+    if (problem) return recordLost(stepName, problem, "nothing was run");
+  }
+  let claim: Awaited<ReturnType<typeof claimStep>> | undefined;
+  try {
+    claim =
+      window && recordDir
+        ? await claimStep({
+            recordDir,
+            window,
+            step: stepName,
+            env,
+            sleep: (ms) => ctx.clock.sleep(ms),
+            cancelled: ctx.cancelled,
+            say: (line) => ctx.out.line(line),
+          })
+        : undefined;
+  } catch (err) {
+    // the claim lives next to the record (<recordDir>/<window>.running/): same failure, same exit
+    return recordLost(stepName, `cannot claim the step in ${recordDir}: ${(err as Error).message}`, "nothing was run");
+  }
   if (claim?.kind === "done") {
     // Passed earlier in this window (an earlier run finished it after the engine stopped waiting).
     const earlier = claim.entry;
     ctx.out.line(
       `KEPT ${stepName}: already ${earlier.outcome === "skipped-by-guard" ? "done (guard)" : "passed"} in window ${window} at ${earlier.end}; not run again`,
     );
-    return keep(ctx, key, stepName, start, earlier.end);
+    return keep(ctx, key, stepName, start, earlier.end, mode);
   }
   if (claim?.kind === "held-elsewhere") {
     process.stderr.write(
@@ -95,17 +117,36 @@ export async function stepCommand(verb: string, argv: string[], ctxOverride?: Pa
         : undefined;
     if (stale) ctx.out.warn(stale);
     const stopWhy = claim?.kind === "cancelled" ? claim.why : ctx.cancelled?.();
-    outcome = stopWhy
-      ? cancelled("the step to start", `not started, nothing was done: ${stopWhy}`)
-      : await handler(flags, ctx);
+    outcome = stopWhy ? notStarted(stopWhy) : await handler(flags, ctx);
     if (stale) outcome.verdict.details.unshift(stale);
     const end = new Date(ctx.clock.now());
     report(ctx, stepName, outcome, json);
-    writeRecord(ctx, key, stepName, start, end, outcome);
+    const problem = writeRecord(ctx, key, stepName, start, end, outcome, mode);
+    if (problem) return recordLost(stepName, problem, `its verdict was ${outcome.outcome}`, outcome.exitCode);
   } finally {
     release();
   }
   return outcome.exitCode;
+}
+
+/** Cancelled before the step began: state NOT_STARTED tells the record it never ran (record/summary.ts). */
+function notStarted(why: string): StepOutcome {
+  const o = cancelled("the step to start", `not started, nothing was done: ${why}`);
+  o.verdict.state = NOT_STARTED;
+  return o;
+}
+
+/**
+ * The step's record line is lost: one line on stderr naming the file and the OS error. A step that
+ * passed exits EXIT.gateFailed (1) instead of 0, so the engine shows it failed and stops the run;
+ * a step that failed keeps its own exit code.
+ */
+function recordLost(step: string, problem: string, what: string, exitCode: number = EXIT.ok): number {
+  process.stderr.write(
+    `RECORD NOT WRITTEN ${step}: ${problem}; ${what}, but a step whose record line is lost does not count as passed: ` +
+      `make the record dir writable (coldstart:recordDir, free space) and run again\n`,
+  );
+  return exitCode === EXIT.ok ? EXIT.gateFailed : exitCode;
 }
 
 /**
@@ -130,19 +171,26 @@ export function keptCommand(argv: string[], env: NodeJS.ProcessEnv = process.env
   ctx.out.line(
     `KEPT ${step}: passed in window ${window ?? "(none)"} at ${at}; its inputs changed since (config or coldstart version), so the engine asked for an update: nothing was run again`,
   );
-  return keep(ctx, `kept ${step}`, step, new Date(ctx.clock.now()), at);
+  return keep(ctx, `kept ${step}`, step, new Date(ctx.clock.now()), at, undefined);
 }
 
 /** Record a step kept from an earlier run of this window; exit 0. */
-function keep(ctx: StepContext, key: string, step: string, start: Date, passedAt: string): number {
+function keep(
+  ctx: StepContext,
+  key: string,
+  step: string,
+  start: Date,
+  passedAt: string,
+  mode: string | undefined,
+): number {
   const outcome = pass("the step passed earlier in this window", {
     ok: true,
     state: "kept",
     summary: `passed earlier in this window (at ${passedAt}); not run again`,
     details: [],
   });
-  writeRecord(ctx, key, step, start, new Date(ctx.clock.now()), { ...outcome, outcome: "kept" });
-  return EXIT.ok;
+  const problem = writeRecord(ctx, key, step, start, new Date(ctx.clock.now()), { ...outcome, outcome: "kept" }, mode);
+  return problem ? recordLost(step, problem, "it was kept") : EXIT.ok;
 }
 
 function report(ctx: StepContext, stepName: string, outcome: StepOutcome, json: boolean): void {
@@ -154,11 +202,22 @@ function report(ctx: StepContext, stepName: string, outcome: StepOutcome, json: 
     ctx.out.line("result", { outcome: outcome.outcome, state: outcome.verdict.state, route: outcome.verdict.route });
 }
 
-/** Append to the window's as-executed record when the step runs inside a window (the graph sets these). */
-function writeRecord(ctx: StepContext, key: string, step: string, start: Date, end: Date, o: StepOutcome): void {
+/**
+ * Append to the window's as-executed record when the step runs inside a window (the graph sets
+ * these). Returns the problem when the line could not be written.
+ */
+function writeRecord(
+  ctx: StepContext,
+  key: string,
+  step: string,
+  start: Date,
+  end: Date,
+  o: StepOutcome,
+  mode: string | undefined,
+): string | undefined {
   const { COLDSTART_WINDOW: window, COLDSTART_RECORD_DIR: dir } = ctx.env;
-  if (!window || !dir) return;
-  const problem = appendRecord(recordFile(dir, window, ctx.env), {
+  if (!window || !dir) return undefined;
+  return appendRecord(recordFile(dir, window, ctx.env), {
     window,
     stack: ctx.env.COLDSTART_STACK ?? "",
     stage: ctx.env.COLDSTART_STAGE ?? "",
@@ -174,6 +233,8 @@ function writeRecord(ctx: StepContext, key: string, step: string, start: Date, e
     route: o.verdict.route,
     fix: o.verdict.route ? describeRoute(o.verdict.route) : undefined,
     polls: o.polls,
+    durationMs: end.getTime() - start.getTime(),
+    ...runFields(ctx.env, mode),
+    evidence: o.evidence,
   });
-  if (problem) ctx.out.warn(problem);
 }

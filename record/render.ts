@@ -1,13 +1,15 @@
 /**
- * The as-executed note of a window, in Markdown: what ran, when, what each gate saw, where a
- * failure routes -- and which runbook [REVALIDATE] markers this window's run can clear.
+ * The as-executed record of a window, in Markdown, fit to hand in: what it is a record of (drill
+ * or real window, stack, mode, coldstart version, who ran it), the overall verdict, each run of a
+ * resumed window separately with start / end / duration per stage and per step, which steps of
+ * the plan did not run and why, the Vault unseal's key count and threshold, every guest's status
+ * before and after, the failures with their fix, and the [REVALIDATE] markers this window can
+ * clear (record/revalidate.ts). The data comes from record/summary.ts.
  */
-import type { RecordEntry } from "../runtime/record";
-
-export interface RevalidateNote {
-  step: string;
-  note: string;
-}
+import type { RecordEntry, SkippedLine } from "../runtime/record";
+import { humanDuration } from "./format";
+import { summarizeRecord, type PlanLike, type RecordSummary } from "./summary";
+import { renderRevalidate } from "./revalidate";
 
 const RESULT: Record<RecordEntry["outcome"], string> = {
   pass: "PASS",
@@ -19,56 +21,139 @@ const RESULT: Record<RecordEntry["outcome"], string> = {
   kept: "kept (passed earlier)",
 };
 
+/** What Stage 5 did with a guest (gates/guests.ts GuestFate), in words. */
+const FATE: Record<string, string> = {
+  expected: "ran before: started if SHUTOFF, waited for",
+  held: "held down (holdGuests): never started",
+  "not-running-before": "not ACTIVE before: left as it was",
+  "not-in-baseline": "not in the baseline: left as it is",
+  unknown: "no baseline, not named: left as it is",
+};
+
 function cell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
 
-export function renderRecord(window: string, entries: RecordEntry[], revalidate: RevalidateNote[] = []): string {
+const list = (xs: string[], none = "not recorded"): string => (xs.length ? xs.join(", ") : none);
+
+/** One line naming the file read and the lines skipped in it (`record` prints it first). */
+export function skippedNotice(file: string, skipped: readonly SkippedLine[]): string[] {
+  return skipped.map((s) => `notice: ${file} line ${s.line} skipped: ${s.reason}`);
+}
+
+export function renderSummary(s: RecordSummary): string {
   const lines: string[] = [];
-  const stacks = [...new Set(entries.map((e) => e.stack).filter(Boolean))];
-  lines.push(`# As-executed record: window ${window}${stacks.length ? ` (stack ${stacks.join(", ")})` : ""}`);
+  lines.push(`# As-executed record: window ${s.window}${s.stacks.length ? ` (stack ${s.stacks.join(", ")})` : ""}`);
   lines.push("");
-  if (entries.length === 0) {
+  if (s.file) lines.push(`Read from \`${s.file}\`.`, "");
+  for (const n of s.skipped) lines.push(`> line ${n.line} of the file was skipped: ${n.reason}`);
+  if (s.skipped.length) lines.push("");
+  if (s.runs.length === 0) {
     lines.push("No step has run in this window yet.");
     return lines.join("\n") + "\n";
   }
-  const first = entries[0].start;
-  const last = entries[entries.length - 1].end;
-  const failures = entries.filter((e) => e.outcome === "fail" || e.outcome === "blocker" || e.outcome === "cancelled");
+  lines.push("| | |", "|---|---|");
   lines.push(
-    `${entries.length} step runs from ${first} to ${last}; ${failures.length ? `${failures.length} failed` : "all passed"}.`,
+    `| window | ${cell(s.window)} (${s.windowKind === "drill" ? "DRILL: simulated cloud" : s.windowKind === "real" ? "REAL window" : s.windowKind}) |`,
   );
+  lines.push(`| stack | ${cell(list(s.stacks))} |`);
+  lines.push(`| mode | ${cell(list(s.modes))} |`);
+  lines.push(`| coldstart version | ${cell(list(s.versions))} |`);
+  lines.push(`| run by | ${cell(list(s.by))} |`);
+  lines.push(`| from / to | ${s.start} / ${s.end} (${humanDuration(s.durationMs ?? NaN)}) |`);
+  lines.push(`| runs | ${s.runs.length}${s.runs.length > 1 ? " (a resumed window: each below)" : ""} |`);
+  lines.push(`| verdict | **${cell(s.verdict)}** |`);
   lines.push("");
-  lines.push("| # | stage | step | start (UTC) | end (UTC) | result | what it saw |");
-  lines.push("|---|---|---|---|---|---|---|");
-  entries.forEach((e, i) => {
+
+  for (const run of s.runs) {
+    const id = run.runId ? `${run.kind} ${run.runId}` : "no run id (steps run by hand, or a bare `pulumi up`)";
+    lines.push(`## Run ${run.index}: ${id}`, "");
     lines.push(
-      `| ${i + 1} | ${cell(e.stage)} | ${cell(e.step)} | ${e.start} | ${e.end} | ${RESULT[e.outcome]} | ${cell(e.summary)} |`,
+      `${run.start} to ${run.end} (${humanDuration(run.durationMs)}), by ${list(run.by)}, coldstart ${list(run.versions)}: ${run.verdict}.`,
+      "",
     );
-  });
+    lines.push("| stage | start (UTC) | end (UTC) | duration | result |", "|---|---|---|---|---|");
+    for (const st of run.stages)
+      lines.push(
+        `| ${cell(st.title ?? st.stage)} | ${st.start} | ${st.end} | ${humanDuration(st.durationMs)} | ${st.result} |`,
+      );
+    lines.push("");
+    lines.push("| # | stage | step | start (UTC) | end (UTC) | duration | result | what it saw |");
+    lines.push("|---|---|---|---|---|---|---|---|");
+    run.entries.forEach((e, i) => {
+      lines.push(
+        `| ${i + 1} | ${cell(e.stage)} | ${cell(e.step)} | ${e.start} | ${e.end} | ${humanDuration(e.durationMs)} | ${RESULT[e.outcome]} | ${cell(e.summary)} |`,
+      );
+    });
+    lines.push("");
+  }
+
+  if (s.notRun.length || s.notInPlan.length) {
+    lines.push("## Steps of the plan that did not run (in the last run)", "");
+    for (const n of s.notRun) lines.push(`- ${n.step} (${n.stage}): ${n.why}`);
+    if (s.notInPlan.length)
+      lines.push(
+        `- in the record but not in this plan: ${s.notInPlan.join(", ")} (a plan of another stack or version?)`,
+      );
+    lines.push("");
+  }
+
+  if (s.vault) {
+    const sealed = s.vault.units.filter((u) => u.keysUsed > 0);
+    lines.push("## Vault unseal", "");
+    lines.push(
+      `Unsealed by ${s.vault.step} at ${s.vault.end}: threshold ${s.vault.threshold} (Vault's own, from its status); ` +
+        `${s.vault.keysAvailable} key(s) held by the run; counts only, never a key.`,
+      "",
+    );
+    for (const u of s.vault.units)
+      lines.push(
+        `- ${u.unit}: ${u.result === "already-unsealed" ? "already unsealed, no key used" : `${u.keysUsed} key(s) used of threshold ${u.threshold}${u.reset ? " (a partial unseal was reset first)" : ""}: ${u.result}`}`,
+      );
+    if (sealed.length === 0) lines.push("- no unit needed a key");
+    lines.push("");
+  }
+
+  if (s.guests) {
+    lines.push("## Guests: before the window and after", "");
+    lines.push(`From ${s.guests.step} at ${s.guests.end}; before = ${s.guests.baseline}.`, "");
+    lines.push("| guest | ID | before | after | Stage 5 |", "|---|---|---|---|---|");
+    for (const g of s.guests.guests)
+      lines.push(
+        `| ${cell(g.name)} | ${cell(g.id ?? "-")} | ${g.before ?? "-"} | ${g.after} | ${cell(FATE[g.fate] ?? g.fate)} |`,
+      );
+    lines.push("");
+  }
+
+  const failures = s.runs.flatMap((r) =>
+    r.entries
+      .filter((e) => e.outcome === "fail" || e.outcome === "blocker" || e.outcome === "cancelled")
+      .map((e) => ({ run: r.index, e })),
+  );
   if (failures.length) {
-    lines.push("", "## Failures", "");
-    for (const f of failures) {
-      lines.push(`### ${f.step} (${RESULT[f.outcome]}, exit ${f.exitCode})`, "");
+    lines.push("## Failures", "");
+    for (const { run, e: f } of failures) {
+      lines.push(`### ${f.step} (${RESULT[f.outcome]}, exit ${f.exitCode}, run ${run})`, "");
       lines.push(`- saw: ${f.summary}`);
       for (const d of f.details) lines.push(`  - ${d}`);
       if (f.fix) lines.push(`- ${f.fix}`);
       lines.push("");
     }
   }
-  if (revalidate.length) {
-    lines.push("", "## [REVALIDATE] markers", "");
-    for (const r of revalidate) {
-      const passed = entries.filter(
-        (e) => e.step === r.step && (e.outcome === "pass" || e.outcome === "skipped-by-guard"),
-      );
-      const when = passed.length ? passed[passed.length - 1].end : undefined;
-      lines.push(
-        when
-          ? `- ${r.step} -- "${r.note}": ran to completion at ${when} (${passed[passed.length - 1].summary}). Clear the marker and record this as-executed date in the runbook.`
-          : `- ${r.step} -- "${r.note}": not completed in this window; the marker stays.`,
-      );
-    }
-  }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The whole record in Markdown. `plan` (plan/plan.ts for the record's stack) adds the steps that
+ * did not run and the [REVALIDATE] markers; without it only what ran is shown.
+ */
+export function renderRecord(
+  window: string,
+  entries: readonly RecordEntry[],
+  opts: { plan?: PlanLike; file?: string; skipped?: readonly SkippedLine[] } = {},
+): string {
+  const summary = summarizeRecord({ window, entries, ...opts });
+  const body = renderSummary(summary);
+  if (!opts.plan || entries.length === 0) return body;
+  return `${body}\n${renderRevalidate(entries, opts.plan.steps)}`;
 }

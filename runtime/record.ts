@@ -1,12 +1,118 @@
 /**
  * The as-executed record: one JSON line per step per window, appended by the step itself (so a
  * real `pulumi up` and a drill write the same record). It holds verdicts only -- what a gate saw,
- * never a secret: nothing that reaches here was ever given a key.
+ * never a secret: nothing that reaches here was ever given a key (the Vault unseal records how
+ * MANY keys it used, never one).
+ *
+ * Every line says who ran what, where and when (drill or real window, stack, mode, coldstart
+ * version, user@host, the run it belongs to), so a record handed in needs nothing else. Lines
+ * written before those fields existed still read: every field added since is optional here.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { RouteId } from "../gates/routes";
+import { z } from "zod";
+import { ROUTES, type RouteId } from "../gates/routes";
+
+/** The state of a step cancelled before it began (a stop request): it never ran. */
+export const NOT_STARTED = "not-started";
+
+export const OUTCOMES = ["pass", "fail", "blocker", "skipped-by-guard", "usage", "cancelled", "kept"] as const;
+
+// --- Evidence: what a step saw that the record's REVALIDATE / Vault / guests sections need -----
+// Typed here (and read back through zod) so the record never parses its own prose.
+
+/** steps/vault.ts vault-unseal: how many keys each unit took, and the threshold it reported. */
+export const vaultUnsealEvidence = z.object({
+  kind: z.literal("vault-unseal"),
+  /** Vault's own threshold t, read from `vault status` (the highest any unit reported). */
+  threshold: z.number().int().min(0),
+  /** How many keys this run had (a count: never a key). */
+  keysAvailable: z.number().int().min(0),
+  units: z.array(
+    z.object({
+      unit: z.string(),
+      /** Keys submitted to this unit in this run (0 when it was already unsealed). */
+      keysUsed: z.number().int().min(0),
+      threshold: z.number().int().min(0),
+      result: z.enum(["unsealed", "already-unsealed", "still-sealed"]),
+      /** A partial unseal found on the unit was reset first. */
+      reset: z.boolean().optional(),
+    }),
+  ),
+});
+
+/** steps/ovn.ts ovn-tls-sweep: which chassis it restarted, and whether each reconnected. */
+export const ovnSweepEvidence = z.object({
+  kind: z.literal("ovn-tls-sweep"),
+  /** Chassis probed before acting. */
+  chassis: z.number().int().min(0),
+  restarted: z.array(
+    z.object({
+      unit: z.string(),
+      principal: z.string().optional(),
+      /** `systemctl restart ovs-vswitchd ovn-controller` exited 0. */
+      restartOk: z.boolean(),
+      /** The sweep's own re-probe saw it connected (the gate after it may see it later). */
+      reconnected: z.boolean(),
+    }),
+  ),
+});
+
+/** steps/ovn.ts ovn-chassis-connected (and the check): every chassis' connection status at the last probe. */
+export const ovnChassisEvidence = z.object({
+  kind: z.literal("ovn-chassis"),
+  connected: z.array(z.string()),
+  notConnected: z.array(z.string()),
+});
+
+/** steps/octavia.ts octavia-grace: every LB seen in ERROR during the grace, and when it recovered. */
+export const octaviaGraceEvidence = z.object({
+  kind: z.literal("octavia-grace"),
+  graceMs: z.number().min(0),
+  intervalMs: z.number().min(0),
+  lbs: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string().optional(),
+      /** Time from the grace's first probe to the first probe that saw it in ERROR. */
+      firstErrorAtMs: z.number().min(0),
+      /** Time from the grace's first probe to the first probe that saw it ACTIVE again (absent: it did not). */
+      recoveredAtMs: z.number().min(0).optional(),
+      /** provisioning_status at the grace's last probe. */
+      statusAtEnd: z.string(),
+    }),
+  ),
+});
+
+/** steps/guests.ts: every guest's status before the window (baseline) and at the step's last listing. */
+export const guestsEvidence = z.object({
+  kind: z.literal("guests"),
+  /** The baseline it went by, in words (or why there was none). */
+  baseline: z.string(),
+  guests: z.array(
+    z.object({
+      name: z.string(),
+      id: z.string().optional(),
+      /** Status in the baseline; absent: not in it, or no baseline. */
+      before: z.string().optional(),
+      /** Status at the step's last listing; "gone" when it no longer exists. */
+      after: z.string(),
+      /** What Stage 5 did with it (gates/guests.ts GuestFate). */
+      fate: z.string(),
+    }),
+  ),
+});
+
+export const evidenceSchema = z.discriminatedUnion("kind", [
+  vaultUnsealEvidence,
+  ovnSweepEvidence,
+  ovnChassisEvidence,
+  octaviaGraceEvidence,
+  guestsEvidence,
+]);
+export type Evidence = z.infer<typeof evidenceSchema>;
+export type EvidenceOf<K extends Evidence["kind"]> = Extract<Evidence, { kind: K }>;
 
 export interface RecordEntry {
   window: string;
@@ -18,14 +124,68 @@ export interface RecordEntry {
   end: string;
   exitCode: number;
   /** kept: passed earlier in this window; the engine asked again (changed inputs) and nothing ran. */
-  outcome: "pass" | "fail" | "blocker" | "skipped-by-guard" | "usage" | "cancelled" | "kept";
+  outcome: (typeof OUTCOMES)[number];
   state?: string;
   summary: string;
   details: string[];
   route?: RouteId;
   fix?: string;
   polls?: number;
+  // --- who / where / which run (absent in records written before #12) ---
+  /** end - start. */
+  durationMs?: number;
+  /** drill: COLDSTART_RUN_KIND=drill or a simulated cloud (COLDSTART_SIM_DIR); real otherwise. */
+  windowKind?: "drill" | "real";
+  /** planned | unplanned, when the step knows it (COLDSTART_MODE, or the step's --mode). */
+  mode?: string;
+  /** package.json's version of the coldstart that ran the step. */
+  version?: string;
+  /** user@host that ran the step. */
+  by?: string;
+  /** The run (maintenance, drill) this step belongs to: COLDSTART_RUN_ID; absent = run by hand. */
+  runId?: string;
+  /** COLDSTART_RUN_KIND: maintenance | drill | step. */
+  runKind?: string;
+  evidence?: Evidence;
 }
+
+/** How a line of the record is read back: the fields every version wrote are required, the rest optional. */
+export const recordEntrySchema = z.object({
+  window: z.string(),
+  stack: z.string().default(""),
+  stage: z.string().default(""),
+  step: z.string(),
+  command: z.string().default(""),
+  start: z.string(),
+  end: z.string(),
+  exitCode: z.number().int(),
+  outcome: z.enum(OUTCOMES),
+  state: z.string().optional(),
+  summary: z.string().default(""),
+  details: z.array(z.string()).default([]),
+  // an unknown route id (a newer coldstart's) is not a reason to drop the line
+  route: z
+    .string()
+    .optional()
+    .transform((r) => (r !== undefined && r in ROUTES ? (r as RouteId) : undefined)),
+  fix: z.string().optional(),
+  polls: z.number().optional(),
+  durationMs: z.number().optional(),
+  windowKind: z.enum(["drill", "real"]).optional(),
+  mode: z.string().optional(),
+  version: z.string().optional(),
+  by: z.string().optional(),
+  runId: z.string().optional(),
+  runKind: z.string().optional(),
+  // evidence of a shape this version does not know is dropped, never the whole line
+  evidence: z
+    .unknown()
+    .optional()
+    .transform((e) => {
+      const parsed = evidenceSchema.safeParse(e);
+      return parsed.success ? parsed.data : undefined;
+    }),
+});
 
 export function expandHome(p: string, env: NodeJS.ProcessEnv = process.env): string {
   if (p === "~") return env.HOME ?? os.homedir();
@@ -37,7 +197,11 @@ export function recordFile(recordDir: string, window: string, env: NodeJS.Proces
   return path.join(expandHome(recordDir, env), `${window}.jsonl`);
 }
 
-/** Append one entry; a record that cannot be written is reported on stderr, never fatal to the step. */
+/**
+ * Append one entry. Returns the problem (one line naming the file and the OS error) when the line
+ * could not be written; the step turns that into a failure (cli/step-command.ts): a run whose
+ * record is lost is not a passed run.
+ */
 export function appendRecord(file: string, entry: RecordEntry): string | undefined {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
@@ -48,17 +212,58 @@ export function appendRecord(file: string, entry: RecordEntry): string | undefin
   }
 }
 
-/** The record's entries; a line that is not JSON (a write cut short by a power loss) is skipped. */
-export function readRecord(file: string): RecordEntry[] {
-  if (!fs.existsSync(file)) return [];
-  const entries: RecordEntry[] = [];
-  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-    if (line.trim() === "") continue;
-    try {
-      entries.push(JSON.parse(line) as RecordEntry);
-    } catch {
-      // truncated last line: not an entry
-    }
+/**
+ * Whether a line can be appended to the record, asked before a step acts: open for append (the
+ * file is created when missing, empty -- readRecord skips nothing for it) and close again.
+ */
+export function recordWritable(file: string): string | undefined {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.closeSync(fs.openSync(file, "a", 0o600));
+    return undefined;
+  } catch (err) {
+    return `cannot write the record ${file}: ${(err as Error).message}`;
   }
-  return entries;
+}
+
+/** A line of the record that is not an entry (a write cut short by a power loss, a hand edit). */
+export interface SkippedLine {
+  /** 1-based line number in the file. */
+  line: number;
+  reason: string;
+}
+
+/** The entries, plus the file read and the lines skipped (an array still: every caller filters it). */
+export type RecordRead = RecordEntry[] & { file: string; skipped: SkippedLine[] };
+
+/**
+ * The record's entries. A line that is not JSON, or not an entry, is skipped and listed in
+ * `skipped` with its line number (the last line of a jumphost that lost power mid-write); it never
+ * throws for the content of the file.
+ */
+export function readRecord(file: string): RecordRead {
+  const entries: RecordEntry[] = [];
+  const skipped: SkippedLine[] = [];
+  const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      skipped.push({ line: i + 1, reason: `not a whole JSON line (${line.length} bytes; cut short by a crash?)` });
+      return;
+    }
+    const parsed = recordEntrySchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      skipped.push({
+        line: i + 1,
+        reason: `not a record entry (${issue?.path.join(".") || "line"}: ${issue?.message})`,
+      });
+      return;
+    }
+    entries.push(parsed.data as RecordEntry);
+  });
+  return Object.assign(entries, { file, skipped });
 }

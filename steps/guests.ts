@@ -37,7 +37,7 @@ import { mapBounded } from "../runtime/bounded";
 import { Juju } from "../runtime/juju";
 import { OpenStack } from "../runtime/openstack";
 import type { StepContext } from "../runtime/step-context";
-import { expandHome } from "../runtime/record";
+import { expandHome, type EvidenceOf } from "../runtime/record";
 import { ToolError } from "../runtime/tool-error";
 import { blocker, fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
@@ -295,13 +295,17 @@ export async function startShutoffGuests(
       ...plan.gone.map((s) => `${s.Name}${s.ID ? ` (${s.ID})` : ""}: before ACTIVE, now gone (deleted?): not started`),
       ...failures,
     ];
+    const evidence = guestsEvidence(plan, d.where);
     if (targets.length === 0)
-      return skipped(expected, {
-        ok: true,
-        state: "none-shutoff",
-        summary: `no guest to start: none that ran before the window is SHUTOFF; ${d.where}`,
-        details,
-      });
+      return withEvidence(
+        skipped(expected, {
+          ok: true,
+          state: "none-shutoff",
+          summary: `no guest to start: none that ran before the window is SHUTOFF; ${d.where}`,
+          details,
+        }),
+        evidence,
+      );
     const verdict = {
       ok: failures.length === 0,
       state: "started",
@@ -309,7 +313,7 @@ export async function startShutoffGuests(
       details,
       route: failures.length ? ("guests-shutoff" as const) : undefined,
     };
-    return verdict.ok ? pass(expected, verdict) : fail(expected, verdict);
+    return withEvidence(verdict.ok ? pass(expected, verdict) : fail(expected, verdict), evidence);
   } catch (err) {
     return fail(expected, toolVerdict(err as Error));
   }
@@ -375,14 +379,38 @@ export async function guestsActive(flags: StepFlags<"gate guests-active">, ctx: 
     ? describeBaseline(found.baseline, ctx.clock.now())
     : `no baseline (looked for ${found.looked}); counting only startGuests`;
   ctx.out.line(where);
-  return runGate(ctx, {
+  let last: GuestPlan | undefined;
+  const outcome = await runGate(ctx, {
     expected,
     timeoutMs: flags.timeout,
     intervalMs: flags.interval,
-    probe: async () =>
-      baselineVerdict(
-        guestPlan(await servers(os), { baseline: found.baseline?.servers, hold: flags.hold, named }),
-        where,
-      ),
+    probe: async () => {
+      last = guestPlan(await servers(os), { baseline: found.baseline?.servers, hold: flags.hold, named });
+      return baselineVerdict(last, where);
+    },
   });
+  // the final listing: every guest's status before the window and after it, for the record
+  return last ? withEvidence(outcome, guestsEvidence(last, where)) : outcome;
+}
+
+/** Every guest with its baseline status and its status now (gone: in the baseline, not listed now). */
+export function guestsEvidence(plan: GuestPlan, baseline: string): EvidenceOf<"guests"> {
+  return {
+    kind: "guests",
+    baseline,
+    guests: [
+      ...plan.guests.map((g) => ({
+        name: g.server.Name,
+        id: g.server.ID,
+        before: g.before,
+        after: g.server.Status,
+        fate: g.fate,
+      })),
+      ...plan.gone.map((s) => ({ name: s.Name, id: s.ID, before: s.Status, after: "gone", fate: "expected" })),
+    ],
+  };
+}
+
+function withEvidence(outcome: StepOutcome, evidence: EvidenceOf<"guests">): StepOutcome {
+  return { ...outcome, evidence };
 }

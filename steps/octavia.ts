@@ -12,6 +12,8 @@ import { OpenStack } from "../runtime/openstack";
 import type { StepContext } from "../runtime/step-context";
 import { fail, pass, runGate, toolVerdict, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
+import type { EvidenceOf } from "../runtime/record";
+import { humanDuration } from "../record/format";
 
 async function lbs(os: OpenStack): Promise<LoadBalancer[]> {
   return unwrap(parseLoadBalancers(await os.loadBalancerList()));
@@ -21,12 +23,18 @@ async function lbs(os: OpenStack): Promise<LoadBalancer[]> {
 export async function octaviaGrace(flags: StepFlags<"act octavia-grace">, ctx: StepContext): Promise<StepOutcome> {
   const expected = `no LB in provisioning_status=ERROR, or ${formatDuration(flags.grace)} passed`;
   const os = new OpenStack(ctx, flags.openrc);
+  // Every LB seen in ERROR, when, and when it was first seen ACTIVE again: the record offers the
+  // runbook's [REVALIDATE: timing budget] for clearing only from this (record/revalidate.ts).
+  const t0 = ctx.clock.now();
+  const seen = new Map<string, GraceLb>();
   const outcome = await runGate(ctx, {
     expected,
     timeoutMs: flags.grace,
     intervalMs: flags.interval,
     probe: async () => {
-      const inError = lbsInError(await lbs(os));
+      const list = await lbs(os);
+      track(seen, list, ctx.clock.now() - t0);
+      const inError = lbsInError(list);
       return inError.length === 0
         ? { ok: true, state: "no-error", summary: "no LB in ERROR", details: [] }
         : {
@@ -40,7 +48,40 @@ export async function octaviaGrace(flags: StepFlags<"act octavia-grace">, ctx: S
   // (a probe cut at the end of the grace is state cut-at-deadline: the grace being over, not a failure)
   if (outcome.verdict.state === "tool-error" || outcome.verdict.state === "tool-missing") return outcome;
   // Grace over with LBs still in ERROR is not a failure: the failover step handles them.
-  return pass(expected, { ...outcome.verdict, ok: true }, outcome.polls);
+  const done = pass(expected, { ...outcome.verdict, ok: true }, outcome.polls);
+  const tracked = [...seen.values()];
+  for (const lb of tracked)
+    done.verdict.details.push(
+      lb.recoveredAtMs !== undefined
+        ? `${lb.name ?? lb.id}: ERROR, ACTIVE again ${humanDuration(lb.recoveredAtMs)} into the grace (to within one poll, ${formatDuration(flags.interval)})`
+        : `${lb.name ?? lb.id}: ERROR, not recovered within the grace (${lb.statusAtEnd} at its last probe)`,
+    );
+  done.evidence = { kind: "octavia-grace", graceMs: flags.grace, intervalMs: flags.interval, lbs: tracked };
+  return done;
+}
+
+type GraceLb = EvidenceOf<"octavia-grace">["lbs"][number];
+
+/** Note LBs newly in ERROR, and the first probe that sees a noted one ACTIVE again. */
+function track(seen: Map<string, GraceLb>, list: readonly LoadBalancer[], atMs: number): void {
+  for (const lb of list) {
+    const known = seen.get(lb.id);
+    if (!known) {
+      if (lb.provisioning_status === "ERROR")
+        seen.set(lb.id, {
+          id: lb.id,
+          name: lb.name ?? undefined,
+          firstErrorAtMs: atMs,
+          statusAtEnd: lb.provisioning_status,
+        });
+      continue;
+    }
+    known.statusAtEnd = lb.provisioning_status;
+    if (known.recoveredAtMs === undefined && lb.provisioning_status === "ACTIVE") known.recoveredAtMs = atMs;
+    // back in ERROR after recovering: it did not stay recovered
+    if (lb.provisioning_status === "ERROR") known.recoveredAtMs = undefined;
+  }
+  for (const known of seen.values()) if (!list.some((lb) => lb.id === known.id)) known.statusAtEnd = "gone";
 }
 
 /** openstack loadbalancer failover for each LB still in ERROR (bounded parallelism). */

@@ -2,7 +2,7 @@
 import type { Verdict } from "../gates/verdict";
 import { describeRoute, type RouteId } from "../gates/routes";
 import { EXIT, type ExitCode } from "../cli/exit-codes";
-import type { RecordEntry } from "../runtime/record";
+import type { Evidence, RecordEntry } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
 import { poll } from "../runtime/poll";
 import { withDeadline } from "../runtime/deadline";
@@ -16,6 +16,8 @@ export interface StepOutcome {
   expected: string;
   verdict: Verdict;
   polls?: number;
+  /** What the record's Vault / guests / REVALIDATE sections need, typed (runtime/record.ts). */
+  evidence?: Evidence;
 }
 
 export function pass(expected: string, verdict: Verdict, polls?: number): StepOutcome {

@@ -83,7 +83,9 @@ export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: St
       summary: `all ${results.length} chassis connected: no restart`,
       details: [],
     };
-    return skipped(expected, verdict);
+    const outcome = skipped(expected, verdict);
+    outcome.evidence = { kind: "ovn-tls-sweep", chassis: results.length, restarted: [] };
+    return outcome;
   }
   const details: string[] = [];
   const restarted = await mapBounded(targets, flags.parallel, async (t) => {
@@ -97,9 +99,11 @@ export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: St
     return res.code === 0;
   });
   let after: Verdict;
+  let reprobed: Probed[];
   try {
     await restartNeutronServer(juju, flags["neutron-app"], ctx, details);
-    after = verdictOf(await probeAll(juju, flags, flags.parallel));
+    reprobed = await probeAll(juju, flags, flags.parallel);
+    after = verdictOf(reprobed);
   } catch (err) {
     return fail(expected, { ...toolVerdict(err as Error), details });
   }
@@ -110,7 +114,29 @@ export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: St
     details,
     route: restarted.every(Boolean) ? undefined : "chassis-not-connected",
   };
-  return verdict.ok ? pass(expected, verdict) : fail(expected, verdict);
+  const outcome = verdict.ok ? pass(expected, verdict) : fail(expected, verdict);
+  // Which units were restarted and whether the re-probe saw them connected: what the record needs
+  // to offer the [REVALIDATE] marker of this step for clearing (record/revalidate.ts).
+  outcome.evidence = {
+    kind: "ovn-tls-sweep",
+    chassis: results.length,
+    restarted: targets.map((t, i) => ({
+      unit: t.chassis,
+      principal: t.principal,
+      restartOk: restarted[i] === true,
+      reconnected: reprobed.some((r) => r.chassis === t.chassis && r.status === "connected"),
+    })),
+  };
+  return outcome;
+}
+
+/** Every chassis' status at a probe, for the record (a failed probe counts as not connected). */
+function chassisEvidence(results: Probed[]): StepOutcome["evidence"] {
+  return {
+    kind: "ovn-chassis",
+    connected: results.filter((r) => r.status === "connected").map((r) => r.chassis),
+    notConnected: results.filter((r) => r.status !== "connected").map((r) => r.chassis),
+  };
 }
 
 /** neutron-server on every neutron-api unit, after the chassis restarts (runbook Stage 4 sweep). */
@@ -131,10 +157,17 @@ export async function ovnChassisConnected(
   ctx: StepContext,
 ): Promise<StepOutcome> {
   const juju = new Juju(ctx, flags.model);
-  return runGate(ctx, {
+  let last: Probed[] | undefined;
+  const outcome = await runGate(ctx, {
     expected: "every chassis reports connected",
     timeoutMs: flags.timeout,
     intervalMs: flags.interval,
-    probe: async () => verdictOf(await probeAll(juju, flags)),
+    probe: async () => {
+      last = await probeAll(juju, flags);
+      return verdictOf(last);
+    },
   });
+  // the last probe's units: a sweep's restarted chassis count as reconnected once this gate passed
+  if (last) outcome.evidence = chassisEvidence(last);
+  return outcome;
 }

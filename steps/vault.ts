@@ -13,6 +13,9 @@ import { readUnsealKeys } from "../runtime/unseal-keys";
 import { blocker, fail, pass, runGate, toolVerdict, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
 import { ToolError } from "../runtime/tool-error";
+import type { EvidenceOf } from "../runtime/record";
+
+type UnitUnseal = EvidenceOf<"vault-unseal">["units"][number];
 
 /**
  * The loopback listener the vault charm itself uses, for status and unseal alike: plain HTTP on
@@ -89,10 +92,17 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
     });
   }
   const details: string[] = [];
+  const used: UnitUnseal[] = [];
   try {
     for (const p of plans) {
-      if (p.plan.action !== "unseal") details.push(`${p.unit}: already unsealed`);
-      else details.push(await unsealUnit(juju, p.unit, p.status, keys.keys, ctx));
+      if (p.plan.action !== "unseal") {
+        details.push(`${p.unit}: already unsealed`);
+        used.push({ unit: p.unit, keysUsed: 0, threshold: p.status.t, result: "already-unsealed" });
+      } else {
+        const done = await unsealUnit(juju, p.unit, p.status, keys.keys, ctx);
+        details.push(done.line);
+        used.push(done.unit);
+      }
     }
   } catch (err) {
     const verdict = toolVerdict(err as Error);
@@ -103,21 +113,28 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
       statuses.map(async (s) => ({ unit: s.unit, status: await unitStatus(juju, s.unit).catch(() => null) })),
     ),
   );
-  return verdict.ok
-    ? pass(expected, { ...verdict, details })
-    : fail(expected, { ...verdict, details: [...details, ...verdict.details] });
+  // How many keys each unit took and Vault's own threshold, for the record: counts, never a key.
+  const threshold = Math.max(0, ...statuses.map((s) => s.status.t));
+  const keyCount = `${Math.max(0, ...used.map((u) => u.keysUsed))} key(s) per sealed unit, threshold ${threshold}, ${keys.keys.length} held`;
+  const outcome = verdict.ok
+    ? pass(expected, { ...verdict, details: [...details, keyCount] })
+    : fail(expected, { ...verdict, details: [...details, keyCount, ...verdict.details] });
+  outcome.evidence = { kind: "vault-unseal", threshold, keysAvailable: keys.keys.length, units: used };
+  return outcome;
 }
 
-/** Send the threshold of keys to one unit, each as a request body on stdin. Returns its detail line. */
+/** Send the threshold of keys to one unit, each as a request body on stdin. Returns its detail line and key count. */
 async function unsealUnit(
   juju: Juju,
   unit: string,
   start: VaultStatus,
   keys: string[],
   ctx: StepContext,
-): Promise<string> {
+): Promise<{ line: string; unit: UnitUnseal }> {
   let status = start;
-  if (status.progress > 0) {
+  let sent = 0;
+  const reset = status.progress > 0;
+  if (reset) {
     // A partial unseal by someone else: start over so we know which shares were given.
     status = unwrap(parseVaultStatus(await juju.sshWithStdin(unit, UNSEAL_COMMAND, JSON.stringify({ reset: true }))));
     ctx.out.line(`${unit}: unseal progress was ${start.progress}/${start.t}; reset before unsealing`);
@@ -128,11 +145,15 @@ async function unsealUnit(
     const answer = parseVaultStatus(raw);
     if (!answer.ok) throw new ToolError(`${unit}: ${vaultErrors(raw) ?? `unseal answer: ${answer.error}`}`);
     status = answer.value;
+    sent = i + 1;
     ctx.out.line(
       `${unit}: key ${i + 1} of ${status.t} accepted (sealed=${status.sealed}, progress ${status.progress}/${status.t})`,
     );
   }
-  return `${unit}: ${status.sealed ? "STILL SEALED after the threshold" : "unsealed"}`;
+  return {
+    line: `${unit}: ${status.sealed ? "STILL SEALED after the threshold" : `unsealed with ${sent} key(s) (threshold ${status.t})`}`,
+    unit: { unit, keysUsed: sent, threshold: status.t, result: status.sealed ? "still-sealed" : "unsealed", reset },
+  };
 }
 
 /** Vault's own error list ({"errors": [...]}), e.g. a wrong share; it never echoes the key. */

@@ -1,0 +1,60 @@
+/**
+ * Who ran a step, where, in which run: the fields every record line carries (runtime/record.ts)
+ * so a record handed in says what it is a record of without anything else.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { findProjectDir } from "../config/stack-files";
+import type { RecordEntry } from "../runtime/record";
+
+let version: string | undefined;
+
+/** package.json's version, found from the project dir (dist/ or the sources alike); "unknown" if unreadable. */
+export function coldstartVersion(): string {
+  if (version === undefined) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(findProjectDir(), "package.json"), "utf8")) as {
+        version?: unknown;
+      };
+      version = typeof pkg.version === "string" ? pkg.version : "unknown";
+    } catch {
+      version = "unknown";
+    }
+  }
+  return version;
+}
+
+/** user@host; the user from the OS (a process with no passwd entry falls back to $USER). */
+export function whoRan(env: NodeJS.ProcessEnv): string {
+  let user: string | undefined;
+  try {
+    user = os.userInfo().username;
+  } catch {
+    user = env.USER ?? env.LOGNAME;
+  }
+  return `${user || "unknown"}@${os.hostname()}`;
+}
+
+/**
+ * A drill when the run says so (COLDSTART_RUN_KIND=drill, runtime/run-lock.ts) or the step talks
+ * to the simulated cloud (COLDSTART_SIM_DIR, which sim/setup.ts exports to every fake tool).
+ */
+export function windowKind(env: NodeJS.ProcessEnv): "drill" | "real" {
+  return env.COLDSTART_RUN_KIND === "drill" || (env.COLDSTART_SIM_DIR ?? "") !== "" ? "drill" : "real";
+}
+
+/** The fields of a record line that describe the run rather than the step's verdict. */
+export function runFields(
+  env: NodeJS.ProcessEnv,
+  mode: string | undefined,
+): Pick<RecordEntry, "windowKind" | "mode" | "version" | "by" | "runId" | "runKind"> {
+  return {
+    windowKind: windowKind(env),
+    mode: env.COLDSTART_MODE || mode,
+    version: coldstartVersion(),
+    by: whoRan(env),
+    runId: env.COLDSTART_RUN_ID || undefined,
+    runKind: env.COLDSTART_RUN_KIND || undefined,
+  };
+}
