@@ -77,14 +77,24 @@ export function lockFile(recordDir: string, window: string, env: NodeJS.ProcessE
   return path.join(expandHome(recordDir, env), `${window}.lock`);
 }
 
-/** Whether a process of this host is alive (EPERM: alive, another user's). */
+/**
+ * Whether a process of this host is alive (EPERM: alive, another user's). A zombie is dead: a
+ * step killed with its shell stays one until something reaps it (for ever, under a PID 1 that
+ * does not reap), and kill(pid, 0) still succeeds on it. Its state is the field after the
+ * `(comm)` in /proc/<pid>/stat (proc(5)); without /proc, kill(0) alone decides.
+ */
 export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false; // kill(0) would signal our own group
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true;
   }
 }
 

@@ -17,7 +17,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { expandHome, readRecord, recordFile, type RecordEntry } from "./record";
-import { describeHolder, isLive, lockFile, readRunLock, RUN_ID_ENV } from "./run-lock";
+import { describeHolder, isLive, lockFile, pidAlive, readRunLock, RUN_ID_ENV } from "./run-lock";
 
 export interface StepClaimHolder {
   pid: number;
@@ -50,15 +50,8 @@ export function passedEarlier(recordDir: string, window: string, step: string, e
   return entries[entries.length - 1];
 }
 
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false; // kill(0) would signal our own group
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+/** Alive and not a zombie (runtime/run-lock.ts pidAlive). */
+const alive = pidAlive;
 
 export interface ClaimOptions {
   recordDir: string;

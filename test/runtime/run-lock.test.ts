@@ -107,6 +107,24 @@ describe("acquireRunLock", () => {
     lock.release();
   });
 
+  it("a holder that is a zombie (killed, not reaped yet) is dead: its lock is taken over", async () => {
+    // `sleep 0.1`'s parent becomes `sleep 3` (exec), which never reaps it: a zombie for 3 s
+    const parent = spawn("/bin/sh", ["-c", "sleep 0.1 & echo $!; exec sleep 3"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    const zombie = await new Promise<number>((resolve) =>
+      parent.stdout.once("data", (d: Buffer) => resolve(Number(String(d).trim()))),
+    );
+    await new Promise((r) => setTimeout(r, 400));
+    expect(fs.readFileSync(`/proc/${zombie}/stat`, "utf8")).toMatch(/\) Z /);
+    expect(() => process.kill(zombie, 0)).not.toThrow(); // kill(0) alone would call it alive
+    writeHolder({ pid: zombie });
+    const lock = take();
+    expect(lock.note).toContain(`pid ${zombie}`);
+    lock.release();
+    parent.kill();
+  });
+
   it("never presumes a holder on another host dead", () => {
     writeHolder({ host: "jumphost-2", pid: deadPid(), user: "alice" });
     const err = refusal(() => take());
