@@ -46,9 +46,9 @@ async function probeAll(juju: Juju, flags: Target, parallel = 4): Promise<Probed
   });
 }
 
-/** ovnVerdict plus the probe failures, named. */
-function verdictOf(results: Probed[]): Verdict {
-  const verdict = ovnVerdict(results);
+/** ovnVerdict plus the probe failures, named; `afterSweep` for the gate that follows the sweep. */
+function verdictOf(results: Probed[], afterSweep = false): Verdict {
+  const verdict = ovnVerdict(results, afterSweep);
   const errors = results.filter((r) => r.error).map((r) => `${r.chassis}: probe failed: ${r.error}`);
   return errors.length
     ? { ...verdict, summary: `${verdict.summary}; ${errors[0]}`, details: [...verdict.details, ...errors] }
@@ -164,7 +164,8 @@ export async function ovnChassisConnected(
     intervalMs: flags.interval,
     probe: async () => {
       last = await probeAll(juju, flags);
-      return verdictOf(last);
+      // the sweep ran before this gate: a chassis still down is not sent back to the sweep
+      return verdictOf(last, true);
     },
   });
   // the last probe's units: a sweep's restarted chassis count as reconnected once this gate passed

@@ -106,6 +106,8 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
     }
   } catch (err) {
     const verdict = toolVerdict(err as Error);
+    // A refused key is a BLOCKER (never try other keys); anything else leaves Vault sealed.
+    if (verdict.route === "vault-key-rejected") return blocker(expected, { ...verdict, details });
     return fail(expected, { ...verdict, details, route: "vault-sealed" });
   }
   const verdict = vaultVerdict(
@@ -143,7 +145,13 @@ async function unsealUnit(
     if (keys[i] === undefined) throw new ToolError(`${unit}: ran out of keys after ${i} (threshold ${status.t})`);
     const raw = await juju.sshWithStdin(unit, UNSEAL_COMMAND, JSON.stringify({ key: keys[i] }));
     const answer = parseVaultStatus(raw);
-    if (!answer.ok) throw new ToolError(`${unit}: ${vaultErrors(raw) ?? `unseal answer: ${answer.error}`}`);
+    if (!answer.ok) {
+      const refused = vaultErrors(raw);
+      throw new ToolError(
+        `${unit}: ${refused ?? `unseal answer: ${answer.error}`}`,
+        refused ? "vault-key-rejected" : "tool-unavailable",
+      );
+    }
     status = answer.value;
     sent = i + 1;
     ctx.out.line(

@@ -325,9 +325,9 @@ describe("each scenario, driven through coldstart's steps", () => {
     ]);
   });
 
-  it("chassis-stays-disconnected: the chassis gate fails, routed to the TLS sweep", async () => {
+  it("chassis-stays-disconnected: the chassis gate fails after the sweep, never sent back to the sweep", async () => {
     const run = await runbook("chassis-stays-disconnected");
-    expectStop(run, "gate ovn-chassis-connected", "fail", { state: "not-connected", route: "chassis-not-connected" });
+    expectStop(run, "gate ovn-chassis-connected", "fail", { state: "not-connected", route: "chassis-still-down" });
     expect(run.h.state().ovn.chassis[1].restarts).toBe(1);
   });
 

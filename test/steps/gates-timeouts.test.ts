@@ -107,7 +107,7 @@ const GATES: GateCase[] = [
   },
   {
     gate: "ovn-chassis-connected (ovn-chassis/2 never connects)",
-    route: "chassis-not-connected",
+    route: "chassis-still-down", // the gate runs after the sweep: not sent back to it
     fake: () => ovnFake(),
     run: (ctx) =>
       ovnChassisConnected({ model: MODEL, app: "nova-compute", "chassis-app": "ovn-chassis", ...TIMING }, ctx),

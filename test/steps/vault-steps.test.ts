@@ -367,7 +367,7 @@ describe("vault-unseal failing at each point never prints a key (the provider's 
             ? VAULT_REFUSES
             : render({ ...fixtureJson("vault/api-sys-unseal-response-progress1.json"), progress: n }),
         ),
-      1,
+      3, // a refused key is a BLOCKER: never try other keys
     ],
     ["the unseal call hangs", (f) => f.on(UNSEAL, { timedOut: true }), 1],
     [
@@ -400,6 +400,24 @@ describe("vault-unseal failing at each point never prints a key (the provider's 
     );
     expect(everything).toMatch(/FAILED vault-unseal|BLOCKER vault-unseal/);
     for (const key of PLANTED) for (const form of forms(key)) expect(everything).not.toContain(form);
+  });
+
+  it("a refused key is a BLOCKER whose fix fits it: key custody, never other keys, no fixed 3-of-5", async () => {
+    const written = captureProcessOutput();
+    const { fake } = vaultSim();
+    fake.on(UNSEAL, () => VAULT_REFUSES);
+    const ctx = ctxWith(fake, { ...keyEnv(PLANTED), COLDSTART_WINDOW: "w", COLDSTART_RECORD_DIR: recordDir });
+    const code = await stepCommand("act", ["vault-unseal", "--model", MODEL, "--app", "vault"], {
+      exec: ctx.exec,
+      clock: ctx.clock,
+      env: ctx.env,
+      out: ctx.out,
+    });
+    expect(code).toBe(3);
+    expect(fake.count(UNSEAL)).toBe(1); // no second key after a refusal
+    const text = written.join("") + ctx.out.all();
+    expect(text).toMatch(/fix: recovery BLOCKER: do not try other keys or re-init/);
+    expect(text).not.toMatch(/3-of-5/);
   });
 
   it("keys that cannot be read (a file named but missing) are a blocker whose output names no key either", async () => {
