@@ -75,8 +75,10 @@ export class DrillEngine implements MaintenanceEngine {
       timeScale: this.opts.timeScale,
       keysEnv: opts.env,
       cancel: opts.signal, // the engine's cancel, as pulumi's: running steps' shells are killed
-      onEvent: ({ kind, step, atMs }) => {
-        const event: StepEvent = { kind, step: step.name, atMs };
+      // maintenance holds the window's lock and gives its run id to the steps' environment
+      runId: opts.env.COLDSTART_RUN_ID,
+      onEvent: ({ kind, step, atMs, line }) => {
+        const event: StepEvent = { kind, step: step.name, atMs, ...(kind === "output" ? { line } : {}) };
         if (kind === "finish") {
           event.status = step.status === "failed" ? "failed" : "passed";
           if (step.status === "failed") event.message = step.message;

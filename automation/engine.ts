@@ -7,14 +7,34 @@ import type { Plan } from "../plan/model";
 import type { PreviewSummary } from "./preview-summary";
 
 export interface StepEvent {
-  kind: "start" | "finish";
+  /**
+   * start / finish of a step; output: one line the step printed that the console shows at once
+   * (notableOutput below: whether the destructive action RAN or was SKIPPED, every WARNING,
+   * a BLOCKER), prefixed by the step's name.
+   */
+  kind: "start" | "finish" | "output";
   step: string;
+  /** For output: the line as the step printed it. */
+  line?: string;
   /** For finish: passed, failed, or unchanged (already done in this window). */
   status?: "passed" | "failed";
   /** Milliseconds since up() started. */
   atMs: number;
   /** For a failed step: its closing lines (expected / saw / fix). */
   message?: string;
+}
+
+/**
+ * A step's output line the console shows as it happens: `RAN:`, `SKIPPED:`, `WARNING:` or
+ * `BLOCKER:` at its start (any case; `warning: ...` is how older steps warned on stderr).
+ */
+export function notableOutput(line: string): boolean {
+  return /^\s*(RAN|SKIPPED|WARNING|BLOCKER):/i.test(line);
+}
+
+/** How a console prints an output event: `<step>: <line>`. */
+export function outputLine(e: Pick<StepEvent, "step" | "line">): string {
+  return `${e.step}: ${(e.line ?? "").trim()}`;
 }
 
 export interface UpResult {

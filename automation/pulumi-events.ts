@@ -4,9 +4,21 @@
  * create-replacement when a new window replaced it), finishes with resOutputsEvent, fails with
  * resOpFailedEvent; the failure text is the error diagnostic the engine sends for that URN. The
  * engine's refusal to leave an approved update plan is read from its error text (planRefusal).
+ *
+ * A step's output reaches the event stream line by line while it runs: pulumi-command v1.2.1
+ * (provider/pkg/provider/local/commandOutputs.go run) tees the command's stdout and stderr into a
+ * pipe that util.LogOutput (provider/pkg/provider/util/util.go) scans line by line, sending each
+ * line as `InfoStatus` (diag.Info) for the step's URN (pulumi-go-provider v1.3.0 logging.go ->
+ * host.LogStatus). The engine's status sink marks those diagnostics ephemeral (pulumi/pulumi
+ * pkg/engine/eventsink.go, statusSink) and appends a newline; they arrive as diagnosticEvent
+ * {urn, severity "info", ephemeral true, message}. A notable line (notableOutput) becomes an
+ * output event.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import type { StepEvent } from "./engine";
+import { notableOutput, type StepEvent } from "./engine";
+
+/** ANSI colour codes (color "always"); built from a string, the linter refuses a control character in a literal. */
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
 
 /** The resource type of a coldstart step (the Stage components and the Stack are not steps). */
 export const STEP_TYPE = "command:local:Command";
@@ -44,6 +56,15 @@ export function eventMapper(startMs: number): EventMapper {
         const step = stepName(e.diagnosticEvent.urn);
         errors.set(step, `${errors.get(step) ?? ""}${e.diagnosticEvent.message}`);
         return undefined;
+      }
+      const d = e.diagnosticEvent;
+      if (d?.urn && d.urn.includes(`${STEP_TYPE}::`) && (d.severity === "info" || d.severity === "info#err")) {
+        // one line per event (LogOutput scans lines); colour tags stripped, whatever `color` was
+        const line = d.message
+          .replace(/<\{%[^%]*%\}>/g, "")
+          .replace(ANSI, "")
+          .replace(/\r?\n$/, "");
+        return notableOutput(line) ? { kind: "output", step: stepName(d.urn), line, atMs: at(e) } : undefined;
       }
       const pre = e.resourcePreEvent;
       if (pre && !pre.planning && pre.metadata.type === STEP_TYPE && RUNS_CREATE.has(pre.metadata.op)) {

@@ -2,13 +2,22 @@
  * `coldstart drill --stack <name> --scenario <name|file> [--mode …] [--window <id>] [--dir <dir>]
  * [--resume] [--set key=value]… [--json]`. Ctrl-C behaves like `pulumi up`'s: the first cancels
  * the engine (running steps' shells are killed; coldstart under them finishes an action, a gate
- * stops between polls; nothing new starts), the second stops everything at once.
+ * stops between polls; nothing new starts) and the run ends with its record line and report.json;
+ * the second stops everything at once, after writing report.json (what is known) and a record
+ * line saying so. Exit 130 either way.
+ *
+ * Every run without `--dir` gets its own directory, `<tmp>/coldstart-drill-<scenario>-<UTC
+ * stamp>-<pid>` (printed first); `--resume` without `--dir` takes the newest of that scenario.
+ * A second drill of the same directory and window is refused with exit 5 (runtime/run-lock.ts).
  */
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
 import { parseFlags } from "./args";
-import { runDrill, type DrillOptions } from "../drill/drill";
+import { runDrill, type DrillControl, type DrillOptions } from "../drill/drill";
+import { WindowLockedError } from "../runtime/run-lock";
+import { loadScenario } from "../sim/scenario";
 import { UsageError } from "../config/errors";
 import { DEFAULT_STACK } from "./plan-command";
 import { EXIT } from "./exit-codes";
@@ -27,17 +36,28 @@ const drillFlags = z
     set: z.array(z.string()).default([]),
     "cancel-at": z.string().min(1).optional(),
     "kill-at": z.string().min(1).optional(),
+    /** With --cancel-at/--kill-at: at the step's first call that starts with this ("juju run"), not its first call. */
+    "at-call": z.string().min(1).optional(),
   })
   .strict();
 
 export async function drillCommand(argv: string[], out: (text: string) => void): Promise<number> {
   const flags = parseFlags("drill", argv, drillFlags, ["resume", "json"]);
-  const dir = flags.dir ?? path.join(os.tmpdir(), `coldstart-drill-${flags.scenario.replace(/[^A-Za-z0-9_-]/g, "_")}`);
+  const resume = flags.resume === "true";
+  // A bad scenario is one line and exit 2 before any directory is made for it.
+  if (!resume) loadScenario(flags.scenario);
+  const dir = flags.dir
+    ? usableDir(flags.dir, resume)
+    : resume
+      ? newestRunDir(flags.scenario)
+      : newRunDir(flags.scenario);
+  process.stderr.write(`drill directory: ${dir}${resume ? " (resumed)" : ""}\n`);
   // A failed step rejects its dependents' registrations; nothing awaits those, by design.
   process.on("unhandledRejection", () => undefined);
   // Steps run in their own process groups (shielded from the terminal's Ctrl-C, as the
   // provider's are): the first signal is the engine's cancel, the second stops them at once.
   const cancel = new AbortController();
+  let control: DrillControl | undefined;
   let signals = 0;
   const onSignal = () => {
     if (++signals === 1) {
@@ -48,23 +68,36 @@ export async function drillCommand(argv: string[], out: (text: string) => void):
       return;
     }
     stopRunningSteps();
-    process.exit(EXIT.cancelled);
+    try {
+      control?.stopNow("stopped at once by a second signal");
+    } finally {
+      process.stderr.write(`stopped at once; report: ${path.join(dir, "report.json")}\n`);
+      process.exit(EXIT.cancelled);
+    }
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const report = await runDrill({
-    stack: flags.stack,
-    scenario: flags.scenario,
-    mode: flags.mode,
-    window: flags.window,
-    dir,
-    resume: flags.resume === "true",
-    timeScale: flags["time-scale"],
-    set: flags.set,
-    interrupt: interruptOf(flags["cancel-at"], flags["kill-at"]),
-    cancel: cancel.signal,
-    progress: flags.json ? undefined : (line) => process.stderr.write(line + "\n"),
-  });
+  let report;
+  try {
+    report = await runDrill({
+      stack: flags.stack,
+      scenario: flags.scenario,
+      mode: flags.mode,
+      window: flags.window,
+      dir,
+      resume,
+      timeScale: flags["time-scale"],
+      set: flags.set,
+      interrupt: interruptOf(flags["cancel-at"], flags["kill-at"], flags["at-call"]),
+      cancel: cancel.signal,
+      control: (c) => (control = c),
+      progress: flags.json ? undefined : (line) => process.stderr.write(line + "\n"),
+    });
+  } catch (err) {
+    if (!(err instanceof WindowLockedError)) throw err;
+    process.stderr.write(`coldstart: drill: ${err.message}\n`);
+    return EXIT.locked;
+  }
   if (flags.json) out(JSON.stringify(report, null, 2) + "\n");
   else
     out(`report: ${path.join(report.dir, "report.json")}\nrecord: ${report.recordFile}\ncalls:  ${report.callLog}\n`);
@@ -72,9 +105,75 @@ export async function drillCommand(argv: string[], out: (text: string) => void):
 }
 
 /** At most one of --cancel-at / --kill-at: the engine's cancel, or a kill -9, mid-way through that step. */
-function interruptOf(cancelAt?: string, killAt?: string): DrillOptions["interrupt"] {
+function interruptOf(cancelAt?: string, killAt?: string, atCall?: string): DrillOptions["interrupt"] {
   if (cancelAt && killAt) throw new UsageError("drill: --cancel-at and --kill-at: give one of them, not both");
-  if (cancelAt) return { step: cancelAt, how: "cancel" };
-  if (killAt) return { step: killAt, how: "kill" };
+  const call = atCall ? { call: atCall } : {};
+  if (cancelAt) return { step: cancelAt, how: "cancel", ...call };
+  if (killAt) return { step: killAt, how: "kill", ...call };
+  if (atCall) throw new UsageError("drill: --at-call goes with --cancel-at or --kill-at (which step's call)");
   return undefined;
+}
+
+/** The scenario as a file-name part: a scenario file's base name, anything odd as `_`. */
+function scenarioPart(scenario: string): string {
+  return path.basename(scenario, ".json").replace(/[^A-Za-z0-9_-]/g, "_");
+}
+
+const RUN_DIR_PREFIX = "coldstart-drill-";
+
+/** A fresh run's own directory: `<tmp>/coldstart-drill-<scenario>-<UTC stamp>-<pid>`. */
+function newRunDir(scenario: string): string {
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+  const dir = path.join(os.tmpdir(), `${RUN_DIR_PREFIX}${scenarioPart(scenario)}-${stamp}-${process.pid}`);
+  return usableDir(dir, false);
+}
+
+/** `--resume` without `--dir`: the newest run directory of this scenario that holds a drill. */
+function newestRunDir(scenario: string): string {
+  const prefix = `${RUN_DIR_PREFIX}${scenarioPart(scenario)}-`;
+  const stamped = new RegExp(`^${prefix}(\\d{8}T\\d{6}Z)-(\\d+)$`);
+  const runs = fs
+    .readdirSync(os.tmpdir())
+    .map((name) => ({ name, m: stamped.exec(name) }))
+    .filter((r) => r.m && fs.existsSync(path.join(os.tmpdir(), r.name, "drill.json")))
+    .sort((a, b) => (a.m![1] === b.m![1] ? Number(a.m![2]) - Number(b.m![2]) : a.m![1] < b.m![1] ? -1 : 1));
+  const newest = runs[runs.length - 1];
+  if (!newest)
+    throw new UsageError(
+      `drill --resume: no earlier run of scenario ${scenario} in ${os.tmpdir()} (${prefix}*); give its directory with --dir, or run it without --resume`,
+    );
+  return path.join(os.tmpdir(), newest.name);
+}
+
+/** --dir: a directory we can write (created if missing); a file or an uncreatable path is a usage error. */
+function usableDir(dir: string, resume: boolean): string {
+  const abs = path.resolve(dir);
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(abs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT")
+      throw new UsageError(
+        `drill --dir ${dir}: cannot be read (${(err as NodeJS.ErrnoException).code}); give a directory you can write`,
+      );
+  }
+  if (stat && !stat.isDirectory())
+    throw new UsageError(`drill --dir ${dir}: is not a directory; give a directory (it is created if missing)`);
+  if (!stat && resume)
+    throw new UsageError(
+      `drill --resume: no earlier drill in ${abs} (it does not exist); run it once without --resume`,
+    );
+  try {
+    fs.mkdirSync(abs, { recursive: true });
+    fs.accessSync(abs, fs.constants.W_OK);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UsageError(
+      `drill --dir ${dir}: cannot create or write it (${e.code ?? e.message}); give a directory you can write`,
+    );
+  }
+  return abs;
 }

@@ -4,6 +4,10 @@
  * its cloud-assert) and time scaled like the cloud's; the drill engine runs every step's create.
  * A stack whose hosts are powered through MAAS gets the sim's MAAS API (sim/maas-api.ts), served
  * from this process for the whole run, with a fake API key that is never written down.
+ *
+ * One run at a time (issue #12): the drill holds its window's lock (`<dir>/records/<window>.lock`,
+ * runtime/run-lock.ts, kind "drill") from before it clears anything of an earlier run until it
+ * ends, cancelled or not; its steps inherit the run's id, so a step of anything else is refused.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -24,8 +28,11 @@ import type { Config } from "../config/schema";
 import { PREVIEW_WINDOW } from "../plan/plan";
 import { UsageError } from "../config/errors";
 import { formatDuration } from "../config/duration";
-import { recordFile } from "../runtime/record";
+import { appendRecord, recordFile, type RecordEntry } from "../runtime/record";
+import { acquireRunLock, readRunLock, lockFile, type RunLock } from "../runtime/run-lock";
+import { catalog } from "../stages/catalog";
 import { runEngine, type EngineOptions, type StepRun } from "./engine";
+import { outputLine } from "../automation/engine";
 import { parseStackValues } from "./scaled-config";
 import { drillProgramConfig } from "./program-config";
 import { applySets } from "../config/overrides";
@@ -60,6 +67,21 @@ export interface DrillOptions {
    * these variables instead (the maintenance driver passes the operator's / CI's environment).
    */
   keysEnv?: Record<string, string>;
+  /**
+   * The caller (maintenance over the drill engine) holds this window's lock already, with this
+   * run id: the drill does not take it again, its steps carry this id.
+   */
+  runId?: string;
+  /** Given the run's stop-at-once (the second Ctrl-C) while it runs, undefined once it ended. */
+  control?: (c: DrillControl | undefined) => void;
+}
+
+export interface DrillControl {
+  /**
+   * Stop at once: write report.json with what is known and a record line saying so, release the
+   * window's lock. The caller then kills the steps and exits.
+   */
+  stopNow(why: string): void;
 }
 
 export interface DrillReport {
@@ -74,6 +96,8 @@ export interface DrillReport {
   failed?: { step: string; exitCode: number; message: string; killedBy?: "timeout" | "cancel" };
   /** The engine was cancelled: no step started after that. */
   cancelled: boolean;
+  /** Stopped at once (the second Ctrl-C): steps still running then were killed; this report is what was known. */
+  stoppedAtOnce?: boolean;
   recordFile: string;
   callLog: string;
 }
@@ -99,15 +123,46 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   // The committed stack as a Config (its numbers and drivers; the window is the drill's own).
   const base = parseStackValues(stack.values, PREVIEW_WINDOW);
   const power: SimPower = base.hosts.some((h) => h.power.driver === "maas") ? "maas" : "virsh";
-  const { sim, window } = opts.resume ? reattach(dir, opts.window) : create(dir, opts, power);
-  const maas = sim.power === "maas" ? await startMaas(sim, opts.resume === true) : undefined;
+  const saved = opts.resume ? readSaved(dir) : undefined;
+  const window = opts.window ?? saved?.window ?? `drill-${loadScenario(opts.scenario).name}`;
+  // The window's lock first: nothing of an earlier run is cleared or reattached without it.
+  const lock = takeLock(dir, window, stack.stack, opts);
   try {
-    if (maas) sim.hostsConfig = withMaasUrl(sim.hostsConfig, maas.url);
-    if (!opts.resume) saveDrill(dir, window, opts.scenario, sim);
-    return await runOnSim(opts, dir, projectDir, stack, base, sim, window);
+    if (lock.note) opts.progress?.(`note: ${lock.note}`);
+    const sim = saved ? reattach(saved) : create(dir, opts, power);
+    const maas = sim.power === "maas" ? await startMaas(sim, opts.resume === true) : undefined;
+    try {
+      if (maas) sim.hostsConfig = withMaasUrl(sim.hostsConfig, maas.url);
+      if (!opts.resume) saveDrill(dir, window, opts.scenario, sim);
+      return await runOnSim(opts, dir, projectDir, stack, base, sim, window, lock);
+    } finally {
+      await maas?.close();
+    }
   } finally {
-    await maas?.close();
+    opts.control?.(undefined);
+    lock.release();
   }
+}
+
+/** The drill's own lock, or the caller's (maintenance) when it holds this window with opts.runId. */
+function takeLock(
+  dir: string,
+  window: string,
+  stack: string,
+  opts: DrillOptions,
+): Pick<RunLock, "env" | "release" | "note" | "file"> {
+  const recordDir = path.join(dir, "records");
+  if (opts.runId) {
+    const file = lockFile(recordDir, window);
+    const held = readRunLock(file);
+    if (held.kind === "held" && held.holder.runId === opts.runId)
+      return {
+        file,
+        env: { COLDSTART_RUN_ID: opts.runId, COLDSTART_RUN_KIND: held.holder.kind },
+        release: () => undefined,
+      };
+  }
+  return acquireRunLock({ recordDir, window, stack, kind: "drill", env: process.env });
 }
 
 async function runOnSim(
@@ -118,6 +173,7 @@ async function runOnSim(
   base: Config,
   sim: SimCloud<SimPower>,
   window: string,
+  lock: Pick<RunLock, "env">,
 ): Promise<DrillReport> {
   const callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const config = drillProgramConfig({ values: stack.values, base, sim, dir, window, callTimeoutMs });
@@ -130,6 +186,59 @@ async function runOnSim(
     for (const k of Object.keys(env)) if (k.startsWith(KEY_VAR_PREFIX)) delete env[k];
     Object.assign(env, opts.keysEnv);
   }
+  // The run's id: this run's steps pass the window's lock, anything else's are refused.
+  Object.assign(env, lock.env);
+  const recordPath = recordFile(path.join(dir, "records"), window);
+  const callLog = path.join(sim.dir, "calls.jsonl");
+  const runStart = new Date();
+  /** Every step the engine reached, as it goes (the stop-at-once report is built from these). */
+  const seen = new Map<string, StepRun>();
+  const runLine = (exitCode: number, summary: string): void => {
+    const entry: RecordEntry & { runId?: string; runKind?: string } = {
+      window,
+      stack: stack.stack,
+      stage: "drill",
+      step: "drill",
+      command: "drill",
+      start: runStart.toISOString(),
+      end: new Date().toISOString(),
+      exitCode,
+      outcome: "cancelled",
+      summary,
+      details: [],
+      runId: lock.env.COLDSTART_RUN_ID,
+      runKind: lock.env.COLDSTART_RUN_KIND,
+    };
+    const problem = appendRecord(recordPath, entry);
+    if (problem) process.stderr.write(`${problem}\n`);
+  };
+  opts.control?.({
+    stopNow: (why) => {
+      const steps = catalog().steps.map(
+        (s) => seen.get(s.name) ?? { name: s.name, stage: s.stage, status: "not-started" as const },
+      );
+      const running = steps.filter((s) => s.startMs !== undefined && s.endMs === undefined).map((s) => s.name);
+      const report: DrillReport = {
+        stack: stack.stack,
+        scenario: sim.scenario,
+        mode: sim.mode,
+        window,
+        dir,
+        exitCode: 130,
+        wallMs: Date.now() - runStart.getTime(),
+        steps,
+        cancelled: true,
+        stoppedAtOnce: true,
+        recordFile: recordPath,
+        callLog,
+      };
+      fs.writeFileSync(path.join(dir, "report.json"), JSON.stringify(report, null, 2));
+      runLine(
+        130,
+        `drill ${why}: running then (killed): ${running.join(", ") || "(none)"}; what each step did is in its own line`,
+      );
+    },
+  });
 
   const say = opts.progress ?? (() => undefined);
   say(
@@ -149,8 +258,10 @@ async function runOnSim(
     onEvent: (event) => {
       opts.onEvent?.(event);
       const { kind, step, atMs } = event;
+      seen.set(step.name, step);
       const at = `[+${(atMs / 1000).toFixed(3)}s]`;
       if (kind === "start") say(`${at} start  ${step.stage}/${step.name}`);
+      else if (kind === "output") say(`${at} ${outputLine({ step: step.name, line: event.line })}`);
       else
         say(
           `${at} ${step.status === "passed" ? "done  " : "FAILED"} ${step.stage}/${step.name} (${formatDuration((step.endMs ?? 0) - (step.startMs ?? 0))})`,
@@ -180,8 +291,8 @@ async function runOnSim(
     steps: run.steps,
     failed,
     cancelled: run.cancelled,
-    recordFile: recordFile(path.join(dir, "records"), window),
-    callLog: path.join(sim.dir, "calls.jsonl"),
+    recordFile: recordPath,
+    callLog,
   };
   fs.writeFileSync(path.join(dir, "report.json"), JSON.stringify(report, null, 2));
   const ran = run.steps.filter((s) => s.status === "passed" || s.status === "failed").length;
@@ -193,6 +304,11 @@ async function runOnSim(
     : failed
       ? `drill STOPPED at ${failed.step} (exit ${failed.exitCode}${failed.killedBy === "timeout" ? ", killed at its customTimeouts" : ""})`
       : "drill PASSED";
+  if (run.cancelled)
+    runLine(
+      130,
+      `${verdict}: cancelled by the operator; no step started after the cancel; ${ran} steps ran, ${notRun} not run`,
+    );
   say(
     `${verdict}: ${ran} steps ran (${updated} as an update: kept), ${unchanged} unchanged from an earlier run, ${notRun} not run; ${(run.wallMs / 1000).toFixed(2)}s`,
   );
@@ -220,11 +336,15 @@ async function startMaas(sim: SimCloud<SimPower>, resume: boolean): Promise<SimM
   }
 }
 
-function create(dir: string, opts: DrillOptions, power: SimPower): { sim: SimCloud<SimPower>; window: string } {
+function create(dir: string, opts: DrillOptions, power: SimPower): SimCloud<SimPower> {
   // A fresh drill starts from nothing: no modelled state, and no earlier run's record (a step
-  // that passed in the record would be kept instead of run).
+  // that passed in the record would be kept instead of run) -- except the window locks, ours
+  // (taken before this) and any other run's.
   fs.rmSync(path.join(dir, "pulumi-state.json"), { force: true });
-  fs.rmSync(path.join(dir, "records"), { recursive: true, force: true });
+  fs.rmSync(path.join(dir, "report.json"), { force: true });
+  const records = path.join(dir, "records");
+  for (const name of fs.existsSync(records) ? fs.readdirSync(records) : [])
+    if (!name.endsWith(".lock")) fs.rmSync(path.join(records, name), { recursive: true, force: true });
   const sim = createSimCloud({
     dir: path.join(dir, "cloud"),
     scenario: opts.scenario,
@@ -233,7 +353,7 @@ function create(dir: string, opts: DrillOptions, power: SimPower): { sim: SimClo
     scale: opts.scale,
     power,
   });
-  return { sim, window: opts.window ?? `drill-${sim.scenario}` };
+  return sim;
 }
 
 /** drill.json: everything a resume needs except the secrets (unseal keys, the sim MAAS's API key). */
@@ -246,10 +366,19 @@ function saveDrill(dir: string, window: string, scenarioRef: string, sim: SimClo
   fs.writeFileSync(path.join(dir, DRILL_FILE), JSON.stringify(record, null, 2));
 }
 
-function reattach(dir: string, window?: string): { sim: SimCloud<SimPower>; window: string } {
+function readSaved(dir: string): SavedDrill {
   const file = path.join(dir, DRILL_FILE);
   if (!fs.existsSync(file)) throw new UsageError(`--resume: no earlier drill in ${dir} (run it once without --resume)`);
-  const saved = JSON.parse(fs.readFileSync(file, "utf8")) as SavedDrill;
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as SavedDrill;
+  } catch (err) {
+    throw new UsageError(
+      `--resume: ${file} cannot be read (${(err as Error).message.split("\n")[0]}); run the drill again without --resume`,
+    );
+  }
+}
+
+function reattach(saved: SavedDrill): SimCloud<SimPower> {
   const power: SimPower = saved.sim.power ?? "virsh"; // drill.json of a build before MAAS drills
   const unsealKeys = exportedKeys(loadScenario(saved.scenarioRef).scenario, simState(saved.sim.dir));
   const env = { ...saved.sim.env };
@@ -262,5 +391,5 @@ function reattach(dir: string, window?: string): { sim: SimCloud<SimPower>; wind
     unsealKeys,
     realMs: (s: number) => s * 1000 * saved.sim.timeScale,
   };
-  return { sim, window: window ?? saved.window };
+  return sim;
 }

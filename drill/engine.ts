@@ -15,6 +15,10 @@ import { catalog } from "../stages/catalog";
 import { runUnderMocks } from "../plan/mock-engine";
 import { parseDurationMs } from "../config/duration";
 import type { ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { notableOutput } from "../automation/engine";
+import { CALL_LOG } from "../sim/call-log";
 import { cancelRunningSteps, killStepGroup, runCommand, type CommandInputs, type CommandResult } from "./executor";
 import { diffStep, hashStep, loadState, saveState, type StepOp } from "./pulumi-state";
 
@@ -62,12 +66,15 @@ export interface EngineOptions {
   /** Start no new step from now on (running ones are left alone). */
   shouldStop?: () => boolean;
   /**
-   * Drills only: interrupt this step at its first output line, i.e. mid-way. "cancel" is the
-   * engine's cancel (pulumi's first Ctrl-C) at that moment; "kill" SIGKILLs the step's whole
-   * process group, as a lost jumphost or `kill -9` would, and the run stops there.
+   * Drills only: interrupt this step mid-way, at its first cloud call (the sim's call log,
+   * `<COLDSTART_SIM_DIR>/calls.jsonl`, names the step of each call, logged as the call ends), or
+   * at its first call that starts with `call` ("juju run"): a step may print a line before it
+   * acts. "cancel" is the engine's cancel (pulumi's first Ctrl-C) at that moment; "kill" SIGKILLs
+   * the step's whole process group, as a lost jumphost or `kill -9` would, and the run stops there.
    */
-  interrupt?: { step: string; how: "cancel" | "kill" };
-  onEvent?: (event: { kind: "start" | "finish"; step: StepRun; atMs: number }) => void;
+  interrupt?: { step: string; how: "cancel" | "kill"; call?: string };
+  /** start / finish of a step; output: a line the console shows at once (automation/engine.ts notableOutput). */
+  onEvent?: (event: { kind: "start" | "finish" | "output"; step: StepRun; atMs: number; line?: string }) => void;
   onOutput?: (step: string, stream: "stdout" | "stderr", line: string) => void;
 }
 
@@ -121,6 +128,19 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
     opts.onEvent?.({ kind: "start", step: run, atMs: run.startMs });
     let shell: ChildProcess | undefined;
     let interrupted = false;
+    const interrupt = () => {
+      if (!opts.interrupt || interrupted || !shell) return;
+      interrupted = true;
+      if (opts.interrupt.how === "cancel") onCancel();
+      else {
+        lost = true; // the jumphost is gone: nothing else starts either
+        killStepGroup(shell);
+      }
+    };
+    const watch =
+      opts.interrupt?.step === args.name
+        ? watchCalls(opts.env.COLDSTART_SIM_DIR, args.name, opts.interrupt.call, interrupt)
+        : undefined;
     const result = await runCommand(
       command,
       cmd,
@@ -130,16 +150,15 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
         onSpawn: (child) => (shell = child),
         onLine: (stream, line) => {
           opts.onOutput?.(args.name, stream, line);
-          if (opts.interrupt?.step !== args.name || interrupted || !shell) return;
-          interrupted = true;
-          if (opts.interrupt.how === "cancel") onCancel();
-          else {
-            lost = true; // the jumphost is gone: nothing else starts either
-            killStepGroup(shell);
-          }
+          if (notableOutput(line)) opts.onEvent?.({ kind: "output", step: run, atMs: Date.now() - start, line });
+          // no call log to watch (not a drill's sim): the first output line is mid-way enough
+          if (opts.interrupt?.step === args.name && !watch) interrupt();
         },
       },
-    ).finally(() => slots.release());
+    ).finally(() => {
+      watch?.stop();
+      slots.release();
+    });
     run.endMs = Date.now() - start;
     run.exitCode = result.exitCode ?? undefined;
     if (result.exitCode !== 0) {
@@ -176,6 +195,58 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
     return { steps, failed, cancelled, wallMs: Date.now() - start, programError: result.programError };
   } finally {
     opts.cancel?.removeEventListener("abort", onCancel);
+  }
+}
+
+/**
+ * Watch the sim's call log for `step`'s first call (that starts with `prefix`, if given), read as
+ * it grows (one line per call, appended whole: sim/call-log.ts). Undefined without a sim dir.
+ */
+function watchCalls(
+  simDir: string | undefined,
+  step: string,
+  prefix: string | undefined,
+  hit: () => void,
+): { stop(): void } | undefined {
+  if (!simDir) return undefined;
+  const file = path.join(simDir, CALL_LOG);
+  let offset = fileSize(file);
+  let partial = "";
+  const timer = setInterval(() => {
+    const size = fileSize(file);
+    if (size <= offset) return;
+    const fd = fs.openSync(file, "r");
+    const buf = Buffer.alloc(size - offset);
+    try {
+      fs.readSync(fd, buf, 0, buf.length, offset);
+    } finally {
+      fs.closeSync(fd);
+    }
+    offset = size;
+    const lines = (partial + buf.toString("utf8")).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      let call: { step?: string; tool?: string; argv?: string[] };
+      try {
+        call = JSON.parse(line) as typeof call;
+      } catch {
+        continue;
+      }
+      if (call.step !== step) continue;
+      if (prefix && !`${call.tool ?? ""} ${(call.argv ?? []).join(" ")}`.startsWith(prefix)) continue;
+      clearInterval(timer);
+      hit();
+      return;
+    }
+  }, 10);
+  return { stop: () => clearInterval(timer) };
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
   }
 }
 

@@ -48,7 +48,10 @@ describe("mysql-slow-action: the action outlives `juju run`'s wait", () => {
 
 describe("kill -9 of mysql-reboot-cluster while it follows the task, then --resume", () => {
   const dir = drillDir("slow-action-kill");
-  const killed = runDrillProcess([...ARGS, "--kill-at", "mysql-reboot-cluster"], dir);
+  // while it follows the task: at the step's first `juju show-task` (logged as it returns; the
+  // marker names the task by then). --kill-at alone fires at the step's first cloud call, and the
+  // step prints RAN: and calls juju status/operations before it acts.
+  const killed = runDrillProcess([...ARGS, "--kill-at", "mysql-reboot-cluster", "--at-call", "juju show-task"], dir);
   const marker = (() => {
     const file = path.join(dir, "records", `${killed.report.window}.mysql-reboot.json`);
     return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as unknown) : undefined;
