@@ -134,7 +134,20 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     try {
       if (maas) sim.hostsConfig = withMaasUrl(sim.hostsConfig, maas.url);
       if (!opts.resume) saveDrill(dir, window, opts.scenario, sim);
-      return await runOnSim(opts, dir, projectDir, stack, base, sim, window, lock);
+      // stop-at-once ends the process: the lock is released there too, after the report
+      const control: DrillOptions["control"] = (c) =>
+        opts.control?.(
+          c && {
+            stopNow: (why) => {
+              try {
+                c.stopNow(why);
+              } finally {
+                lock.release();
+              }
+            },
+          },
+        );
+      return await runOnSim({ ...opts, control }, dir, projectDir, stack, base, sim, window, lock);
     } finally {
       await maas?.close();
     }
