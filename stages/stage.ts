@@ -92,6 +92,8 @@ export class RunbookStage extends pulumi.ComponentResource {
         environment: {
           COLDSTART_WINDOW: this.config.window,
           COLDSTART_STACK: pulumi.getStack(),
+          // the record says which part of the runbook ran (runtime/record.ts)
+          COLDSTART_MODE: this.config.mode,
           COLDSTART_STAGE: this.stageName,
           COLDSTART_STEP: name,
           COLDSTART_RECORD_DIR: this.config.recordDir,

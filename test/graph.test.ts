@@ -263,7 +263,7 @@ describe("config errors name the key, what was expected and what was found", () 
       power: { driver: "virsh", uri: "qemu:///system", domain: name },
     }));
     await expect(attempt({ "coldstart:hosts": JSON.stringify(hosts) })).rejects.toThrow(
-      /coldstart:hosts: expected each host exactly once/,
+      /coldstart:hosts\[1\]\.name: host openstack0 is listed twice \(also hosts\[0\]\)/,
     );
   });
 
