@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { DrillReport } from "../../drill/drill";
-import type { RecordEntry } from "../../runtime/record";
+import { readRecord, type RecordEntry } from "../../runtime/record";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -48,10 +48,8 @@ export function runDrillProcess(args: string[], dir: string, env: NodeJS.Process
     .split("\n")
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Call);
-  const record = read(report.recordFile)
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as RecordEntry);
+  // through the one record reader (a truncated line is skipped and named, as `coldstart record` does)
+  const record: RecordEntry[] = [...readRecord(report.recordFile)];
   return {
     status: r.status,
     stdout: r.stdout,
