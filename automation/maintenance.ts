@@ -1,6 +1,8 @@
 /**
- * CI-invoked planned maintenance: preview -> approval -> up with live progress -> report -> exit
- * code. Keys reach the run only through the environment (or a hidden prompt); a first Ctrl-C /
+ * CI-invoked planned maintenance: preflight -> preview -> approval -> up with live progress ->
+ * report -> exit code. The preflight (preflight/run.ts, the same checks as `coldstart preflight`)
+ * runs first, long before anything is powered off: a window that is not ready is refused (exit 1,
+ * or 3 for a blocker), and the unseal keys are judged against the threshold Vault itself reports. Keys reach the run only through the environment (or a hidden prompt); a first Ctrl-C /
  * SIGTERM writes the window's stop request (the running step finishes, nothing new starts), a
  * second cancels the engine and stops at once; both leave a record line saying where the run
  * stopped.
@@ -12,6 +14,7 @@ import { EXIT, type ExitCode } from "../cli/exit-codes";
 import { appendRecord, readRecord, recordFile, type RecordEntry } from "../runtime/record";
 import { readStop, requestStop, stopFile } from "../runtime/cancel";
 import { KEY_VAR_PREFIX, KEYS_FILE_VAR, readUnsealKeys } from "../runtime/unseal-keys";
+import { renderTable, resultLines, verdictOf, vaultKeysCheck, type PreflightReport } from "../preflight/checks";
 import { renderRecord } from "../record/render";
 import type { Plan } from "../plan/model";
 import { StackLockedError, type EnginePreview, type MaintenanceEngine, type StepEvent, type UpResult } from "./engine";
@@ -40,8 +43,12 @@ export interface MaintenanceOptions {
   reportDir: string;
   io: MaintenanceIO;
   env: NodeJS.ProcessEnv;
-  /** Keys the runbook's Vault needs (3-of-5 today): fewer and nothing starts. */
-  minKeys: number;
+  /**
+   * The preflight of the window's cloud, with the keys of `env` counted (never sent anywhere):
+   * `coldstart preflight`'s checks (preflight/run.ts). `{ skip }`: not run, said why (a resumed
+   * window: the cloud is mid-window; Stage 3 still checks the keys before it touches Vault).
+   */
+  preflight: ((env: NodeJS.ProcessEnv, onLine: (line: string) => void) => Promise<PreflightReport>) | { skip: string };
   signals: SignalSource;
   /** Called on a second signal after the record note is written (the CLI exits 130). */
   hardStop: () => void;
@@ -58,16 +65,12 @@ export async function runMaintenance(opts: MaintenanceOptions): Promise<Maintena
   const { io, window, engine } = opts;
   const now = opts.now ?? (() => new Date());
 
-  // 1. Keys first: a planned window that shuts the cloud down must not discover at Stage 3
-  //    that nobody can unseal Vault. Escalate, never improvise.
-  const keysEnv = await gatherKeys(opts);
-  if (!keysEnv) {
-    io.err(
-      `BLOCKER: fewer than ${opts.minKeys} Vault unseal keys available (${KEY_VAR_PREFIX}1..${opts.minKeys} or ${KEYS_FILE_VAR}); ` +
-        "nothing was run. Recovery BLOCKER: escalate, never improvise (re-init wipes the TLS plane); key custody per D-069.",
-    );
-    return { exitCode: EXIT.blocker, result: "blocked", reportFiles: [] };
-  }
+  // 1. Preflight first: a planned window that shuts the cloud down must not discover at Stage 3
+  //    that nobody can unseal Vault, nor at power-off that a BMC does not answer. The keys are
+  //    judged against the threshold Vault reports (not a fixed count). Escalate, never improvise.
+  const gate = await preflightAndKeys(opts);
+  if ("refused" in gate) return gate.refused;
+  const keysEnv = gate.env;
 
   // 2. Preview: the engine's own, per step (create / update / replace / same), in the mode in
   //    force, resuming or not; in plan order, with the destructive-if-matched steps marked.
@@ -203,18 +206,64 @@ function locked(io: MaintenanceIO, err: StackLockedError): MaintenanceResult {
   return { exitCode: EXIT.locked, result: "locked", reportFiles: [] };
 }
 
-async function gatherKeys(opts: MaintenanceOptions): Promise<Record<string, string> | undefined> {
+/**
+ * Run the preflight; at a terminal with fewer keys than Vault's threshold, ask for the missing
+ * ones hidden (up to t) and judge the keys again. Returns the keys' environment for up(), or the
+ * refusal (nothing was run).
+ */
+async function preflightAndKeys(
+  opts: MaintenanceOptions,
+): Promise<{ env: Record<string, string> } | { refused: MaintenanceResult }> {
+  const { io } = opts;
   const found = readUnsealKeys(opts.env);
   const keys = found.ok ? found.keys : [];
-  if (keys.length < opts.minKeys && opts.io.interactive) {
-    for (let i = keys.length; i < opts.minKeys; i++) {
-      const key = (await opts.io.promptSecret(`Unseal key ${i + 1}: `)).trim();
+  const asEnv = () => ({ env: Object.fromEntries(keys.map((k, i) => [`${KEY_VAR_PREFIX}${i + 1}`, k])) });
+  if ("skip" in opts.preflight) {
+    io.out(`preflight: not run (${opts.preflight.skip})`);
+    return asEnv();
+  }
+  io.out(`preflight of stack ${opts.stack} before window ${opts.window} (read-only):`);
+  const report = await opts.preflight(opts.env, (line) => io.out(line));
+  const t = report.vault.threshold;
+  let checks = report.checks;
+  if (t !== undefined && found.ok && keys.length < t && io.interactive) {
+    io.out(`Vault needs ${t} unseal key(s); ${keys.length} found (${found.source}): type the others (hidden)`);
+    for (let i = keys.length; i < t; i++) {
+      const key = (await io.promptSecret(`Unseal key ${i + 1} of ${t}: `)).trim();
       if (key === "") break;
       keys.push(key);
     }
+    // the same decision, with the keys typed counted (preflight's own check, no second read of Vault)
+    // only a shortage of keys is re-judged (an uninitialized or auto-unseal Vault stays a blocker)
+    const before = report.checks.find((c) => c.id === "vault-keys");
+    if (before && before.details.every((d) => /unseal key\(s\) available/.test(d))) {
+      const again = vaultKeysCheck(
+        {
+          ok: true,
+          value: [{ unit: "vault", status: { ok: true, value: thresholdStatus(t, report.vault.shares ?? t) } }],
+        },
+        { ok: true, count: keys.length, source: `${keys.length} key(s) (environment and typed at the prompt)` },
+      );
+      checks = checks.map((c) => (c.id === "vault-keys" ? { ...c, ...again } : c));
+    }
   }
-  if (keys.length < opts.minKeys) return undefined;
-  return Object.fromEntries(keys.map((k, i) => [`${KEY_VAR_PREFIX}${i + 1}`, k]));
+  const { verdict, exitCode } = verdictOf(checks);
+  const judged: PreflightReport = { ...report, checks, verdict, exitCode };
+  for (const line of renderTable(judged)) io.out(line);
+  if (verdict === "ready") return asEnv();
+  const failing = checks.filter((c) => c.status === "fail" || c.status === "blocker");
+  for (const c of failing) for (const line of resultLines(c)) io.err(line);
+  io.err(
+    verdict === "blocker"
+      ? `BLOCKER: preflight found what no one may improvise around; nothing was run. Recovery BLOCKER: escalate, never improvise (re-init wipes the TLS plane); key custody per D-069 (${KEY_VAR_PREFIX}1..n or ${KEYS_FILE_VAR}).`
+      : `window ${opts.window} refused: preflight NOT READY (${failing.length} failing check(s)); nothing was run. Fix them and run again (coldstart preflight --stack ${opts.stack} shows the same checks).`,
+  );
+  return { refused: { exitCode: exitCode as ExitCode, result: "blocked", reportFiles: [] } };
+}
+
+/** A sealed-from-scratch shamir status with Vault's threshold: what Stage 3 will face. */
+function thresholdStatus(t: number, n: number) {
+  return { type: "shamir", initialized: true, sealed: true, t, n, progress: 0 };
 }
 
 /** One line per step in plan order: what the engine will do with it, and its marks. */

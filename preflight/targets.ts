@@ -84,6 +84,8 @@ export async function simTarget(opts: SimTargetOptions): Promise<SimTarget> {
   const sim = createSimCloud<SimPower>({
     dir: path.join(dir, "cloud"),
     scenario,
+    // the cloud days before a window: running (the scenario's unplanned mode describes the window itself)
+    mode: "planned",
     timeScale: opts.timeScale,
     power,
   });

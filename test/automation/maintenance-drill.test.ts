@@ -12,12 +12,14 @@ import {
   plantedKeys,
   previewSteps,
   progressLines,
+  readJsonLines,
   readReport,
   runMaintenanceProcess,
   startMaintenanceProcess,
   tempDir,
   windowRecord,
   writeScenario,
+  type Call,
   type Finished,
   type MaintenanceRun,
 } from "../support/maintenance-run";
@@ -81,7 +83,10 @@ describe("a healthy planned window, approved by CI with --yes", () => {
   it("leaves the planted keys in no argv, no output, no report, no record and no state file", () => {
     const argv = JSON.stringify(callLog(run.dir).map((c) => c.argv));
     // cloud/state.json is the simulated Vault's own storage of its shares: the one place they belong.
-    const written = filesUnder(run.dir, [path.join("cloud", "state.json")]);
+    const written = filesUnder(run.dir, [
+      path.join("cloud", "state.json"),
+      path.join("preflight", "cloud", "state.json"), // the preflight's simulated Vault, likewise
+    ]);
     const names = written.map((f) => path.relative(run.dir, f.file));
     expect(names).toEqual(
       expect.arrayContaining([
@@ -140,18 +145,52 @@ describe("a gate that fails during the window", () => {
 });
 
 describe("a window without enough unseal keys", () => {
-  it("exits 3, tells the operator to escalate, and runs nothing: no call to the cloud, Vault untouched", () => {
+  it("exits 3, tells the operator to escalate, and runs nothing: only the preflight's reads, Vault untouched", () => {
     const run = newRun("two-keys", "healthy-planned");
     const r = runMaintenanceProcess(run, envWithKeys(keys.slice(0, 2)));
     expect(r.status).toBe(3);
     expect(r.stderr).toContain("escalate, never improvise");
     expect(r.stderr).toContain("nothing was run");
-    const calls = callLog(run.dir);
-    expect(calls).toEqual([]);
-    expect(calls.filter((c) => c.tool === "juju" && c.argv[0] === "ssh")).toEqual([]);
+    expect(r.stderr).toContain("2 unseal key(s) available, Vault needs 3 (threshold 3 of 5)");
+    expect(callLog(run.dir)).toEqual([]); // the window's own simulated cloud was never set up
+    expect(fs.existsSync(path.join(run.dir, "cloud"))).toBe(false);
+    // the preflight's simulated cloud saw reads only: no power action, no juju run / ssh (unseal)
+    const preflightCalls = readJsonLines<Call>(path.join(run.dir, "preflight", "cloud", "calls.jsonl"));
+    expect(preflightCalls.length).toBeGreaterThan(0);
+    expect(preflightCalls.filter((c) => c.tool === "juju" && ["run", "ssh"].includes(c.argv[0]))).toEqual([]);
+    expect(preflightCalls.filter((c) => c.tool === "virsh" && !c.argv.includes("domstate"))).toEqual([]);
+    expect(preflightCalls.filter((c) => c.stdinBytes > 0)).toEqual([]);
     expect(progressLines(r.stdout)).toEqual([]);
-    expect(fs.existsSync(run.dir)).toBe(false); // not even the simulated cloud was set up
     expect(fs.existsSync(run.reportDir)).toBe(false);
+  });
+
+  it("a 4-of-7 Vault with the 3 keys CI holds (issue #12): refused by the preflight before any host is touched", () => {
+    // the committed scenario (Vault 4-of-7 with its own shares); CI holds three keys
+    const root = tempDir("four-of-seven");
+    const run: MaintenanceRun = {
+      window: "maint-four-of-seven",
+      scenario: "preflight-too-few-keys",
+      dir: path.join(root, "drill"),
+      reportDir: path.join(root, "reports"),
+    };
+    const r = runMaintenanceProcess(run, envWithKeys(keys.slice(0, 3)));
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain("3 unseal key(s) available, Vault needs 4 (threshold 4 of 7)");
+    expect(previewSteps(r.stdout)).toEqual([]); // refused before the preview
+    expect(fs.existsSync(path.join(run.dir, "cloud"))).toBe(false);
+  });
+});
+
+describe("a window whose preflight is not ready", () => {
+  it("an unreachable BMC refuses the window with exit 1, naming the host, before anything is powered off", () => {
+    const run = newRun("bmc", "preflight-bmc-unreachable");
+    const r = runMaintenanceProcess(run, envWithKeys(threeKeys));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^FAIL +power-openstack2 /m);
+    expect(r.stderr).toContain("failed to connect to the hypervisor");
+    expect(r.stderr).toContain("preflight NOT READY");
+    expect(previewSteps(r.stdout)).toEqual([]);
+    expect(fs.existsSync(path.join(run.dir, "cloud"))).toBe(false);
   });
 });
 

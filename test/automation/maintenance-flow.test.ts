@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import {
   runMaintenance,
+  type MaintenanceOptions,
   type MaintenanceIO,
   type MaintenanceResult,
   type SignalSource,
@@ -24,6 +25,8 @@ import type { PreviewSummary, StepOp } from "../../automation/preview-summary";
 import { EXIT } from "../../cli/exit-codes";
 import { appendRecord, readRecord, type RecordEntry } from "../../runtime/record";
 import type { Plan, PlanStep } from "../../plan/model";
+import { vaultKeysCheck, verdictOf, type CheckResult } from "../../preflight/checks";
+import { keysOf } from "../../preflight/run";
 
 const WINDOW = "2026-12-05-roosevelt";
 const KEYS_ENV = {
@@ -206,7 +209,63 @@ class FakeSignals {
   }
 }
 
+/**
+ * A preflight that reads nothing but answers in the real report's shape: the keys check is the
+ * real pure decision (preflight/checks.ts vaultKeysCheck) against `t`, the keys counted from the
+ * env maintenance hands it; `failing` adds broken checks. `calls` gets the key count of each run.
+ */
+function fakePreflight(
+  t: number,
+  failing: { id: string; status: "fail" | "blocker" }[],
+  calls: number[],
+): MaintenanceOptions["preflight"] {
+  return async (env, onLine) => {
+    const keys = keysOf(env);
+    calls.push(keys.ok ? keys.count : -1);
+    const vault = { type: "shamir", initialized: true, sealed: false, t, n: 7, progress: 0 };
+    const checks: CheckResult[] = [
+      {
+        id: "juju-model",
+        title: "the model answers",
+        status: "pass",
+        summary: "model answers",
+        details: [],
+        durationMs: 5,
+      },
+      {
+        id: "vault-keys",
+        title: "keys",
+        ...vaultKeysCheck({ ok: true, value: [{ unit: "vault/0", status: { ok: true, value: vault } }] }, keys),
+        durationMs: 5,
+      },
+      ...failing.map((f) => ({
+        id: f.id,
+        title: f.id,
+        status: f.status,
+        summary: `${f.id} is broken`,
+        fix: `repair ${f.id}`,
+        details: [],
+        durationMs: 5,
+      })),
+    ];
+    for (const c of checks) onLine(`${c.status} ${c.id}`);
+    const { verdict, exitCode } = verdictOf(checks);
+    return {
+      schemaVersion: 1,
+      stack: "roosevelt",
+      target: { kind: "stack" },
+      verdict,
+      exitCode,
+      durationMs: 5,
+      vault: { threshold: t, shares: 7, keysAvailable: keys.ok ? keys.count : 0, keysSource: "test" },
+      checks,
+    };
+  };
+}
+
 interface Setup {
+  /** Key counts each preflight run saw. */
+  preflights: number[];
   engine: FakeEngine;
   io: FakeIO;
   signals: FakeSignals;
@@ -220,10 +279,15 @@ function setup(opts: {
   io?: FakeIO;
   yes?: boolean;
   env?: NodeJS.ProcessEnv;
-  minKeys?: number;
+  /** Vault's threshold the fake preflight reports (default 3, the runbook's 3-of-5). */
+  threshold?: number;
+  /** The preflight's other checks' verdicts (default: all pass). */
+  failing?: { id: string; status: "fail" | "blocker" }[];
+  skipPreflight?: string;
 }): Setup {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-flow-"));
   const s: Setup = {
+    preflights: [],
     engine: new FakeEngine(dir, opts.script),
     io: opts.io ?? new FakeIO(false),
     signals: new FakeSignals(),
@@ -238,7 +302,9 @@ function setup(opts: {
         reportDir: s.reportDir,
         io: s.io,
         env: opts.env ?? { ...KEYS_ENV },
-        minKeys: opts.minKeys ?? 3,
+        preflight: opts.skipPreflight
+          ? { skip: opts.skipPreflight }
+          : fakePreflight(opts.threshold ?? 3, opts.failing ?? [], s.preflights),
         signals: s.signals.source,
         hardStop: () => s.hardStops++,
         now: () => new Date("2026-12-05T07:00:00.000Z"),
@@ -292,8 +358,11 @@ describe("approval", () => {
 
 describe("what the approval shows: the engine's own preview", () => {
   /** The out lines between the step list and the question (or, with --yes, the first progress line). */
+  // what follows the preview's first line (the preflight's table comes before it)
   const summaryBlock = (io: FakeIO) =>
-    io.outLines.filter((l) => !/^\s*\d+\. /.test(l) && !/^maintenance window /.test(l));
+    io.outLines
+      .slice(io.outLines.findIndex((l) => /^maintenance window /.test(l)) + 1)
+      .filter((l) => !/^\s*\d+\. /.test(l));
 
   it("a new window: the mode in force, every step will run, the counts, before the question", async () => {
     const s = setup({ yes: false, io: new FakeIO(true, false) });
@@ -360,7 +429,7 @@ describe("what the approval shows: the engine's own preview", () => {
 });
 
 describe("unseal keys", () => {
-  it("at a terminal with no keys in the environment it asks for minKeys keys hidden and hands them to up only", async () => {
+  it("at a terminal with no keys in the environment it asks for Vault's threshold of keys hidden and hands them to up only", async () => {
     const typed = ["dHlwZWQtb25l", "dHlwZWQtdHdv", "dHlwZWQtdGhyZWU="];
     const io = new FakeIO(true, true, typed);
     const s = setup({ io, yes: false, env: { HOME: os.tmpdir() } });
@@ -400,7 +469,7 @@ describe("unseal keys", () => {
     });
   });
 
-  it("fewer keys typed than minKeys exits 3 (escalate) before preview and up", async () => {
+  it("fewer keys typed than Vault's threshold exits 3 (escalate) before preview and up", async () => {
     const io = new FakeIO(true, true, ["b25seS1vbmU=", ""]);
     const s = setup({ io, yes: false, env: {} });
     const r = await s.run();
@@ -420,6 +489,63 @@ describe("unseal keys", () => {
     expect(s.io.secretLabels).toEqual([]);
     expect(s.engine.previews).toEqual([]);
     expect(s.engine.ups).toEqual([]);
+  });
+});
+
+describe("preflight first", () => {
+  it("a failing check refuses the window with exit 1 before preview and up, naming the check and its fix", async () => {
+    const s = setup({ failing: [{ id: "power-openstack2", status: "fail" }] });
+    const r = await s.run();
+    expect(r.exitCode).toBe(EXIT.gateFailed);
+    expect(s.preflights).toEqual([3]);
+    expect(s.engine.previews).toEqual([]);
+    expect(s.engine.ups).toEqual([]);
+    expect(s.io.errLines.join("\n")).toContain("power-openstack2");
+    expect(s.io.errLines.join("\n")).toContain("fix: repair power-openstack2");
+    expect(s.io.errLines.join("\n")).toContain("preflight NOT READY");
+    expect(s.io.outLines.join("\n")).toContain("NOT READY (exit 1)");
+  });
+
+  it("a blocker refuses with exit 3", async () => {
+    const s = setup({ failing: [{ id: "vault-status", status: "blocker" }] });
+    expect((await s.run()).exitCode).toBe(EXIT.blocker);
+    expect(s.engine.previews).toEqual([]);
+  });
+
+  it("judges the keys against Vault's threshold: 3 keys for a 4-of-7 Vault in CI exit 3, nothing previewed", async () => {
+    const s = setup({ threshold: 4 });
+    const r = await s.run();
+    expect(r.exitCode).toBe(EXIT.blocker);
+    expect(s.io.errLines.join("\n")).toContain("3 unseal key(s) available, Vault needs 4 (threshold 4 of 7)");
+    expect(s.io.errLines.join("\n")).toContain("escalate, never improvise");
+    expect(s.engine.previews).toEqual([]);
+    expect(s.engine.ups).toEqual([]);
+  });
+
+  it("at a terminal with 3 keys for a 4-of-7 Vault it asks for the 4th only, then runs with all 4", async () => {
+    const io = new FakeIO(true, true, ["Zm91cnRo"]);
+    const s = setup({ threshold: 4, io, yes: false });
+    const r = await s.run();
+    expect(r.exitCode).toBe(EXIT.ok);
+    expect(io.secretLabels).toEqual(["Unseal key 4 of 4: "]);
+    expect(Object.keys(s.engine.ups[0].env)).toHaveLength(4);
+    expect(s.engine.ups[0].env.COLDSTART_UNSEAL_KEY_4).toBe("Zm91cnRo");
+    expect(io.all.filter((l) => l.includes("Zm91cnRo"))).toEqual([]);
+  });
+
+  it("a ready preflight prints its table before the preview, and a warning does not stop the window", async () => {
+    const s = setup({});
+    expect((await s.run()).exitCode).toBe(EXIT.ok);
+    const out = s.io.outLines.join("\n");
+    expect(out.indexOf("READY (exit 0)")).toBeGreaterThan(-1);
+    expect(out.indexOf("READY (exit 0)")).toBeLessThan(out.indexOf("maintenance window"));
+  });
+
+  it("a resumed window says the preflight was not run, and goes on", async () => {
+    const s = setup({ skipPreflight: "resuming window x: its cloud is mid-window" });
+    expect((await s.run()).exitCode).toBe(EXIT.ok);
+    expect(s.preflights).toEqual([]);
+    expect(s.io.outLines).toContain("preflight: not run (resuming window x: its cloud is mid-window)");
   });
 });
 
