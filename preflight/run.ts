@@ -29,7 +29,7 @@ import { OpenStack } from "../runtime/openstack";
 import { expandHome } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
 import { readUnsealKeys } from "../runtime/unseal-keys";
-import { VAULT_ADDR } from "../steps/vault";
+import { STATUS_COMMAND } from "../steps/vault";
 import { PowerError, type PowerDriver } from "../power/driver";
 import { IpmiDriver } from "../power/ipmi";
 import { MaasDriver } from "../power/maas";
@@ -64,12 +64,6 @@ export const PREFLIGHT_PARALLEL = 16;
 /** After the deadline, how long a check gets to report a cut call (the exec drain is 1 s). */
 const REPORT_GRACE_MS = 2_000;
 
-/**
- * `vault status` as Stage 3 runs it, on the charm's own plain loopback listener (steps/vault.ts
- * VAULT_ADDR; that module keeps its command string private, so it is rebuilt here from the same
- * address; the sim's fake juju accepts exactly this shape, sim/format/vault.ts parseStatusCommand).
- */
-const VAULT_STATUS_COMMAND = `VAULT_ADDR=${VAULT_ADDR} vault status -format=json`;
 
 export interface PreflightTarget {
   stack: string;
@@ -235,7 +229,7 @@ function checksFor(target: PreflightTarget): {
           units.map(async (unit) => ({
             unit,
             status: await seen(async () => {
-              const res = await juju.execOnUnit(unit, VAULT_STATUS_COMMAND);
+              const res = await juju.execOnUnit(unit, STATUS_COMMAND) // as Stage 3 reads it;
               const parsed = readVaultStatus(res.code, res.stdout);
               // vault's own error line (e.g. connection refused) says why; it never carries a key
               if (!parsed.ok) throw new Error(`${parsed.error}${res.stderr.trim() ? `: ${lastLine(res.stderr)}` : ""}`);

@@ -28,7 +28,7 @@ type UnitUnseal = EvidenceOf<"vault-unseal">["units"][number];
  * `400 Client sent an HTTP request to an HTTPS server.` instead of a seal status.
  */
 export const VAULT_ADDR = "http://127.0.0.1:8220";
-const STATUS_COMMAND = `VAULT_ADDR=${VAULT_ADDR} vault status -format=json`;
+export const STATUS_COMMAND = `VAULT_ADDR=${VAULT_ADDR} vault status -format=json`;
 /** curl reads the JSON body {"key": ...} from stdin (@-): the key is in no argv on the unit either. */
 export const UNSEAL_COMMAND: readonly string[] = [
   "curl",
