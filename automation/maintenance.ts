@@ -11,13 +11,22 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EXIT, type ExitCode } from "../cli/exit-codes";
-import { appendRecord, readRecord, recordFile, type RecordEntry } from "../runtime/record";
+import { appendRecord, readRecord, recordFile, type RecordEntry, type RecordRead } from "../runtime/record";
 import { readStop, requestStop, stopFile } from "../runtime/cancel";
 import { KEY_VAR_PREFIX, KEYS_FILE_VAR, readUnsealKeys } from "../runtime/unseal-keys";
 import { renderTable, resultLines, verdictOf, vaultKeysCheck, type PreflightReport } from "../preflight/checks";
 import { renderRecord } from "../record/render";
+import { revalidateItems } from "../record/revalidate";
+import { acquireRunLock, WindowLockedError, type RunLock } from "../runtime/run-lock";
 import type { Plan } from "../plan/model";
-import { StackLockedError, type EnginePreview, type MaintenanceEngine, type StepEvent, type UpResult } from "./engine";
+import {
+  outputLine,
+  StackLockedError,
+  type EnginePreview,
+  type MaintenanceEngine,
+  type StepEvent,
+  type UpResult,
+} from "./engine";
 import { opLabel, resumeLine, summaryLines, type PreviewSummary } from "./preview-summary";
 
 export interface MaintenanceIO {
@@ -62,6 +71,35 @@ export interface MaintenanceResult {
 }
 
 export async function runMaintenance(opts: MaintenanceOptions): Promise<MaintenanceResult> {
+  const { io, window, engine } = opts;
+  // 0. One run at a time: the window's lock before anything looks at or acts on the cloud. Its
+  //    run id reaches every step through the environment (runtime/run-lock.ts), so this run's own
+  //    steps pass it and anyone else's (a drill, a step by hand) is refused with exit 5.
+  let lock: RunLock;
+  try {
+    lock = acquireRunLock({
+      recordDir: engine.recordDir(),
+      window,
+      stack: opts.stack,
+      kind: "maintenance",
+      env: opts.env,
+    });
+  } catch (err) {
+    if (err instanceof WindowLockedError) {
+      io.err(`coldstart: maintenance: ${err.message}`);
+      return { exitCode: EXIT.locked, result: "locked", reportFiles: [] };
+    }
+    throw err;
+  }
+  if (lock.note) io.out(lock.note);
+  try {
+    return await underLock(opts, lock, () => lock.release());
+  } finally {
+    lock.release();
+  }
+}
+
+async function underLock(opts: MaintenanceOptions, lock: RunLock, release: () => void): Promise<MaintenanceResult> {
   const { io, window, engine } = opts;
   const now = opts.now ?? (() => new Date());
 
@@ -129,6 +167,8 @@ export async function runMaintenance(opts: MaintenanceOptions): Promise<Maintena
     end: now().toISOString(),
     exitCode: EXIT.cancelled,
     outcome: "cancelled",
+    runId: lock.runId,
+    runKind: "maintenance",
     summary: `${how}; last step finished: ${finished[finished.length - 1] ?? "(none)"}; running then: ${[...running].join(", ") || "(none)"}`,
     details: [],
   });
@@ -148,16 +188,18 @@ export async function runMaintenance(opts: MaintenanceOptions): Promise<Maintena
       controller.abort();
       appendRecord(file, stopNote("stopped at once by a second signal"));
       io.err(`stopped at once; record: ${file}`);
+      release(); // hardStop exits the process: no finally runs after it
       opts.hardStop();
     }
   });
   let up: UpResult;
   try {
     up = await engine.up(window, {
-      env: keysEnv,
+      env: { ...keysEnv, ...lock.env },
       signal: controller.signal,
       onEvent: (e) => {
         progress(io, e);
+        if (e.kind === "output") return; // a RAN:/SKIPPED:/WARNING: line, not a finish
         if (e.kind === "start") running.add(e.step);
         else {
           running.delete(e.step);
@@ -194,7 +236,7 @@ export async function runMaintenance(opts: MaintenanceOptions): Promise<Maintena
 
   // 5. Report and exit code.
   const exitCode = exitCodeFor(up);
-  const reportFiles = writeReport(opts, up, exitCode, readRecord(file));
+  const reportFiles = writeReport(opts, up, exitCode, readRecord(file), plan);
   io.out(summaryLine(up, exitCode));
   if (up.message) io.err(up.message);
   io.out(`report: ${reportFiles.join(", ")}`);
@@ -281,7 +323,8 @@ function previewLines(plan: Plan, preview: PreviewSummary): string[] {
 
 function progress(io: MaintenanceIO, e: StepEvent): void {
   const at = `[+${(e.atMs / 1000).toFixed(1)}s]`;
-  if (e.kind === "start") io.out(`${at} start  ${e.step}`);
+  if (e.kind === "output") io.out(`${at} ${outputLine(e)}`);
+  else if (e.kind === "start") io.out(`${at} start  ${e.step}`);
   else io.out(`${at} ${e.status === "failed" ? "FAILED" : "done  "} ${e.step}`);
 }
 
@@ -299,7 +342,13 @@ function summaryLine(up: UpResult, code: ExitCode): string {
   return `maintenance STOPPED at ${up.failedStep ?? "an unknown step"} (exit ${code}${code === EXIT.blocker ? ": BLOCKER, escalate" : ""})`;
 }
 
-function writeReport(opts: MaintenanceOptions, up: UpResult, exitCode: number, entries: RecordEntry[]): string[] {
+function writeReport(
+  opts: MaintenanceOptions,
+  up: UpResult,
+  exitCode: number,
+  entries: RecordRead,
+  plan: Plan,
+): string[] {
   fs.mkdirSync(opts.reportDir, { recursive: true });
   const base = path.join(opts.reportDir, `maintenance-${opts.window}`);
   const summary = {
@@ -311,7 +360,10 @@ function writeReport(opts: MaintenanceOptions, up: UpResult, exitCode: number, e
     failedStep: up.failedStep,
     unchanged: up.unchanged,
   };
-  fs.writeFileSync(`${base}.json`, JSON.stringify({ summary, record: entries }, null, 2) + "\n");
-  fs.writeFileSync(`${base}.md`, `${summaryLine(up, exitCode as ExitCode)}\n\n${renderRecord(opts.window, entries)}`);
+  // The [REVALIDATE] markers this window exercised (clearable) and those it did not (stay open, why).
+  const revalidate = revalidateItems(entries, plan.steps);
+  fs.writeFileSync(`${base}.json`, JSON.stringify({ summary, revalidate, record: [...entries] }, null, 2) + "\n");
+  const record = renderRecord(opts.window, entries, { plan, file: entries.file, skipped: entries.skipped });
+  fs.writeFileSync(`${base}.md`, `${summaryLine(up, exitCode as ExitCode)}\n\n${record}`);
   return [`${base}.json`, `${base}.md`];
 }

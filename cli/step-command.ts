@@ -103,9 +103,12 @@ export async function stepCommand(verb: string, argv: string[], ctxOverride?: Pa
     return keep(ctx, key, stepName, start, earlier.end, mode);
   }
   if (claim?.kind === "held-elsewhere") {
+    // `why`: another run holds the whole window (runtime/run-lock.ts); otherwise this step's claim.
     process.stderr.write(
-      `LOCKED ${stepName}: ${claim.holder.host} (pid ${claim.holder.pid}, since ${claim.holder.start}) runs this step of window ${window}; ` +
-        `nothing was run here. If that run is gone for good, remove ${claim.file}\n`,
+      claim.why
+        ? `LOCKED ${stepName}: ${claim.why}; nothing was run here\n`
+        : `LOCKED ${stepName}: ${claim.holder.host} (pid ${claim.holder.pid}, since ${claim.holder.start}) runs this step of window ${window}; ` +
+            `nothing was run here. If that run is gone for good, remove ${claim.file}\n`,
     );
     return EXIT.locked;
   }

@@ -313,6 +313,13 @@ function setup(opts: {
   return s;
 }
 
+/** What `up` gets besides the keys: this run's id and kind (runtime/run-lock.ts), never a key of its own. */
+const withRun = (keys: Record<string, string>) => ({
+  ...keys,
+  COLDSTART_RUN_ID: expect.stringMatching(/^[0-9a-f-]{36}$/),
+  COLDSTART_RUN_KIND: "maintenance",
+});
+
 describe("approval", () => {
   it("a No at the interactive prompt exits 6 (declined) and never calls up", async () => {
     const s = setup({ yes: false, io: new FakeIO(true, false) });
@@ -436,11 +443,13 @@ describe("unseal keys", () => {
     const r = await s.run();
     expect(r.exitCode).toBe(EXIT.ok);
     expect(io.secretLabels).toHaveLength(3);
-    expect(s.engine.ups[0].env).toEqual({
-      COLDSTART_UNSEAL_KEY_1: typed[0],
-      COLDSTART_UNSEAL_KEY_2: typed[1],
-      COLDSTART_UNSEAL_KEY_3: typed[2],
-    });
+    expect(s.engine.ups[0].env).toEqual(
+      withRun({
+        COLDSTART_UNSEAL_KEY_1: typed[0],
+        COLDSTART_UNSEAL_KEY_2: typed[1],
+        COLDSTART_UNSEAL_KEY_3: typed[2],
+      }),
+    );
     const reports = r.reportFiles.map((f) => fs.readFileSync(f, "utf8")).join("\n");
     for (const key of typed) {
       expect(io.all.filter((l) => l.includes(key))).toEqual([]);
@@ -454,7 +463,7 @@ describe("unseal keys", () => {
     const s = setup({ io, yes: false });
     await s.run();
     expect(io.secretLabels).toEqual([]);
-    expect(s.engine.ups[0].env).toEqual(KEYS_ENV);
+    expect(s.engine.ups[0].env).toEqual(withRun(KEYS_ENV));
   });
 
   it("keys from the file named in COLDSTART_UNSEAL_KEYS_FILE reach up as COLDSTART_UNSEAL_KEY_1..n", async () => {
@@ -462,11 +471,13 @@ describe("unseal keys", () => {
     fs.writeFileSync(file, "Zmlyc3Q=\nc2Vjb25k\n\ndGhpcmQ=\n", { mode: 0o600 });
     const s = setup({ env: { COLDSTART_UNSEAL_KEYS_FILE: file } });
     expect((await s.run()).exitCode).toBe(EXIT.ok);
-    expect(s.engine.ups[0].env).toEqual({
-      COLDSTART_UNSEAL_KEY_1: "Zmlyc3Q=",
-      COLDSTART_UNSEAL_KEY_2: "c2Vjb25k",
-      COLDSTART_UNSEAL_KEY_3: "dGhpcmQ=",
-    });
+    expect(s.engine.ups[0].env).toEqual(
+      withRun({
+        COLDSTART_UNSEAL_KEY_1: "Zmlyc3Q=",
+        COLDSTART_UNSEAL_KEY_2: "c2Vjb25k",
+        COLDSTART_UNSEAL_KEY_3: "dGhpcmQ=",
+      }),
+    );
   });
 
   it("fewer keys typed than Vault's threshold exits 3 (escalate) before preview and up", async () => {
@@ -528,7 +539,7 @@ describe("preflight first", () => {
     const r = await s.run();
     expect(r.exitCode).toBe(EXIT.ok);
     expect(io.secretLabels).toEqual(["Unseal key 4 of 4: "]);
-    expect(Object.keys(s.engine.ups[0].env)).toHaveLength(4);
+    expect(Object.keys(s.engine.ups[0].env).filter((k) => k.startsWith("COLDSTART_UNSEAL_KEY_"))).toHaveLength(4);
     expect(s.engine.ups[0].env.COLDSTART_UNSEAL_KEY_4).toBe("Zm91cnRo");
     expect(io.all.filter((l) => l.includes("Zm91cnRo"))).toEqual([]);
   });
@@ -711,5 +722,57 @@ describe("exit codes and report", () => {
       "done   mysql-check",
       "start  mysql-cluster-online",
     ]);
+  });
+});
+
+describe("one run at a time (the window's lock)", () => {
+  it("a second maintenance of the window while the first runs is refused with exit 5 naming the holder; nothing of it runs", async () => {
+    const first = setup({ script: { block: true } });
+    const running = first.run();
+    await first.engine.blocked;
+    // the second run shares the first one's record dir (same stack, same window)
+    const second = setup({});
+    (second.engine as unknown as { dir: string }).dir = (first.engine as unknown as { dir: string }).dir;
+    const r = await second.run();
+    expect(r).toMatchObject({ exitCode: EXIT.locked, result: "locked" });
+    expect(second.preflights).toEqual([]);
+    expect(second.engine.previews).toEqual([]);
+    expect(second.engine.ups).toEqual([]);
+    const said = second.io.errLines.join("\n");
+    expect(said).toMatch(/maintenance/);
+    expect(said).toContain(`pid ${process.pid}`);
+    expect(said).toContain(path.join(first.engine.recordDir(), `${WINDOW}.lock`));
+    // the holder's own steps carry its run id, which is the lock's
+    const lock = JSON.parse(fs.readFileSync(path.join(first.engine.recordDir(), `${WINDOW}.lock`), "utf8")) as {
+      runId: string;
+    };
+    expect(first.engine.ups[0].env.COLDSTART_RUN_ID).toBe(lock.runId);
+    first.engine.release({ result: "succeeded", unchanged: [] });
+    expect((await running).exitCode).toBe(EXIT.ok);
+    // released at the end: the next run of the window may start
+    expect(fs.existsSync(path.join(first.engine.recordDir(), `${WINDOW}.lock`))).toBe(false);
+  });
+});
+
+describe("the report's [REVALIDATE] section", () => {
+  it("says a marker stays open, and why, when the window never exercised it", async () => {
+    const marked = {
+      ...PLAN,
+      steps: [
+        ...PLAN.steps,
+        step("ovn-tls-sweep", "stage-4-ovn", { verb: "act", revalidate: "sweep unit list against current topology" }),
+      ],
+    };
+    const s = setup({ script: { records: ["baseline-capture", "mysql-check", "ovn-tls-sweep"] } });
+    s.engine.preview = () => Promise.resolve({ plan: marked, preview: NEW_WINDOW });
+    const r = await s.run();
+    const md = fs.readFileSync(r.reportFiles[1], "utf8");
+    expect(md).toContain("## [REVALIDATE] markers");
+    expect(md).toMatch(/ovn-tls-sweep -- "sweep unit list against current topology": STAYS OPEN: /);
+    expect(md).not.toMatch(/CAN BE CLEARED/);
+    const json = JSON.parse(fs.readFileSync(r.reportFiles[0], "utf8")) as {
+      revalidate: { step: string; clear: boolean }[];
+    };
+    expect(json.revalidate).toEqual([expect.objectContaining({ step: "ovn-tls-sweep", clear: false })]);
   });
 });
