@@ -64,7 +64,6 @@ export const PREFLIGHT_PARALLEL = 16;
 /** After the deadline, how long a check gets to report a cut call (the exec drain is 1 s). */
 const REPORT_GRACE_MS = 2_000;
 
-
 export interface PreflightTarget {
   stack: string;
   /** The stack file the values came from (named by the unknown-keys check). */
@@ -229,7 +228,7 @@ function checksFor(target: PreflightTarget): {
           units.map(async (unit) => ({
             unit,
             status: await seen(async () => {
-              const res = await juju.execOnUnit(unit, STATUS_COMMAND) // as Stage 3 reads it;
+              const res = await juju.execOnUnit(unit, STATUS_COMMAND); // as Stage 3 reads it;
               const parsed = readVaultStatus(res.code, res.stdout);
               // vault's own error line (e.g. connection refused) says why; it never carries a key
               if (!parsed.ok) throw new Error(`${parsed.error}${res.stderr.trim() ? `: ${lastLine(res.stderr)}` : ""}`);
