@@ -203,6 +203,16 @@ async function runOnSim(
   Object.assign(env, lock.env);
   const recordPath = recordFile(path.join(dir, "records"), window);
   const callLog = path.join(sim.dir, "calls.jsonl");
+  // what every report.json of this run says, however the run ends
+  const about = {
+    stack: stack.stack,
+    scenario: sim.scenario,
+    mode: sim.mode,
+    window,
+    dir,
+    recordFile: recordPath,
+    callLog,
+  };
   const runStart = new Date();
   /** Every step the engine reached, as it goes (the stop-at-once report is built from these). */
   const seen = new Map<string, StepRun>();
@@ -232,18 +242,12 @@ async function runOnSim(
       );
       const running = steps.filter((s) => s.startMs !== undefined && s.endMs === undefined).map((s) => s.name);
       const report: DrillReport = {
-        stack: stack.stack,
-        scenario: sim.scenario,
-        mode: sim.mode,
-        window,
-        dir,
+        ...about,
         exitCode: 130,
         wallMs: Date.now() - runStart.getTime(),
         steps,
         cancelled: true,
         stoppedAtOnce: true,
-        recordFile: recordPath,
-        callLog,
       };
       fs.writeFileSync(path.join(dir, "report.json"), JSON.stringify(report, null, 2));
       runLine(
@@ -294,18 +298,12 @@ async function runOnSim(
     ...(run.failed.killedBy ? { killedBy: run.failed.killedBy } : {}),
   };
   const report: DrillReport = {
-    stack: stack.stack,
-    scenario: sim.scenario,
-    mode: sim.mode,
-    window,
-    dir,
+    ...about,
     exitCode: failed ? failed.exitCode : run.cancelled ? 130 : 0,
     wallMs: run.wallMs,
     steps: run.steps,
     failed,
     cancelled: run.cancelled,
-    recordFile: recordPath,
-    callLog,
   };
   fs.writeFileSync(path.join(dir, "report.json"), JSON.stringify(report, null, 2));
   const ran = run.steps.filter((s) => s.status === "passed" || s.status === "failed").length;
