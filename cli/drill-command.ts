@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
+import { windowId } from "../config/schema";
 import { parseFlags } from "./args";
 import { runDrill, type DrillControl, type DrillOptions } from "../drill/drill";
 import { WindowLockedError } from "../runtime/run-lock";
@@ -28,7 +29,7 @@ const drillFlags = z
     stack: z.string().default(DEFAULT_STACK),
     scenario: z.string().min(1, "expected a scenario name (sim/scenarios/<name>.json) or a file"),
     mode: z.enum(["planned", "unplanned"]).optional(),
-    window: z.string().optional(),
+    window: windowId.optional(),
     dir: z.string().optional(),
     resume: z.literal("true").optional(),
     "time-scale": z.coerce.number().positive().max(1).optional(),

@@ -9,6 +9,7 @@
 import * as path from "node:path";
 import * as os from "node:os";
 import { z } from "zod";
+import { windowId } from "../config/schema";
 import { parseFlags } from "./args";
 import { runMaintenance, type SignalSource } from "../automation/maintenance";
 import { PulumiEngine } from "../automation/pulumi-engine";
@@ -25,7 +26,7 @@ import type { MaintenanceOptions } from "../automation/maintenance";
 const maintenanceFlags = z
   .object({
     stack: z.string().min(1, "expected a stack name (stacks/Pulumi.<name>.yaml)"),
-    window: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "expected a window id like 2026-12-05-roosevelt"),
+    window: windowId,
     yes: z.literal("true").optional(),
     engine: z.enum(["pulumi", "drill"]).default("pulumi"),
     scenario: z.string().default("healthy-planned"),

@@ -7,6 +7,7 @@
  * names is used for the plan (the steps that did not run, the [REVALIDATE] markers).
  */
 import { z } from "zod";
+import { windowId } from "../config/schema";
 import { parseFlags } from "./args";
 import { readRecord, recordFile } from "../runtime/record";
 import { renderRecord, skippedNotice } from "../record/render";
@@ -18,7 +19,7 @@ import { EXIT } from "./exit-codes";
 
 const recordFlags = z
   .object({
-    window: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "expected a window id"),
+    window: windowId,
     stack: z.string().optional(),
     "record-dir": z.string().optional(),
     format: z.enum(["markdown", "json"]).default("markdown"),

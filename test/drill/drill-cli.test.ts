@@ -42,6 +42,7 @@ describe("drill input errors: one line, exit 2", () => {
       () => ["--scenario", file("typo.json", JSON.stringify({ mode: "planned", mysqll: {} }))],
       /mysqll/,
     ],
+    ["an empty --window", () => ["--scenario", "healthy-planned", "--window", ""], /--window: expected a window id/],
     [
       "--dir that is a file",
       () => ["--scenario", "healthy-planned", "--dir", file("a-file", "x")],
