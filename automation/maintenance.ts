@@ -10,7 +10,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EXIT, type ExitCode } from "../cli/exit-codes";
+import { EXIT, type ExitCode } from "../runtime/exit-codes";
 import { appendRecord, readRecord, recordFile, type RecordEntry, type RecordRead } from "../runtime/record";
 import { readStop, requestStop, stopFile } from "../runtime/cancel";
 import { KEY_VAR_PREFIX, KEYS_FILE_VAR, readUnsealKeys } from "../runtime/unseal-keys";

@@ -21,7 +21,7 @@ import { WindowLockedError } from "../runtime/run-lock";
 import { loadScenario } from "../sim/scenario";
 import { UsageError } from "../config/errors";
 import { DEFAULT_STACK } from "./plan-command";
-import { EXIT } from "./exit-codes";
+import { EXIT } from "../runtime/exit-codes";
 import { stopRunningSteps } from "../drill/executor";
 
 const drillFlags = z

@@ -1,6 +1,6 @@
 /** The coldstart command line. Errors are one clear message; a stack trace means a bug. */
 import { UsageError } from "../config/errors";
-import { EXIT } from "./exit-codes";
+import { EXIT } from "../runtime/exit-codes";
 
 const USAGE = `usage: coldstart <command> [flags]
 

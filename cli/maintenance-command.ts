@@ -15,7 +15,7 @@ import { runMaintenance, type SignalSource } from "../automation/maintenance";
 import { PulumiEngine } from "../automation/pulumi-engine";
 import { DrillEngine } from "../automation/drill-engine";
 import { confirm, promptSecret } from "./terminal";
-import { EXIT } from "./exit-codes";
+import { EXIT } from "../runtime/exit-codes";
 import { stopRunningSteps } from "../drill/executor";
 import { readRecord, recordFile } from "../runtime/record";
 import { resultLines } from "../preflight/checks";

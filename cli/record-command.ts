@@ -15,7 +15,7 @@ import { summarizeRecord } from "../record/summary";
 import { makePlan } from "../plan/plan";
 import { DEFAULT_STACK } from "./plan-command";
 import { findProjectDir, listStacks, readStackConfig } from "../config/stack-files";
-import { EXIT } from "./exit-codes";
+import { EXIT } from "../runtime/exit-codes";
 
 const recordFlags = z
   .object({

@@ -10,7 +10,7 @@
  */
 import { UsageError } from "../config/errors";
 import { parseFlags } from "./args";
-import { EXIT } from "./exit-codes";
+import { EXIT } from "../runtime/exit-codes";
 import { STEP_FLAGS, type StepKey } from "./step-flags";
 import { consoleReporter, type StepContext } from "../runtime/step-context";
 import { realExec } from "../runtime/exec";

@@ -12,7 +12,7 @@ import type { ResumeFlag } from "../gates/nova-config";
 import { resumeFlagVerdict } from "../gates/nova-config";
 import { ROUTES } from "../gates/routes";
 import { unsealPlan, type VaultStatus } from "../gates/vault";
-import { EXIT } from "../cli/exit-codes";
+import { EXIT } from "../runtime/exit-codes";
 
 /** pass; warn (the window may run, said loudly); fail (not ready); blocker (escalate); skipped (not checked, said why). */
 export type CheckStatus = "pass" | "warn" | "fail" | "blocker" | "skipped";

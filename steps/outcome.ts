@@ -1,7 +1,7 @@
 /** How a step ends, and the gate/check runners every stage uses. */
 import type { Verdict } from "../gates/verdict";
 import { describeRoute, type RouteId } from "../gates/routes";
-import { EXIT, type ExitCode } from "../cli/exit-codes";
+import { EXIT, type ExitCode } from "../runtime/exit-codes";
 import type { Evidence, RecordEntry } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
 import { poll } from "../runtime/poll";

@@ -22,7 +22,7 @@ import {
   type UpResult,
 } from "../../automation/engine";
 import type { PreviewSummary, StepOp } from "../../automation/preview-summary";
-import { EXIT } from "../../cli/exit-codes";
+import { EXIT } from "../../runtime/exit-codes";
 import { appendRecord, readRecord, type RecordEntry } from "../../runtime/record";
 import type { Plan, PlanStep } from "../../plan/model";
 import { vaultKeysCheck, verdictOf, type CheckResult } from "../../preflight/checks";

@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { EXIT } from "../../cli/exit-codes";
+import { EXIT } from "../../runtime/exit-codes";
 import { writeFakePulumi } from "../project/fake-pulumi-cli";
 
 const ROOT = path.resolve(__dirname, "../..");

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { guestsActive, startShutoffGuests } from "../../steps/guests";
 import { baselineCapture, BASELINE_META } from "../../steps/baseline";
-import { EXIT } from "../../cli/exit-codes";
+import { EXIT } from "../../runtime/exit-codes";
 import { readFixture } from "../fixtures";
 import { fakeExec, OPENRC_CALL, openrcReply, testContext, type FakeExec } from "../support/fake-exec";
 
