@@ -1,9 +1,11 @@
 /**
  * Minimal flag parsing: `--name value` (repeatable) and bare `--switch`. Each command describes
  * its flags with a zod object; errors name the flag, what was expected and what was found.
+ * `--help` / `-h` anywhere raises HelpRequested with that same object (cli/help.ts renders it).
  */
 import { z } from "zod";
 import { describeIssues, UsageError } from "../config/errors";
+import { HelpRequested, wantsHelp } from "./help";
 
 export interface ParsedArgs {
   positionals: string[];
@@ -52,6 +54,7 @@ export function parseFlags<S extends z.ZodObject>(
   schema: S,
   switches: readonly string[] = [],
 ): z.infer<S> {
+  if (wantsHelp(argv)) throw new HelpRequested(command, schema, switches);
   const { positionals, flags } = splitArgs(argv, switches);
   if (positionals.length)
     throw new UsageError(`${command}: unexpected argument "${positionals[0]}" (flags are --name value)`);

@@ -24,21 +24,61 @@ import { DEFAULT_STACK } from "./plan-command";
 import { EXIT } from "../runtime/exit-codes";
 import { stopRunningSteps } from "../drill/executor";
 
-const drillFlags = z
+export const drillFlags = z
   .object({
-    stack: z.string().default(DEFAULT_STACK),
-    scenario: z.string().min(1, "expected a scenario name (sim/scenarios/<name>.json) or a file"),
-    mode: z.enum(["planned", "unplanned"]).optional(),
-    window: windowId.optional(),
-    dir: z.string().optional(),
-    resume: z.literal("true").optional(),
-    "time-scale": z.coerce.number().positive().max(1).optional(),
-    json: z.literal("true").optional(),
-    set: z.array(z.string()).default([]),
-    "cancel-at": z.string().min(1).optional(),
-    "kill-at": z.string().min(1).optional(),
+    stack: z.string().default(DEFAULT_STACK).meta({
+      description: "the stack whose committed config is rehearsed (stacks/Pulumi.<name>.yaml)",
+      placeholder: "name",
+    }),
+    scenario: z.string().min(1, "expected a scenario name (sim/scenarios/<name>.json) or a file").meta({
+      description: "the simulated cloud: a scenario name (sim/scenarios/<name>.json) or a file",
+      placeholder: "name|file",
+    }),
+    mode: z
+      .enum(["planned", "unplanned"])
+      .optional()
+      .describe("planned shutdown and restart, or recovery after an outage (default: the scenario's)"),
+    window: windowId.optional().meta({
+      description: "the window id its record is written under (default: drill-<scenario>)",
+      placeholder: "id",
+    }),
+    dir: z.string().optional().meta({
+      description:
+        "the run's directory, created if missing (default: a new <tmp>/coldstart-drill-<scenario>-<stamp>-<pid>)",
+      placeholder: "dir",
+    }),
+    resume: z
+      .literal("true")
+      .optional()
+      .describe("carry on the drill in --dir (or the newest of this scenario) after a cancel, a kill or a fix"),
+    "time-scale": z.coerce.number().positive().max(1).optional().meta({
+      description:
+        "the simulated cloud's clock: real seconds per simulated second (at most 1; default 1/600, a simulated minute in 100 ms)",
+      placeholder: "x",
+    }),
+    json: z
+      .literal("true")
+      .optional()
+      .describe("one JSON document (the drill report, schemaVersion 1) on stdout, no progress lines"),
+    set: z.array(z.string()).default([]).meta({
+      description:
+        "change one stack config value for this run (stack-file key, dotted into maps, e.g. gates.commandTimeout=3m)",
+      placeholder: "key=value",
+    }),
+    "cancel-at": z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "rehearse the operator's Ctrl-C at this step's first cloud call", placeholder: "step" }),
+    "kill-at": z.string().min(1).optional().meta({
+      description: "rehearse a kill -9 of the whole run at this step's first cloud call",
+      placeholder: "step",
+    }),
     /** With --cancel-at/--kill-at: at the step's first call that starts with this ("juju run"), not its first call. */
-    "at-call": z.string().min(1).optional(),
+    "at-call": z.string().min(1).optional().meta({
+      description: 'with --cancel-at/--kill-at: at the step\'s first call that starts with this (e.g. "juju run")',
+      placeholder: "prefix",
+    }),
   })
   .strict();
 
@@ -99,7 +139,8 @@ export async function drillCommand(argv: string[], out: (text: string) => void):
     process.stderr.write(`coldstart: drill: ${err.message}\n`);
     return EXIT.locked;
   }
-  if (flags.json) out(JSON.stringify(report, null, 2) + "\n");
+  // README "Machine-readable output": additive changes keep schemaVersion, removals/renames bump it.
+  if (flags.json) out(JSON.stringify({ schemaVersion: 1, ...report }, null, 2) + "\n");
   else
     out(`report: ${path.join(report.dir, "report.json")}\nrecord: ${report.recordFile}\ncalls:  ${report.callLog}\n`);
   return report.exitCode;

@@ -3,7 +3,8 @@
  * cannot drift from what is accepted: each flag, its meaning (`.describe()` or zod 4's
  * `.meta({ description })`), its value (choices, number, duration, repeatable) and its default.
  *
- * A flag's value placeholder is `.meta({ placeholder })` when given, else the flag's own name.
+ * A flag's value placeholder is `.meta({ placeholder })` when given, else `<name>` for --stack,
+ * `<id>` for --window, else the flag's own name.
  */
 import { z } from "zod";
 import { durationMs, formatDuration } from "../config/duration";
@@ -29,6 +30,12 @@ type Def = {
   values?: unknown[];
   defaultValue?: unknown;
 };
+
+/** Help lines are filled to this many columns. */
+const WIDTH = 100;
+
+/** Placeholders every coldstart command shares, so `--stack <name>` reads the same everywhere. */
+const CONVENTIONAL_PLACEHOLDER: Record<string, string> = { stack: "name", window: "id" };
 
 const defOf = (s: z.core.$ZodType): Def => s._zod.def as unknown as Def;
 
@@ -67,7 +74,7 @@ export function describeFlag(name: string, schema: z.core.$ZodType, isSwitch: bo
   else if (def.type === "literal" && def.values) help.value = def.values.map(String).join("|");
   else if (duration) help.value = `<${placeholder ?? "duration"}>`;
   else if (def.type === "number" || def.type === "int") help.value = `<${placeholder ?? "n"}>`;
-  else help.value = `<${placeholder ?? name}>`;
+  else help.value = `<${placeholder ?? CONVENTIONAL_PLACEHOLDER[name] ?? name}>`;
   return help;
 }
 
@@ -98,14 +105,29 @@ function flagWord(f: FlagHelp): string {
   return `--${f.name}${f.value ? ` ${f.value}` : ""}${f.repeatable ? "..." : ""}`;
 }
 
-/** One-line synopsis: required flags bare, the rest in brackets: `--window <window> [--stack <stack>]`. */
-export function flagSynopsis(schema: z.ZodObject, switches: readonly string[] = []): string {
-  return flagsOf(schema, switches)
-    .map((f) => (f.required ? flagWord(f) : `[${flagWord(f)}]`))
-    .join(" ");
+/** The synopsis' words: required flags bare, the rest in brackets: `--window <id>`, `[--stack <name>]`. */
+export function synopsisWords(schema: z.ZodObject, switches: readonly string[] = []): string[] {
+  return flagsOf(schema, switches).map((f) => (f.required ? flagWord(f) : `[${flagWord(f)}]`));
 }
 
-const WIDTH = 100;
+/** One-line synopsis: `--window <id> [--stack <name>]`. */
+export function flagSynopsis(schema: z.ZodObject, switches: readonly string[] = []): string {
+  return synopsisWords(schema, switches).join(" ");
+}
+
+/** Words filled into lines of at most `width`, the first after `lead`, the rest indented by `indent`. */
+export function fillWords(lead: string, words: readonly string[], indent: number, width = WIDTH): string[] {
+  const lines: string[] = [];
+  let line = lead;
+  for (const word of words) {
+    if (line.trim() && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = " ".repeat(indent) + word;
+    } else line = line.length && !line.endsWith(" ") ? `${line} ${word}` : line + word;
+  }
+  lines.push(line);
+  return lines.map((l) => l.trimEnd());
+}
 
 function wrap(text: string, width: number): string[] {
   const lines: string[] = [];

@@ -1,80 +1,232 @@
-/** The coldstart command line. Errors are one clear message; a stack trace means a bug. */
+/**
+ * The coldstart command line. Errors are one clear message; a stack trace means a bug.
+ *
+ * Every command's help, and the command list of `coldstart --help`, come from the zod object the
+ * command parses its flags with: the command raises HelpRequested for `--help`/`-h` (cli/args.ts),
+ * so nothing here repeats a flag by hand and the help cannot drift from what is accepted.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { z } from "zod";
 import { UsageError } from "../config/errors";
 import { EXIT } from "../runtime/exit-codes";
+import { fillWords, HelpRequested, renderFlagsHelp, synopsisWords, wantsHelp } from "./help";
 
-const USAGE = `usage: coldstart <command> [flags]
+interface Command {
+  name: string;
+  /** Positional words of the synopsis (`<step>`), before the flags. */
+  args?: string;
+  /** What it does, for the command list and the top of its --help. */
+  summary: string;
+  /** Runs it; `--help` among `argv` raises HelpRequested with the command's flag schema. */
+  run: (argv: string[], out: (text: string) => void) => Promise<number>;
+  /** The step verbs: flags differ per step, so the list names them instead of probing. */
+  stepVerb?: boolean;
+}
 
-  plan   --stack <name> [--mode planned|unplanned] [--window <id>] [--format text|mermaid|json]
-         print the restart plan (the Pulumi program under mocks: no Pulumi CLI, no cloud)
-  drill  --stack <name> --scenario <name|file> [--mode ...] [--window <id>] [--dir <dir>]
-         [--resume] [--set <key>=<value>]... [--cancel-at <step> | --kill-at <step>] [--json]
-         rehearse the whole restart against the simulated cloud (every step's real command)
-  preflight --stack <name> [--json] [--scenario <name|file> [--dir <dir>] [--time-scale <x>]]
-         read-only readiness of a cloud for a window, safe at any time: every check in parallel,
-         a line per check on stderr as it finishes, a table (or --json) on stdout;
-         exit 0 ready, 1 not ready, 3 blocker (--scenario: against that simulated cloud)
-  record --window <id> [--stack <name> | --record-dir <dir>] [--format markdown|json]
-         the as-executed record of a window (clears the runbook's [REVALIDATE] markers)
-  maintenance --stack <name> --window <id> [--yes] [--engine pulumi|drill] [--scenario <name>]
-         CI-invoked planned maintenance: preflight, preview, approval, up with progress, report
-  check <step> --flags    read-only check of one runbook step (run by the graph)
-  act   <step> --flags    one runbook action (run by the graph; guarded where the runbook says so)
-  gate  <step> --flags    poll until a runbook GATE holds or its timeout passes (run by the graph)
-  kept  <step>            every step's update: the step passed earlier in this window, nothing runs again
+const stepVerb = (name: "check" | "act" | "gate", summary: string): Command => ({
+  name,
+  args: "<step>",
+  summary: `${summary}; \`coldstart ${name} <step> --help\` lists the step's flags`,
+  stepVerb: true,
+  run: async (argv) => {
+    // pulumi may stop reading a step's output (terminated): an action must still finish.
+    for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+    const { stepCommand } = await import("./step-command");
+    return stepCommand(name, argv);
+  },
+});
 
-stacks live in stacks/Pulumi.<name>.yaml; see README.md.`;
+/** `kept` takes a step name and no flags. */
+const keptFlags = z.object({}).strict();
+
+const COMMANDS: readonly Command[] = [
+  {
+    name: "plan",
+    summary: "print the restart plan (the Pulumi program under mocks: no Pulumi CLI, no cloud)",
+    run: async (argv, out) => {
+      requireNode();
+      const { planCommand } = await import("./plan-command");
+      return planCommand(argv, out);
+    },
+  },
+  {
+    name: "drill",
+    summary: "rehearse the whole restart against the simulated cloud (every step's real command)",
+    run: async (argv, out) => {
+      requireNode();
+      const { drillCommand } = await import("./drill-command");
+      return drillCommand(argv, out);
+    },
+  },
+  {
+    name: "preflight",
+    summary:
+      "read-only readiness of a cloud for a window, safe at any time: every check in parallel, a line per " +
+      "check on stderr as it finishes, a table (or --json) on stdout; exit 0 ready, 1 not ready, 3 blocker",
+    run: async (argv, out) => {
+      requireNode();
+      const { preflightCommand } = await import("./preflight-command");
+      return preflightCommand(argv, out);
+    },
+  },
+  {
+    name: "record",
+    summary: "the as-executed record of a window (clears the runbook's [REVALIDATE] markers)",
+    run: async (argv, out) => {
+      requireNode();
+      const { recordCommand } = await import("./record-command");
+      return recordCommand(argv, out);
+    },
+  },
+  {
+    name: "maintenance",
+    summary: "CI-invoked planned maintenance: preflight, preview, approval, up with progress, report",
+    run: async (argv) => {
+      requireNode();
+      const { maintenanceCommand } = await import("./maintenance-command");
+      return maintenanceCommand(argv);
+    },
+  },
+  stepVerb("check", "read-only check of one runbook step (run by the graph)"),
+  stepVerb("act", "one runbook action (run by the graph; guarded where the runbook says so)"),
+  stepVerb("gate", "poll until a runbook GATE holds or its timeout passes (run by the graph)"),
+  {
+    name: "kept",
+    args: "<step>",
+    summary: "every step's update: the step passed earlier in this window, nothing runs again",
+    run: async (argv) => {
+      if (wantsHelp(argv)) throw new HelpRequested("kept", keptFlags, []);
+      const { keptCommand } = await import("./step-command");
+      return keptCommand(argv);
+    },
+  },
+];
+
+/** What each exit code means; a code added to EXIT without a line here is a compile error. */
+const EXIT_TEXT: Record<keyof typeof EXIT, string> = {
+  ok: "ok",
+  gateFailed: "a gate failed / not ready",
+  usage: "bad usage or config (nothing was done)",
+  blocker: "BLOCKER: escalate",
+  notImplemented: "not implemented",
+  locked: "another run holds the window",
+  declined: "approval declined",
+  internal: "internal error (a bug)",
+  cancelled: "cancelled",
+};
 
 const MIN_NODE_MAJOR = 22;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const out = (text: string) => process.stdout.write(text);
+  const err = (text: string) => process.stderr.write(text);
   switch (command) {
-    case "plan": {
-      requireNode();
-      const { planCommand } = await import("./plan-command");
-      return planCommand(rest, out);
-    }
-    case "record": {
-      requireNode();
-      const { recordCommand } = await import("./record-command");
-      return recordCommand(rest, out);
-    }
-    case "preflight": {
-      requireNode();
-      const { preflightCommand } = await import("./preflight-command");
-      return preflightCommand(rest, out);
-    }
-    case "drill": {
-      requireNode();
-      const { drillCommand } = await import("./drill-command");
-      return drillCommand(rest, out);
-    }
-    case "maintenance": {
-      requireNode();
-      const { maintenanceCommand } = await import("./maintenance-command");
-      return maintenanceCommand(rest);
-    }
-    case "kept": {
-      const { keptCommand } = await import("./step-command");
-      return keptCommand(rest);
-    }
-    case "check":
-    case "act":
-    case "gate": {
-      // pulumi may stop reading a step's output (terminated): an action must still finish.
-      for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
-      const { stepCommand } = await import("./step-command");
-      return stepCommand(command, rest);
-    }
     case undefined:
+      err((await usage()) + "\n");
+      return EXIT.usage;
     case "help":
     case "--help":
     case "-h":
-      out(USAGE + "\n");
-      return command === undefined ? EXIT.usage : EXIT.ok;
-    default:
-      throw new UsageError(`unknown command "${command}" (try: coldstart help)`);
+      // `coldstart help drill` is `coldstart drill --help`
+      if (command === "help" && rest[0] !== undefined && find(rest[0])) return main([rest[0], "--help"]);
+      out((await usage()) + "\n");
+      return EXIT.ok;
+    case "--version":
+    case "-V":
+      out(`${version()}\n`);
+      return EXIT.ok;
+  }
+  const found = find(command);
+  if (!found) throw new UsageError(`unknown command "${command}" (try: coldstart help)`);
+  try {
+    return await found.run(rest, out);
+  } catch (e) {
+    if (!(e instanceof HelpRequested)) throw e;
+    out(commandHelp(found, e));
+    return EXIT.ok;
+  }
+}
+
+function find(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+/** `usage: coldstart drill --scenario <name|file> [--stack <name>] ...`, then the summary, then each flag. */
+function commandHelp(command: Command, help: HelpRequested): string {
+  // a step's help names the step (`coldstart gate machines-started`), as its command line does
+  const name = help.command.startsWith(`${command.name} `) ? help.command : command.name;
+  const args = command.stepVerb || !command.args ? "" : ` ${command.args}`;
+  const head = fillWords(
+    `usage: coldstart ${name}${args}`,
+    synopsisWords(help.schema, help.switches),
+    `usage: coldstart ${name} `.length,
+  );
+  const about = name === command.name ? ["", command.summary] : [];
+  return renderFlagsHelp([...head, ...about].join("\n"), help.schema, help.switches);
+}
+
+/** A command's flags, asked of the command itself (see the file comment). */
+async function flagWordsOf(command: Command): Promise<string[]> {
+  if (command.stepVerb) return ["[--json]", "[<the step's flags>]"];
+  try {
+    await command.run(["--help"], () => undefined);
+  } catch (e) {
+    if (e instanceof HelpRequested) return synopsisWords(e.schema, e.switches);
+  }
+  // cannot happen while every command parses with parseFlags; said, not hidden
+  return ["[flags: see --help]"];
+}
+
+/** The top-level usage: every command with every flag it takes, generated from their schemas. */
+async function usage(): Promise<string> {
+  const lines = [
+    "usage: coldstart <command> [flags]",
+    "       coldstart <command> --help      each flag of the command, its meaning and its default",
+    "       coldstart --version",
+    "",
+    "commands:",
+  ];
+  // the old hand-written layout: names in a column, flags and summary after it
+  const column = 2 + Math.max(...COMMANDS.map((c) => `${c.name}${c.args ? ` ${c.args}` : ""}`.length)) + 2;
+  for (const command of COMMANDS) {
+    const lead = `  ${command.name}${command.args ? ` ${command.args}` : ""}`.padEnd(column);
+    lines.push(...fillWords(lead, await flagWordsOf(command), column));
+    lines.push(...fillWords(" ".repeat(column), command.summary.split(" "), column));
+  }
+  lines.push(
+    "",
+    "--json (plan, drill, preflight, record, maintenance, the steps): one JSON document on stdout with",
+    '"schemaVersion": 1 (README "Machine-readable output"); human lines, if any, go to stderr.',
+    "",
+    ...fillWords(
+      "exit codes:",
+      (Object.keys(EXIT) as (keyof typeof EXIT)[])
+        .sort((a, b) => EXIT[a] - EXIT[b])
+        .map((k) => `${EXIT[k]} ${EXIT_TEXT[k]};`)
+        .join(" ")
+        .replace(/;$/, "")
+        .split(" "),
+      2,
+    ),
+    "",
+    "stacks live in stacks/Pulumi.<name>.yaml; see README.md.",
+  );
+  return lines.join("\n");
+}
+
+/** package.json's version: the nearest package.json named coldstart above this file (src or dist/). */
+function version(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, "package.json");
+    if (fs.existsSync(file)) {
+      const pkg = z
+        .object({ name: z.string(), version: z.string() })
+        .safeParse(JSON.parse(fs.readFileSync(file, "utf8")));
+      if (pkg.success && pkg.data.name === "coldstart") return pkg.data.version;
+    }
+    if (path.dirname(dir) === dir) throw new Error(`no package.json of coldstart above ${__dirname}`);
   }
 }
 

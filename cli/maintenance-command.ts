@@ -6,6 +6,7 @@
  * A resumed window (--resume, or a record of this window already written) skips it: its cloud is
  * mid-window.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as os from "node:os";
 import { z } from "zod";
@@ -23,17 +24,54 @@ import { runPreflight } from "../preflight/run";
 import { simTarget, stackTarget } from "../preflight/targets";
 import type { MaintenanceOptions } from "../automation/maintenance";
 
-const maintenanceFlags = z
+export const maintenanceFlags = z
   .object({
-    stack: z.string().min(1, "expected a stack name (stacks/Pulumi.<name>.yaml)"),
-    window: windowId,
-    yes: z.literal("true").optional(),
-    engine: z.enum(["pulumi", "drill"]).default("pulumi"),
-    scenario: z.string().default("healthy-planned"),
-    dir: z.string().optional(),
-    resume: z.literal("true").optional(),
-    "report-dir": z.string().default("maintenance-reports"),
-    "time-scale": z.coerce.number().positive().max(1).optional(),
+    stack: z
+      .string()
+      .min(1, "expected a stack name (stacks/Pulumi.<name>.yaml)")
+      .meta({ description: "the stack to run the window on (stacks/Pulumi.<name>.yaml)", placeholder: "name" }),
+    window: windowId.meta({
+      description: "the maintenance window id: every step's trigger and its record's name",
+      placeholder: "id",
+    }),
+    yes: z
+      .literal("true")
+      .optional()
+      .describe(
+        "approve the preview without asking (CI, where its protected environment's approval stands before the job)",
+      ),
+    engine: z
+      .enum(["pulumi", "drill"])
+      .default("pulumi")
+      .describe("pulumi: the stack's real cloud through the Automation API; drill: a simulated cloud of --scenario"),
+    scenario: z.string().default("healthy-planned").meta({
+      description: "with --engine drill: the simulated cloud (sim/scenarios/<name>.json or a file)",
+      placeholder: "name|file",
+    }),
+    dir: z.string().optional().meta({
+      description: "with --engine drill: its directory (default: <tmp>/coldstart-maintenance-<window>)",
+      placeholder: "dir",
+    }),
+    resume: z
+      .literal("true")
+      .optional()
+      .describe(
+        "with --engine drill: carry on the earlier run of this window in --dir (no preflight: its cloud is mid-window)",
+      ),
+    "report-dir": z
+      .string()
+      .default("maintenance-reports")
+      .meta({ description: "where maintenance-<window>.json and .md are written", placeholder: "dir" }),
+    "time-scale": z.coerce
+      .number()
+      .positive()
+      .max(1)
+      .optional()
+      .meta({ description: "with --engine drill: real seconds per simulated second (at most 1)", placeholder: "x" }),
+    json: z
+      .literal("true")
+      .optional()
+      .describe("the report's summary as one JSON document (schemaVersion 1) on stdout at the end; progress on stderr"),
   })
   .strict();
 
@@ -50,7 +88,7 @@ const processSignals: SignalSource = (handler) => {
 };
 
 export async function maintenanceCommand(argv: string[]): Promise<number> {
-  const flags = parseFlags("maintenance", argv, maintenanceFlags, ["yes", "resume"]);
+  const flags = parseFlags("maintenance", argv, maintenanceFlags, ["yes", "resume", "json"]);
   process.on("unhandledRejection", () => undefined); // the drill engine's skipped steps, by design
   const dir = flags.dir ?? path.join(os.tmpdir(), `coldstart-maintenance-${flags.window}`);
   const engine =
@@ -99,12 +137,36 @@ export async function maintenanceCommand(argv: string[]): Promise<number> {
       process.exit(EXIT.cancelled);
     },
     io: {
-      out: (line) => process.stdout.write(line + "\n"),
+      // --json: stdout carries the one JSON document; the human lines go to stderr.
+      out: (line) => (flags.json ? process.stderr : process.stdout).write(line + "\n"),
       err: (line) => process.stderr.write(line + "\n"),
       interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
       confirm,
       promptSecret,
     },
   });
+  if (flags.json) process.stdout.write(JSON.stringify(jsonReport(flags, engine.name, result), null, 2) + "\n");
   return result.exitCode;
+}
+
+/**
+ * `maintenance --json`: what maintenance-<window>.json holds (summary, revalidate, record) with
+ * schemaVersion 1 and the report files; a run that wrote no report (locked, declined, refused by
+ * preflight) still answers one document with its summary. README "Machine-readable output".
+ */
+function jsonReport(
+  flags: z.infer<typeof maintenanceFlags>,
+  engine: string,
+  result: Awaited<ReturnType<typeof runMaintenance>>,
+): Record<string, unknown> {
+  const file = result.reportFiles.find((f) => f.endsWith(".json"));
+  const written = file ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>) : undefined;
+  const summary = written?.summary ?? {
+    stack: flags.stack,
+    window: flags.window,
+    engine,
+    result: result.result,
+    exitCode: result.exitCode,
+  };
+  return { schemaVersion: 1, ...written, summary, reportFiles: result.reportFiles };
 }

@@ -13,13 +13,32 @@ import { resultLines, renderTable, type PreflightReport } from "../preflight/che
 import { runPreflight } from "../preflight/run";
 import { simTarget, stackTarget } from "../preflight/targets";
 
-const preflightFlags = z
+export const preflightFlags = z
   .object({
-    stack: z.string().min(1, "expected a stack name (stacks/Pulumi.<name>.yaml)").default(DEFAULT_STACK),
-    json: z.literal("true").optional(),
-    scenario: z.string().min(1, "expected a scenario name (sim/scenarios/<name>.json) or a file").optional(),
-    dir: z.string().min(1).optional(),
-    "time-scale": z.coerce.number().positive().max(1).optional(),
+    stack: z
+      .string()
+      .min(1, "expected a stack name (stacks/Pulumi.<name>.yaml)")
+      .default(DEFAULT_STACK)
+      .meta({ description: "the stack whose cloud is checked (stacks/Pulumi.<name>.yaml)", placeholder: "name" }),
+    json: z
+      .literal("true")
+      .optional()
+      .describe("one JSON document (the report, schemaVersion 1) on stdout instead of the table"),
+    scenario: z.string().min(1, "expected a scenario name (sim/scenarios/<name>.json) or a file").optional().meta({
+      description:
+        "check that scenario's simulated cloud instead of the stack's real one (sim/scenarios/<name>.json or a file)",
+      placeholder: "name|file",
+    }),
+    dir: z.string().min(1).optional().meta({
+      description: "with --scenario: the simulated cloud's directory (default: a new temporary one)",
+      placeholder: "dir",
+    }),
+    "time-scale": z.coerce
+      .number()
+      .positive()
+      .max(1)
+      .optional()
+      .meta({ description: "with --scenario: real seconds per simulated second (at most 1)", placeholder: "x" }),
   })
   .strict();
 

@@ -1,5 +1,5 @@
 /**
- * `coldstart record --window <id> [--stack <name>] [--record-dir <dir>] [--format markdown|json]`
+ * `coldstart record --window <id> [--stack <name>] [--record-dir <dir>] [--json | --format markdown|json]`
  *
  * Always names the file it read (first line on stderr, and in the Markdown / JSON); a line of the
  * file that is not an entry (a jumphost that lost power mid-write) is skipped with a one-line
@@ -16,13 +16,30 @@ import { makePlan } from "../plan/plan";
 import { DEFAULT_STACK } from "./plan-command";
 import { findProjectDir, listStacks, readStackConfig } from "../config/stack-files";
 import { EXIT } from "../runtime/exit-codes";
+import { UsageError } from "../config/errors";
 
-const recordFlags = z
+export const recordFlags = z
   .object({
-    window: windowId,
-    stack: z.string().optional(),
-    "record-dir": z.string().optional(),
-    format: z.enum(["markdown", "json"]).default("markdown"),
+    window: windowId.meta({
+      description: "the window whose record is read (<record dir>/<window>.jsonl)",
+      placeholder: "id",
+    }),
+    stack: z
+      .string()
+      .optional()
+      .meta({
+        description: `the stack whose coldstart:recordDir holds the record and whose plan it is read against (default: ${DEFAULT_STACK} for the directory, the stack the record names for the plan)`,
+        placeholder: "name",
+      }),
+    "record-dir": z.string().optional().meta({
+      description: "read the record from this directory instead of the stack's coldstart:recordDir",
+      placeholder: "dir",
+    }),
+    format: z
+      .enum(["markdown", "json"])
+      .default("markdown")
+      .describe("markdown for people; json is the same as --json"),
+    json: z.literal("true").optional().describe("one JSON document (the record's summary, schemaVersion 1) on stdout"),
   })
   .strict();
 
@@ -31,7 +48,9 @@ export async function recordCommand(
   out: (text: string) => void,
   err: (text: string) => void = (t) => process.stderr.write(t),
 ): Promise<number> {
-  const flags = parseFlags("record", argv, recordFlags);
+  const flags = parseFlags("record", argv, recordFlags, ["json"]);
+  if (flags.json && flags.format === "markdown" && argv.some((w) => w.startsWith("--format")))
+    throw new UsageError("record: --json and --format markdown ask for two formats; give one of them");
   const projectDir = findProjectDir();
   const flagStack = flags.stack ?? DEFAULT_STACK;
   const dir =
@@ -49,14 +68,10 @@ export async function recordCommand(
   // ... in the mode the window ran in (an unplanned recovery has no shutdown steps)
   const modes = [...new Set(entries.map((e) => e.mode))].filter((m) => m === "planned" || m === "unplanned");
   const plan = await makePlan({ stack, window: flags.window, mode: modes.length === 1 ? modes[0] : undefined });
-  if (flags.format === "json") {
-    out(
-      JSON.stringify(
-        summarizeRecord({ window: flags.window, entries, file, skipped: entries.skipped, plan }),
-        null,
-        2,
-      ) + "\n",
-    );
+  if (flags.json || flags.format === "json") {
+    // README "Machine-readable output": additive changes keep schemaVersion, removals/renames bump it.
+    const summary = summarizeRecord({ window: flags.window, entries, file, skipped: entries.skipped, plan });
+    out(JSON.stringify({ schemaVersion: 1, ...summary }, null, 2) + "\n");
     return EXIT.ok;
   }
   out(renderRecord(flags.window, entries, { plan, file, skipped: entries.skipped }));
