@@ -120,7 +120,11 @@ export class MaasDriver implements PowerDriver {
       text = await res.text();
     } catch (err) {
       const timedOut = /TimeoutError|AbortError/.test(String((err as Error).name));
-      throw new PowerError(this.unreachable(err), false, timedOut && timeoutMs < this.ctx.callTimeoutMs);
+      // the tool boundary: fetch rejects a network failure with a TypeError ("fetch failed", the
+      // socket error as its cause), so everything here is MAAS unreachable, kept as the cause
+      throw new PowerError(this.unreachable(err), false, timedOut && timeoutMs < this.ctx.callTimeoutMs, false, {
+        cause: err,
+      });
     }
     if (status >= 200 && status < 300) return text;
     // 401/403/404/409 and a machine without a BMC will not change by waiting; other 503s may.

@@ -28,9 +28,10 @@ import { Juju } from "../runtime/juju";
 import { OpenStack } from "../runtime/openstack";
 import { expandHome } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
+import { ToolError } from "../runtime/tool-error";
 import { readUnsealKeys } from "../runtime/unseal-keys";
 import { STATUS_COMMAND } from "../steps/vault";
-import { PowerError, type PowerDriver } from "../power/driver";
+import type { PowerDriver } from "../power/driver";
 import { IpmiDriver } from "../power/ipmi";
 import { MaasDriver } from "../power/maas";
 import { VirshDriver } from "../power/virsh";
@@ -102,15 +103,16 @@ async function seen<T>(fn: () => Promise<T>): Promise<Seen<T>> {
   try {
     return { ok: true, value: await fn() };
   } catch (err) {
-    if (err instanceof PowerError || err instanceof UsageError || err instanceof Error)
-      return { ok: false, error: message(err) };
-    return { ok: false, error: String(err) };
+    // a tool's answer (ToolError, PowerError is one) or a secret not configured (UsageError) is a
+    // finding; anything else is a bug and reaches the CLI's exit 70
+    if (err instanceof ToolError || err instanceof UsageError) return { ok: false, error: err.message };
+    throw err;
   }
 }
 
 /** Run one call's parse: a Parsed<T> that is not ok becomes an error line. */
 function unwrapParsed<T>(p: { ok: true; value: T } | { ok: false; error: string }): T {
-  if (!p.ok) throw new Error(p.error);
+  if (!p.ok) throw new ToolError(p.error);
   return p.value;
 }
 
@@ -158,10 +160,10 @@ function parseJsonWith<S extends z.ZodType>(what: string, schema: S, text: strin
   try {
     data = JSON.parse(text);
   } catch {
-    throw new Error(`${what}: expected JSON, found ${JSON.stringify(text.trim().slice(0, 60))}`);
+    throw new ToolError(`${what}: expected JSON, found ${JSON.stringify(text.trim().slice(0, 60))}`);
   }
   const r = schema.safeParse(data);
-  if (!r.success) throw new Error(`${what}: unexpected shape (${r.error.issues[0]?.message ?? "?"})`);
+  if (!r.success) throw new ToolError(`${what}: unexpected shape (${r.error.issues[0]?.message ?? "?"})`);
   return r.data;
 }
 
@@ -231,7 +233,8 @@ function checksFor(target: PreflightTarget): {
               const res = await juju.execOnUnit(unit, STATUS_COMMAND); // as Stage 3 reads it;
               const parsed = readVaultStatus(res.code, res.stdout);
               // vault's own error line (e.g. connection refused) says why; it never carries a key
-              if (!parsed.ok) throw new Error(`${parsed.error}${res.stderr.trim() ? `: ${lastLine(res.stderr)}` : ""}`);
+              if (!parsed.ok)
+                throw new ToolError(`${parsed.error}${res.stderr.trim() ? `: ${lastLine(res.stderr)}` : ""}`);
               return parsed.value;
             }),
           })),
@@ -414,7 +417,8 @@ async function pulumiStacks(target: PreflightTarget, ctx: StepContext): Promise<
   try {
     return { kind: "stacks", stacks: parseJsonWith("pulumi stack ls --json", stackListSchema, res.stdout) };
   } catch (err) {
-    return { kind: "error", error: message(err) };
+    if (!(err instanceof ToolError)) throw err;
+    return { kind: "error", error: err.message };
   }
 }
 
@@ -452,7 +456,9 @@ export async function runPreflight(target: PreflightTarget, opts: PreflightOptio
     try {
       outcome = await Promise.race([check.run(ctx), late]);
     } catch (err) {
-      outcome = { status: "fail", summary: message(err), details: [] };
+      // a check's own tool failure is its finding; a bug is not reported as one (exit 70)
+      if (!(err instanceof ToolError || err instanceof UsageError)) throw err;
+      outcome = { status: "fail", summary: err.message, details: [] };
     } finally {
       clearTimeout(timer);
     }

@@ -13,6 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
 import { ROUTES, type RouteId } from "../gates/routes";
+import { isSystemError } from "./tool-error";
 
 /** The state of a step cancelled before it began (a stop request): it never ran. */
 export const NOT_STARTED = "not-started";
@@ -208,7 +209,8 @@ export function appendRecord(file: string, entry: RecordEntry): string | undefin
     fs.appendFileSync(file, JSON.stringify(entry) + "\n", { mode: 0o600 });
     return undefined;
   } catch (err) {
-    return `could not append to the record ${file}: ${(err as Error).message}`;
+    if (!isSystemError(err)) throw err; // only the OS's answer is a lost record; a bug is exit 70
+    return `could not append to the record ${file}: ${err.message}`;
   }
 }
 
@@ -222,7 +224,8 @@ export function recordWritable(file: string): string | undefined {
     fs.closeSync(fs.openSync(file, "a", 0o600));
     return undefined;
   } catch (err) {
-    return `cannot write the record ${file}: ${(err as Error).message}`;
+    if (!isSystemError(err)) throw err;
+    return `cannot write the record ${file}: ${err.message}`;
   }
 }
 

@@ -1,10 +1,18 @@
+import { types } from "node:util";
 import type { RouteId } from "../gates/routes";
 import { describeCall, describeExit, type ExecRequest, type ExecResult } from "./exec";
 import { BUDGET_SPENT } from "./deadline";
 
-/** A call that failed, hung or answered in an unexpected shape: a named failure with a route. */
+/**
+ * A call that failed, hung or answered in an unexpected shape: a named failure with a route, and
+ * the ONE error class a step reports as a verdict. Everything else thrown inside a step (a
+ * TypeError, a RangeError) is a bug: catch sites rethrow it (`onlyToolErrors`) and the CLI's top
+ * level exits 70 "internal error (a bug)" with its stack (cli/main.ts). The underlying error, when
+ * there is one (an OS error, a fetch failure), rides along as the ES2022 `cause`.
+ */
 export class ToolError extends Error {
-  override readonly name = "ToolError";
+  // string, not the literal: power/driver.ts's PowerError is a ToolError with its own name
+  override readonly name: string = "ToolError";
   constructor(
     message: string,
     readonly route: RouteId = "tool-unavailable",
@@ -12,9 +20,35 @@ export class ToolError extends Error {
     readonly permanent = false,
     /** The call was cut (or not started) at the step's or gate's deadline: it says nothing new about the cloud. */
     readonly cut = false,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
+}
+
+/**
+ * The guard of every catch site in a step: a ToolError is a verdict, anything else is a bug and is
+ * rethrown as it is (so it reaches the CLI's exit 70 instead of reading as "tool unavailable").
+ */
+export function onlyToolErrors(err: unknown): asserts err is ToolError {
+  if (!(err instanceof ToolError)) throw err;
+}
+
+/** An error the OS raised for a file or process call (ENOENT, EACCES, ENOSPC): it has a string `code` and a `syscall`. */
+export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  // isNativeError, not instanceof: fs errors come from Node's own realm (a jest vm context differs)
+  return types.isNativeError(err) && typeof (err as NodeJS.ErrnoException).code === "string" && "syscall" in err;
+}
+
+/**
+ * For catch sites around file writes (the baseline folder, the MySQL marker): an OS error is the
+ * machine's answer, not a bug, so it becomes a ToolError carrying it as `cause`; a ToolError passes
+ * through; anything else is rethrown.
+ */
+export function toolErrorOf(err: unknown, route: RouteId = "tool-unavailable"): ToolError {
+  if (err instanceof ToolError) return err;
+  if (isSystemError(err)) return new ToolError(err.message, route, false, false, { cause: err });
+  throw err;
 }
 
 /** Throw a ToolError for a call that timed out, was not found, could not start, was killed, or exited outside `okCodes`. */

@@ -19,6 +19,7 @@ import { Juju } from "../runtime/juju";
 import { OpenStack } from "../runtime/openstack";
 import { expandHome } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
+import { toolErrorOf } from "../runtime/tool-error";
 import { fail, pass, toolVerdict, type StepOutcome } from "./outcome";
 
 /** The file that marks a complete capture and names its window. */
@@ -79,7 +80,7 @@ export async function baselineCapture(
       fs.writeFileSync(path.join(dir, BASELINE_META), JSON.stringify(meta, null, 2) + "\n", { mode: 0o600 });
     }
   } catch (err) {
-    return fail(expected, toolVerdict(err as Error));
+    return fail(expected, toolVerdict(toolErrorOf(err)));
   }
   return pass(expected, {
     ok: true,

@@ -38,7 +38,7 @@ import { Juju } from "../runtime/juju";
 import { OpenStack } from "../runtime/openstack";
 import type { StepContext } from "../runtime/step-context";
 import { expandHome, type EvidenceOf } from "../runtime/record";
-import { ToolError } from "../runtime/tool-error";
+import { onlyToolErrors, ToolError, toolErrorOf } from "../runtime/tool-error";
 import { blocker, fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
 import { BASELINE_META, baselineMetaSchema, folderTime } from "./baseline";
@@ -96,7 +96,8 @@ export async function holdGuests(flags: StepFlags<"act hold-guests">, ctx: StepC
     });
     return verdict;
   } catch (err) {
-    return fail(expected, toolVerdict(err as Error));
+    onlyToolErrors(err);
+    return fail(expected, toolVerdict(err));
   }
 }
 
@@ -281,7 +282,10 @@ export async function startShutoffGuests(
       await os
         .serverStart(serverRef(s))
         .then(() => started.add(s))
-        .catch((e: Error) => failures.push(`${s.Name}: ${e.message}`));
+        .catch((e: unknown) => {
+          onlyToolErrors(e);
+          failures.push(`${s.Name}: ${e.message}`);
+        });
     });
     const details = [
       ...plan.guests.map((g) =>
@@ -315,7 +319,8 @@ export async function startShutoffGuests(
     };
     return withEvidence(verdict.ok ? pass(expected, verdict) : fail(expected, verdict), evidence);
   } catch (err) {
-    return fail(expected, toolVerdict(err as Error));
+    onlyToolErrors(err);
+    return fail(expected, toolVerdict(err));
   }
 }
 
@@ -342,7 +347,10 @@ async function startEveryShutoffGuest(
     const failures: string[] = [];
     await mapBounded(targets, flags.parallel, async (s) => {
       ctx.out.line(`openstack server start ${s.Name} (${serverRef(s)})`);
-      await os.serverStart(serverRef(s)).catch((e: Error) => failures.push(`${s.Name}: ${e.message}`));
+      await os.serverStart(serverRef(s)).catch((e: unknown) => {
+        onlyToolErrors(e);
+        failures.push(`${s.Name}: ${e.message}`);
+      });
     });
     const verdict = {
       ok: failures.length === 0,
@@ -353,7 +361,8 @@ async function startEveryShutoffGuest(
     };
     return verdict.ok ? pass(expected, verdict) : fail(expected, verdict);
   } catch (err) {
-    return fail(expected, toolVerdict(err as Error));
+    onlyToolErrors(err);
+    return fail(expected, toolVerdict(err));
   }
 }
 
@@ -372,7 +381,7 @@ export async function guestsActive(flags: StepFlags<"gate guests-active">, ctx: 
   try {
     found = findBaseline(flags, ctx.env);
   } catch (err) {
-    return fail(expected, toolVerdict(err as Error));
+    return fail(expected, toolVerdict(toolErrorOf(err)));
   }
   const named = namedList(flags);
   const where = found.baseline

@@ -28,7 +28,7 @@ import {
 } from "../gates/juju-action";
 import type { Verdict } from "../gates/verdict";
 import { Juju, jujuWait } from "../runtime/juju";
-import { ToolError } from "../runtime/tool-error";
+import { onlyToolErrors, ToolError, toolErrorOf } from "../runtime/tool-error";
 import { expandHome } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
 import {
@@ -143,7 +143,8 @@ export async function mysqlReboot(flags: Target, ctx: StepContext): Promise<Step
   try {
     units = await readUnits(juju, flags.app);
   } catch (err) {
-    return fail(expected, toolVerdict(err as Error));
+    onlyToolErrors(err);
+    return fail(expected, toolVerdict(err));
   }
   const markerFile =
     window && recordDir ? path.join(expandHome(recordDir, ctx.env), `${window}.mysql-reboot.json`) : undefined;
@@ -163,7 +164,8 @@ export async function mysqlReboot(flags: Target, ctx: StepContext): Promise<Step
     try {
       earlier = readMarker(markerFile);
     } catch (err) {
-      return blocker(expected, unreadableMarker(markerFile, err as Error));
+      onlyToolErrors(err);
+      return blocker(expected, unreadableMarker(markerFile, err));
     }
     const last = earlier?.attempts[earlier.attempts.length - 1];
     if (earlier && last && last.outcome === undefined) {
@@ -253,7 +255,8 @@ async function beforeAttempt(r: RebootRun, unit: string): Promise<RebootAttempt 
     const listed = unwrap(parseOperations(await r.juju.operations(r.flags.app, ACTION)));
     return { unit, at: new Date(r.ctx.clock.now()).toISOString(), after: highestOperation(listed) };
   } catch (err) {
-    const v = toolVerdict(err as Error);
+    onlyToolErrors(err);
+    const v = toolVerdict(err);
     return fail(r.expected, { ...v, summary: `${ACTION} NOT run on ${unit}: ${v.summary}` });
   }
 }
@@ -418,8 +421,9 @@ async function settle(
         return outcome;
       }
     } catch (err) {
-      if (err instanceof ToolError && err.cut) break;
-      last = `unreadable (${(err as Error).message})`;
+      onlyToolErrors(err);
+      if (err.cut) break;
+      last = `unreadable (${err.message})`;
     }
     const stop = ctx.cancelled?.();
     if (stop) return { state: "stopped", taskId, why: stop };
@@ -438,10 +442,11 @@ async function findTask(r: RebootRun, entry: RebootAttempt): Promise<FoundTask |
   try {
     listed = unwrap(parseOperations(await r.juju.operations(r.flags.app, ACTION)));
   } catch (err) {
+    onlyToolErrors(err);
     return {
       state: "running",
       taskId: "(unknown)",
-      summary: `its task could not be looked up: ${(err as Error).message}`,
+      summary: `its task could not be looked up: ${err.message}`,
     };
   }
   const found = tasksSince(listed, { unit: entry.unit, action: ACTION, after: entry.after });
@@ -493,17 +498,23 @@ function unreadableMarker(file: string, err: Error): Verdict {
   };
 }
 
-/** The window's marker, or undefined when there is none; throws when it is there but not readable. */
+/** The window's marker, or undefined when there is none; a ToolError when it is there but not readable. */
 function readMarker(file: string): RebootMarker | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
+    throw toolErrorOf(err);
   }
-  const marker = JSON.parse(text) as RebootMarker;
-  if (!Array.isArray(marker.attempts)) throw new Error("no attempts list");
+  let marker: RebootMarker;
+  try {
+    marker = JSON.parse(text) as RebootMarker;
+  } catch (err) {
+    // a torn or hand-edited file: the marker's problem, not a bug
+    throw new ToolError(`not JSON (${(err as Error).message})`, "tool-unavailable", false, false, { cause: err });
+  }
+  if (!Array.isArray(marker?.attempts)) throw new ToolError("no attempts list");
   return marker;
 }
 

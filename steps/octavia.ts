@@ -10,6 +10,7 @@ import { formatDuration } from "../config/duration";
 import { mapBounded } from "../runtime/bounded";
 import { OpenStack } from "../runtime/openstack";
 import type { StepContext } from "../runtime/step-context";
+import { onlyToolErrors } from "../runtime/tool-error";
 import { fail, pass, runGate, toolVerdict, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
 import type { EvidenceOf } from "../runtime/record";
@@ -108,7 +109,8 @@ export async function lbFailover(flags: StepFlags<"act lb-failover">, ctx: StepC
     };
     return verdict.ok ? pass(expected, verdict) : fail(expected, verdict);
   } catch (err) {
-    return fail(expected, toolVerdict(err as Error));
+    onlyToolErrors(err);
+    return fail(expected, toolVerdict(err));
   }
 }
 

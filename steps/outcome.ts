@@ -1,6 +1,6 @@
 /** How a step ends, and the gate/check runners every stage uses. */
 import type { Verdict } from "../gates/verdict";
-import { describeRoute, type RouteId } from "../gates/routes";
+import { describeRoute } from "../gates/routes";
 import { EXIT, type ExitCode } from "../runtime/exit-codes";
 import type { Evidence, RecordEntry } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
@@ -56,16 +56,18 @@ export function blocker(expected: string, verdict: Verdict, polls?: number): Ste
 /** The state of a probe whose call was cut at the deadline: not news about the cloud (runtime/poll.ts). */
 export const CUT_AT_DEADLINE = "cut-at-deadline";
 
-/** A verdict for a call that failed or answered in an unexpected shape. */
-export function toolVerdict(err: ToolError | Error, route: RouteId = "tool-unavailable"): Verdict {
-  const permanent = err instanceof ToolError && err.permanent;
-  const cut = err instanceof ToolError && err.cut;
+/**
+ * A verdict for a call that failed or answered in an unexpected shape. Takes only a ToolError:
+ * a catch site narrows with `onlyToolErrors(err)` (runtime/tool-error.ts) first, so a bug is
+ * rethrown to the CLI's exit 70 and never reads as "tool unavailable".
+ */
+export function toolVerdict(err: ToolError): Verdict {
   return {
     ok: false,
-    state: cut ? CUT_AT_DEADLINE : permanent ? "tool-missing" : "tool-error",
+    state: err.cut ? CUT_AT_DEADLINE : err.permanent ? "tool-missing" : "tool-error",
     summary: err.message,
     details: [],
-    route: err instanceof ToolError ? err.route : route,
+    route: err.route,
   };
 }
 

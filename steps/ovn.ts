@@ -24,6 +24,7 @@ import type { Verdict } from "../gates/verdict";
 import { mapBounded } from "../runtime/bounded";
 import { Juju } from "../runtime/juju";
 import type { StepContext } from "../runtime/step-context";
+import { onlyToolErrors } from "../runtime/tool-error";
 import { fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
 
@@ -41,7 +42,8 @@ async function probeAll(juju: Juju, flags: Target, parallel = 4): Promise<Probed
       const res = await juju.execOnUnit(c.chassis, PROBE);
       return { chassis: c.chassis, principal: c.principal, status: parseConnectionStatus(res.stdout) };
     } catch (err) {
-      return { chassis: c.chassis, principal: c.principal, status: undefined, error: (err as Error).message };
+      onlyToolErrors(err);
+      return { chassis: c.chassis, principal: c.principal, status: undefined, error: err.message };
     }
   });
 }
@@ -73,7 +75,8 @@ export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: St
   try {
     results = await probeAll(juju, flags, flags.parallel);
   } catch (err) {
-    return fail(expected, toolVerdict(err as Error));
+    onlyToolErrors(err);
+    return fail(expected, toolVerdict(err));
   }
   const targets = sweepTargets(results);
   if (targets.length === 0) {
@@ -92,7 +95,10 @@ export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: St
     ctx.out.line(`restarting ovs-vswitchd and ovn-controller on ${t.chassis} (${t.principal})`);
     const res = await juju
       .execOnUnit(t.chassis, "systemctl restart ovs-vswitchd ovn-controller")
-      .catch((e: Error) => ({ code: -1, stdout: e.message }));
+      .catch((e: unknown) => {
+        onlyToolErrors(e);
+        return { code: -1, stdout: e.message };
+      });
     details.push(
       `${t.chassis}: restart ${res.code === 0 ? "done" : `FAILED (${res.stdout.trim().split("\n").pop()})`}`,
     );
@@ -105,7 +111,8 @@ export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: St
     reprobed = await probeAll(juju, flags, flags.parallel);
     after = verdictOf(reprobed);
   } catch (err) {
-    return fail(expected, { ...toolVerdict(err as Error), details });
+    onlyToolErrors(err);
+    return fail(expected, { ...toolVerdict(err), details });
   }
   const verdict: Verdict = {
     ok: restarted.every(Boolean),
@@ -144,9 +151,10 @@ async function restartNeutronServer(juju: Juju, app: string, ctx: StepContext, d
   const neutron = unwrap(parseAppStatus(await juju.status(app), app));
   for (const unit of appUnitNames(neutron, app)) {
     ctx.out.line(`restarting neutron-server on ${unit}`);
-    const res = await juju
-      .execOnUnit(unit, "systemctl restart neutron-server")
-      .catch((e: Error) => ({ code: -1, stdout: e.message }));
+    const res = await juju.execOnUnit(unit, "systemctl restart neutron-server").catch((e: unknown) => {
+      onlyToolErrors(e);
+      return { code: -1, stdout: e.message };
+    });
     details.push(`${unit}: neutron-server restart ${res.code === 0 ? "done" : "FAILED"}`);
   }
 }

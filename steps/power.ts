@@ -9,12 +9,12 @@ import { PowerError, type PowerDriver, type PowerState } from "../power/driver";
 import type { Verdict } from "../gates/verdict";
 import { formatDuration } from "../config/duration";
 import { cancelled, fail, pass, runGate, skipped, type StepOutcome } from "./outcome";
-import { ToolError } from "../runtime/tool-error";
+import { onlyToolErrors } from "../runtime/tool-error";
 
+/** A power call that failed (a PowerError is a ToolError on route power-control); anything else is rethrown: a bug. */
 function powerFailure(err: unknown): Verdict {
-  if (err instanceof PowerError)
-    return { ok: false, state: "power-error", summary: err.message, details: [], route: "power-control" };
-  throw err;
+  onlyToolErrors(err);
+  return { ok: false, state: "power-error", summary: err.message, details: [], route: err.route };
 }
 
 function stateVerdict(driver: PowerDriver, state: PowerState, expect: PowerState): Verdict {
@@ -27,14 +27,9 @@ function stateVerdict(driver: PowerDriver, state: PowerState, expect: PowerState
   };
 }
 
-/** A probe for runGate: a PowerError is a named, retryable failure of one poll. */
+/** A probe for runGate: a PowerError is a ToolError (route power-control), a named, retryable failure of one poll. */
 async function probe(driver: PowerDriver, expect: PowerState): Promise<Verdict> {
-  try {
-    return stateVerdict(driver, await driver.state(), expect);
-  } catch (err) {
-    if (err instanceof PowerError) throw new ToolError(err.message, "power-control", err.permanent, err.cut);
-    throw err;
-  }
+  return stateVerdict(driver, await driver.state(), expect);
 }
 
 /**

@@ -12,7 +12,7 @@ import type { StepContext } from "../runtime/step-context";
 import { readUnsealKeys } from "../runtime/unseal-keys";
 import { blocker, fail, pass, runGate, toolVerdict, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
-import { ToolError } from "../runtime/tool-error";
+import { onlyToolErrors, ToolError } from "../runtime/tool-error";
 import type { EvidenceOf } from "../runtime/record";
 
 type UnitUnseal = EvidenceOf<"vault-unseal">["units"][number];
@@ -56,6 +56,14 @@ async function unitStatus(juju: Juju, unit: string): Promise<VaultStatus> {
   return parsed.value;
 }
 
+/** A unit whose status cannot be read counts as not unsealed (null); a bug is rethrown. */
+function statusOrNull(juju: Juju, unit: string): Promise<VaultStatus | null> {
+  return unitStatus(juju, unit).catch((err: unknown) => {
+    onlyToolErrors(err);
+    return null;
+  });
+}
+
 export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<StepOutcome> {
   const expected =
     "every vault unit unsealed with the threshold its status reports; enough keys present before any is sent";
@@ -67,7 +75,8 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
     statuses = [];
     for (const unit of units) statuses.push({ unit, status: await unitStatus(juju, unit) });
   } catch (err) {
-    return fail(expected, toolVerdict(err as Error));
+    onlyToolErrors(err);
+    return fail(expected, toolVerdict(err));
   }
   if (!keys.ok) {
     return blocker(expected, {
@@ -105,15 +114,14 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
       }
     }
   } catch (err) {
-    const verdict = toolVerdict(err as Error);
+    onlyToolErrors(err);
+    const verdict = toolVerdict(err);
     // A refused key is a BLOCKER (never try other keys); anything else leaves Vault sealed.
     if (verdict.route === "vault-key-rejected") return blocker(expected, { ...verdict, details });
     return fail(expected, { ...verdict, details, route: "vault-sealed" });
   }
   const verdict = vaultVerdict(
-    await Promise.all(
-      statuses.map(async (s) => ({ unit: s.unit, status: await unitStatus(juju, s.unit).catch(() => null) })),
-    ),
+    await Promise.all(statuses.map(async (s) => ({ unit: s.unit, status: await statusOrNull(juju, s.unit) }))),
   );
   // How many keys each unit took and Vault's own threshold, for the record: counts, never a key.
   const threshold = Math.max(0, ...statuses.map((s) => s.status.t));
@@ -186,9 +194,7 @@ export async function vaultUnsealed(flags: StepFlags<"gate vault-unsealed">, ctx
     probe: async () => {
       const units = await vaultUnits(juju, flags.app);
       return vaultVerdict(
-        await Promise.all(
-          units.map(async (unit) => ({ unit, status: await unitStatus(juju, unit).catch(() => null) })),
-        ),
+        await Promise.all(units.map(async (unit) => ({ unit, status: await statusOrNull(juju, unit) }))),
       );
     },
   });
