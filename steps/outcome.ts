@@ -120,9 +120,20 @@ export function gateSuccesses(spec: Pick<GateSpec, "successes" | "cancellable" |
 }
 
 /**
- * A GATE: poll, one line per poll, until the condition held for `successes` polls in a row or the
- * timeout passes. The deadline is narrowed to the gate's own (runtime/deadline.ts) and a cancel
- * stops it between polls (ctx.cancelled), whatever the streak.
+ * A poll whose line says nothing new is not printed; after this long without a printed line the
+ * next poll prints anyway (a heartbeat: the gate is alive and still sees the same thing). 5 min: a
+ * 30-minute MySQL gate at 20 s prints its first poll, each change, and about 6 heartbeats instead
+ * of 90 near-identical lines.
+ */
+export const GATE_HEARTBEAT_MS = 5 * 60_000;
+
+/**
+ * A GATE: poll until the condition held for `successes` polls in a row or the timeout passes. A
+ * poll prints its line when it differs from the previous poll's (first poll, another state or
+ * summary, a streak that counts up or flaps) and otherwise once per GATE_HEARTBEAT_MS, marked
+ * "unchanged since poll N"; the record still counts every poll. The deadline is narrowed to the
+ * gate's own (runtime/deadline.ts) and a cancel stops it between polls (ctx.cancelled), whatever
+ * the streak.
  */
 export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOutcome> {
   const { wanted, fit } = gateSuccesses(spec);
@@ -133,6 +144,9 @@ export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOut
       `only ${fit} poll(s) fit in ${formatDuration(spec.timeoutMs)} at ${formatDuration(spec.intervalMs)}: the condition must hold for ${successes} in a row (not ${wanted})`,
     );
   let lastHeld = 0;
+  let lastKey: string | undefined; // what the previous poll's line said
+  let lastPrintedAt = 0; // elapsed ms of the last printed line
+  let sameSince = 0; // the first poll of the current run of identical lines
   // the last probe is cut at the gate's deadline (runtime/deadline.ts), not left to overrun it
   const result = await withDeadline(ctx, ctx.clock.now() + spec.timeoutMs, () =>
     poll({
@@ -151,13 +165,22 @@ export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOut
             ? "OK"
             : `OK, ${held} of ${successes} in a row`;
         lastHeld = v.ok ? held : 0;
-        ctx.out.line(`[${formatElapsed(elapsed)}] poll ${attempt}: ${head} -- ${v.summary}`, {
+        const key = `${head}\n${v.state}\n${v.summary}`;
+        const changed = key !== lastKey;
+        lastKey = key;
+        if (changed) sameSince = attempt;
+        const heartbeat = !changed && elapsed - lastPrintedAt >= GATE_HEARTBEAT_MS;
+        if (!changed && !heartbeat) return;
+        lastPrintedAt = elapsed;
+        const since = heartbeat ? ` (unchanged since poll ${sameSince})` : "";
+        ctx.out.line(`[${formatElapsed(elapsed)}] poll ${attempt}: ${head} -- ${v.summary}${since}`, {
           poll: attempt,
           elapsedMs: elapsed,
           state: v.state,
           ok: v.ok,
           held,
           successes,
+          ...(heartbeat ? { unchangedSincePoll: sameSince } : {}),
         });
       },
     }),

@@ -10,7 +10,8 @@ import { ovnChassisConnected } from "../../steps/ovn";
 import { guestsActive } from "../../steps/guests";
 import { lbsActive, octaviaGrace } from "../../steps/octavia";
 import { cloudAssert } from "../../steps/cloud-assert";
-import type { StepOutcome } from "../../steps/outcome";
+import { GATE_HEARTBEAT_MS, runGate, type StepOutcome } from "../../steps/outcome";
+import type { Verdict } from "../../gates/verdict";
 import type { RouteId } from "../../gates/routes";
 import { readFixture } from "../fixtures";
 import {
@@ -170,7 +171,12 @@ describe("every gate honours its timeout on a fake clock", () => {
       expect(outcome.verdict.summary).toContain(`still not there after 5m (${ATTEMPTS} polls)`);
       expect(ctx.clock.now() - started).toBe(TIMING.timeout);
       expect(fake.count(probe)).toBe(ATTEMPTS);
-      expect(ctx.out.lines.filter((l) => / poll \d+: waiting -- /.test(l))).toHaveLength(ATTEMPTS);
+      // a line when what the gate sees changes, plus a heartbeat every 5 min (GATE_HEARTBEAT_MS):
+      // never one per poll for a verdict that does not change
+      const polls = ctx.out.lines.filter((l) => / poll \d+: waiting -- /.test(l));
+      expect(polls[0]).toMatch(/^\[00:00\] poll 1: waiting -- /);
+      expect(polls.length).toBeLessThan(ATTEMPTS);
+      expect(polls.at(-1)).toMatch(/^\[05:00\] poll 21: waiting -- .*\(unchanged since poll \d+\)$/);
       expect(Date.now() - wall).toBeLessThan(5_000);
     },
   );
@@ -320,5 +326,66 @@ describe("the octavia grace (a wait, not a gate that fails)", () => {
     expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass", polls: 11 });
     expect(ctx.clock.now() - started).toBe(300_000);
     expect(fake.count(/^openstack loadbalancer failover /)).toBe(0);
+  });
+});
+
+describe("a long gate logs changes and a heartbeat, not every poll", () => {
+  const WAIT = (summary: string): Verdict => ({ ok: false, state: "converging", summary, details: [] });
+  const OK: Verdict = { ok: true, state: "healthy", summary: "cluster ONLINE, 3 members", details: [] };
+
+  it("a 30-minute gate at 20 s that never changes prints its first poll and a heartbeat every 5 min (7 lines, not 91)", async () => {
+    const ctx = testContext(fakeExec());
+    let polls = 0;
+    const outcome = await runGate(ctx, {
+      expected: "cluster ONLINE",
+      timeoutMs: 30 * 60_000,
+      intervalMs: 20_000,
+      probe: async () => {
+        polls++;
+        return WAIT("2 of 3 members ONLINE, 1 RECOVERING");
+      },
+    });
+    const lines = ctx.out.lines.filter((l) => / poll \d+: /.test(l));
+    expect(GATE_HEARTBEAT_MS).toBe(5 * 60_000);
+    expect(polls).toBe(91);
+    expect(outcome).toMatchObject({ outcome: "fail", polls: 91 }); // the record still counts every poll
+    expect(outcome.verdict.summary).toBe("still not there after 30m (91 polls): 2 of 3 members ONLINE, 1 RECOVERING");
+    expect(lines.map((l) => l.slice(0, 7))).toEqual([
+      "[00:00]",
+      "[05:00]",
+      "[10:00]",
+      "[15:00]",
+      "[20:00]",
+      "[25:00]",
+      "[30:00]",
+    ]);
+    expect(lines[0]).toBe("[00:00] poll 1: waiting -- 2 of 3 members ONLINE, 1 RECOVERING");
+    expect(lines[1]).toBe("[05:00] poll 16: waiting -- 2 of 3 members ONLINE, 1 RECOVERING (unchanged since poll 1)");
+    expect(ctx.out.data[1]).toMatchObject({ poll: 16, unchangedSincePoll: 1, state: "converging" });
+  });
+
+  it("a change prints at once, and the heartbeat counts from the last printed line", async () => {
+    const ctx = testContext(fakeExec());
+    let n = 0;
+    const outcome = await runGate(ctx, {
+      expected: "cluster ONLINE",
+      timeoutMs: 30 * 60_000,
+      intervalMs: 20_000,
+      probe: async () => {
+        n++;
+        if (n < 10) return WAIT("1 of 3 members ONLINE");
+        if (n < 40) return WAIT("2 of 3 members ONLINE");
+        return OK;
+      },
+    });
+    expect(outcome).toMatchObject({ outcome: "pass", polls: 42 });
+    expect(ctx.out.lines.filter((l) => / poll \d+: /.test(l))).toEqual([
+      "[00:00] poll 1: waiting -- 1 of 3 members ONLINE",
+      "[03:00] poll 10: waiting -- 2 of 3 members ONLINE", // changed: printed at once
+      "[08:00] poll 25: waiting -- 2 of 3 members ONLINE (unchanged since poll 10)", // 5 min after the last line
+      "[13:00] poll 40: OK, 1 of 3 in a row -- cluster ONLINE, 3 members",
+      "[13:20] poll 41: OK, 2 of 3 in a row -- cluster ONLINE, 3 members",
+      "[13:40] poll 42: OK -- cluster ONLINE, 3 members",
+    ]);
   });
 });
