@@ -197,8 +197,9 @@ async function usage(): Promise<string> {
   }
   lines.push(
     "",
-    "--json (plan, drill, preflight, record, maintenance, the steps): one JSON document on stdout with",
+    "--json (plan, drill, preflight, record, maintenance): one JSON document on stdout with",
     '"schemaVersion": 1 (README "Machine-readable output"); human lines, if any, go to stderr.',
+    "The steps' --json: one JSON object per line.",
     "",
     ...fillWords(
       "exit codes:",
