@@ -2,10 +2,13 @@
  * Simulated cloud -- where the state lives: <simdir>/state.json. The fake tools run as separate,
  * concurrent processes (coldstart runs steps in parallel), so every change is load-modify-save
  * under a mkdir lock (atomic on every local filesystem), with retry and stale-lock recovery.
- * Saves are write-to-temp + rename, so readers never need the lock and never see half a file.
+ * Saves go through write-file-atomic (npm/write-file-atomic 7.0.1, README: "writes to a temporary
+ * file ... then renames it over the target", so a reader sees the old file or the new one, never
+ * half of either): readers never need the lock.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { sync as writeFileAtomicSync } from "write-file-atomic";
 import { advance, simNow, type SimState } from "./state";
 
 export const STATE_FILE = "state.json";
@@ -40,9 +43,9 @@ export function loadState(dir: string): SimState {
 }
 
 export function saveState(dir: string, s: SimState): void {
-  const tmp = path.join(dir, `.${STATE_FILE}.${process.pid}.${Math.random().toString(36).slice(2)}`);
-  fs.writeFileSync(tmp, JSON.stringify(s));
-  fs.renameSync(tmp, statePath(dir));
+  // fsync off: a simulation needs atomicity (the rename), not durability across a power loss, and
+  // every fake-tool call saves (write-file-atomic README, option `fsync`, default true)
+  writeFileAtomicSync(statePath(dir), JSON.stringify(s), { fsync: false });
 }
 
 function pidAlive(pid: number): boolean {
