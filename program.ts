@@ -3,16 +3,21 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadConfig, NAMESPACE } from "./config/load";
 import { UsageError } from "./config/errors";
 import { buildRestart } from "./stages/restart";
-import { resetCatalog } from "./stages/catalog";
+import type { Registered } from "./stages/step-def";
 
 export interface ProgramOutputs {
   window: string;
   mode: string;
   finalGate: pulumi.Output<string>[];
+  /**
+   * What this run registered (plain data, this run's own: building the program twice in one
+   * process gives two independent lists). The plan and the drill read it; index.ts exports only
+   * the three fields above.
+   */
+  registered: Registered;
 }
 
 export function restartProgram(env: NodeJS.ProcessEnv = process.env): ProgramOutputs {
-  resetCatalog();
   const source = new pulumi.Config(NAMESPACE);
   let config;
   try {
@@ -22,6 +27,6 @@ export function restartProgram(env: NodeJS.ProcessEnv = process.env): ProgramOut
     if (err instanceof UsageError) throw new pulumi.RunError(err.message);
     throw err;
   }
-  const last = buildRestart(config);
-  return { window: config.window, mode: config.mode, finalGate: last.map((r) => r.urn) };
+  const { gates, registered } = buildRestart(config);
+  return { window: config.window, mode: config.mode, finalGate: gates.map((r) => r.urn), registered };
 }

@@ -8,11 +8,11 @@
  * whose record is lost is not a passed run; the resume runs the step again, which every step
  * allows -- README "When a step is killed").
  */
+import { z } from "zod";
 import { UsageError } from "../config/errors";
 import { parseFlags } from "./args";
 import { EXIT } from "../runtime/exit-codes";
-import { STEP_FLAGS, type StepKey } from "./step-flags";
-import { consoleReporter, type StepContext } from "../runtime/step-context";
+import { consoleReporter, type Reporter, type StepContext } from "../runtime/step-context";
 import { realExec } from "../runtime/exec";
 import { realClock } from "../runtime/clock";
 import { appendRecord, NOT_STARTED, recordFile, recordWritable } from "../runtime/record";
@@ -21,47 +21,55 @@ import { cancelled, describeOutcome, pass, type StepOutcome } from "../steps/out
 import { watchCancel } from "../runtime/cancel";
 import { claimStep, passedEarlier } from "../runtime/step-claim";
 import { execWithinDeadline, STEP_BUDGET_ENV } from "../runtime/deadline";
-import { STEP_HANDLERS } from "../steps/handlers";
 import { describeRoute } from "../gates/routes";
+import { findStep, stepsOf } from "../stages/step-table";
+import type { StepDef } from "../stages/step-def";
+import { fillWords, renderFlagsHelp, synopsisWords, wantsHelp } from "./help";
 
-export function isStepKey(key: string): key is StepKey {
-  return key in STEP_FLAGS;
-}
+/** `--json`: one JSON object per line on stdout instead of human lines (for records and CI). */
+export const STEP_SWITCHES = ["json"] as const;
+
+/** The version of the steps' `--json` lines: additive changes keep it, a removal or rename bumps it. */
+export const STEP_JSON_SCHEMA_VERSION = 1;
 
 /** Default bound on one juju/openstack call when the step's flags do not set one. */
 export const DEFAULT_CALL_TIMEOUT_MS = 120_000;
 
 export async function stepCommand(verb: string, argv: string[], ctxOverride?: Partial<StepContext>): Promise<number> {
   const [name, ...rest] = argv;
-  const key = `${verb} ${name ?? ""}`;
-  if (!name || !isStepKey(key)) {
-    const known = Object.keys(STEP_FLAGS)
-      .filter((k) => k.startsWith(`${verb} `))
-      .map((k) => k.slice(verb.length + 1));
+  if (name === "--help" || name === "-h") {
+    process.stdout.write(verbHelp(verb));
+    return EXIT.ok;
+  }
+  const def = name ? findStep(verb, name) : undefined;
+  if (!name || !def) {
+    const known = stepsOf(verb).map((d) => d.command);
     throw new UsageError(`${verb}: unknown step "${name ?? ""}" (known: ${known.join(", ")})`);
+  }
+  const key = def.key;
+  if (wantsHelp(rest)) {
+    process.stdout.write(stepHelp(def));
+    return EXIT.ok;
   }
   const json = rest.includes("--json");
   const flags = parseFlags(
     key,
     rest.filter((w) => w !== "--json"),
-    STEP_FLAGS[key],
+    def.flags,
   );
   const env = ctxOverride?.env ?? process.env;
   const ctx: StepContext = {
     exec: realExec,
     clock: realClock,
     env,
-    out: consoleReporter(json),
+    out: json ? jsonReporter() : consoleReporter(false),
     callTimeoutMs: Number(env.COLDSTART_CALL_TIMEOUT_MS) || DEFAULT_CALL_TIMEOUT_MS,
     // the real step listens for signals; an injected context (tests) brings its own check
     cancelled: ctxOverride ? undefined : watchCancel({ env, signals: true }),
     ...ctxOverride,
   };
-  const handler = STEP_HANDLERS[key] as ((f: typeof flags, c: StepContext) => Promise<StepOutcome>) | undefined;
-  if (!handler) {
-    ctx.out.warn(`${key}: not implemented yet; its flags were accepted`);
-    return EXIT.notImplemented;
-  }
+  // only this step's handler module is loaded (stages/step-def.ts: a lazy import)
+  const handler = await def.handler();
   const stepName = env.COLDSTART_STEP ?? key;
   const start = new Date(ctx.clock.now());
   // The step's own budget (stages/budget.ts): every call is cut at this deadline.
@@ -240,4 +248,61 @@ function writeRecord(
     ...runFields(ctx.env, mode),
     evidence: o.evidence,
   });
+}
+
+/**
+ * `--json`: each line a JSON object with `schemaVersion` first (README "Machine-readable output");
+ * warnings stay human lines on stderr.
+ */
+function jsonReporter(write = (s: string) => process.stdout.write(s)): Reporter {
+  const human = consoleReporter(false);
+  return {
+    line: (text, data) =>
+      write(JSON.stringify({ schemaVersion: STEP_JSON_SCHEMA_VERSION, message: text, ...data }) + "\n"),
+    warn: (text) => human.warn(text),
+  };
+}
+
+/** The step's flags as the help shows them: its own schema plus the `--json` switch. */
+function helpSchema(def: StepDef) {
+  return def.flags.extend({
+    json: z
+      .boolean()
+      .optional()
+      .describe(
+        `one JSON object per line on stdout ("schemaVersion": ${STEP_JSON_SCHEMA_VERSION}) instead of human lines`,
+      ),
+  });
+}
+
+/** `coldstart <verb> <step> --help`: what the step does, when it passes, what a failure does, then each flag. */
+export function stepHelp(def: StepDef): string {
+  const schema = helpSchema(def);
+  const lead = `usage: coldstart ${def.key}`;
+  const head = fillWords(lead, synopsisWords(schema, STEP_SWITCHES), lead.length + 1);
+  // a guard written from the flags reads with each flag as its placeholder: "every one of the <units> units"
+  const guard = def.guard(new Proxy({}, { get: (_, flag) => `<${String(flag)}>` }) as never);
+  const about = [
+    ["passes when:", def.expected],
+    ...(guard !== undefined ? [["guard:", guard]] : []),
+    ...(def.destructive ? [["DESTRUCTIVE:", "acts only under its guard, at most once per window"]] : []),
+    ...(def.revalidate ? [["[REVALIDATE]", def.revalidate]] : []),
+    ["on failure:", def.onFailure],
+    ["", "run by the graph (coldstart plan shows its create line); by hand only as the runbook says"],
+  ].flatMap(([label, text]) => fillWords(label, text.split(" "), 4));
+  return renderFlagsHelp([...head, "", ...about].join("\n"), schema, STEP_SWITCHES);
+}
+
+/** `coldstart <verb> --help`: the steps of that verb. */
+function verbHelp(verb: string): string {
+  const steps = stepsOf(verb);
+  const width = Math.max(...steps.map((d) => d.command.length)) + 2;
+  return (
+    [
+      `usage: coldstart ${verb} <step> [flags]    (coldstart ${verb} <step> --help: the step's flags)`,
+      "",
+      "steps:",
+      ...steps.map((d) => `  ${d.command.padEnd(width)}${d.expected}`),
+    ].join("\n") + "\n"
+  );
 }

@@ -30,7 +30,7 @@ import { UsageError } from "../config/errors";
 import { formatDuration } from "../config/duration";
 import { appendRecord, recordFile, type RecordEntry } from "../runtime/record";
 import { acquireRunLock, readRunLock, lockFile, type RunLock } from "../runtime/run-lock";
-import { catalog } from "../stages/catalog";
+import type { StepInfo } from "../stages/step-def";
 import { runEngine, type EngineOptions, type StepRun } from "./engine";
 import { outputLine } from "../automation/engine";
 import { parseStackValues } from "./scaled-config";
@@ -216,6 +216,8 @@ async function runOnSim(
   const runStart = new Date();
   /** Every step the engine reached, as it goes (the stop-at-once report is built from these). */
   const seen = new Map<string, StepRun>();
+  /** Every step this run's program declared (the engine says so once it has built the graph). */
+  let declared: readonly StepInfo[] = [];
   const runLine = (exitCode: number, summary: string): void => {
     const entry: RecordEntry & { runId?: string; runKind?: string } = {
       window,
@@ -237,7 +239,7 @@ async function runOnSim(
   };
   opts.control?.({
     stopNow: (why) => {
-      const steps = catalog().steps.map(
+      const steps = declared.map(
         (s) => seen.get(s.name) ?? { name: s.name, stage: s.stage, status: "not-started" as const },
       );
       const running = steps.filter((s) => s.startMs !== undefined && s.endMs === undefined).map((s) => s.name);
@@ -272,6 +274,7 @@ async function runOnSim(
     shouldStop: opts.shouldStop,
     cancel: opts.cancel,
     interrupt: opts.interrupt,
+    onProgram: (steps) => (declared = steps),
     onEvent: (event) => {
       opts.onEvent?.(event);
       const { kind, step, atMs } = event;

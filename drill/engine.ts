@@ -11,7 +11,7 @@
  */
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
 import { restartProgram } from "../program";
-import { catalog } from "../stages/catalog";
+import type { StepInfo } from "../stages/step-def";
 import { runUnderMocks } from "../plan/mock-engine";
 import { parseDurationMs } from "../config/duration";
 import type { ChildProcess } from "node:child_process";
@@ -76,6 +76,8 @@ export interface EngineOptions {
   /** start / finish of a step; output: a line the console shows at once (automation/engine.ts notableOutput). */
   onEvent?: (event: { kind: "start" | "finish" | "output"; step: StepRun; atMs: number; line?: string }) => void;
   onOutput?: (step: string, stream: "stdout" | "stderr", line: string) => void;
+  /** Every step the program declared, as soon as it has built the graph (before any step runs). */
+  onProgram?: (steps: readonly StepInfo[]) => void;
 }
 
 /** Go's exec error text for how the shell ended (what the provider puts before the output). */
@@ -102,8 +104,9 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
   const mayStart = () => !cancelled && !lost && !(failed && opts.stopOnFailure !== false) && !opts.shouldStop?.();
 
   const execute = async (args: MockResourceArgs, inputs: Record<string, unknown>, meta: { createTimeout: string }) => {
-    const info = catalog().steps.find((s) => s.name === args.name);
-    const run: StepRun = { name: args.name, stage: info?.stage ?? "", status: "not-started" };
+    // the stage the program gave the step, as the Command's own environment says it
+    const stage = (inputs.environment as Record<string, unknown> | undefined)?.COLDSTART_STAGE;
+    const run: StepRun = { name: args.name, stage: typeof stage === "string" ? stage : "", status: "not-started" };
     runs.set(args.name, run);
     if (!mayStart()) throw new Error(`${args.name}: not started (an earlier step failed or the run was cancelled)`);
     const hashes = hashStep(inputs);
@@ -181,17 +184,22 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
   };
 
   try {
-    const result = await runUnderMocks(() => restartProgram(opts.env), {
-      project: opts.project,
-      stack: opts.stack,
-      preview: false,
-      config: opts.config,
-      execute,
-    });
-    // Steps the program declared but that never reached the engine: their dependencies failed.
-    const steps = catalog().steps.map(
-      (s) => runs.get(s.name) ?? { name: s.name, stage: s.stage, status: "skipped" as const },
+    let declared: readonly StepInfo[] = [];
+    const result = await runUnderMocks(
+      () => {
+        declared = restartProgram(opts.env).registered.steps;
+        opts.onProgram?.(declared);
+      },
+      {
+        project: opts.project,
+        stack: opts.stack,
+        preview: false,
+        config: opts.config,
+        execute,
+      },
     );
+    // Steps the program declared but that never reached the engine: their dependencies failed.
+    const steps = declared.map((s) => runs.get(s.name) ?? { name: s.name, stage: s.stage, status: "skipped" as const });
     return { steps, failed, cancelled, wallMs: Date.now() - start, programError: result.programError };
   } finally {
     opts.cancel?.removeEventListener("abort", onCancel);

@@ -1,7 +1,6 @@
-/** The restart plan as data: built from what the program registered under mocks plus the step catalog. */
+/** The restart plan as data: built from what the program registered under mocks plus what it said about each step (stages/step-def.ts Registered). */
 import type { RegisteredResource } from "./mock-engine";
-import type { StageInfo, StepInfo } from "../stages/catalog";
-import type { Verb } from "../stages/command-line";
+import type { Registered, StageInfo, Verb } from "../stages/step-def";
 import { parseDurationMs } from "../config/duration";
 
 export interface PlanStep {
@@ -54,11 +53,11 @@ const STAGE = "coldstart:runbook:Stage";
 export function buildPlan(
   head: { project: string; stack: string; mode: string; window: string },
   resources: RegisteredResource[],
-  catalog: { steps: StepInfo[]; stages: StageInfo[] },
+  registered: Registered,
 ): Plan {
   // A URN ends in `::<name>`; coldstart's resource names are unique, so the name identifies it.
   const nameOf = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
-  const info = new Map(catalog.steps.map((s) => [s.name, s]));
+  const info = new Map(registered.steps.map((s) => [s.name, s]));
   const commands = resources.filter((r) => r.type === COMMAND);
 
   const depth = new Map<string, number>();
@@ -67,7 +66,7 @@ export function buildPlan(
   // Registration order under mocks is already dependency order (the SDK waits for dependencies).
   const steps: PlanStep[] = commands.map((r) => {
     const meta = info.get(r.name);
-    if (!meta) throw new Error(`step ${r.name} was registered without catalog information`);
+    if (!meta) throw new Error(`step ${r.name} was registered without its step information`);
     const dependsOn = r.dependencies.map(nameOf);
     depth.set(r.name, depthOf(dependsOn));
     return {
@@ -102,7 +101,7 @@ export function buildPlan(
   const stages: PlanStage[] = resources
     .filter((r) => r.type === STAGE)
     .map((r) => {
-      const meta = catalog.stages.find((s) => s.name === r.name)!;
+      const meta = registered.stages.find((s) => s.name === r.name)!;
       return {
         ...meta,
         dependsOn: r.dependencies.map(nameOf),

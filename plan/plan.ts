@@ -1,6 +1,5 @@
 /** `coldstart plan`: the same program under mocks, as an ordered plan. */
 import { restartProgram } from "../program";
-import { catalog } from "../stages/catalog";
 import { findProjectDir, readStackConfig } from "../config/stack-files";
 import { NAMESPACE } from "../config/load";
 import { UsageError } from "../config/errors";
@@ -49,7 +48,7 @@ export async function runPlanProgram(req: PlanRequest): Promise<{ plan: Plan; re
   const plan = buildPlan(
     { project: stack.project, stack: stack.stack, mode: outputs!.mode, window: outputs!.window },
     run.resources,
-    catalog(),
+    outputs!.registered,
   );
   return { plan, resources: run.resources };
 }

@@ -3,27 +3,39 @@
  * GATE: CLOUD-ASSERT: PASS. Any FAIL routes to appendix-A by its message.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import type { Config } from "../config/schema";
 import { budget, gateWait } from "./budget";
-import { RunbookStage } from "./stage";
+import { openrc, text, timing } from "./flags";
+import { defineStep, type NewStage, type StepDef } from "./step-def";
 import { timingFlags } from "./timing-flags";
 
-export function cloudAssert(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
-  const stage = new RunbookStage(
-    "stage-7-cloud-assert",
-    {
-      title: "Stage 7 -- end-to-end behavioral gate",
-      runbook: "ops-restart-procedure.md#stage-7----end-to-end-behavioral-gate",
-      after,
-    },
-    config,
-  );
-  const gate = stage.step("cloud-assert", {
-    verb: "gate",
-    command: "cloud-assert",
+const cloudAssertFlags = z
+  .object({
+    openrc,
+    script: text.describe("the end-to-end script, run with bash (coldstart:cloudAssertScript)"),
+    ...timing,
+  })
+  .strict();
+export const CLOUD_ASSERT: StepDef<typeof cloudAssertFlags> = defineStep({
+  verb: "gate",
+  command: "cloud-assert",
+  flags: cloudAssertFlags,
+  summary:
+    "bash scripts/cloud-assert.sh with the admin openrc (OS_* scrubbed first); passes only on CLOUD-ASSERT: PASS",
+  expected: "cloud-assert prints CLOUD-ASSERT: PASS (and no FAIL line)",
+  onFailure: "stops the run; each FAIL line routes to appendix-A by its message",
+  handler: () => import("../steps/cloud-assert").then((m) => m.cloudAssert),
+});
+
+export function cloudAssert(config: Config, after: pulumi.Resource[], newStage: NewStage): pulumi.Resource[] {
+  const stage = newStage("stage-7-cloud-assert", {
+    title: "Stage 7 -- end-to-end behavioral gate",
+    runbook: "ops-restart-procedure.md#stage-7----end-to-end-behavioral-gate",
+    after,
+  });
+  const gate = stage.step("cloud-assert", CLOUD_ASSERT, {
     flags: { openrc: config.openrc, script: config.cloudAssertScript, ...timingFlags(config.gates.cloudAssert) },
-    summary:
-      "bash scripts/cloud-assert.sh with the admin openrc (OS_* scrubbed first); passes only on CLOUD-ASSERT: PASS",
     budget: budget(gateWait(config.gates.cloudAssert, "gate timeout (each run of the script cut at it)")),
     dependsOn: after,
   });

@@ -3,22 +3,32 @@
  * 2-5 min). Unlike the runbook's jq, the gate also reads LXD containers nested under each host.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import type { Config } from "../config/schema";
 import { budget, gateWait } from "./budget";
-import { RunbookStage } from "./stage";
+import { model, timing } from "./flags";
+import { defineStep, ON_FAILURE, type NewStage, type StepDef } from "./step-def";
 import { timingFlags } from "./timing-flags";
 
-export function foundation(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
-  const stage = new RunbookStage(
-    "stage-1-foundation",
-    { title: "Stage 1 -- foundation", runbook: "ops-restart-procedure.md#stage-1----foundation", after },
-    config,
-  );
-  const gate = stage.step("machines-started", {
-    verb: "gate",
-    command: "machines-started",
+const machinesStartedFlags = z.object({ model, ...timing }).strict();
+export const MACHINES_STARTED: StepDef<typeof machinesStartedFlags> = defineStep({
+  verb: "gate",
+  command: "machines-started",
+  flags: machinesStartedFlags,
+  summary: "waits until every juju machine agent (hosts and their LXD containers) reports started",
+  expected: "every juju machine agent (hosts and LXD containers) reports started",
+  onFailure: ON_FAILURE.gate,
+  handler: () => import("../steps/foundation").then((m) => m.machinesStarted),
+});
+
+export function foundation(config: Config, after: pulumi.Resource[], newStage: NewStage): pulumi.Resource[] {
+  const stage = newStage("stage-1-foundation", {
+    title: "Stage 1 -- foundation",
+    runbook: "ops-restart-procedure.md#stage-1----foundation",
+    after,
+  });
+  const gate = stage.step("machines-started", MACHINES_STARTED, {
     flags: { model: config.jujuModel, ...timingFlags(config.gates.machinesStarted) },
-    summary: "waits until every juju machine agent (hosts and their LXD containers) reports started",
     budget: budget(gateWait(config.gates.machinesStarted)),
     dependsOn: after,
   });

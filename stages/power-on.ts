@@ -1,40 +1,65 @@
 /**
  * Runbook: "Power-on / recovery" -- hosts come up in parallel (functional peers). An unplanned
- * recovery starts here; a host that is already on is left alone.
+ * recovery starts here; a host that is already on is left alone. The power-state gate is defined
+ * here and used by the shutdown sequence too (expecting off).
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import type { Config } from "../config/schema";
-import { budget, calls, gateWait } from "./budget";
-import { RunbookStage } from "./stage";
-import { powerFlags } from "./power-flags";
 import { formatDuration } from "../config/duration";
+import { budget, calls, gateWait } from "./budget";
+import { timing } from "./flags";
+import { defineStep, ON_FAILURE, type NewStage, type StepDef } from "./step-def";
+import { powerFlags, powerFlagShape } from "./power-flags";
 
-export function powerOn(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
-  const stage = new RunbookStage(
-    "power-on",
-    { title: "Power-on / recovery", runbook: "ops-restart-procedure.md#power-on--recovery", after },
-    config,
-  );
+const powerOnFlags = z.object(powerFlagShape).strict();
+export const POWER_ON: StepDef<typeof powerOnFlags> = defineStep({
+  verb: "act",
+  command: "power-on",
+  flags: powerOnFlags,
+  summary: (f) => `power on ${f.host} via ${f.driver}; skipped if already on`,
+  expected: "the host powered on (a host already on is left alone)",
+  onFailure: ON_FAILURE.power,
+  handler: () => import("../steps/power").then((m) => m.powerOn),
+});
+
+const powerStateFlags = z
+  .object({
+    ...powerFlagShape,
+    expect: z.enum(["on", "off"]).describe("the power state the gate waits for"),
+    ...timing,
+  })
+  .strict();
+export const POWER_STATE: StepDef<typeof powerStateFlags> = defineStep({
+  verb: "gate",
+  command: "power-state",
+  flags: powerStateFlags,
+  summary: (f) => `waits until ${f.host} reports power ${f.expect}`,
+  expected: "the host reports the power state --expect names",
+  onFailure: ON_FAILURE.power,
+  handler: () => import("../steps/power").then((m) => m.powerState),
+});
+
+export function powerOn(config: Config, after: pulumi.Resource[], newStage: NewStage): pulumi.Resource[] {
+  const stage = newStage("power-on", {
+    title: "Power-on / recovery",
+    runbook: "ops-restart-procedure.md#power-on--recovery",
+    after,
+  });
   const { timeout, interval } = config.gates.powerState;
   const gates = config.hosts.map((host) => {
-    const on = stage.step(`power-on-${host.name}`, {
-      verb: "act",
-      command: "power-on",
+    const on = stage.step(`power-on-${host.name}`, POWER_ON, {
       flags: powerFlags(host),
-      summary: `power on ${host.name} via ${host.power.driver}; skipped if already on`,
       budget: budget(calls(config, 2, "calls (power state, power on)")),
       dependsOn: after,
     });
-    return stage.step(`powered-on-${host.name}`, {
-      verb: "gate",
-      command: "power-state",
+    return stage.step(`powered-on-${host.name}`, POWER_STATE, {
       flags: {
         ...powerFlags(host),
         expect: "on",
         timeout: formatDuration(timeout),
         interval: formatDuration(interval),
       },
-      summary: `waits until ${host.name} reports power on`,
       budget: budget(gateWait(config.gates.powerState)),
       dependsOn: [on],
     });

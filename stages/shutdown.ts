@@ -1,37 +1,60 @@
 /**
  * Runbook: "Shutdown sequence" step 2 -- power down hosts via MAAS/IPMI/virsh. The hosts are
- * functional peers, so they go down in parallel; each ends in its own power-state gate.
+ * functional peers, so they go down in parallel; each ends in its own power-state gate
+ * (defined with the power-on stage).
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import type { Config } from "../config/schema";
-import { budget, calls, gateWait, waitFor } from "./budget";
-import { RunbookStage } from "./stage";
-import { powerFlags } from "./power-flags";
 import { formatDuration } from "../config/duration";
-import { SOFT_OFF_TRIES } from "../steps/power";
+import { duration } from "./flags";
+import { budget, calls, gateWait, waitFor } from "./budget";
+import { defineStep, ON_FAILURE, type NewStage, type StepDef } from "./step-def";
+import { powerFlags, powerFlagShape } from "./power-flags";
+import { POWER_STATE } from "./power-on";
 
-export function shutdown(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
-  const stage = new RunbookStage(
-    "shutdown",
-    { title: "Shutdown sequence", runbook: "ops-restart-procedure.md#shutdown-sequence", after },
-    config,
-  );
+/** Tries to deliver the soft-off before giving up, however slow the calls are (steps/power.ts powerOff). */
+export const SOFT_OFF_TRIES = 3;
+
+const powerOffFlags = z
+  .object({
+    ...powerFlagShape,
+    "graceful-timeout": duration(
+      "how long the OS gets after the soft-off before a hard off, e.g. 5m (half of coldstart:gates.powerState.timeout)",
+    ),
+    interval: duration("the pause between two power-state reads, e.g. 10s (coldstart:gates.powerState.interval)"),
+  })
+  .strict();
+export const POWER_OFF: StepDef<typeof powerOffFlags> = defineStep({
+  verb: "act",
+  command: "power-off",
+  flags: powerOffFlags,
+  summary: (f) =>
+    `graceful power-off of ${f.host} via ${f.driver}; transient errors retry the graceful path; ` +
+    `hard off only if the soft-off is refused or the host is still on after ${f["graceful-timeout"]}; skipped if already off` +
+    (f.driver === "maas"
+      ? " (MAAS itself powers off hard every power type without a soft off: stop_mode=soft reaches only ipmi)"
+      : ""),
+  expected:
+    "the host powered off (graceful first; hard only if the soft-off is refused or the host is still on after the graceful timeout)",
+  onFailure: ON_FAILURE.power,
+  handler: () => import("../steps/power").then((m) => m.powerOff),
+});
+
+export function shutdown(config: Config, after: pulumi.Resource[], newStage: NewStage): pulumi.Resource[] {
+  const stage = newStage("shutdown", {
+    title: "Shutdown sequence",
+    runbook: "ops-restart-procedure.md#shutdown-sequence",
+    after,
+  });
   const { timeout, interval } = config.gates.powerState;
   const gates = config.hosts.map((host) => {
-    const off = stage.step(`power-off-${host.name}`, {
-      verb: "act",
-      command: "power-off",
+    const off = stage.step(`power-off-${host.name}`, POWER_OFF, {
       flags: {
         ...powerFlags(host),
         "graceful-timeout": formatDuration(timeout / 2),
         interval: formatDuration(interval),
       },
-      summary:
-        `graceful power-off of ${host.name} via ${host.power.driver}; transient errors retry the graceful path; ` +
-        `hard off only if the soft-off is refused or the host is still on after ${formatDuration(timeout / 2)}; skipped if already off` +
-        (host.power.driver === "maas"
-          ? " (MAAS itself powers off hard every power type without a soft off: stop_mode=soft reaches only ipmi)"
-          : ""),
       // power state + soft off (tried again on transient errors within the graceful wait; the
       // last try may start at its end), then power state + hard off (steps/power.ts)
       budget: budget(
@@ -42,16 +65,13 @@ export function shutdown(config: Config, after: pulumi.Resource[]): pulumi.Resou
       ),
       dependsOn: after,
     });
-    return stage.step(`powered-off-${host.name}`, {
-      verb: "gate",
-      command: "power-state",
+    return stage.step(`powered-off-${host.name}`, POWER_STATE, {
       flags: {
         ...powerFlags(host),
         expect: "off",
         timeout: formatDuration(timeout),
         interval: formatDuration(interval),
       },
-      summary: `waits until ${host.name} reports power off`,
       budget: budget(gateWait(config.gates.powerState)),
       dependsOn: [off],
     });

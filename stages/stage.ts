@@ -1,40 +1,17 @@
 /**
  * One runbook stage = one ComponentResource; each runbook step = one command.local.Command child.
- * Shared mechanics live here so every stage file reads like its runbook section.
+ * Shared mechanics live here so every stage file reads like its runbook section. Only
+ * stages/restart.ts imports this file (it hands stage files a factory): a stage file stays
+ * light enough for the CLI's step table to load.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { Config } from "../config/schema";
 import { formatDuration } from "../config/duration";
-import { engineTimeoutMs, worstCaseMs, type Budget } from "./budget";
+import { engineTimeoutMs, worstCaseMs } from "./budget";
 import { STEP_BUDGET_ENV } from "../runtime/deadline";
-import { commandLine, keptLine, type FlagValue, type Verb } from "./command-line";
-import { recordStage, recordStep } from "./catalog";
-
-export interface StepArgs {
-  verb: Verb;
-  /** CLI subcommand, e.g. "machines-started". */
-  command: string;
-  flags: Record<string, FlagValue>;
-  summary: string;
-  /** coldstart's own bound on the whole step, from the config (stages/budget.ts). */
-  budget: Budget;
-  guard?: string;
-  destructive?: boolean;
-  revalidate?: string;
-  /** Steps that handle secrets: their stdout/stderr are stored as Pulumi secrets and not streamed. */
-  handlesSecrets?: boolean;
-  dependsOn: pulumi.Resource[];
-}
-
-export interface StageArgs {
-  /** Heading in the runbook, e.g. "Stage 2 -- MySQL InnoDB cluster". */
-  title: string;
-  /** Where an operator finds it: runbook file and section. */
-  runbook: string;
-  /** The previous stage's gate(s): this stage starts only after they succeeded. */
-  after: pulumi.Resource[];
-}
+import { commandLine, keptLine, type FlagValue } from "./command-line";
+import type { FlagSchema, Registered, StageArgs, StageBuilder, StepDef, StepUse } from "./step-def";
 
 /** The environment variable names the stack's hosts read credentials from. */
 export function secretVarNames(config: Config): string[] {
@@ -47,32 +24,51 @@ export function secretVarNames(config: Config): string[] {
   return [...new Set(names)].sort();
 }
 
-export class RunbookStage extends pulumi.ComponentResource {
+export class RunbookStage extends pulumi.ComponentResource implements StageBuilder {
   public readonly title: string;
   public readonly stageName: string;
   private readonly config: Config;
+  private readonly registered: Registered;
   private readonly stepNames: string[] = [];
   private readonly revalidate: string[] = [];
 
-  constructor(name: string, args: StageArgs, config: Config, opts?: pulumi.ComponentResourceOptions) {
+  /** `registered`: this run's list (restartProgram returns it); never a module-level one. */
+  constructor(
+    name: string,
+    args: StageArgs,
+    config: Config,
+    registered: Registered,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     super("coldstart:runbook:Stage", name, {}, { ...opts, dependsOn: args.after });
     this.title = args.title;
     this.stageName = name;
     this.config = config;
-    recordStage({ name, title: args.title, runbook: args.runbook });
+    this.registered = registered;
+    registered.stages.push({ name, title: args.title, runbook: args.runbook });
   }
 
-  /** Register one runbook step as a Command that runs the coldstart CLI. */
-  step(name: string, args: StepArgs): command.local.Command {
-    recordStep({
+  /** Register one runbook step (its definition, with these flags) as a Command that runs the coldstart CLI. */
+  step<S extends FlagSchema>(name: string, def: StepDef<S>, use: StepUse<S>): command.local.Command {
+    if (this.registered.steps.some((s) => s.name === name)) throw new Error(`duplicate step name ${name}`);
+    const args = {
+      ...use,
+      summary: def.summary(use.flags),
+      guard: def.guard(use.flags),
+      revalidate: def.revalidate,
+      handlesSecrets: def.handlesSecrets,
+    };
+    this.registered.steps.push({
       name,
       stage: this.stageName,
-      verb: args.verb,
-      command: args.command,
+      verb: def.verb,
+      command: def.command,
       summary: args.summary,
       guard: args.guard,
-      destructive: args.destructive,
+      destructive: def.destructive || undefined,
       revalidate: args.revalidate,
+      expected: def.expected,
+      onFailure: def.onFailure,
       budgetMs: args.budget.ms,
       budgetParts: args.budget.parts,
       worstCaseMs: worstCaseMs(args.budget),
@@ -83,7 +79,7 @@ export class RunbookStage extends pulumi.ComponentResource {
     return new command.local.Command(
       name,
       {
-        create: commandLine(this.config.cli, args.verb, args.command, args.flags),
+        create: commandLine(this.config.cli, def.verb, def.command, use.flags as Record<string, FlagValue>),
         // Changed config or a new coldstart version in the same window: keep, never re-run.
         update: keptLine(this.config.cli, name),
         // A new window id replaces every step (re-runs it); the same window resumes after the last success.

@@ -5,40 +5,56 @@
  * escalate, never improvise. GATE: Sealed=false.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import type { Config } from "../config/schema";
 import { budget, gateWait } from "./budget";
-import { RunbookStage } from "./stage";
+import { app, model, timing } from "./flags";
+import { defineStep, ON_FAILURE, type NewStage, type StepDef } from "./step-def";
 import { timingFlags } from "./timing-flags";
 
-export function vaultUnseal(config: Config, after: pulumi.Resource[]): pulumi.Resource[] {
-  const stage = new RunbookStage(
-    "stage-3-vault",
-    {
-      title: "Stage 3 -- Vault unseal",
-      runbook: "ops-restart-procedure.md#stage-3----vault-unseal-sealed-after-restart-is-by-design",
-      after,
-    },
-    config,
-  );
-  const target = { model: config.jujuModel, app: config.apps.vault };
-  const unseal = stage.step("vault-unseal", {
-    verb: "act",
-    command: "vault-unseal",
-    flags: target,
-    summary:
-      "unseal every sealed vault unit with the threshold its status reports; keys from the environment, sent on stdin",
-    guard: "a unit is sealed and enough keys are present; missing keys stop the run before Vault is touched",
-    handlesSecrets: true,
+const target = { model, app: app("the vault application (coldstart:apps.vault)") };
+
+const vaultUnsealFlags = z.object(target).strict();
+export const VAULT_UNSEAL: StepDef<typeof vaultUnsealFlags> = defineStep({
+  verb: "act",
+  command: "vault-unseal",
+  flags: vaultUnsealFlags,
+  summary:
+    "unseal every sealed vault unit with the threshold its status reports; keys from the environment, sent on stdin",
+  guard: "a unit is sealed and enough keys are present; missing keys stop the run before Vault is touched",
+  handlesSecrets: true,
+  expected: "every sealed vault unit accepts the threshold of keys its status reports",
+  onFailure: `${ON_FAILURE.blocker} (missing or rejected keys); other failures stop the run`,
+  handler: () => import("../steps/vault").then((m) => m.vaultUnseal),
+});
+
+const vaultUnsealedFlags = z.object({ ...target, ...timing }).strict();
+export const VAULT_UNSEALED: StepDef<typeof vaultUnsealedFlags> = defineStep({
+  verb: "gate",
+  command: "vault-unsealed",
+  flags: vaultUnsealedFlags,
+  summary: "waits until every vault unit reports sealed=false",
+  expected: "every vault unit reports sealed=false",
+  onFailure: ON_FAILURE.gate,
+  handler: () => import("../steps/vault").then((m) => m.vaultUnsealed),
+});
+
+export function vaultUnseal(config: Config, after: pulumi.Resource[], newStage: NewStage): pulumi.Resource[] {
+  const stage = newStage("stage-3-vault", {
+    title: "Stage 3 -- Vault unseal",
+    runbook: "ops-restart-procedure.md#stage-3----vault-unseal-sealed-after-restart-is-by-design",
+    after,
+  });
+  const flags = { model: config.jujuModel, app: config.apps.vault };
+  const unseal = stage.step("vault-unseal", VAULT_UNSEAL, {
+    flags,
     // status per unit, then up to t keys per sealed unit, then status again: how many units is
     // the cloud's, so the vault gate's timeout caps it
     budget: budget(gateWait(config.gates.vaultUnsealed, "cap on status reads and unseal calls: vault gate timeout")),
     dependsOn: after,
   });
-  const gate = stage.step("vault-unsealed", {
-    verb: "gate",
-    command: "vault-unsealed",
-    flags: { ...target, ...timingFlags(config.gates.vaultUnsealed) },
-    summary: "waits until every vault unit reports sealed=false",
+  const gate = stage.step("vault-unsealed", VAULT_UNSEALED, {
+    flags: { ...flags, ...timingFlags(config.gates.vaultUnsealed) },
     budget: budget(gateWait(config.gates.vaultUnsealed)),
     dependsOn: [unseal],
   });

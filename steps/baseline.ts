@@ -14,7 +14,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import type { StepFlags } from "../cli/step-flags";
+import type { StepFlags } from "../stages/step-def";
+import type { BASELINE_CAPTURE } from "../stages/pre-shutdown";
 import { Juju } from "../runtime/juju";
 import { OpenStack } from "../runtime/openstack";
 import { expandHome } from "../runtime/record";
@@ -48,7 +49,7 @@ export function folderTime(name: string): number | undefined {
 }
 
 export async function baselineCapture(
-  flags: StepFlags<"act baseline-capture">,
+  flags: StepFlags<typeof BASELINE_CAPTURE>,
   ctx: StepContext,
 ): Promise<StepOutcome> {
   const expected = `a baseline of model ${flags.model}: bundle, juju status, servers, load balancers, amphorae`;

@@ -3,7 +3,8 @@
  * GATE: CLOUD-ASSERT: PASS. Re-run until it passes or the timeout; any FAIL routes to appendix-A.
  */
 import * as path from "node:path";
-import type { StepFlags } from "../cli/step-flags";
+import type { StepFlags } from "../stages/step-def";
+import type { CLOUD_ASSERT } from "../stages/cloud-assert";
 import { cloudAssertVerdict } from "../gates/cloud-assert";
 import { OpenStack } from "../runtime/openstack";
 import { expandHome } from "../runtime/record";
@@ -12,7 +13,7 @@ import { runGate, type StepOutcome } from "./outcome";
 import { cutAtDeadline, ToolError } from "../runtime/tool-error";
 import { describeExit } from "../runtime/exec";
 
-export async function cloudAssert(flags: StepFlags<"gate cloud-assert">, ctx: StepContext): Promise<StepOutcome> {
+export async function cloudAssert(flags: StepFlags<typeof CLOUD_ASSERT>, ctx: StepContext): Promise<StepOutcome> {
   const os = new OpenStack(ctx, flags.openrc);
   const script = expandHome(flags.script, ctx.env);
   // The runbook runs `bash scripts/cloud-assert.sh` from the repository root.

@@ -1,5 +1,6 @@
 /** Runbook Stage 1 -- foundation. GATE: every juju machine agent reports started (hosts and containers). */
-import type { StepFlags } from "../cli/step-flags";
+import type { StepFlags } from "../stages/step-def";
+import type { MACHINES_STARTED } from "../stages/foundation";
 import { machinesVerdict, parseMachines } from "../gates/machines";
 import { Juju } from "../runtime/juju";
 import type { StepContext } from "../runtime/step-context";
@@ -7,7 +8,7 @@ import { runGate, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
 
 export async function machinesStarted(
-  flags: StepFlags<"gate machines-started">,
+  flags: StepFlags<typeof MACHINES_STARTED>,
   ctx: StepContext,
 ): Promise<StepOutcome> {
   const juju = new Juju(ctx, flags.model);

@@ -18,7 +18,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { StepFlags } from "../cli/step-flags";
+import type { StepFlags } from "../stages/step-def";
+import type { HOLD_GUESTS } from "../stages/pre-shutdown";
+import type { GUESTS_ACTIVE, NOVA_RESUME_FLAG, START_SHUTOFF_GUESTS } from "../stages/guests";
 import {
   baselineVerdict,
   guestLine,
@@ -48,7 +50,7 @@ async function servers(os: OpenStack): Promise<Server[]> {
 }
 
 /** Pre-shutdown: stop the guests to hold down after the window (before the hosts go down). */
-export async function holdGuests(flags: StepFlags<"act hold-guests">, ctx: StepContext): Promise<StepOutcome> {
+export async function holdGuests(flags: StepFlags<typeof HOLD_GUESTS>, ctx: StepContext): Promise<StepOutcome> {
   const expected = "every guest named in holdGuests exists and is SHUTOFF before the shutdown";
   if (flags.guest.length === 0) {
     return skipped(expected, {
@@ -103,7 +105,7 @@ export async function holdGuests(flags: StepFlags<"act hold-guests">, ctx: StepC
 
 /** CHECK: resume-guests-state-on-host-boot (D-043). Regressed = warning, the run continues. */
 export async function novaResumeFlag(
-  flags: StepFlags<"check nova-resume-flag">,
+  flags: StepFlags<typeof NOVA_RESUME_FLAG>,
   ctx: StepContext,
 ): Promise<StepOutcome> {
   const expected = "resume-guests-state-on-host-boot=true (D-043)";
@@ -115,7 +117,7 @@ export async function novaResumeFlag(
   return verdict.ok ? pass(expected, verdict) : fail(expected, verdict);
 }
 
-type BaselineFlags = Pick<StepFlags<"gate guests-active">, "mode" | "baseline-dir" | "start" | "start-named" | "hold">;
+type BaselineFlags = Pick<StepFlags<typeof GUESTS_ACTIVE>, "mode" | "baseline-dir" | "start" | "start-named" | "hold">;
 
 /** How long ago, in days/hours/minutes ("3d 4h", "2h 5m", "12m"). */
 export function formatAge(ms: number): string {
@@ -261,7 +263,7 @@ function decide(flags: BaselineFlags, list: Server[], ctx: StepContext, expected
 
 /** Start the unexpectedly SHUTOFF guests; held guests are never started. */
 export async function startShutoffGuests(
-  flags: StepFlags<"act start-shutoff-guests">,
+  flags: StepFlags<typeof START_SHUTOFF_GUESTS>,
   ctx: StepContext,
 ): Promise<StepOutcome> {
   if (flags.mode === undefined) return startEveryShutoffGuest(flags, ctx);
@@ -326,7 +328,7 @@ export async function startShutoffGuests(
 
 /** Without --mode: the rule from before baselines (every SHUTOFF guest that is not held). */
 async function startEveryShutoffGuest(
-  flags: StepFlags<"act start-shutoff-guests">,
+  flags: StepFlags<typeof START_SHUTOFF_GUESTS>,
   ctx: StepContext,
 ): Promise<StepOutcome> {
   const expected = "every SHUTOFF guest that is not held down gets openstack server start";
@@ -367,7 +369,7 @@ async function startEveryShutoffGuest(
 }
 
 /** GATE: every guest that ran before the window (or is named) and is not held is ACTIVE. */
-export async function guestsActive(flags: StepFlags<"gate guests-active">, ctx: StepContext): Promise<StepOutcome> {
+export async function guestsActive(flags: StepFlags<typeof GUESTS_ACTIVE>, ctx: StepContext): Promise<StepOutcome> {
   const os = new OpenStack(ctx, flags.openrc);
   if (flags.mode === undefined)
     return runGate(ctx, {

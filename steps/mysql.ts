@@ -6,7 +6,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { StepFlags } from "../cli/step-flags";
+import type { StepFlags } from "../stages/step-def";
+import type { MYSQL_CHECK, MYSQL_CLUSTER_ONLINE } from "../stages/mysql";
 import {
   classifyMysql,
   isCompleteOutage,
@@ -47,7 +48,7 @@ import { unwrap } from "./unwrap";
 import { parseAppStatus } from "../gates/juju-status";
 
 const ACTION = "reboot-cluster-from-complete-outage";
-type Target = StepFlags<"check mysql-cluster">;
+type Target = StepFlags<typeof MYSQL_CHECK>;
 
 async function readUnits(juju: Juju, app: string): Promise<MysqlUnit[]> {
   return mysqlUnits(unwrap(parseAppStatus(await juju.status(app), app)), app);
@@ -539,7 +540,7 @@ function writeMarker(file: string, marker: RebootMarker): void {
 
 /** GATE: all units Cluster is ONLINE, exactly one Mode: R/W. A partial outage or unknown state escalates at once. */
 export async function mysqlClusterOnline(
-  flags: StepFlags<"gate mysql-cluster-online">,
+  flags: StepFlags<typeof MYSQL_CLUSTER_ONLINE>,
   ctx: StepContext,
 ): Promise<StepOutcome> {
   const juju = new Juju(ctx, flags.model);

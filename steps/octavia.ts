@@ -4,7 +4,8 @@
  * are preserved) and is polled to ACTIVE. Only ERROR LBs are ever failed over.
  * [REVALIDATE: timing budget on current build]
  */
-import type { StepFlags } from "../cli/step-flags";
+import type { StepFlags } from "../stages/step-def";
+import type { LBS_ACTIVE, LB_FAILOVER, OCTAVIA_GRACE } from "../stages/octavia";
 import { failoverOutcome, lbsInError, lbsVerdict, parseLoadBalancers, type LoadBalancer } from "../gates/octavia";
 import { formatDuration } from "../config/duration";
 import { mapBounded } from "../runtime/bounded";
@@ -21,7 +22,7 @@ async function lbs(os: OpenStack): Promise<LoadBalancer[]> {
 }
 
 /** Wait up to the grace for LBs in ERROR to recover on their own; always continues to failover. */
-export async function octaviaGrace(flags: StepFlags<"act octavia-grace">, ctx: StepContext): Promise<StepOutcome> {
+export async function octaviaGrace(flags: StepFlags<typeof OCTAVIA_GRACE>, ctx: StepContext): Promise<StepOutcome> {
   const expected = `no LB in provisioning_status=ERROR, or ${formatDuration(flags.grace)} passed`;
   const os = new OpenStack(ctx, flags.openrc);
   // Every LB seen in ERROR, when, and when it was first seen ACTIVE again: the record offers the
@@ -86,7 +87,7 @@ function track(seen: Map<string, GraceLb>, list: readonly LoadBalancer[], atMs: 
 }
 
 /** openstack loadbalancer failover for each LB still in ERROR (bounded parallelism). */
-export async function lbFailover(flags: StepFlags<"act lb-failover">, ctx: StepContext): Promise<StepOutcome> {
+export async function lbFailover(flags: StepFlags<typeof LB_FAILOVER>, ctx: StepContext): Promise<StepOutcome> {
   const expected = "failover accepted for every LB in provisioning_status=ERROR";
   const os = new OpenStack(ctx, flags.openrc);
   try {
@@ -115,7 +116,7 @@ export async function lbFailover(flags: StepFlags<"act lb-failover">, ctx: StepC
 }
 
 /** GATE: every LB provisioning_status=ACTIVE. */
-export async function lbsActive(flags: StepFlags<"gate lbs-active">, ctx: StepContext): Promise<StepOutcome> {
+export async function lbsActive(flags: StepFlags<typeof LBS_ACTIVE>, ctx: StepContext): Promise<StepOutcome> {
   const os = new OpenStack(ctx, flags.openrc);
   const outcome = await runGate(ctx, {
     expected: "every LB provisioning_status=ACTIVE",

@@ -10,7 +10,8 @@
  * the one configured application (--chassis-app under --app) never saw. --chassis-app is still
  * probed when the model has it, whatever its charm; --app is kept on the command line only.
  */
-import type { StepFlags } from "../cli/step-flags";
+import type { StepFlags } from "../stages/step-def";
+import type { OVN_CHASSIS_CONNECTED, OVN_CHECK, OVN_TLS_SWEEP } from "../stages/ovn-chassis";
 import { appUnitNames, parseAppStatus } from "../gates/juju-status";
 import {
   allChassisUnits,
@@ -28,7 +29,7 @@ import { onlyToolErrors } from "../runtime/tool-error";
 import { fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
 
-type Target = StepFlags<"check ovn-chassis">;
+type Target = StepFlags<typeof OVN_CHECK>;
 const PROBE = "ovn-appctl -t ovn-controller connection-status";
 
 type Probed = ChassisResult & { error?: string };
@@ -68,7 +69,7 @@ export async function ovnCheck(flags: Target, ctx: StepContext): Promise<StepOut
 }
 
 /** The post-vault TLS restart sweep, on affected units only. */
-export async function ovnTlsSweep(flags: StepFlags<"act ovn-tls-sweep">, ctx: StepContext): Promise<StepOutcome> {
+export async function ovnTlsSweep(flags: StepFlags<typeof OVN_TLS_SWEEP>, ctx: StepContext): Promise<StepOutcome> {
   const expected = "restart services only on chassis that report not connected, then neutron-server";
   const juju = new Juju(ctx, flags.model);
   let results: ChassisResult[];
@@ -161,7 +162,7 @@ async function restartNeutronServer(juju: Juju, app: string, ctx: StepContext, d
 
 /** GATE: every chassis connected. */
 export async function ovnChassisConnected(
-  flags: StepFlags<"gate ovn-chassis-connected">,
+  flags: StepFlags<typeof OVN_CHASSIS_CONNECTED>,
   ctx: StepContext,
 ): Promise<StepOutcome> {
   const juju = new Juju(ctx, flags.model);

@@ -2,7 +2,9 @@
  * Runbook "Shutdown sequence" step 2 and "Power-on / recovery": one host per step, through its
  * driver. A host already in the wanted state is left alone; each ends in a power-state gate.
  */
-import type { StepFlags } from "../cli/step-flags";
+import type { StepFlags } from "../stages/step-def";
+import { SOFT_OFF_TRIES, type POWER_OFF } from "../stages/shutdown";
+import type { POWER_ON, POWER_STATE } from "../stages/power-on";
 import type { StepContext } from "../runtime/step-context";
 import { driverFromFlags } from "../power/from-flags";
 import { PowerError, type PowerDriver, type PowerState } from "../power/driver";
@@ -45,10 +47,10 @@ async function probe(driver: PowerDriver, expect: PowerState): Promise<Verdict> 
  * error waiting cannot fix (PowerError.permanent: wrong credentials, no BMC, a BMC name that does
  * not resolve, no hypervisor connection) fails at once with its decisive line.
  */
-/** Tries to deliver the soft-off before giving up, however slow the calls are. */
-export const SOFT_OFF_TRIES = 3;
+// defined with the step (its budget counts the tries): stages/shutdown.ts
+export { SOFT_OFF_TRIES };
 
-export async function powerOff(flags: StepFlags<"act power-off">, ctx: StepContext): Promise<StepOutcome> {
+export async function powerOff(flags: StepFlags<typeof POWER_OFF>, ctx: StepContext): Promise<StepOutcome> {
   const driver = driverFromFlags(flags, ctx);
   const graceful = flags["graceful-timeout"];
   const expected = `${flags.host} powered off (graceful first; hard only if the soft-off is refused or the host is still on after ${formatDuration(graceful)})`;
@@ -144,7 +146,7 @@ export async function powerOff(flags: StepFlags<"act power-off">, ctx: StepConte
   }
 }
 
-export async function powerOn(flags: StepFlags<"act power-on">, ctx: StepContext): Promise<StepOutcome> {
+export async function powerOn(flags: StepFlags<typeof POWER_ON>, ctx: StepContext): Promise<StepOutcome> {
   const driver = driverFromFlags(flags, ctx);
   const expected = `${flags.host} powered on`;
   try {
@@ -168,7 +170,7 @@ export async function powerOn(flags: StepFlags<"act power-on">, ctx: StepContext
   }
 }
 
-export async function powerState(flags: StepFlags<"gate power-state">, ctx: StepContext): Promise<StepOutcome> {
+export async function powerState(flags: StepFlags<typeof POWER_STATE>, ctx: StepContext): Promise<StepOutcome> {
   const driver = driverFromFlags(flags, ctx);
   return runGate(ctx, {
     expected: `${flags.host} reports power ${flags.expect}`,

@@ -4,7 +4,8 @@
  * (never argv, here or on the unit). Missing keys = BLOCKER before Vault is touched.
  * GATE: Sealed=false on every unit.
  */
-import type { StepFlags } from "../cli/step-flags";
+import type { StepFlags } from "../stages/step-def";
+import type { VAULT_UNSEAL, VAULT_UNSEALED } from "../stages/vault-unseal";
 import { appUnitNames, parseAppStatus } from "../gates/juju-status";
 import { parseVaultStatus, readVaultStatus, unsealPlan, vaultVerdict, type VaultStatus } from "../gates/vault";
 import { Juju } from "../runtime/juju";
@@ -42,7 +43,7 @@ export const UNSEAL_COMMAND: readonly string[] = [
   `${VAULT_ADDR}/v1/sys/unseal`,
 ];
 
-type Target = StepFlags<"act vault-unseal">;
+type Target = StepFlags<typeof VAULT_UNSEAL>;
 
 async function vaultUnits(juju: Juju, app: string): Promise<string[]> {
   return appUnitNames(unwrap(parseAppStatus(await juju.status(app), app)), app);
@@ -185,7 +186,7 @@ function vaultErrors(raw: string): string | undefined {
   return undefined;
 }
 
-export async function vaultUnsealed(flags: StepFlags<"gate vault-unsealed">, ctx: StepContext): Promise<StepOutcome> {
+export async function vaultUnsealed(flags: StepFlags<typeof VAULT_UNSEALED>, ctx: StepContext): Promise<StepOutcome> {
   const juju = new Juju(ctx, flags.model);
   return runGate(ctx, {
     expected: "every vault unit reports sealed=false",

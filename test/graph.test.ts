@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { makePlan, runPlanProgram } from "../plan/plan";
 import type { Plan, PlanStep } from "../plan/model";
 import { splitArgs } from "../cli/args";
-import { STEP_FLAGS, type StepKey } from "../cli/step-flags";
+import { findStep } from "../stages/step-table";
 import { parseFlags } from "../cli/args";
 
 const HOSTS = ["openstack0", "openstack1", "openstack2", "openstack3"];
@@ -154,9 +154,9 @@ describe.each(["roosevelt", "prior-build"])("the %s stack in planned mode", (sta
         .split(" ")
         .map((w) => w.replace(/^'(.*)'$/, "$1"));
       expect(words[0]).toBe("coldstart");
-      const key = `${words[1]} ${words[2]}` as StepKey;
-      expect(Object.keys(STEP_FLAGS)).toContain(key);
-      expect(() => parseFlags(key, words.slice(3), STEP_FLAGS[key])).not.toThrow();
+      const def = findStep(words[1], words[2]);
+      expect(def?.key).toBe(`${words[1]} ${words[2]}`);
+      expect(() => parseFlags(def!.key, words.slice(3), def!.flags)).not.toThrow();
       expect(splitArgs(words.slice(3)).positionals).toEqual([]);
     }
   });

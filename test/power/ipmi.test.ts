@@ -321,8 +321,13 @@ describe("ipmi credentials: where, never what", () => {
     expect(() => driverFromFlags({ ...base, bmc: undefined, "cipher-suite": 3, "password-env": "PW" }, ctx)).toThrow(
       new UsageError("--bmc: required with --driver ipmi (host openstack1)"),
     );
-    expect(() => driverFromFlags({ ...base, "password-env": "PW" }, ctx)).toThrow(
-      new UsageError("--cipher-suite: required with --driver ipmi (host openstack1)"),
+    // the config's rules (config/schema.ts powerSchema): --cipher-suite defaults to 3, a value out of range is refused
+    expect(() => driverFromFlags({ ...base, "password-env": "PW" }, ctx)).not.toThrow();
+    expect(() => driverFromFlags({ ...base, "cipher-suite": 18, "password-env": "PW" }, ctx)).toThrow(
+      /^--cipher-suite: .*found 18 \(host openstack1\)$/,
+    );
+    expect(() => driverFromFlags({ ...base, "password-env": "PW", uri: "qemu:///system" }, ctx)).toThrow(
+      new UsageError("--uri: not a flag of --driver ipmi (it belongs to --driver virsh; host openstack1)"),
     );
   });
 });

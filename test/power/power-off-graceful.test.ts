@@ -4,14 +4,15 @@
  * retry the graceful path; errors waiting cannot fix stop at once; virsh races are the wanted
  * state. virsh is a fake answering as libvirt 9.0 does (test/recorded/virsh); the clock is fake.
  */
-import type { StepFlags } from "../../cli/step-flags";
+import type { StepFlags } from "../../stages/step-def";
+import type { POWER_OFF } from "../../stages/shutdown";
 import { powerOff, powerOn, powerState, SOFT_OFF_TRIES } from "../../steps/power";
 import { readFixture } from "../fixtures";
 import { fakeExec, testContext, type Reply } from "../support/fake-exec";
 
 const URI = "qemu+ssh://kvm1/system";
 const base = { host: "openstack1" as const, driver: "virsh" as const, uri: URI, domain: "openstack1" };
-const offFlags: StepFlags<"act power-off"> = { ...base, "graceful-timeout": 60_000, interval: 10_000 };
+const offFlags: StepFlags<typeof POWER_OFF> = { ...base, "graceful-timeout": 60_000, interval: 10_000 };
 const LABEL = `openstack1 via virsh (${URI}, domain openstack1)`;
 
 const DOMSTATE = /^virsh -c \S+ domstate --reason openstack1$/;

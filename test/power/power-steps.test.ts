@@ -4,7 +4,9 @@
  * The clock is fake (gates' waits take no time); every power call is real.
  */
 import { fakeClock } from "../../runtime/clock";
-import type { StepFlags } from "../../cli/step-flags";
+import type { StepFlags } from "../../stages/step-def";
+import type { POWER_OFF } from "../../stages/shutdown";
+import type { POWER_STATE } from "../../stages/power-on";
 import { describeOutcome } from "../../steps/outcome";
 import { powerOff, powerOn, powerState } from "../../steps/power";
 import { freeUdpPort, realContext, SIM_PASSWORD, SIM_USER, startIpmiSim, type IpmiSim } from "../support/ipmi-sim";
@@ -54,13 +56,13 @@ function maasFlags(systemId = "e8xa8m") {
 const offFlags = (
   base: ReturnType<typeof ipmiFlags> | ReturnType<typeof maasFlags>,
   graceful = 30_000,
-): StepFlags<"act power-off"> => ({ ...base, "graceful-timeout": graceful, interval: 5_000 });
+): StepFlags<typeof POWER_OFF> => ({ ...base, "graceful-timeout": graceful, interval: 5_000 });
 
 const gateFlags = (
   base: ReturnType<typeof ipmiFlags> | ReturnType<typeof maasFlags>,
   expect: "on" | "off",
   timeout = 30_000,
-): StepFlags<"gate power-state"> => ({ ...base, expect, timeout, interval: 10_000 });
+): StepFlags<typeof POWER_STATE> => ({ ...base, expect, timeout, interval: 10_000 });
 
 const chassis = (ctx: ReturnType<typeof context>) => ctx.records.map((r) => r.args.slice(-3).join(" "));
 const maasCalls = () =>

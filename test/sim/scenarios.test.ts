@@ -5,8 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { STEP_FLAGS, type StepFlags, type StepKey } from "../../cli/step-flags";
-import { STEP_HANDLERS } from "../../steps/handlers";
+import { findStep } from "../../stages/step-table";
 import type { StepOutcome } from "../../steps/outcome";
 import { realExec, type Exec, type ExecResult } from "../../runtime/exec";
 import type { StepContext } from "../../runtime/step-context";
@@ -182,10 +181,10 @@ async function runbook(scenario: string): Promise<Run> {
   const hold = h.cloud.holdGuests;
   const run: Run = { h, steps: [], calls: [] };
 
-  async function step<K extends StepKey>(key: K, raw: Record<string, unknown>): Promise<boolean> {
-    const flags = (STEP_FLAGS[key] as unknown as { parse(x: unknown): StepFlags<K> }).parse(raw);
-    const handler = STEP_HANDLERS[key] as (f: StepFlags<K>, c: StepContext) => Promise<StepOutcome>;
-    const outcome = await handler(flags, ctx);
+  async function step(key: string, raw: Record<string, unknown>): Promise<boolean> {
+    const [verb, command] = key.split(" ");
+    const def = findStep(verb, command)!;
+    const outcome = await (await def.handler())(def.flags.parse(raw), ctx);
     run.steps.push([key, outcome]);
     if (outcome.outcome === "pass" || outcome.outcome === "skipped-by-guard") return true;
     run.stoppedAt = key;
