@@ -13,6 +13,8 @@ export interface PlanStep {
   guard?: string;
   destructive: boolean;
   revalidate?: string;
+  /** What happens when the step fails, as its definition says it (stages/step-def.ts onFailure). */
+  onFailure?: string;
   /** The engine's customTimeouts.create, as the program registered it ("16m"). */
   timeout: string;
   /** The same in ms: when the command provider kills the step's shell. */
@@ -79,6 +81,7 @@ export function buildPlan(
       guard: meta.guard,
       destructive: meta.destructive === true,
       revalidate: meta.revalidate,
+      onFailure: meta.onFailure,
       timeout: r.createTimeout,
       timeoutMs: parseDurationMs(r.createTimeout) ?? 0,
       worstCaseMs: meta.worstCaseMs,

@@ -16,30 +16,24 @@ function marks(step: PlanStep): string {
 }
 
 /**
- * What happens when the step fails, in one line. A plan model that carries its own `onFailure`
- * (from the step's definition) wins; otherwise it follows from the step's kind, guard and
- * destructive mark -- the rules the steps enforce (README "The steps", "When a step is killed").
+ * What happens when the step fails, in one line: the step definition's own `onFailure` (the
+ * plan model carries it) when present, else what follows from the step's kind; around it what
+ * follows from its guard and destructive mark -- rules the steps enforce (README "The steps",
+ * "When a step is killed outright").
  */
 export function onFailureOf(step: PlanStep): string {
-  const own = (step as PlanStep & { onFailure?: unknown }).onFailure;
-  if (typeof own === "string" && own.trim() !== "") return own;
   const stops = "stops the run (no step after it starts)";
-  if (step.verb === "gate") {
-    return `${stops}, printing the fix routed per the runbook's quick reference; after the fix the same window resumes at this gate`;
-  }
-  if (step.verb === "check") {
-    return `read-only, nothing changed; ${stops}; the fix routes per the runbook's quick reference`;
-  }
+  const core =
+    step.onFailure?.trim() ||
+    (step.verb === "gate"
+      ? `${stops}, printing the fix routed per the runbook's quick reference`
+      : step.verb === "check"
+        ? `read-only, nothing changed; ${stops}; the fix routes per the runbook's quick reference`
+        : stops);
   const parts: string[] = [];
   if (step.guard) parts.push("guard does not hold: nothing runs");
-  parts.push(`the action fails: ${stops}`);
-  if (step.destructive) {
-    parts.push("never run blind twice in one window: the resume follows the earlier attempt");
-  } else if (step.guard) {
-    parts.push("the resume re-reads the state and acts only on what still needs it");
-  } else {
-    parts.push("the same window's resume runs it again");
-  }
+  parts.push(step.guard ? `the action fails: ${core}` : core);
+  if (step.destructive) parts.push("never run blind twice in one window: the resume follows the earlier attempt");
   return parts.join("; ");
 }
 

@@ -166,13 +166,16 @@ describe("coldstart plan", () => {
         .slice(text.search(new RegExp(`(check|act|gate) +${name}`)))
         .split("on failure: ")[1]
         .split("\n")[0];
-    expect(after("mysql-cluster-online")).toMatch(/^stops the run .*quick reference/);
-    expect(after("mysql-check")).toMatch(/^read-only, nothing changed; stops the run/);
+    // the step definition's own line, with what its guard and destructive mark add
+    expect(after("mysql-cluster-online")).toMatch(/^stops the run.*quick reference/);
+    expect(after("mysql-check")).toMatch(/^stops the run before anything is changed/);
+    expect(after("cloud-assert")).toMatch(/^stops the run; each FAIL line routes to appendix-A/);
     expect(after("mysql-reboot-cluster")).toMatch(
-      /^guard does not hold: nothing runs; .*never run blind twice in one window/,
+      /^guard does not hold: nothing runs; the action fails: stops the run.*; never run blind twice in one window/,
     );
-    expect(after("lb-failover")).toMatch(/^guard does not hold: nothing runs; .*re-reads the state/);
-    expect(after("baseline-capture")).toMatch(/^the action fails: stops the run .*resume runs it again$/);
+    expect(after("lb-failover")).toMatch(/^guard does not hold: nothing runs; the action fails: stops the run/);
+    expect(after("lb-failover")).not.toContain("never run blind");
+    expect(after("baseline-capture")).toMatch(/^stops the run.*\(nothing is shut down without a baseline\)$/);
   });
 
   it("a host whose steps read differently is not folded into a group", () => {
