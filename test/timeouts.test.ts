@@ -86,7 +86,7 @@ describe("a step keeps to its budget", () => {
     ctx.exec = execWithinDeadline(ctx, ctx.exec);
     await new Juju(ctx, "c:m").machines();
     expect(fake.calls[0].timeoutMs).toBe(30_000); // 2m asked, 30 s left
-    ctx.clock.sleep(30_000);
+    await ctx.clock.sleep(30_000);
     const before = fake.calls.length;
     await expect(new Juju(ctx, "c:m").machines()).rejects.toThrow(
       /could not start \(not started: the step's time budget was spent\)$/,
