@@ -14,6 +14,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
+import { expectSkippedStepRejections } from "../plan/mock-engine";
 import { windowId } from "../config/schema";
 import { parseFlags } from "./args";
 import { runDrill, type DrillControl, type DrillOptions } from "../drill/drill";
@@ -94,7 +95,7 @@ export async function drillCommand(argv: string[], out: (text: string) => void):
       : newRunDir(flags.scenario);
   process.stderr.write(`drill directory: ${dir}${resume ? " (resumed)" : ""}\n`);
   // A failed step rejects its dependents' registrations; nothing awaits those, by design.
-  process.on("unhandledRejection", () => undefined);
+  expectSkippedStepRejections(); // failed steps' registrations, and only those (plan/mock-engine.ts)
   // Steps run in their own process groups (shielded from the terminal's Ctrl-C, as the
   // provider's are): the first signal is the engine's cancel, the second stops them at once.
   const cancel = new AbortController();
