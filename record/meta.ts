@@ -5,21 +5,32 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { findProjectDir } from "../config/stack-files";
 import type { RecordEntry } from "../runtime/record";
 
 let version: string | undefined;
 
-/** package.json's version, found from the project dir (dist/ or the sources alike); "unknown" if unreadable. */
+/**
+ * package.json's version: the nearest package.json named coldstart above this file (dist/ or the
+ * sources alike); "unknown" if unreadable. Plain JSON.parse on purpose: every step process calls
+ * this, and config/stack-files (for the project dir) would load the YAML parser into each one.
+ */
 export function coldstartVersion(): string {
   if (version === undefined) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(path.join(findProjectDir(), "package.json"), "utf8")) as {
-        version?: unknown;
-      };
-      version = typeof pkg.version === "string" ? pkg.version : "unknown";
-    } catch {
-      version = "unknown";
+    version = "unknown";
+    for (let dir = __dirname; ; dir = path.dirname(dir)) {
+      try {
+        const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as {
+          name?: unknown;
+          version?: unknown;
+        };
+        if (pkg.name === "coldstart") {
+          if (typeof pkg.version === "string") version = pkg.version;
+          break;
+        }
+      } catch {
+        // no (readable) package.json here: look further up
+      }
+      if (path.dirname(dir) === dir) break;
     }
   }
   return version;
