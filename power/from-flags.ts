@@ -2,6 +2,7 @@
 import type { StepContext } from "../runtime/step-context";
 import { powerSpecFromFlags, type PowerFlags } from "../stages/power-flags";
 import type { PowerDriver } from "./driver";
+import type { PowerSpec } from "../config/schema";
 import { VirshDriver } from "./virsh";
 import { IpmiDriver } from "./ipmi";
 import { MaasDriver } from "./maas";
@@ -9,14 +10,18 @@ import { MaasDriver } from "./maas";
 export { powerSpecFromFlags, type PowerFlags } from "../stages/power-flags";
 
 export function driverFromFlags(flags: PowerFlags, ctx: StepContext): PowerDriver {
-  const spec = powerSpecFromFlags(flags);
+  return driverFor(flags.host, powerSpecFromFlags(flags), ctx);
+}
+
+/** The driver of one host's power settings (a step's flags, or preflight's stack config). */
+export function driverFor(host: string, spec: PowerSpec, ctx: StepContext): PowerDriver {
   switch (spec.driver) {
     case "virsh":
-      return new VirshDriver({ host: flags.host, uri: spec.uri, domain: spec.domain }, ctx);
+      return new VirshDriver({ host, uri: spec.uri, domain: spec.domain }, ctx);
     case "ipmi":
       return new IpmiDriver(
         {
-          host: flags.host,
+          host,
           bmc: spec.bmc,
           port: spec.port,
           user: spec.user,
@@ -28,13 +33,7 @@ export function driverFromFlags(flags: PowerFlags, ctx: StepContext): PowerDrive
       );
     case "maas":
       return new MaasDriver(
-        {
-          host: flags.host,
-          url: spec.url,
-          systemId: spec.systemId,
-          apiKeyFile: spec.apiKeyFile,
-          apiKeyEnv: spec.apiKeyEnv,
-        },
+        { host, url: spec.url, systemId: spec.systemId, apiKeyFile: spec.apiKeyFile, apiKeyEnv: spec.apiKeyEnv },
         ctx,
       );
   }

@@ -31,10 +31,7 @@ import type { StepContext } from "../runtime/step-context";
 import { ToolError } from "../runtime/tool-error";
 import { readUnsealKeys } from "../runtime/unseal-keys";
 import { STATUS_COMMAND } from "../steps/vault";
-import type { PowerDriver } from "../power/driver";
-import { IpmiDriver } from "../power/ipmi";
-import { MaasDriver } from "../power/maas";
-import { VirshDriver } from "../power/virsh";
+import { driverFor } from "../power/from-flags";
 import {
   cloudAssertScriptCheck,
   dirCheck,
@@ -114,32 +111,6 @@ async function seen<T>(fn: () => Promise<T>): Promise<Seen<T>> {
 function unwrapParsed<T>(p: { ok: true; value: T } | { ok: false; error: string }): T {
   if (!p.ok) throw new ToolError(p.error);
   return p.value;
-}
-
-function driverFor(host: Config["hosts"][number], ctx: StepContext): PowerDriver {
-  const p = host.power;
-  switch (p.driver) {
-    case "virsh":
-      return new VirshDriver({ host: host.name, uri: p.uri, domain: p.domain }, ctx);
-    case "ipmi":
-      return new IpmiDriver(
-        {
-          host: host.name,
-          bmc: p.bmc,
-          port: p.port,
-          user: p.user,
-          cipherSuite: p.cipherSuite,
-          passwordFile: p.passwordFile,
-          passwordEnv: p.passwordEnv,
-        },
-        ctx,
-      );
-    case "maas":
-      return new MaasDriver(
-        { host: host.name, url: p.url, systemId: p.systemId, apiKeyFile: p.apiKeyFile, apiKeyEnv: p.apiKeyEnv },
-        ctx,
-      );
-  }
 }
 
 const tokenSchema = z.object({ expires: z.string() });
@@ -322,7 +293,7 @@ function checksFor(target: PreflightTarget): {
       run: async (ctx) => {
         let label = `${host.name} via ${host.power.driver}`;
         const state = await seen(async () => {
-          const driver = driverFor(host, ctx);
+          const driver = driverFor(host.name, host.power, ctx);
           label = driver.label;
           return driver.state();
         });
