@@ -1,3 +1,4 @@
+import type { StepContext } from "../../runtime/step-context";
 /**
  * Stage 3 steps: unseal keys reach Vault only as the stdin body of `juju ssh … curl … @-`, and
  * appear nowhere else (argv, env, reporter lines, outcome, record, process stdout/stderr).
@@ -131,6 +132,21 @@ function captureProcessOutput(): string[] {
   return written;
 }
 
+/** `coldstart act vault-unseal` as the engine runs it, in this test's context. */
+function runUnsealStep(ctx: {
+  exec: StepContext["exec"];
+  clock: StepContext["clock"];
+  env: StepContext["env"];
+  out: StepContext["out"];
+}) {
+  return stepCommand("act", ["vault-unseal", "--model", MODEL, "--app", "vault"], {
+    exec: ctx.exec,
+    clock: ctx.clock,
+    env: ctx.env,
+    out: ctx.out,
+  });
+}
+
 describe("vaultUnseal with the planted keys", () => {
   let recordDir: string;
   beforeEach(() => {
@@ -169,12 +185,7 @@ describe("vaultUnseal with the planted keys", () => {
       COLDSTART_WINDOW: "2026-12-05-roosevelt",
       COLDSTART_RECORD_DIR: recordDir,
     });
-    const code = await stepCommand("act", ["vault-unseal", "--model", MODEL, "--app", "vault"], {
-      exec: ctx.exec,
-      clock: ctx.clock,
-      env: ctx.env,
-      out: ctx.out,
-    });
+    const code = await runUnsealStep(ctx);
 
     expect(code).toBe(0);
     expect(state.sealed).toBe(false);
@@ -388,12 +399,7 @@ describe("vault-unseal failing at each point never prints a key (the provider's 
       COLDSTART_RECORD_DIR: recordDir,
       COLDSTART_STEP: "vault-unseal",
     });
-    const code = await stepCommand("act", ["vault-unseal", "--model", MODEL, "--app", "vault"], {
-      exec: ctx.exec,
-      clock: ctx.clock,
-      env: ctx.env,
-      out: ctx.out,
-    });
+    const code = await runUnsealStep(ctx);
     expect(code).toBe(exitCode);
     const everything = [written.join(""), ctx.out.all(), fs.readFileSync(path.join(recordDir, "w.jsonl"), "utf8")].join(
       "\n",
@@ -407,12 +413,7 @@ describe("vault-unseal failing at each point never prints a key (the provider's 
     const { fake } = vaultSim();
     fake.on(UNSEAL, () => VAULT_REFUSES);
     const ctx = ctxWith(fake, { ...keyEnv(PLANTED), COLDSTART_WINDOW: "w", COLDSTART_RECORD_DIR: recordDir });
-    const code = await stepCommand("act", ["vault-unseal", "--model", MODEL, "--app", "vault"], {
-      exec: ctx.exec,
-      clock: ctx.clock,
-      env: ctx.env,
-      out: ctx.out,
-    });
+    const code = await runUnsealStep(ctx);
     expect(code).toBe(3);
     expect(fake.count(UNSEAL)).toBe(1); // no second key after a refusal
     const text = written.join("") + ctx.out.all();
@@ -427,12 +428,7 @@ describe("vault-unseal failing at each point never prints a key (the provider's 
       COLDSTART_UNSEAL_KEY_1: PLANTED[0],
       COLDSTART_UNSEAL_KEYS_FILE: path.join(recordDir, "missing"),
     });
-    const code = await stepCommand("act", ["vault-unseal", "--model", MODEL, "--app", "vault"], {
-      exec: ctx.exec,
-      clock: ctx.clock,
-      env: ctx.env,
-      out: ctx.out,
-    });
+    const code = await runUnsealStep(ctx);
     expect(code).toBe(3);
     expect(fake.count(ANY_SSH)).toBe(0);
     for (const form of forms(PLANTED[0])) expect(written.join("") + ctx.out.all()).not.toContain(form);
