@@ -13,11 +13,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..");
-const BIN = path.join(ROOT, "bin", "coldstart");
+const NODE = fs.existsSync(path.join(ROOT, "node_modules", ".bin", "node"))
+  ? path.join(ROOT, "node_modules", ".bin", "node")
+  : process.execPath;
+const MAIN = path.join(ROOT, "dist", "cli", "main.js");
 const STEP = "machines-started";
 
 interface Loaded {
-  /** Every module in require.cache at exit, relative to the project root. */
+  /** Every module in require.cache at exit, relative to `root`. */
   modules: string[];
   /** module.getCompileCacheDir() at exit (undefined: the cache is off). */
   cacheDir?: string;
@@ -29,8 +32,11 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/** Runs bin/coldstart inside a window (as the graph does) and reports what the process loaded. */
-function runStep(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+/**
+ * Runs `file args` inside a window (as the graph does) and reports what the process loaded,
+ * relative to `root` (the project the program belongs to).
+ */
+function runStep(file: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}, root = ROOT) {
   const recordDir = path.join(dir, "records");
   fs.mkdirSync(recordDir);
   const out = path.join(dir, "loaded.json");
@@ -56,11 +62,14 @@ function runStep(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
   delete env.NODE_COMPILE_CACHE;
   delete env.NODE_DISABLE_COMPILE_CACHE;
   Object.assign(env, extraEnv);
-  const r = spawnSync(BIN, args, { encoding: "utf8", env, timeout: 60_000 });
+  const r = spawnSync(file, args, { encoding: "utf8", env, timeout: 60_000 });
   const raw = JSON.parse(fs.readFileSync(out, "utf8")) as Loaded;
+  const real = fs.realpathSync(root);
   const loaded: Loaded = {
     ...raw,
-    modules: raw.modules.filter((m) => m.startsWith(ROOT + path.sep)).map((m) => path.relative(ROOT, m)),
+    modules: raw.modules
+      .filter((m) => m.startsWith(real + path.sep) || m.startsWith(root + path.sep))
+      .map((m) => path.relative(m.startsWith(real + path.sep) ? real : root, m)),
   };
   return { ...r, loaded, recordDir };
 }
@@ -84,9 +93,9 @@ function heavyOf(modules: string[]): string[] {
   );
 }
 
-describe("a step's start loads only the step path", () => {
+describe("a step's start from dist/cli/main.js (the launcher's fallback, and the bundle's module graph) loads only the step path", () => {
   test("kept <step>: zod is the only package; no yaml, no @pulumi, no other command's layer, no handler", () => {
-    const r = runStep(["kept", STEP]);
+    const r = runStep(NODE, [MAIN, "kept", STEP]);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^KEPT ${STEP}: `));
@@ -103,7 +112,7 @@ describe("a step's start loads only the step path", () => {
   });
 
   test("gate <step> --help: the step table, not its handler", () => {
-    const r = runStep(["gate", STEP, "--help"]);
+    const r = runStep(NODE, [MAIN, "gate", STEP, "--help"]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^usage: coldstart gate ${STEP} `));
     expect(packagesOf(r.loaded.modules)).toEqual(["zod"]);
@@ -111,9 +120,9 @@ describe("a step's start loads only the step path", () => {
   });
 });
 
-describe("V8's compile cache of the step path", () => {
+describe("V8's compile cache, enabled by cli/main.ts", () => {
   test("lives in the project's node_modules/.cache/coldstart, never in the record dir", () => {
-    const r = runStep(["kept", STEP]);
+    const r = runStep(NODE, [MAIN, "kept", STEP]);
     expect(r.status).toBe(0);
     const cacheDir = path.join(ROOT, "node_modules", ".cache", "coldstart");
     // Node adds a per-version subfolder (v22.x-<arch>-<hash>)
@@ -123,7 +132,7 @@ describe("V8's compile cache of the step path", () => {
   });
 
   test("NODE_DISABLE_COMPILE_CACHE=1 turns it off; the step runs the same", () => {
-    const r = runStep(["kept", STEP], { NODE_DISABLE_COMPILE_CACHE: "1" });
+    const r = runStep(NODE, [MAIN, "kept", STEP], { NODE_DISABLE_COMPILE_CACHE: "1" });
     expect(r.status).toBe(0);
     expect(r.loaded.cacheDir).toBeUndefined();
     expect(r.stdout).toMatch(new RegExp(`^KEPT ${STEP}: `));
@@ -133,9 +142,114 @@ describe("V8's compile cache of the step path", () => {
     // a path below a regular file cannot be created, not even by root
     const blocked = path.join(dir, "a-file");
     fs.writeFileSync(blocked, "");
-    const r = runStep(["kept", STEP], { NODE_COMPILE_CACHE: path.join(blocked, "cache") });
+    const r = runStep(NODE, [MAIN, "kept", STEP], { NODE_COMPILE_CACHE: path.join(blocked, "cache") });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(fs.readdirSync(r.recordDir)).toEqual(["step-start-window.jsonl"]);
+  });
+});
+
+/**
+ * bin/coldstart starts the steps (check, act, gate, kept) from the one-file step bundle that
+ * `npm run build` makes (package.json build:step-bundle), when it is newer than tsc's output.
+ * In a temporary copy of the project, so that the shared dist/ is never touched: its own bin/ and
+ * dist/, the sources and node_modules linked.
+ */
+describe("bin/coldstart and the step bundle", () => {
+  let project: string;
+  beforeAll(() => {
+    project = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-step-bundle-"));
+    for (const entry of fs.readdirSync(ROOT)) {
+      if ([".git", "dist", "bin"].includes(entry)) continue;
+      fs.symlinkSync(path.join(ROOT, entry), path.join(project, entry));
+    }
+    fs.mkdirSync(path.join(project, "bin"));
+    fs.copyFileSync(path.join(ROOT, "bin", "coldstart"), path.join(project, "bin", "coldstart"));
+    fs.chmodSync(path.join(project, "bin", "coldstart"), 0o755);
+    fs.cpSync(path.join(ROOT, "dist"), path.join(project, "dist"), {
+      recursive: true,
+      filter: (src) => !path.basename(src).startsWith("step-bundle."),
+    });
+    // the build's own command, from the project's package.json
+    const built = spawnSync("npm", ["run", "-s", "build:step-bundle"], { cwd: project, encoding: "utf8" });
+    expect(built.stderr).toBe("");
+    expect(built.status).toBe(0);
+  }, 120_000);
+  afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
+
+  const launcher = () => path.join(project, "bin", "coldstart");
+  const bundleFresh = () => {
+    // the bundle newer than main.js, as `npm run build` leaves them (tsc first)
+    const later = new Date(Date.now() + 1000);
+    fs.utimesSync(path.join(project, "dist", "cli", "step-bundle.js"), later, later);
+  };
+
+  test("a step runs from the bundle alone: no other module of the project, no package file", () => {
+    bundleFresh();
+    const r = runStep(launcher(), ["kept", STEP], {}, project);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^KEPT ${STEP}: `));
+    expect(r.loaded.modules).toEqual(["dist/cli/step-bundle.js"]);
+    // the same record line as from main.js, version included (package.json of the project)
+    const line = JSON.parse(fs.readFileSync(path.join(r.recordDir, "step-start-window.jsonl"), "utf8")) as {
+      outcome: string;
+      version: string;
+    };
+    expect(line.outcome).toBe("kept");
+    expect(line.version).toBe(
+      (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string }).version,
+    );
+    // V8 caches the bundle's compilation in the project's cache, never in the record dir
+    expect(r.loaded.cacheDir).toContain(path.join("node_modules", ".cache", "coldstart"));
+    expect(fs.readdirSync(r.recordDir)).toEqual(["step-start-window.jsonl"]);
+  });
+
+  test("errors and help from the bundle are the CLI's: unknown step exits 2 with one line; --help exits 0", () => {
+    bundleFresh();
+    const bad = runStep(launcher(), ["gate", "no-such-step"], {}, project);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^coldstart: gate: unknown step "no-such-step" \(known: .*machines-started/);
+    expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+    expect(bad.loaded.modules).toEqual(["dist/cli/step-bundle.js"]);
+    fs.rmSync(path.join(dir, "records"), { recursive: true });
+    const help = runStep(launcher(), ["act", "power-on", "--help"], {}, project);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: coldstart act power-on /);
+  });
+
+  test("the bundle holds no YAML, no Pulumi SDK and no other command's layer", () => {
+    const meta = JSON.parse(fs.readFileSync(path.join(project, "dist", "cli", "step-bundle.meta.json"), "utf8")) as {
+      inputs: Record<string, unknown>;
+    };
+    // esbuild names inputs from its cwd through real paths: ../../work/main/cli/x.ts
+    const inputs = Object.keys(meta.inputs).map((i) => path.relative(ROOT, path.resolve(project, i)));
+    expect(inputs).toContain("cli/step-command.ts");
+    expect(
+      inputs.filter(
+        (i) =>
+          /node_modules\/(yaml|@pulumi|execa)\//.test(i) ||
+          /^(plan|drill|sim|automation|preflight)\//.test(i) ||
+          i === "config/stack-files.ts",
+      ),
+    ).toEqual([]);
+  });
+
+  test("a bundle older than tsc's output (a tsc-only build) is not used: the step runs from main.js", () => {
+    const earlier = new Date(Date.now() - 60_000);
+    fs.utimesSync(path.join(project, "dist", "cli", "step-bundle.js"), earlier, earlier);
+    const r = runStep(launcher(), ["kept", STEP], {}, project);
+    expect(r.status).toBe(0);
+    expect(r.loaded.modules).toContain("dist/cli/main.js");
+    expect(r.loaded.modules).toContain("dist/cli/step-command.js");
+    expect(r.loaded.modules).not.toContain("dist/cli/step-bundle.js");
+  });
+
+  test("other commands never run from the bundle", () => {
+    bundleFresh();
+    const r = runStep(launcher(), ["--version"], {}, project);
+    expect(r.status).toBe(0);
+    expect(r.loaded.modules).toContain("dist/cli/main.js");
+    expect(r.loaded.modules).not.toContain("dist/cli/step-bundle.js");
   });
 });
