@@ -57,7 +57,7 @@ export interface SimClockServer {
   /** Cloud time, sim ms. */
   nowMs(): number;
   /** A SimTime for in-process users (sim/maas-api.ts): nowS only; never sleep inside a request. */
-  time: { nowS(): number; sleepS(seconds: number): Promise<void> };
+  time: { readonly kind: "discrete"; nowS(): number; sleepS(seconds: number): Promise<void> };
   /** The engine registers a step shell before it spawns it; returns the env the shell needs. */
   spawnToken(label: string): { id: string; env: Record<string, string> };
   /** The shell's pipes closed: drop its token and every call token under it. */
@@ -324,6 +324,7 @@ export async function startSimClock(opts: SimClockOptions): Promise<SimClockServ
     clockFile: opts.clockFile,
     nowMs: () => t,
     time: {
+      kind: "discrete",
       nowS: () => t / 1000,
       sleepS: (seconds) => new Promise<void>((resolve) => timer(seconds * 1000, resolve)),
     },
