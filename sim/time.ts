@@ -12,6 +12,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type * as SimClockClient from "../runtime/sim-clock";
 import { simNow, simToRealMs, type SimState } from "./state";
 
 export type ClockKind = "scaled" | "discrete";
@@ -28,7 +29,8 @@ export interface SimTime {
 
 /** <simdir>/clock: `{"t":<sim ms>}` (SIMCLOCK-INTERFACE.md). */
 export const CLOCK_FILE = "clock";
-/** Set on every step shell and fake-tool call of a discrete drill: the clock server's socket. */
+/** Set on every step shell and fake-tool call of a discrete drill: the clock server's socket (runtime/sim-clock.ts,
+ *  same value: not imported, so a tool that never waits loads none of the client). */
 export const SIM_CLOCK_VAR = "COLDSTART_SIM_CLOCK";
 /** The clock file the server writes (`<simdir>/clock`). */
 export const SIM_CLOCK_FILE_VAR = "COLDSTART_SIM_CLOCK_FILE";
@@ -82,7 +84,8 @@ export function readClockFileMs(file: string): number {
   } catch {
     t = undefined;
   }
-  if (typeof t !== "number" || !Number.isInteger(t) || t < 0) {
+  // sim ms; a wait of a fraction of a second may leave a fraction of a ms (runtime/sim-clock.ts sleepS)
+  if (typeof t !== "number" || !Number.isFinite(t) || t < 0) {
     throw new SimClockError(`coldstart sim: clock file ${file} does not hold {"t":<sim ms>}: ${text.slice(0, 80)}`);
   }
   return t;
@@ -136,9 +139,9 @@ export function discreteTime(env: NodeJS.ProcessEnv, join?: JoinSimClock): SimTi
     nowS: () => readClockFileMs(file) / 1000,
     sleepS: async (sec) => {
       if (!(sec > 0)) return;
-      // required only when a tool waits: the client is node:net + node:fs, cheap, but no call needs it otherwise
+      // loaded only when a tool waits: most calls never do, and never connect
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      waiter ??= (join ?? (require("../runtime/sim-clock") as { joinSimClock: JoinSimClock }).joinSimClock)(env);
+      waiter ??= (join ?? (require("../runtime/sim-clock") as typeof SimClockClient).joinSimClock)(env);
       await waiter.sleepS(sec);
     },
     close: () => waiter?.close?.(),

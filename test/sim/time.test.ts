@@ -7,6 +7,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import execa from "execa";
+import { startSimClock, type SimClockServer } from "../../drill/sim-clock";
+import * as clientSide from "../../runtime/sim-clock";
 import { machinesVerdict } from "../../gates/machines";
 import { authorizationHeader, parseApiKey } from "../../power/maas-oauth";
 import { readCallLog } from "../../sim/call-log";
@@ -17,6 +19,8 @@ import { loadState } from "../../sim/store";
 import {
   clockFilePath,
   clockFileTime,
+  SIM_CLOCK_FILE_VAR,
+  SIM_CLOCK_VAR,
   discreteTime,
   readClockFileMs,
   scaledTime,
@@ -283,7 +287,7 @@ describe("discreteTime (a drill process's clock)", () => {
     expect(() => discreteTime({ COLDSTART_SIM_CLOCK: "/x" })).toThrow(SimClockError);
     expect(() => discreteTime({ COLDSTART_SIM_CLOCK: "/x" })).toThrow(/COLDSTART_SIM_CLOCK_FILE/);
     const dir = tempDir();
-    fs.writeFileSync(clockFilePath(dir), '{"t":1.5}');
+    fs.writeFileSync(clockFilePath(dir), '{"t":-1}');
     expect(() => clockFileTime(clockFilePath(dir)).nowS()).toThrow(/does not hold \{"t":<sim ms>\}/);
     expect(() => clockFileTime(path.join(dir, "none")).nowS()).toThrow(/no clock file/);
   });
@@ -315,6 +319,70 @@ describe("the sim MAAS on a SimTime (in a drill: the clock server's)", () => {
       expect(readCallLog(cloud.dir)).toEqual([expect.objectContaining({ tool: "maas", exitCode: 0, at: 10_000 })]);
     } finally {
       await maas.close();
+    }
+  });
+});
+
+describe("the fake tools' processes against the drill's clock server (drill/sim-clock.ts)", () => {
+  let server: SimClockServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it("uses the client's variable names (not imported, so a call that never waits loads none of it)", () => {
+    expect([SIM_CLOCK_VAR, SIM_CLOCK_FILE_VAR]).toEqual([clientSide.SIM_CLOCK_VAR, clientSide.SIM_CLOCK_FILE_VAR]);
+  });
+
+  it("a 90 sim s hang and a 2 s latency cost cloud time only: the server advances to exactly 92 s, in little real time", async () => {
+    const loaded = scenarioWith("juju-hangs", {
+      hangs: [{ tool: "juju", args: ["status", MYSQL], seconds: 90 }],
+      latency: { juju: 2 },
+    });
+    const cloud = createSimCloud({
+      dir: tempDir(),
+      scenario: { name: loaded.name, scenario: loaded.scenario },
+      clock: "discrete",
+    });
+    const fatal: string[] = [];
+    server = await startSimClock({ clockFile: clockFilePath(cloud.dir), onFatal: (m) => void fatal.push(m) });
+    const token = server.spawnToken("juju status");
+    const started = Date.now();
+    const res = await execa(path.join(cloud.binDir, "juju"), ["status", "-m", MODEL, MYSQL, "--format=json"], {
+      env: { ...cloud.env, ...token.env },
+      reject: false,
+      timeout: 60_000,
+    });
+    server.endToken(token.id);
+    expect(res.stderr).toBe("");
+    expect(res.exitCode).toBe(0);
+    expect(fatal).toEqual([]);
+    expect(server.nowMs()).toBe(92_000);
+    expect(readClockFileMs(clockFilePath(cloud.dir))).toBe(92_000);
+    // on the scaled clock at x1 this would be 92 real s
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(readCallLog(cloud.dir).map((c) => [c.exitCode, c.at])).toEqual([[null, 0]]);
+  });
+
+  it("a 'forever' hang with nobody to kill it is a deadlock the server names (the call's label), never a silent hang", async () => {
+    const cloud = createSimCloud({ dir: tempDir(), scenario: "juju-hangs", clock: "discrete" });
+    const fatal: string[] = [];
+    server = await startSimClock({ clockFile: clockFilePath(cloud.dir), onFatal: (m) => void fatal.push(m) });
+    const token = server.spawnToken("juju status mysql-innodb-cluster");
+    const child = execa(path.join(cloud.binDir, "juju"), ["status", "-m", MODEL, MYSQL, "--format=json"], {
+      env: { ...cloud.env, ...token.env },
+      reject: false,
+    });
+    try {
+      for (const start = Date.now(); fatal.length === 0 && Date.now() - start < 30_000;) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(fatal).toEqual([expect.stringMatching(/deadlock at cloud time 0 ms: .*juju status mysql-innodb-cluster/)]);
+      expect(server.nowMs()).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+      await child;
+      server.endToken(token.id);
     }
   });
 });
