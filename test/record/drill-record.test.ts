@@ -12,7 +12,7 @@ const ROOT = path.resolve(__dirname, "../..");
 
 describe("a drill's record: ovn-chassis/2 not connected after boot, swept and reconnected", () => {
   const d = runDrillProcess(
-    ["--stack", "roosevelt", "--scenario", "chassis-not-connected", "--time-scale", "0.005"],
+    ["--stack", "roosevelt", "--scenario", "chassis-not-connected"],
     drillDir("record-chassis"),
   );
   const record = (format: "markdown" | "json") =>
