@@ -66,7 +66,7 @@ export interface SimClockServer {
   timer(ms: number, fn: () => void): () => void;
   /** Ask at each quiescence, in `order` order, until `decide` says go or no. */
   admit(order: number, decide: () => Admission): Promise<"go" | "no">;
-  /** Run at each quiescence before anything else; return true if it changed something. */
+  /** Run when a call ends and at each quiescence before anything else; true if it changed something. */
   onQuiescence(fn: () => boolean): void;
   stats: SimClockStats;
   close(): Promise<void>;
@@ -257,7 +257,13 @@ export async function startSimClock(opts: SimClockOptions): Promise<SimClockServ
         tok.implicit = false;
         tok.label = msg.label ?? tok.label;
       } else newToken(msg.id, msg.label ?? "");
-    } else if (msg.op === "done" && typeof msg.id === "string") drop(msg.id);
+    } else if (msg.op === "done" && typeof msg.id === "string") {
+      drop(msg.id);
+      // a call just ended (its log line is written): an interrupt "at this call" lands here,
+      // before the step reads the answer, wherever the step goes next
+      for (const h of hooks) h();
+      c.sock.write(`${JSON.stringify({ op: "ack" })}\n`);
+    }
     poke();
   };
 

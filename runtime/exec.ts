@@ -79,8 +79,12 @@ export interface ExecHooks {
   timer(ms: number, fn: () => void): () => void;
   /** Around the real drain after a timeout kill (pipes, not cloud time): a sim clock stays busy. */
   hold?<T>(p: Promise<T>): Promise<T>;
-  /** Before spawn: extra env for the child; `done` once it is gone (close, or never started). */
-  child?(label: string): { env: Record<string, string>; done(): void };
+  /**
+   * Before spawn: extra env for the child; `done` once it is gone (close, or never started). The
+   * call's result is given only after `done`'s promise settles (a drill's clock acknowledges it:
+   * an interrupt "at this call" lands there, before the caller reads the answer).
+   */
+  child?(label: string): { env: Record<string, string>; done(): void | Promise<void> };
 }
 
 const realTimer: ExecHooks["timer"] = (ms, fn) => {
@@ -112,9 +116,9 @@ export function spawnExec(req: ExecRequest, hooks: ExecHooks): Promise<ExecResul
       cancelTimer();
       clearTimeout(drain);
       endDrain?.();
-      hooked?.done();
+      const acknowledged = hooked?.done();
       const signal = exit?.signal ?? null;
-      resolve({
+      const result: ExecResult = {
         exitCode: exit?.code ?? null,
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8"),
@@ -122,7 +126,9 @@ export function spawnExec(req: ExecRequest, hooks: ExecHooks): Promise<ExecResul
         notFound: startError?.code === "ENOENT",
         ...(signal && !timedOut ? { signal } : {}),
         ...(startError ? { startError: `${startError.code ?? "error"}: ${startError.message}` } : {}),
-      });
+      };
+      if (acknowledged) void acknowledged.then(() => resolve(result));
+      else resolve(result);
     };
     let drain: NodeJS.Timeout | undefined;
     const cancelTimer = hooks.timer(req.timeoutMs, () => {

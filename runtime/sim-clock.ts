@@ -5,7 +5,8 @@
  * - client -> server: hello {id, pid}; child {id, label} (before spawn: the child's token is busy
  *   from now); done {id} (its pipes closed); wait {until: sim ms | null}; busy {} -- any message
  *   but wait means "this process computes";
- * - server -> client: wake {t} (cloud time is t; fire every timer at or before it); abort {why}.
+ * - server -> client: wake {t} (cloud time is t; fire every timer at or before it); ack {} (a
+ *   `done` was seen: the call's answer may be read now); abort {why}.
  * Time is sim ms since the simulated cloud began, read synchronously from the clock file: it only
  * changes while every participant waits, so a running process always reads the current value.
  * node:net and node:fs only (a fake tool loads this on its hot path).
@@ -80,7 +81,10 @@ export function joinSimClock(env: NodeJS.ProcessEnv = process.env): SimClockClie
       buf = buf.slice(nl + 1);
       const msg = JSON.parse(line) as { op: string; t?: number; why?: string };
       if (msg.op === "wake") wake(msg.t ?? nowMs());
-      else if (msg.op === "abort") {
+      else if (msg.op === "ack") {
+        acks.shift()?.();
+        schedule();
+      } else if (msg.op === "abort") {
         process.stderr.write(`coldstart: the drill's clock stopped this process: ${msg.why ?? "(no reason)"}\n`);
         process.exit(70);
       }
@@ -89,6 +93,8 @@ export function joinSimClock(env: NodeJS.ProcessEnv = process.env): SimClockClie
   send({ op: "hello", id, pid: process.pid });
 
   const timers: Timer[] = [];
+  /** `done`s not acknowledged yet, in the order sent. */
+  const acks: (() => void)[] = [];
   let seq = 0;
   let children = 0;
   let forever = 0;
@@ -105,7 +111,7 @@ export function joinSimClock(env: NodeJS.ProcessEnv = process.env): SimClockClie
   };
   const keepAlive = () => {
     // the socket alone keeps a process alive only while it waits on cloud time
-    if (timers.length > 0 || forever > 0) sock.ref();
+    if (timers.length > 0 || forever > 0 || acks.length > 0) sock.ref();
     else sock.unref();
   };
 
@@ -138,7 +144,7 @@ export function joinSimClock(env: NodeJS.ProcessEnv = process.env): SimClockClie
     decide();
   };
   const decide = () => {
-    if (holds > 0) return;
+    if (holds > 0 || acks.length > 0) return;
     // nothing pending: the process is about to exit (or stuck: the server's watchdog names it)
     if (timers.length === 0 && children === 0 && forever === 0) return;
     const until = timers.length > 0 ? timers[0].at : null;
@@ -206,7 +212,10 @@ export function joinSimClock(env: NodeJS.ProcessEnv = process.env): SimClockClie
             children--;
             waiting = undefined; // "done" marks us busy on the server
             send({ op: "done", id: childId });
-            schedule();
+            // the answer is read only once the server has seen the call end (acks come in order)
+            const acked = new Promise<void>((resolve) => acks.push(resolve));
+            keepAlive();
+            return acked;
           },
         };
       },
