@@ -39,7 +39,7 @@ import { outputLine } from "../automation/engine";
 import { parseStackValues } from "./scaled-config";
 import { drillProgramConfig } from "./program-config";
 import { applySets } from "../config/overrides";
-import { startSimClock, type SimClockServer } from "./sim-clock";
+import { startSimClock, type SimClockServer, type SimClockStats } from "./sim-clock";
 import { stopRunningSteps } from "./executor";
 
 export interface DrillOptions {
@@ -105,6 +105,8 @@ export interface DrillReport {
   simStartS?: number;
   /** The restart in cloud time: in total and per stage (first start to last end of its steps). */
   recovery?: { cloudS: number; stages: { stage: string; cloudS: number; fromS: number; toS: number }[] };
+  /** The clock's own work: advances of cloud time, wakes sent, quiescences, most tokens busy at once. */
+  clock?: SimClockStats;
   failed?: { step: string; exitCode: number; message: string; killedBy?: "timeout" | "cancel" };
   /** The engine was cancelled: no step started after that. */
   cancelled: boolean;
@@ -349,6 +351,7 @@ async function runOnSim(
     steps: run.steps,
     simStartS: simStartMs / 1000,
     recovery: recovery(run.steps),
+    clock: { ...clock.stats },
     failed,
     cancelled: run.cancelled,
   };
