@@ -18,6 +18,7 @@ export interface DrillEngineOptions {
   stack: string;
   scenario: string;
   dir: string;
+  /** Demo pacing only (drill/drill.ts DrillOptions.timeScale): the timeline is the same without it. */
   timeScale?: number;
   /** Continue an earlier run of the same window in `dir` (same as `coldstart drill --resume`). */
   resume?: boolean;

@@ -54,7 +54,7 @@ export const drillFlags = z
       .describe("carry on the drill in --dir (or the newest of this scenario) after a cancel, a kill or a fix"),
     "time-scale": z.coerce.number().positive().max(1).optional().meta({
       description:
-        "the simulated cloud's clock: real seconds per simulated second (at most 1; default 1/600, a simulated minute in 100 ms)",
+        "demo pacing only: at least this many real seconds per cloud second (at most 1). The drill runs on the cloud's own clock, which moves only while every step waits: same timeline with or without it, only slower to watch",
       placeholder: "x",
     }),
     json: z

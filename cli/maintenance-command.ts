@@ -63,12 +63,11 @@ export const maintenanceFlags = z
       .string()
       .default("maintenance-reports")
       .meta({ description: "where maintenance-<window>.json and .md are written", placeholder: "dir" }),
-    "time-scale": z.coerce
-      .number()
-      .positive()
-      .max(1)
-      .optional()
-      .meta({ description: "with --engine drill: real seconds per simulated second (at most 1)", placeholder: "x" }),
+    "time-scale": z.coerce.number().positive().max(1).optional().meta({
+      description:
+        "with --engine drill: demo pacing only, at least this many real seconds per cloud second (at most 1; same timeline, slower)",
+      placeholder: "x",
+    }),
     json: z
       .literal("true")
       .optional()

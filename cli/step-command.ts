@@ -8,6 +8,7 @@
  * whose record is lost is not a passed run; the resume runs the step again, which every step
  * allows -- README "When a step is killed").
  */
+import * as fs from "node:fs";
 import { z } from "zod";
 import { UsageError } from "../config/errors";
 import { parseFlags } from "./args";
@@ -35,7 +36,45 @@ export const STEP_JSON_SCHEMA_VERSION = 1;
 /** Default bound on one juju/openstack call when the step's flags do not set one. */
 export const DEFAULT_CALL_TIMEOUT_MS = 120_000;
 
+/**
+ * In a drill on the discrete-event clock (issue #14; the engine sets COLDSTART_SIM_CLOCK) the step
+ * joins it: its clock and every call's timeout run on cloud time. Loaded only then: under the
+ * real engine nothing of it is even imported, realClock and realExec stay.
+ */
+async function joinDrillClock(env: NodeJS.ProcessEnv) {
+  if (!env.COLDSTART_SIM_CLOCK) return undefined;
+  return (await import("../runtime/sim-clock")).joinSimClock(env);
+}
+
+/**
+ * `kept` never waits, so it does not join; its record line still carries cloud time like every
+ * other step's in a drill (the clock file: runtime/sim-clock.ts readSimClockMs, inlined so that
+ * nothing more is loaded; 2026-12-05T06:00Z is that module's SIM_EPOCH_MS).
+ */
+function drillCloudNow(env: NodeJS.ProcessEnv): StepContext["clock"] {
+  const epoch = Date.UTC(2026, 11, 5, 6, 0, 0);
+  const file = env.COLDSTART_SIM_CLOCK_FILE ?? "";
+  return {
+    now: () => epoch + (JSON.parse(fs.readFileSync(file, "utf8")) as { t: number }).t,
+    sleep: realClock.sleep,
+  };
+}
+
 export async function stepCommand(verb: string, argv: string[], ctxOverride?: Partial<StepContext>): Promise<number> {
+  const sim = ctxOverride ? undefined : await joinDrillClock(process.env);
+  try {
+    return await runStep(verb, argv, ctxOverride, sim);
+  } finally {
+    sim?.close();
+  }
+}
+
+async function runStep(
+  verb: string,
+  argv: string[],
+  ctxOverride: Partial<StepContext> | undefined,
+  sim: Awaited<ReturnType<typeof joinDrillClock>>,
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === "--help" || name === "-h") {
     process.stdout.write(verbHelp(verb));
@@ -59,8 +98,8 @@ export async function stepCommand(verb: string, argv: string[], ctxOverride?: Pa
   );
   const env = ctxOverride?.env ?? process.env;
   const ctx: StepContext = {
-    exec: realExec,
-    clock: realClock,
+    exec: sim?.exec ?? realExec,
+    clock: sim?.clock ?? realClock,
     env,
     out: json ? jsonReporter() : consoleReporter(false),
     callTimeoutMs: Number(env.COLDSTART_CALL_TIMEOUT_MS) || DEFAULT_CALL_TIMEOUT_MS,
@@ -171,7 +210,7 @@ export function keptCommand(argv: string[], env: NodeJS.ProcessEnv = process.env
     throw new UsageError("kept: expected exactly one step name (this is each step's update command)");
   const ctx: StepContext = {
     exec: realExec,
-    clock: realClock,
+    clock: env.COLDSTART_SIM_CLOCK ? drillCloudNow(env) : realClock,
     env,
     out: consoleReporter(false),
     callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS,

@@ -1,7 +1,10 @@
 /**
  * `coldstart drill`: the whole restart, for real, against the simulated cloud. The committed
  * stack's program runs with the cloud's endpoints (fake juju/openstack/virsh on PATH, its openrc,
- * its cloud-assert) and time scaled like the cloud's; the drill engine runs every step's create.
+ * its cloud-assert) and the stack's own timing; the drill engine runs every step's create.
+ * Time is the cloud's (issue #14): one discrete-event clock (drill/sim-clock.ts) shared by the
+ * engine, the step processes and the fake tools moves only when every one of them waits, so the
+ * timeline is the same on an idle or a loaded machine, and a drill's wall time is its CPU work.
  * A stack whose hosts are powered through MAAS gets the sim's MAAS API (sim/maas-api.ts), served
  * from this process for the whole run, with a fake API key that is never written down.
  *
@@ -36,6 +39,8 @@ import { outputLine } from "../automation/engine";
 import { parseStackValues } from "./scaled-config";
 import { drillProgramConfig } from "./program-config";
 import { applySets } from "../config/overrides";
+import { startSimClock, type SimClockServer, type SimClockStats } from "./sim-clock";
+import { stopRunningSteps } from "./executor";
 
 export interface DrillOptions {
   stack: string;
@@ -46,9 +51,11 @@ export interface DrillOptions {
   dir: string;
   /** Same dir and window as an earlier drill: continue after its last successful step. */
   resume?: boolean;
+  /**
+   * Pacing only (`--time-scale`, a demo): at least this many real seconds per cloud second. The
+   * timeline is the same as without it, only slower to watch.
+   */
   timeScale?: number;
-  /** Bound on one fake juju/openstack call (real ms). */
-  callTimeoutMs?: number;
   scale?: Parameters<typeof createSimCloud>[0]["scale"];
   /** One progress line per step start/finish. */
   progress?: (line: string) => void;
@@ -92,7 +99,14 @@ export interface DrillReport {
   dir: string;
   exitCode: number;
   wallMs: number;
+  /** Every step; on the cloud's clock each has simStart/simEnd (cloud seconds since this run began). */
   steps: StepRun[];
+  /** Cloud time (s since the simulated cloud began) when this run began: a resume continues the clock. */
+  simStartS?: number;
+  /** The restart in cloud time: in total and per stage (first start to last end of its steps). */
+  recovery?: { cloudS: number; stages: { stage: string; cloudS: number; fromS: number; toS: number }[] };
+  /** The clock's own work: advances of cloud time, wakes sent, quiescences, most tokens busy at once. */
+  clock?: SimClockStats;
   failed?: { step: string; exitCode: number; message: string; killedBy?: "timeout" | "cancel" };
   /** The engine was cancelled: no step started after that. */
   cancelled: boolean;
@@ -113,6 +127,7 @@ interface SavedDrill {
 }
 
 const DRILL_FILE = "drill.json";
+/** Scaled clock only (preflight --scenario): the real floor of one fake juju/openstack call. */
 export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 
 export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
@@ -130,7 +145,24 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   try {
     if (lock.note) opts.progress?.(`note: ${lock.note}`);
     const sim = saved ? reattach(saved) : create(dir, opts, power);
-    const maas = sim.power === "maas" ? await startMaas(sim, opts.resume === true) : undefined;
+    // the clock before MAAS: MAAS answers on its time
+    let fatal: string | undefined;
+    const clock = await startSimClock({
+      clockFile: path.join(sim.dir, "clock"),
+      pace: opts.timeScale,
+      onFatal: (message) => {
+        fatal ??= message;
+        opts.progress?.(message);
+        stopRunningSteps(); // every step ends; the engine returns; the drill fails with the message
+      },
+    });
+    const maas =
+      sim.power === "maas"
+        ? await startMaas(sim, opts.resume === true, clock).catch(async (err: unknown) => {
+            await clock.close();
+            throw err;
+          })
+        : undefined;
     try {
       if (maas) sim.hostsConfig = withMaasUrl(sim.hostsConfig, maas.url);
       if (!opts.resume) saveDrill(dir, window, opts.scenario, sim);
@@ -147,9 +179,12 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
             },
           },
         );
-      return await runOnSim({ ...opts, control }, dir, projectDir, stack, base, sim, window, lock);
+      const report = await runOnSim({ ...opts, control }, dir, projectDir, stack, base, sim, window, lock, clock);
+      if (fatal) throw new Error(`${fatal}\n(report of what ran: ${path.join(dir, "report.json")})`);
+      return report;
     } finally {
       await maas?.close();
+      await clock.close();
     }
   } finally {
     opts.control?.(undefined);
@@ -187,9 +222,17 @@ async function runOnSim(
   sim: SimCloud<SimPower>,
   window: string,
   lock: Pick<RunLock, "env">,
+  clock: SimClockServer,
 ): Promise<DrillReport> {
-  const callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-  const config = drillProgramConfig({ values: stack.values, base, sim, dir, window, callTimeoutMs });
+  const config = drillProgramConfig({
+    values: stack.values,
+    base,
+    sim,
+    dir,
+    window,
+    callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS,
+  });
+  const simStartMs = clock.nowMs();
   // The environment `pulumi up` would have: coldstart and the cloud's tools on PATH, the
   // scenario's unseal keys (and no key inherited from whoever started the drill).
   const env: NodeJS.ProcessEnv = {};
@@ -261,7 +304,7 @@ async function runOnSim(
 
   const say = opts.progress ?? (() => undefined);
   say(
-    `drill ${sim.scenario} on stack ${stack.stack} (${sim.mode}), window ${window}, time x${(1 / sim.timeScale).toFixed(0)} faster; in ${dir}`,
+    `drill ${sim.scenario} on stack ${stack.stack} (${sim.mode}), window ${window}, on the cloud's clock (from +${formatClock(simStartMs)})${opts.timeScale ? `, paced at ${opts.timeScale} real s per cloud s` : ""}; in ${dir}`,
   );
   const run = await runEngine({
     project: stack.project,
@@ -274,17 +317,18 @@ async function runOnSim(
     shouldStop: opts.shouldStop,
     cancel: opts.cancel,
     interrupt: opts.interrupt,
+    clock,
     onProgram: (steps) => (declared = steps),
     onEvent: (event) => {
       opts.onEvent?.(event);
       const { kind, step, atMs } = event;
       seen.set(step.name, step);
-      const at = `[+${(atMs / 1000).toFixed(3)}s]`;
+      const at = `[+${formatClock(atMs)} cloud]`;
       if (kind === "start") say(`${at} start  ${step.stage}/${step.name}`);
       else if (kind === "output") say(`${at} ${outputLine({ step: step.name, line: event.line })}`);
       else
         say(
-          `${at} ${step.status === "passed" ? "done  " : "FAILED"} ${step.stage}/${step.name} (${formatDuration((step.endMs ?? 0) - (step.startMs ?? 0))})`,
+          `${at} ${step.status === "passed" ? "done  " : "FAILED"} ${step.stage}/${step.name} (${formatDuration(Math.round(1000 * ((step.simEnd ?? 0) - (step.simStart ?? 0))))})`,
         );
     },
   });
@@ -305,6 +349,9 @@ async function runOnSim(
     exitCode: failed ? failed.exitCode : run.cancelled ? 130 : 0,
     wallMs: run.wallMs,
     steps: run.steps,
+    simStartS: simStartMs / 1000,
+    recovery: recovery(run.steps),
+    clock: { ...clock.stats },
     failed,
     cancelled: run.cancelled,
   };
@@ -324,7 +371,7 @@ async function runOnSim(
       `${verdict}: cancelled by the operator; no step started after the cancel; ${ran} steps ran, ${notRun} not run`,
     );
   say(
-    `${verdict}: ${ran} steps ran (${updated} as an update: kept), ${unchanged} unchanged from an earlier run, ${notRun} not run; ${(run.wallMs / 1000).toFixed(2)}s`,
+    `${verdict}: ${ran} steps ran (${updated} as an update: kept), ${unchanged} unchanged from an earlier run, ${notRun} not run; cloud time ${formatDuration(Math.round((report.recovery?.cloudS ?? 0) * 1000))}, wall ${(run.wallMs / 1000).toFixed(2)}s`,
   );
   if (failed) say(failed.message);
   return report;
@@ -334,13 +381,13 @@ async function runOnSim(
  * The sim's MAAS for this run. A resume listens on the URL of the first run again: the power
  * steps' inputs (their --maas-url) must not change, or they would all run again.
  */
-async function startMaas(sim: SimCloud<SimPower>, resume: boolean): Promise<SimMaas> {
+async function startMaas(sim: SimCloud<SimPower>, resume: boolean, clock: SimClockServer): Promise<SimMaas> {
   const apiKey = sim.env[SIM_MAAS_KEY_VAR];
   if (!apiKey) throw new Error(`drill: the sim cloud has no ${SIM_MAAS_KEY_VAR}`);
   const earlier = sim.hostsConfig.find((h) => h.power.driver === "maas" && h.power.url !== "")?.power;
   const port = resume && earlier?.driver === "maas" ? Number(new URL(earlier.url).port) : 0;
   try {
-    return await startSimMaas(sim.dir, { apiKey, port });
+    return await startSimMaas(sim.dir, { apiKey, port, time: clock.time });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EADDRINUSE")
       throw new UsageError(
@@ -363,7 +410,7 @@ function create(dir: string, opts: DrillOptions, power: SimPower): SimCloud<SimP
     dir: path.join(dir, "cloud"),
     scenario: opts.scenario,
     mode: opts.mode,
-    timeScale: opts.timeScale,
+    clock: "discrete",
     scale: opts.scale,
     power,
   });
@@ -406,4 +453,29 @@ function reattach(saved: SavedDrill): SimCloud<SimPower> {
     realMs: (s: number) => s * 1000 * saved.sim.timeScale,
   };
   return sim;
+}
+
+/** Cloud ms as "mm:ss" (or "h:mm:ss"), for progress lines. */
+function formatClock(ms: number): string {
+  const total = Math.round(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = total % 60;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}:${pad(m)}:${pad(sec)}` : `${pad(m)}:${pad(sec)}`;
+}
+
+/** The restart's cloud time, in total and per stage: from a stage's first step start to its last step end. */
+function recovery(steps: readonly StepRun[]): DrillReport["recovery"] {
+  const ran = steps.filter((s) => s.simStart !== undefined && s.simEnd !== undefined);
+  const stages = new Map<string, { stage: string; fromS: number; toS: number; cloudS: number }>();
+  for (const s of ran) {
+    const st = stages.get(s.stage) ?? { stage: s.stage, fromS: Infinity, toS: -Infinity, cloudS: 0 };
+    st.fromS = Math.min(st.fromS, s.simStart ?? 0);
+    st.toS = Math.max(st.toS, s.simEnd ?? 0);
+    st.cloudS = st.toS - st.fromS;
+    stages.set(s.stage, st);
+  }
+  const cloudS = ran.length ? Math.max(...ran.map((s) => s.simEnd ?? 0)) : 0;
+  return { cloudS, stages: [...stages.values()] };
 }

@@ -21,6 +21,7 @@ import { notableOutput } from "../automation/engine";
 import { CALL_LOG } from "../sim/call-log";
 import { cancelRunningSteps, killStepGroup, runCommand, type CommandInputs, type CommandResult } from "./executor";
 import { diffStep, hashStep, loadState, saveState, type StepOp } from "./pulumi-state";
+import type { SimClockServer } from "./sim-clock";
 
 export type StepStatus = "passed" | "failed" | "unchanged" | "not-started" | "skipped";
 
@@ -35,6 +36,9 @@ export interface StepRun {
   killedBy?: "timeout" | "cancel";
   startMs?: number;
   endMs?: number;
+  /** Drills on the discrete-event clock: cloud seconds since this run began, at spawn / at close. */
+  simStart?: number;
+  simEnd?: number;
   /** The step's own closing lines (its stderr on failure): what was expected, seen, the fix. */
   message?: string;
 }
@@ -78,6 +82,12 @@ export interface EngineOptions {
   onOutput?: (step: string, stream: "stdout" | "stderr", line: string) => void;
   /** Every step the program declared, as soon as it has built the graph (before any step runs). */
   onProgram?: (steps: readonly StepInfo[]) => void;
+  /**
+   * Drills: the discrete-event clock (drill/sim-clock.ts). Every step shell is a token, its
+   * customTimeouts a cloud-time timer; which step starts when (a slot, "may start" after a
+   * failure) and the interrupt are decided at quiescence in the catalog's order.
+   */
+  clock?: SimClockServer;
 }
 
 /** Go's exec error text for how the shell ended (what the provider puts before the output). */
@@ -89,7 +99,13 @@ function goExitText(result: CommandResult): string {
 
 export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
   const start = Date.now();
+  const clock = opts.clock;
+  const simBegin = clock?.nowMs() ?? 0;
+  const simSeconds = () => ((clock?.nowMs() ?? 0) - simBegin) / 1000;
   const state = loadState(opts.stateDir);
+  let declared: readonly StepInfo[] = [];
+  const limit = opts.parallel ?? Number.POSITIVE_INFINITY;
+  let active = 0;
   const runs = new Map<string, StepRun>();
   let failed: StepRun | undefined;
   let cancelled = false;
@@ -108,18 +124,34 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
     const stage = (inputs.environment as Record<string, unknown> | undefined)?.COLDSTART_STAGE;
     const run: StepRun = { name: args.name, stage: typeof stage === "string" ? stage : "", status: "not-started" };
     runs.set(args.name, run);
-    if (!mayStart()) throw new Error(`${args.name}: not started (an earlier step failed or the run was cancelled)`);
+    const notStarted = () => new Error(`${args.name}: not started (an earlier step failed or the run was cancelled)`);
+    if (!clock && !mayStart()) throw notStarted();
     const hashes = hashStep(inputs);
     const stored = state.steps[args.name];
     run.op = diffStep(stored, hashes);
+    const op = run.op;
+    if (clock) {
+      // at quiescence, in catalog order: a failure at this same instant is always seen first
+      const order = declared.findIndex((s) => s.name === args.name);
+      const admitted = await clock.admit(order < 0 ? declared.length : order, () => {
+        if (!mayStart()) return "no";
+        if (op === "same") return "go";
+        if (active >= limit) return "wait";
+        active++;
+        return "go";
+      });
+      if (admitted === "no") throw notStarted();
+    }
     if (run.op === "same") {
       run.status = "unchanged";
       return { stdout: stored.stdout, stderr: stored.stderr };
     }
-    await slots.acquire();
-    if (!mayStart()) {
-      slots.release();
-      throw new Error(`${args.name}: not started (an earlier step failed or the run was cancelled)`);
+    if (!clock) {
+      await slots.acquire();
+      if (!mayStart()) {
+        slots.release();
+        throw notStarted();
+      }
     }
     const cmd = inputs as CommandInputs;
     const command = run.op === "update" ? (cmd.update ?? cmd.create ?? "") : (cmd.create ?? "");
@@ -128,7 +160,8 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
     if (run.op === "update" && stored?.stdout) previous.PULUMI_COMMAND_STDOUT = stored.stdout;
     if (run.op === "update" && stored?.stderr) previous.PULUMI_COMMAND_STDERR = stored.stderr;
     run.startMs = Date.now() - start;
-    opts.onEvent?.({ kind: "start", step: run, atMs: run.startMs });
+    if (clock) run.simStart = simSeconds();
+    opts.onEvent?.({ kind: "start", step: run, atMs: clock ? simSeconds() * 1000 : run.startMs });
     let shell: ChildProcess | undefined;
     let interrupted = false;
     const interrupt = () => {
@@ -140,29 +173,38 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
         killStepGroup(shell);
       }
     };
+    // with the clock the call log is read at each quiescence: the interrupt lands at the call's
+    // cloud instant, whatever the machine's speed; otherwise every 10 real ms
     const watch =
       opts.interrupt?.step === args.name
-        ? watchCalls(opts.env.COLDSTART_SIM_DIR, args.name, opts.interrupt.call, interrupt)
+        ? watchCalls(opts.env.COLDSTART_SIM_DIR, args.name, opts.interrupt.call, interrupt, clock)
         : undefined;
+    const token = clock?.spawnToken(args.name);
     const result = await runCommand(
       command,
       cmd,
-      { ...opts.env, ...previous },
+      { ...opts.env, ...previous, ...token?.env },
       {
         timeoutMs: parseDurationMs(meta.createTimeout),
+        timer: clock?.timer,
         onSpawn: (child) => (shell = child),
         onLine: (stream, line) => {
           opts.onOutput?.(args.name, stream, line);
-          if (notableOutput(line)) opts.onEvent?.({ kind: "output", step: run, atMs: Date.now() - start, line });
+          if (notableOutput(line))
+            opts.onEvent?.({ kind: "output", step: run, atMs: clock ? simSeconds() * 1000 : Date.now() - start, line });
           // no call log to watch (not a drill's sim): the first output line is mid-way enough
           if (opts.interrupt?.step === args.name && !watch) interrupt();
         },
       },
     ).finally(() => {
       watch?.stop();
-      slots.release();
+      if (token) clock?.endToken(token.id);
+      if (clock) active--;
+      else slots.release();
     });
     run.endMs = Date.now() - start;
+    if (clock) run.simEnd = simSeconds();
+    const endAt = clock ? simSeconds() * 1000 : run.endMs;
     run.exitCode = result.exitCode ?? undefined;
     if (result.exitCode !== 0) {
       run.status = "failed";
@@ -173,18 +215,17 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
         : result.stderr || result.stdout;
       failed ??= run;
       // A failed create is not written to state; a failed update or replace keeps the old state.
-      opts.onEvent?.({ kind: "finish", step: run, atMs: run.endMs });
+      opts.onEvent?.({ kind: "finish", step: run, atMs: endAt });
       throw new Error(`${args.name}: ${goExitText(result)}`);
     }
     run.status = "passed";
     state.steps[args.name] = { ...hashes, stdout: result.stdout, stderr: result.stderr };
     saveState(opts.stateDir, state);
-    opts.onEvent?.({ kind: "finish", step: run, atMs: run.endMs });
+    opts.onEvent?.({ kind: "finish", step: run, atMs: endAt });
     return { stdout: result.stdout, stderr: result.stderr };
   };
 
   try {
-    let declared: readonly StepInfo[] = [];
     const result = await runUnderMocks(
       () => {
         declared = restartProgram(opts.env).registered.steps;
@@ -215,14 +256,18 @@ function watchCalls(
   step: string,
   prefix: string | undefined,
   hit: () => void,
+  clock?: SimClockServer,
 ): { stop(): void } | undefined {
   if (!simDir) return undefined;
   const file = path.join(simDir, CALL_LOG);
   let offset = fileSize(file);
   let partial = "";
-  const timer = setInterval(() => {
+  let stopped = false;
+  /** Read what the log gained; true when the call was seen (and `hit` called). */
+  const check = (): boolean => {
+    if (stopped) return false;
     const size = fileSize(file);
-    if (size <= offset) return;
+    if (size <= offset) return false;
     const fd = fs.openSync(file, "r");
     const buf = Buffer.alloc(size - offset);
     try {
@@ -242,12 +287,23 @@ function watchCalls(
       }
       if (call.step !== step) continue;
       if (prefix && !`${call.tool ?? ""} ${(call.argv ?? []).join(" ")}`.startsWith(prefix)) continue;
-      clearInterval(timer);
+      stopped = true;
       hit();
-      return;
+      return true;
     }
-  }, 10);
-  return { stop: () => clearInterval(timer) };
+    return false;
+  };
+  if (clock) {
+    clock.onQuiescence(check);
+    return { stop: () => (stopped = true) };
+  }
+  const timer = setInterval(() => check() && clearInterval(timer), 10);
+  return {
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
 }
 
 function fileSize(file: string): number {

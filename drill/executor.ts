@@ -77,6 +77,11 @@ export function providerTimeoutMs(createTimeoutMs: number | undefined): number |
   return seconds > 0 ? seconds * 1000 : undefined;
 }
 
+const realTimer = (ms: number, fn: () => void) => {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
+};
+
 export function runCommand(
   command: string,
   inputs: CommandInputs,
@@ -86,6 +91,8 @@ export function runCommand(
     onLine?: (stream: "stdout" | "stderr", line: string) => void;
     /** The shell just started (a drill may interrupt it). */
     onSpawn?: (child: ChildProcess) => void;
+    /** The clock of customTimeouts (default real setTimeout; a drill's is cloud time: drill/sim-clock.ts). */
+    timer?: (ms: number, fn: () => void) => () => void;
   } = {},
 ): Promise<CommandResult> {
   const [file, ...args] = inputs.interpreter ?? ["/bin/sh", "-c"];
@@ -99,7 +106,8 @@ export function runCommand(
     running.add(child);
     opts.onSpawn?.(child);
     const timeoutMs = providerTimeoutMs(opts.timeoutMs);
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => contextDone(child, "timeout"), timeoutMs);
+    const onTimeout = () => contextDone(child, "timeout");
+    const cancelTimer = timeoutMs === undefined ? () => undefined : (opts.timer ?? realTimer)(timeoutMs, onTimeout);
     const out: Record<"stdout" | "stderr", string> = { stdout: "", stderr: "" };
     for (const stream of ["stdout", "stderr"] as const) {
       let partial = "";
@@ -115,13 +123,13 @@ export function runCommand(
       pipe.on("end", () => partial && opts.onLine?.(stream, partial));
     }
     child.on("error", (err) => {
-      clearTimeout(timer);
+      cancelTimer();
       running.delete(child);
       reject(err);
     });
     // 'close' waits for the pipes, like Go's Wait without WaitDelay: an orphan keeps it open.
     child.on("close", (code, signal) => {
-      clearTimeout(timer);
+      cancelTimer();
       running.delete(child);
       const why = killedBy.get(child);
       resolve({

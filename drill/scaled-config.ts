@@ -1,5 +1,5 @@
 /**
- * A drill runs the committed stack's program with time scaled like the simulated cloud's
+ * A sim on the scaled clock (preflight --scenario; drills before issue #14 ran on it) gets the stack's timing scaled like the cloud's
  * (one simulated minute = 100 ms by default): every gate timeout and poll interval, and the
  * Octavia grace, shrink by the same factor, so the gates wait in the same proportion as on
  * the real cloud. One juju/openstack call keeps a real floor: a process still takes real time.

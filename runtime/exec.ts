@@ -69,10 +69,34 @@ function childEnv(req: ExecRequest): Record<string, string> {
 /** After a timeout kill, how long to wait for the pipes to close (a grandchild may hold them open). */
 export const DRAIN_AFTER_KILL_MS = 1_000;
 
-export const realExec: Exec = (req) =>
-  new Promise<ExecResult>((resolve) => {
+/**
+ * What a caller may swap in `spawnExec`: the clock of the call timeout, and a hook around each
+ * child (a drill's discrete-event clock registers the child before it starts and drops it when
+ * its pipes close: runtime/sim-clock.ts). `realExec` passes real setTimeout and no hook.
+ */
+export interface ExecHooks {
+  /** Run `fn` after `ms` of this caller's time; returns a cancel. Only the call timeout uses it. */
+  timer(ms: number, fn: () => void): () => void;
+  /** Around the real drain after a timeout kill (pipes, not cloud time): a sim clock stays busy. */
+  hold?<T>(p: Promise<T>): Promise<T>;
+  /**
+   * Before spawn: extra env for the child; `done` once it is gone (close, or never started). The
+   * call's result is given only after `done`'s promise settles (a drill's clock acknowledges it:
+   * an interrupt "at this call" lands there, before the caller reads the answer).
+   */
+  child?(label: string): { env: Record<string, string>; done(): void | Promise<void> };
+}
+
+const realTimer: ExecHooks["timer"] = (ms, fn) => {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
+};
+
+export function spawnExec(req: ExecRequest, hooks: ExecHooks): Promise<ExecResult> {
+  return new Promise<ExecResult>((resolve) => {
+    const hooked = hooks.child?.(describeCall(req));
     const child = spawn(req.file, req.args, {
-      env: childEnv(req),
+      env: hooked ? { ...childEnv(req), ...hooked.env } : childEnv(req),
       cwd: req.cwd,
       stdio: [req.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
@@ -85,13 +109,16 @@ export const realExec: Exec = (req) =>
     let startError: NodeJS.ErrnoException | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let settled = false;
+    let endDrain: (() => void) | undefined;
     const finish = () => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cancelTimer();
       clearTimeout(drain);
+      endDrain?.();
+      const acknowledged = hooked?.done();
       const signal = exit?.signal ?? null;
-      resolve({
+      const result: ExecResult = {
         exitCode: exit?.code ?? null,
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8"),
@@ -99,18 +126,22 @@ export const realExec: Exec = (req) =>
         notFound: startError?.code === "ENOENT",
         ...(signal && !timedOut ? { signal } : {}),
         ...(startError ? { startError: `${startError.code ?? "error"}: ${startError.message}` } : {}),
-      });
+      };
+      if (acknowledged) void acknowledged.then(() => resolve(result));
+      else resolve(result);
     };
     let drain: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
+    const cancelTimer = hooks.timer(req.timeoutMs, () => {
       timedOut = true;
       child.kill("SIGKILL");
+      // the drain is real time (a grandchild may hold the pipes), held so no sim time passes meanwhile
+      void hooks.hold?.(new Promise<void>((r) => (endDrain = r)));
       drain = setTimeout(() => {
         child.stdout?.destroy();
         child.stderr?.destroy();
         finish();
       }, DRAIN_AFTER_KILL_MS);
-    }, req.timeoutMs);
+    });
 
     child.on("error", (e: NodeJS.ErrnoException) => {
       // 'error' without a pid: the program never started (ENOENT, EACCES); no 'close' may follow.
@@ -127,6 +158,9 @@ export const realExec: Exec = (req) =>
       child.stdin.end(req.input);
     }
   });
+}
+
+export const realExec: Exec = (req) => spawnExec(req, { timer: realTimer });
 
 /** "exited 3", "killed by SIGSEGV", "could not start (EACCES: …)", "timed out": never a made-up -1. */
 export function describeExit(res: ExecResult, timeoutMs?: number): string {

@@ -28,6 +28,7 @@ import { parseApiKey, type MaasApiKey } from "../power/maas-oauth";
 import { appendCall } from "./call-log";
 import { powerOff, powerOn, requestShutdown, type Power } from "./state";
 import { loadState, readState, updateState } from "./store";
+import { callLogAt, stateTime, type SimTime } from "./time";
 
 // ---------------------------------------------------------------------------------------------
 // OAuth 1.0 PLAINTEXT, checked as piston3 checks it
@@ -358,8 +359,13 @@ export interface SimMaasOptions {
   apiKey: string;
   /** Default 0 (a free port). A drill resumed on the same port keeps its steps' inputs equal. */
   port?: number;
-  /** Real clock (epoch ms) for the sim's time; tests inject a fake one. OAuth timestamps use the real clock. */
-  now?: () => number;
+  /**
+   * The sim's clock (sim/time.ts): in a drill on the discrete-event clock, the clock server's
+   * `time` (the drill process is the server); tests inject a scaled one on a fake real clock.
+   * Default: the state's own clock. OAuth timestamps use the real clock. The API answers in zero
+   * sim time: a step waits for its HTTP answer busy, so a handler must never sleep on this clock.
+   */
+  time?: SimTime;
 }
 
 export interface SimMaas {
@@ -383,9 +389,8 @@ export interface SimMaas {
  */
 export async function startSimMaas(simDir: string, opts: SimMaasOptions): Promise<SimMaas> {
   const dir = path.resolve(simDir);
-  const now = opts.now ?? Date.now;
   const initial = loadState(dir);
-  const startedAtMs = initial.startedAtMs;
+  const time = opts.time ?? stateTime(dir, initial);
   const systemIds = simSystemIds(initial.hosts.map((h) => h.name));
   const hostOf = new Map(Object.entries(systemIds).map(([host, id]) => [id, host]));
   const indexOf = (hosts: readonly { name: string }[], host: string) => hosts.findIndex((h) => h.name === host);
@@ -395,7 +400,7 @@ export async function startSimMaas(simDir: string, opts: SimMaasOptions): Promis
     power: (systemId, call) => {
       const host = hostOf.get(systemId)!;
       const kind = call.op === "query_power_state" ? "state" : call.op === "power_on" ? "on" : `${call.stopMode}-off`;
-      const before = readState(dir, now());
+      const before = readState(dir, time);
       const at = indexOf(before.hosts, host);
       const pending = before.powerFaults?.some((f) => f.host === at && f.call === kind && f.remaining > 0);
       // a scenario's transient fault, counted down under the lock (the common path only reads)
@@ -409,12 +414,12 @@ export async function startSimMaas(simDir: string, opts: SimMaasOptions): Promis
             if (f) f.remaining--;
             return f !== undefined;
           },
-          now,
+          time,
         );
       if (faulty) return maasReplies.noRackController(host);
       if (before.hosts[at]?.bmcUnreachable) return maasReplies.bmcUnreachable();
       if (call.op === "query_power_state") {
-        const s = readState(dir, now());
+        const s = readState(dir, time);
         return maasReplies.powerState(s.hosts[indexOf(s.hosts, host)]!.power);
       }
       return updateState(
@@ -427,7 +432,7 @@ export async function startSimMaas(simDir: string, opts: SimMaasOptions): Promis
           else powerOff(s, i, t, "maas power_off stop_mode=hard");
           return maasReplies.node(SIM_NODE_TEMPLATE, { systemId, hostname: host, powerState: before });
         },
-        now,
+        time,
       );
     },
   };
@@ -444,7 +449,7 @@ export async function startSimMaas(simDir: string, opts: SimMaasOptions): Promis
         tool: "maas",
         argv: [req.method, req.url, ...(req.body === "" ? [] : [req.body])],
         stdinBytes: Buffer.byteLength(req.body),
-        at: now() - startedAtMs,
+        at: callLogAt(time, initial),
         exitCode: reply.status >= 200 && reply.status < 300 ? 0 : reply.status,
       }),
   });

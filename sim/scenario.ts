@@ -232,6 +232,19 @@ export const scenarioSchema = z.strictObject({
     .prefault({}),
   hangs: z.array(hangSchema).default([]),
   /**
+   * Sim seconds each call of a fake tool takes before it answers (default 0: a call costs no cloud
+   * time). Ours, not measured from a real cloud: for benches, so serial work is not free.
+   * Not for the sim MAAS: a step waits for its HTTP answer busy, so MAAS answers in zero sim time.
+   */
+  latency: z
+    .strictObject({
+      juju: seconds.optional(),
+      openstack: seconds.optional(),
+      virsh: seconds.optional(),
+      "cloud-assert": seconds.optional(),
+    })
+    .default({}),
+  /**
    * Units whose status Juju cannot read: `juju status --format=json|yaml` prints the unit as
    * `{"status-error": "status not found"}` (juju cmd/juju/status/formatted.go errorStatus) for
    * `seconds` after its machine's agent started ("forever": always).

@@ -13,6 +13,7 @@ import { projectRoot } from "./root";
 import { loadScenario, type Mode, type Scale, type Scenario } from "./scenario";
 import { buildState, CONTROLLER, MODEL, type SimState } from "./state";
 import { readState, saveState } from "./store";
+import { CLOCK_FILE, writeClockFileMs, type ClockKind } from "./time";
 
 /** How coldstart powers the sim's hosts: the fake virsh, or the sim's MAAS API. */
 export type SimPower = "virsh" | "maas";
@@ -27,7 +28,12 @@ export interface SimCloudOptions<P extends SimPower = "virsh"> {
   scenario: string | { name: string; scenario: Scenario };
   /** Overrides the scenario's mode hint (planned: hosts on at t=0; unplanned: off). */
   mode?: Mode;
-  /** real ms = sim s * 1000 * timeScale (default 1/600: one sim minute = 100 ms). */
+  /**
+   * Which clock the sim runs on (sim/time.ts; default scaled). discrete: the drill's discrete-event
+   * clock; createSimCloud writes <dir>/clock at 0, and timeScale / realMs do not apply.
+   */
+  clock?: ClockKind;
+  /** Scaled clock: real ms = sim s * 1000 * timeScale (default 1/600: one sim minute = 100 ms). */
   timeScale?: number;
   /** Generated extra hosts / guests / LBs (benches). */
   scale?: Partial<Scale>;
@@ -77,8 +83,11 @@ export interface SimCloud<P extends SimPower = "virsh"> {
   holdGuests: string[];
   /** What the drill exports as COLDSTART_UNSEAL_KEY_1..N (also in `env`). */
   unsealKeys: string[];
+  /** The sim's clock (SimCloudOptions.clock). */
+  clock: ClockKind;
+  /** Scaled clock: real ms per sim ms. */
   timeScale: number;
-  /** Real ms for a span of sim seconds. */
+  /** Scaled clock: real ms for a span of sim seconds. */
   realMs(simSeconds: number): number;
 }
 
@@ -107,10 +116,21 @@ export function createSimCloud<P extends SimPower = "virsh">(opts: SimCloudOptio
   const root = projectRoot();
   const entry = path.join(root, "dist", "sim", "tools", "entry.js");
   fs.mkdirSync(dir, { recursive: true });
-  for (const stale of [CALL_LOG, "state.lock"]) fs.rmSync(path.join(dir, stale), { recursive: true, force: true });
+  for (const stale of [CALL_LOG, "state.lock", CLOCK_FILE]) {
+    fs.rmSync(path.join(dir, stale), { recursive: true, force: true });
+  }
 
-  const state = buildState(sc, { name: loaded.name, mode: opts.mode, timeScale: opts.timeScale, scale: opts.scale });
+  const clock = opts.clock ?? "scaled";
+  const state = buildState(sc, {
+    name: loaded.name,
+    mode: opts.mode,
+    clock,
+    timeScale: opts.timeScale,
+    scale: opts.scale,
+  });
   saveState(dir, state);
+  // a new cloud begins at sim 0; the drill's clock server continues from this file (a resume too)
+  if (clock === "discrete") writeClockFileMs(dir, 0);
 
   const osEnv = osEnvOf(state);
   const openrcPath = path.join(dir, "admin-openrc");
@@ -172,6 +192,7 @@ export function createSimCloud<P extends SimPower = "virsh">(opts: SimCloudOptio
     jujuModel: `${CONTROLLER}:${MODEL}`,
     holdGuests: state.guests.filter((g) => g.held).map((g) => g.name),
     unsealKeys,
+    clock,
     timeScale: state.timeScale,
     realMs: (simSeconds) => simSeconds * 1000 * state.timeScale,
   };
@@ -203,7 +224,7 @@ export function exportedKeys(sc: Scenario, state: SimState): string[] {
   return typeof exported === "number" ? state.vault.keys.slice(0, exported) : exported;
 }
 
-/** The sim's state as of now (timers applied), for assertions. */
+/** The sim's state as of now on its own clock (timers applied), for assertions. */
 export function simState(dir: string): SimState {
   return readState(dir);
 }

@@ -5,9 +5,9 @@
  * server start/stop and LB failover. Pure functions of (state, sim time) that mutate the state
  * object they are given; no I/O (store.ts loads and saves).
  *
- * Time is in SIM seconds since the sim started: real ms = sim s * 1000 * timeScale. The default
- * timeScale makes one simulated minute 100 ms real, so "agents start 2 min after power-on" takes
- * 200 ms of a drill. Delayed effects are timers in the state; `advance(state, now)` applies the due
+ * Time is in SIM seconds since the sim started, on one of two clocks (sim/time.ts): scaled, real
+ * ms = sim s * 1000 * timeScale (the default timeScale makes one simulated minute 100 ms real, so
+ * "agents start 2 min after power-on" takes 200 ms), or the drill's discrete-event clock. Delayed effects are timers in the state; `advance(state, now)` applies the due
  * ones in time order, so any reader computes the same state for the same instant.
  */
 import type { Mode, Scale, Scenario } from "./scenario";
@@ -197,9 +197,17 @@ export interface SimState {
   scenario: string;
   description: string;
   mode: Mode;
-  /** Real epoch ms of sim t = 0. */
+  /**
+   * Which clock the sim runs on (sim/time.ts): scaled = real time x timeScale from startedAtMs;
+   * discrete = the drill's discrete-event clock in <simdir>/clock (startedAtMs, timeScale unused).
+   * Absent (a state written before issue #14): scaled.
+   */
+  clock: "scaled" | "discrete";
+  /** Real epoch ms of sim t = 0 (scaled clock). */
   startedAtMs: number;
   timeScale: number;
+  /** Sim seconds each call of a fake tool takes before it answers (scenario `latency`); absent: 0. */
+  latency?: Partial<Record<LatencyTool, number>>;
   controller: string;
   model: string;
   modelUuid: string;
@@ -355,9 +363,14 @@ function defaultKeys(shares: number): string[] {
   });
 }
 
+/** The fake tools a scenario's `latency` applies to (not the sim MAAS: it answers in zero sim time). */
+export type LatencyTool = "juju" | "openstack" | "virsh" | "cloud-assert";
+
 export interface BuildOptions {
   name: string;
   mode?: Mode;
+  /** Default scaled (sim/time.ts). */
+  clock?: SimState["clock"];
   timeScale?: number;
   scale?: Partial<Scale>;
   startedAtMs?: number;
@@ -469,6 +482,7 @@ export function buildState(sc: Scenario, opts: BuildOptions): SimState {
     scenario: opts.name,
     description: sc.description,
     mode,
+    clock: opts.clock ?? "scaled",
     startedAtMs: opts.startedAtMs ?? Date.now(),
     timeScale: opts.timeScale ?? DEFAULT_TIME_SCALE,
     controller: CONTROLLER,
@@ -558,6 +572,7 @@ export function buildState(sc: Scenario, opts: BuildOptions): SimState {
     lbs,
     cloudAssert: { failLines: sc.cloudAssert.failLines },
     hangs: sc.hangs.map((h) => ({ tool: h.tool, args: h.args, seconds: h.seconds, remaining: h.times ?? null })),
+    latency: Object.keys(sc.latency).length > 0 ? { ...sc.latency } : undefined,
     powerFaults: sc.hosts.transientPowerErrors.map((f) => ({
       host: hostIndexOf(f.host),
       call: f.call,

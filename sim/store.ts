@@ -9,7 +9,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { sync as writeFileAtomicSync } from "write-file-atomic";
-import { advance, simNow, type SimState } from "./state";
+import { advance, type SimState } from "./state";
+import { stateTime, type SimTime } from "./time";
 
 export const STATE_FILE = "state.json";
 const LOCK_DIR = "state.lock";
@@ -141,18 +142,21 @@ function release(lock: string, token: string): void {
   if (owner === token) fs.rmSync(lock, { recursive: true, force: true });
 }
 
-/** The state as of `realMs` (timers applied in memory only): for read-only answers, no lock. */
-export function readState(dir: string, realMs: number = Date.now()): SimState {
+/** The state as of the caller's sim time (timers applied in memory only): for read-only answers, no lock. */
+export function readState(dir: string, time?: Pick<SimTime, "nowS">): SimState {
   const s = loadState(dir);
-  advance(s, simNow(s, realMs));
+  advance(s, (time ?? stateTime(dir, s)).nowS());
   return s;
 }
 
-/** Load, bring up to `realMs`, change, save -- all under the lock. Returns what `fn` returns. */
-export function updateState<T>(dir: string, fn: (s: SimState, now: number) => T, realMs: () => number = Date.now): T {
+/**
+ * Load, bring up to the caller's sim time (read under the lock), change, save -- all under the
+ * lock. Returns what `fn` returns. Without a time: the state's own clock (sim/time.ts stateTime).
+ */
+export function updateState<T>(dir: string, fn: (s: SimState, now: number) => T, time?: Pick<SimTime, "nowS">): T {
   return withLock(dir, () => {
     const s = loadState(dir);
-    const now = simNow(s, realMs());
+    const now = (time ?? stateTime(dir, s)).nowS();
     advance(s, now);
     const result = fn(s, now);
     saveState(dir, s);

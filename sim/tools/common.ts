@@ -4,8 +4,9 @@
  * and a session giving the tool the state at "now" (read-only) or under the lock (to change it).
  */
 import { appendCall } from "../call-log";
-import { simNow, simToRealMs, type SimState } from "../state";
+import type { LatencyTool, SimState } from "../state";
 import { loadState, readState, updateState } from "../store";
+import { callLogAt, clockFilePath, clockFileTime, scaledTime, SIM_CLOCK_VAR, type SimTime } from "../time";
 
 export interface ToolResult {
   stdout: string;
@@ -18,9 +19,14 @@ export interface ToolContext {
   env?: NodeJS.ProcessEnv;
   /** Default: process.cwd(). */
   cwd?: string;
-  /** Real clock (epoch ms); tests inject a fake one. */
+  /**
+   * The sim's clock (sim/time.ts). entry.ts passes the discrete one in a drill that runs on the
+   * discrete-event clock. Default: the state's scaled clock, with `now` / `sleep` below.
+   */
+  time?: SimTime;
+  /** Scaled clock only: the real clock (epoch ms); tests inject a fake one. */
   now?: () => number;
-  /** How a hang waits (real ms); tests inject an instant one. */
+  /** Scaled clock only: how a wait passes (real ms); tests inject an instant one. */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -28,6 +34,8 @@ export interface Session {
   dir: string;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** The sim's clock: every wait of a tool (hang, latency, juju --wait) goes through time.sleepS. */
+  time: SimTime;
   /** The state as of now (timers applied in memory), and the sim time. */
   read(): { s: SimState; now: number };
   /** Change the state under the lock; `fn` gets the state as of now. */
@@ -39,11 +47,8 @@ export type ToolImpl = (argv: string[], stdin: string, session: Session) => Tool
 export const ok = (stdout = "", stderr = ""): ToolResult => ({ stdout, stderr, exitCode: 0 });
 export const fail = (stderr: string, exitCode = 1, stdout = ""): ToolResult => ({ stdout, stderr, exitCode });
 
-const FOREVER_MS = 24 * 3600 * 1000;
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Does a scenario hang apply to this call? Counts down `times` under the lock. */
-function takeHang(dir: string, base: SimState, tool: string, argv: string[], realNow: () => number): number | null {
+/** Does a scenario hang apply to this call? Counts down `times` under the lock. Sim seconds (Infinity: forever). */
+function takeHang(dir: string, base: SimState, tool: string, argv: string[], time: SimTime): number | null {
   const matches = (h: SimState["hangs"][number]) => h.tool === tool && h.args.every((a) => argv.includes(a));
   const hang = base.hangs.find(matches);
   if (!hang) return null;
@@ -58,15 +63,33 @@ function takeHang(dir: string, base: SimState, tool: string, argv: string[], rea
             h.remaining--;
             return h.seconds;
           },
-          realNow,
+          time,
         );
   if (seconds === null) return null;
-  return seconds === "forever" ? FOREVER_MS : simToRealMs(base, seconds);
+  return seconds === "forever" ? Infinity : seconds;
 }
 
-/** Run one tool call: sim lookup, hang, the tool itself, one call-log line. Never throws. */
+/**
+ * The clock this call runs on. A discrete sim called outside a drill (no clock server) can still
+ * answer from the clock file, but cannot wait; a scaled sim called with a discrete clock is a
+ * wiring mistake that would mix two time domains, so it is refused.
+ */
+function toolTime(dir: string, base: SimState, ctx: ToolContext): SimTime {
+  const discrete = base.clock === "discrete";
+  if (ctx.time) {
+    if (ctx.time.kind === "discrete" && !discrete) {
+      throw new Error(
+        `${SIM_CLOCK_VAR} is set but the sim in ${dir} runs on the scaled clock (create it with clock "discrete")`,
+      );
+    }
+    return ctx.time;
+  }
+  return discrete ? clockFileTime(clockFilePath(dir)) : scaledTime(base, { now: ctx.now, sleep: ctx.sleep });
+}
+
+/** Run one tool call: sim lookup, hang, latency, the tool itself, one call-log line. Never throws. */
 export async function runTool(
-  tool: string,
+  tool: LatencyTool,
   argv: string[],
   stdin: string,
   ctx: ToolContext,
@@ -74,16 +97,17 @@ export async function runTool(
 ): Promise<ToolResult> {
   const env = ctx.env ?? process.env;
   const cwd = ctx.cwd ?? process.cwd();
-  const realNow = ctx.now ?? Date.now;
   const dir = env.COLDSTART_SIM_DIR;
   if (!dir) {
     return fail(`coldstart sim ${tool}: COLDSTART_SIM_DIR is not set (use the env that createSimCloud returns)\n`, 127);
   }
   let base: SimState;
+  let time: SimTime;
   try {
     base = loadState(dir);
+    time = toolTime(dir, base, ctx);
   } catch (err) {
-    return fail(`${(err as Error).message}\n`, 127);
+    return fail(`coldstart sim ${tool}: ${(err as Error).message}\n`, 127);
   }
   const log = (exitCode: number | null) =>
     appendCall(dir, {
@@ -91,7 +115,7 @@ export async function runTool(
       argv,
       stdinBytes: Buffer.byteLength(stdin),
       cwd,
-      at: realNow() - base.startedAtMs,
+      at: callLogAt(time, base),
       exitCode,
       step: env.COLDSTART_STEP,
     });
@@ -100,22 +124,26 @@ export async function runTool(
     dir,
     env,
     cwd,
+    time,
     read: () => {
-      const t = realNow();
-      const s = readState(dir, t);
-      return { s, now: simNow(s, t) };
+      const now = time.nowS(); // one instant for the state and the time it is given with
+      return { s: readState(dir, { nowS: () => now }), now };
     },
-    update: (fn) => updateState(dir, fn, realNow),
+    update: (fn) => updateState(dir, fn, time),
   };
   let result: ToolResult;
+  let hung = false;
   try {
-    const hangMs = takeHang(dir, base, tool, argv, realNow);
-    if (hangMs !== null) {
+    const hangS = takeHang(dir, base, tool, argv, time);
+    if (hangS !== null) {
+      hung = true;
       log(null);
-      await (ctx.sleep ?? realSleep)(hangMs);
+      await time.sleepS(hangS);
     }
+    // the call's own duration (scenario latency), before it looks at the cloud
+    await time.sleepS(base.latency?.[tool] ?? 0);
     result = await impl(argv, stdin, session);
-    if (hangMs !== null) return result;
+    if (hung) return result;
   } catch (err) {
     result = fail(`coldstart sim ${tool}: ${(err as Error).message}\n`, 70);
   }

@@ -1,10 +1,13 @@
 /**
  * Simulated cloud -- the process behind the shims in sim/bin: `node dist/sim/tools/entry.js <tool> args…`.
  * Reads stdin (unseal keys arrive here), runs the tool, writes its output, exits with its code.
- * Each tool is loaded on demand so a call pays only for what it uses.
+ * Each tool is loaded on demand so a call pays only for what it uses. In a drill on the
+ * discrete-event clock (COLDSTART_SIM_CLOCK set) every wait of the tool is a wait on that clock
+ * (sim/time.ts discreteTime); otherwise the state's scaled clock.
  */
 import * as fs from "node:fs";
 import type { ToolContext, ToolResult } from "./common";
+import { discreteTime, SIM_CLOCK_VAR } from "../time";
 
 type Main = (argv: string[], stdin: string, ctx?: ToolContext) => Promise<ToolResult>;
 
@@ -32,7 +35,8 @@ async function run(): Promise<number> {
     return 64;
   }
   const main = await load();
-  const result = await main(argv, readStdin());
+  const ctx: ToolContext = process.env[SIM_CLOCK_VAR] ? { time: discreteTime(process.env) } : {};
+  const result = await main(argv, readStdin(), ctx).finally(() => ctx.time?.close?.());
   process.stdout.write(result.stdout);
   process.stderr.write(result.stderr);
   return result.exitCode;

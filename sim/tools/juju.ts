@@ -14,7 +14,6 @@ import {
   rebootClusterFromCompleteOutage,
   restartChassis,
   restartNeutronServer,
-  simToRealMs,
   unsealReset,
   unsealWithKey,
   type SimState,
@@ -75,15 +74,8 @@ const DEFAULT_ACTION_SECONDS = 25;
 const RUN_DEFAULT_WAIT_S = 60;
 /** juju exec's wait without --wait (cmd/juju/action/exec.go newExecCommand: defaultWait 5 * time.Minute). */
 const EXEC_DEFAULT_WAIT_S = 300;
-const FOREVER_MS = 24 * 3600 * 1000;
-
-type Sleep = (ms: number) => Promise<void>;
-const realSleep: Sleep = (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Real ms to sleep for `simSeconds`, rounded up: after it, the sim clock has reached the instant. */
-function realMs(s: SimState, simSeconds: number): number {
-  return Number.isFinite(simSeconds) ? Math.ceil(simToRealMs(s, simSeconds)) : FOREVER_MS;
-}
+/** How a juju wait passes: sim seconds on the sim's clock (Session.time.sleepS; Infinity: no limit). */
+type Sleep = (simSeconds: number) => Promise<void>;
 
 const json = (doc: unknown) => ok(JSON.stringify(doc) + "\n");
 
@@ -207,7 +199,7 @@ async function exec(
     // the task stays pending on a unit whose agent is down; juju gives up after its wait
     const wait = waitSeconds(waitArg, EXEC_DEFAULT_WAIT_S);
     if (wait === null) return invalidWait(waitArg ?? "");
-    await sleep(realMs(s, wait));
+    await sleep(wait);
     return fail(`ERROR timed out waiting for results from: unit ${unit.name}\n`);
   }
   const r = remoteCommand(session, app, unit, command);
@@ -389,7 +381,7 @@ async function runAction(
   const task = session.update((st, t) => enqueueReboot(st, t, unit));
   const progress = `Running operation ${task.operation} with 1 task\n  - task ${task.id} on ${unitTag(task.unit)}\n\nWaiting for task ${task.id}...\n`;
   if (task.completed !== null && task.completed - task.enqueued <= wait) {
-    await sleep(realMs(s, task.completed - task.enqueued));
+    await sleep(task.completed - task.enqueued);
     const doc = runDoc(task, task.completed);
     const code = typeof task.results["return-code"] === "number" ? task.results["return-code"] : -1;
     let stdout = JSON.stringify(doc) + "\n";
@@ -402,7 +394,7 @@ async function runAction(
       exitCode: code >= 1 ? 1 : 0,
     };
   }
-  await sleep(realMs(s, wait));
+  await sleep(wait);
   return fail(`${progress}ERROR timed out waiting for results from: unit ${task.unit}\n`);
 }
 
@@ -437,10 +429,10 @@ async function showTask(
   if (waitParsed >= 0 && unfinished) {
     const limit = waitParsed === 0 ? Infinity : waitParsed;
     if (task.completed !== null && task.completed - now <= limit) {
-      await sleep(realMs(s, task.completed - now));
+      await sleep(task.completed - now);
       at = task.completed;
     } else {
-      await sleep(realMs(s, limit));
+      await sleep(limit);
       return fail(kind === "task" ? "ERROR maximum wait time reached\n" : "ERROR timeout reached\n");
     }
   }
@@ -598,7 +590,6 @@ async function juju(argv: string[], stdin: string, session: Session, sleep: Slee
 }
 
 export function main(argv: string[], stdin = "", ctx: ToolContext = {}): Promise<ToolResult> {
-  // juju's own waits (run/exec --wait, show-task --wait) sleep through the context, like hangs do
-  const sleep = ctx.sleep ?? realSleep;
-  return runTool("juju", argv, stdin, ctx, (a, i, session) => juju(a, i, session, sleep));
+  // juju's own waits (run/exec --wait, show-task --wait) pass on the sim's clock, like hangs do
+  return runTool("juju", argv, stdin, ctx, (a, i, session) => juju(a, i, session, (sec) => session.time.sleepS(sec)));
 }

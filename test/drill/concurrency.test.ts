@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { drillDir } from "../support/drill-run";
+import { startSimClock } from "../../drill/sim-clock";
 
 const ROOT = path.resolve(__dirname, "../..");
 const BIN = path.join(ROOT, "bin", "coldstart");
@@ -134,10 +135,21 @@ describe("the MySQL action's once-per-window guard, two step processes at once, 
       COLDSTART_STEP: stepName,
     });
     expect(matching(dir, ACTION)).toHaveLength(0);
-    [a, b] = await Promise.all([
-      run("/bin/sh", ["-c", create], env("mysql-reboot-cluster")),
-      run("/bin/sh", ["-c", create], env("mysql-reboot-cluster-by-hand")),
-    ]);
+    // the sim's cloud time moves only on a drill's clock (issue #14): host one here, as the drill
+    // engine would, each step process a token of it
+    const clock = await startSimClock({
+      clockFile: path.join(dir, "cloud", "clock"),
+      onFatal: (m) => process.stderr.write(`${m}\n`),
+    });
+    const onClock = (name: string) => {
+      const token = clock.spawnToken(name);
+      return run("/bin/sh", ["-c", create], { ...env(name), ...token.env }).finally(() => clock.endToken(token.id));
+    };
+    try {
+      [a, b] = await Promise.all([onClock("mysql-reboot-cluster"), onClock("mysql-reboot-cluster-by-hand")]);
+    } finally {
+      await clock.close();
+    }
   }, 120_000);
 
   it("exactly one juju run of the action; the other process met the marker and did not run it", () => {

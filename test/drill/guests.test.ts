@@ -11,7 +11,7 @@ import { drillDir, ranAfter, runDrillProcess, type DrillResult } from "../suppor
 const ID = (n: number) => `0a1b2c3d-000${n}-4000-8000-00000000000${n}`;
 const WEB_1 = ID(1);
 const NOT_RUNNING = ["tenant-stopped", "shelved-1", "offloaded-1", "paused-1", "suspended-1", "broken-1"];
-const ARGS = ["--stack", "prior-build", "--scenario", "guests-mixed-states", "--time-scale", "0.005"];
+const ARGS = ["--stack", "prior-build", "--scenario", "guests-mixed-states"];
 
 const starts = (d: DrillResult) => d.callsMatching(/^openstack server start /).map((c) => c.argv[2]);
 const entry = (d: DrillResult, step: string) => d.record.filter((e) => e.step === step).at(-1);

@@ -1,22 +1,39 @@
 /**
  * Issue #11, Juju part: reboot-cluster-from-complete-outage runs longer than juju's wait
- * (sim/scenarios/mysql-slow-action.json: 150 sim s). The drill must pass with exactly one
+ * (sim/scenarios/mysql-slow-action.json, its action made 1300 s here: see ACTION_S). The drill must pass with exactly one
  * `juju run` of the action -- juju's timeout is followed with `juju show-task`, never a second run
  * -- and a kill of the step while it follows the task must be survivable: the action keeps
  * running on the simulated unit, the resume finds its task and follows it, the window finishes.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { drillDir, runDrillProcess, type DrillResult } from "../support/drill-run";
 
-const ARGS = ["--stack", "prior-build", "--scenario", "mysql-slow-action"];
+/**
+ * The step's budget in this drill, in cloud time (issue #14: the stack's own timing, unscaled):
+ * 1 + 10 calls of commandTimeout (stages/mysql.ts; 2 min) plus 2 s start-up (stages/budget.ts).
+ */
+const BUDGET_MS = 11 * 120_000 + 2_000;
+/**
+ * On the cloud's clock the step's explicit `--wait` is what is left of that budget (1292 s here),
+ * longer than the committed scenario's 150 s action: juju would simply answer. So the action here
+ * runs 1300 s, past juju's wait and inside the budget (the task is then followed with show-task).
+ * TODO(J-sim): the committed sim/scenarios/mysql-slow-action.json could carry this number itself.
+ */
+const ACTION_S = 1_300;
+const SCENARIO = (() => {
+  const committed = path.resolve(__dirname, "../../sim/scenarios/mysql-slow-action.json");
+  const sc = JSON.parse(fs.readFileSync(committed, "utf8")) as { mysql: { actionSeconds: number } };
+  sc.mysql.actionSeconds = ACTION_S;
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-slow-action-")), "mysql-slow-action.json");
+  fs.writeFileSync(file, JSON.stringify(sc));
+  return file;
+})();
+
+const ARGS = ["--stack", "prior-build", "--scenario", SCENARIO];
 const RUN = /^juju run .*reboot-cluster-from-complete-outage/;
 const SHOW_TASK = /^juju show-task /;
-/**
- * The step's budget in this drill: 1 + 10 calls of the scaled commandTimeout (stages/mysql.ts;
- * drill/scaled-config.ts: 5 s real floor + 2 min x 1/600) plus 2 s start-up (stages/budget.ts).
- */
-const BUDGET_MS = 11 * (5_000 + 120_000 / 600) + 2_000;
 
 const waitOf = (d: DrillResult): number => {
   const arg = d.callsMatching(RUN)[0]?.argv.find((a) => a.startsWith("--wait="));
@@ -31,6 +48,7 @@ describe("mysql-slow-action: the action outlives `juju run`'s wait", () => {
     expect(d.callsMatching(RUN)).toHaveLength(1);
     expect(waitOf(d) * 1000).toBeGreaterThan(0);
     expect(waitOf(d) * 1000).toBeLessThan(BUDGET_MS);
+    expect(waitOf(d)).toBeLessThan(ACTION_S);
   });
 
   it("juju gave up (exit 1, no result) and the step followed the task it named until it completed", () => {

@@ -12,7 +12,7 @@ const ROOT = path.resolve(__dirname, "../..");
 
 describe("a drill's record: ovn-chassis/2 not connected after boot, swept and reconnected", () => {
   const d = runDrillProcess(
-    ["--stack", "roosevelt", "--scenario", "chassis-not-connected", "--time-scale", "0.005"],
+    ["--stack", "roosevelt", "--scenario", "chassis-not-connected"],
     drillDir("record-chassis"),
   );
   const record = (format: "markdown" | "json") =>
@@ -44,8 +44,11 @@ describe("a drill's record: ovn-chassis/2 not connected after boot, swept and re
     expect(sweep.evidence).toEqual({
       kind: "ovn-tls-sweep",
       chassis: 4,
-      restarted: [{ unit: "ovn-chassis/2", principal: expect.any(String), restartOk: true, reconnected: true }],
+      // on the cloud's clock (issue #14) the sweep's re-probe comes at the restart's own instant,
+      // before ovn-controller has reconnected (the sim's restartSeconds): the gate after it waits
+      restarted: [{ unit: "ovn-chassis/2", principal: expect.any(String), restartOk: true, reconnected: false }],
     });
+    expect(d.report.steps.find((s) => s.name === "ovn-chassis-connected")?.status).toBe("passed");
     const unseal = d.record.find((e) => e.step === "vault-unseal")!;
     expect(unseal.evidence).toEqual({
       kind: "vault-unseal",

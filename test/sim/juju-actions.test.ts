@@ -19,6 +19,7 @@ import {
   highestOperation,
 } from "../../gates/juju-action";
 import { parseActionResult, rebootOutcome } from "../../gates/mysql";
+import { loadState } from "../../sim/store";
 import { bootAll, cleanupAll, harness, MODEL, type Harness } from "./sim-harness";
 
 afterAll(cleanupAll);
@@ -127,12 +128,19 @@ describe("juju run", () => {
     const ahead = h.clock.ms - Date.now();
     updateState(h.cloud.dir, (s) => void (s.startedAtMs -= ahead + 50));
     const env = { ...process.env, ...h.cloud.env };
-    const killed = await execa(
+    const client = execa(
       path.join(h.cloud.binDir, "juju"),
       ["run", "-m", MODEL, `${MYSQL}/1`, ACTION, "--format=json", "--wait=10m"],
-      { env, timeout: 120, killSignal: "SIGKILL", reject: false },
+      { env, reject: false },
     );
-    expect(killed.timedOut).toBe(true);
+    // kill it once it has enqueued the task (not after a fixed real delay: a loaded machine starts node slowly)
+    for (const start = Date.now(); (loadState(h.cloud.dir).tasks ?? []).length === 0;) {
+      if (Date.now() - start > 20_000) throw new Error("juju run enqueued no task within 20 s");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    client.kill("SIGKILL");
+    const killed = await client;
+    expect(killed.signal).toBe("SIGKILL");
     await new Promise((r) => setTimeout(r, 450)); // > 151 sim s
     const ops = await execa(
       path.join(h.cloud.binDir, "juju"),

@@ -7,6 +7,7 @@ import { readCallLog } from "../../sim/call-log";
 import { maasReplies, simSystemIds, startSimMaas, type SimMaas } from "../../sim/maas-api";
 import { createSimCloud, SIM_MAAS_KEY_VAR, withMaasUrl, type SimCloud } from "../../sim/setup";
 import { loadState, readState } from "../../sim/store";
+import { scaledTime, type SimTime } from "../../sim/time";
 import { authorizationHeader, parseApiKey } from "../../power/maas-oauth";
 import { MaasDriver } from "../../power/maas";
 import { realClock } from "../../runtime/clock";
@@ -23,6 +24,8 @@ interface Fixture {
   maas: SimMaas;
   key: string;
   clock: { ms: number };
+  /** The sim's scaled clock on that fake real clock (what the sim MAAS runs on). */
+  time: SimTime;
   /** A signed request to the sim MAAS (key: the sim's unless given). */
   request(method: "GET" | "POST", id: string, op: string, opts?: { key?: string; form?: string }): Promise<Response>;
   power(host: string): string;
@@ -33,12 +36,14 @@ async function fixture(scenario = "healthy-planned"): Promise<Fixture> {
   const cloud = createSimCloud({ dir: tempDir(), scenario, power: "maas" });
   const key = cloud.env[SIM_MAAS_KEY_VAR]!;
   const clock = { ms: loadState(cloud.dir).startedAtMs };
-  const maas = await startSimMaas(cloud.dir, { apiKey: key, now: () => clock.ms });
+  const time = scaledTime(loadState(cloud.dir), { now: () => clock.ms });
+  const maas = await startSimMaas(cloud.dir, { apiKey: key, time });
   return {
     cloud,
     maas,
     key,
     clock,
+    time,
     request: (method, id, op, opts = {}) =>
       fetch(`${maas.url}/api/2.0/machines/${id}/?op=${op}`, {
         method,
@@ -48,7 +53,7 @@ async function fixture(scenario = "healthy-planned"): Promise<Fixture> {
         },
         body: opts.form,
       }),
-    power: (host) => readState(cloud.dir, clock.ms).hosts.find((h) => h.name === host)!.power,
+    power: (host) => readState(cloud.dir, time).hosts.find((h) => h.name === host)!.power,
     close: () => maas.close(),
   };
 }
@@ -160,13 +165,13 @@ describe("startSimMaas", () => {
     expect(off.status).toBe(200);
     // like MAAS, the node JSON still shows the power state from before the action
     expect(await off.json()).toMatchObject({ system_id: id, hostname: "openstack1", power_state: "on" });
-    const s = readState(f.cloud.dir, f.clock.ms);
+    const s = readState(f.cloud.dir, f.time);
     expect(s.hosts[1]!.shuttingDown).toBe(true);
     expect(await (await f.request("GET", id, "query_power_state")).json()).toEqual({ state: "on" });
     f.clock.ms += f.cloud.realMs(s.shutdownSeconds + 1);
     expect(await (await f.request("GET", id, "query_power_state")).json()).toEqual({ state: "off" });
     expect(f.power("openstack1")).toBe("off");
-    expect(readState(f.cloud.dir, f.clock.ms).events.map((e) => e.what)).toEqual(
+    expect(readState(f.cloud.dir, f.time).events.map((e) => e.what)).toEqual(
       expect.arrayContaining([
         "openstack1: graceful shutdown requested",
         "openstack1 powered off (graceful shutdown completed)",
@@ -184,7 +189,7 @@ describe("startSimMaas", () => {
     expect(on.status).toBe(200);
     expect(await on.json()).toMatchObject({ system_id: a, power_state: "off" });
     expect(f.power("openstack0")).toBe("on");
-    expect(readState(f.cloud.dir, f.clock.ms).events.map((e) => e.what)).toEqual(
+    expect(readState(f.cloud.dir, f.time).events.map((e) => e.what)).toEqual(
       expect.arrayContaining([
         "openstack0 powered off (maas power_off stop_mode=hard)",
         "openstack0 powered on (maas power_on)",
@@ -205,10 +210,10 @@ describe("startSimMaas", () => {
       expect(res.status).toBe(503);
       expect(res.headers.get("content-type")).toBe("text/plain; charset=utf-8");
       expect(await res.text()).toBe("No rack controllers can access the BMC of node openstack1");
-      expect(readState(f.cloud.dir, f.clock.ms).hosts[1]!.shuttingDown).toBe(false);
+      expect(readState(f.cloud.dir, f.time).hosts[1]!.shuttingDown).toBe(false);
     }
     expect((await f.request("POST", one, "power_off", { form: "stop_mode=soft" })).status).toBe(200);
-    expect(readState(f.cloud.dir, f.clock.ms).hosts[1]!.shuttingDown).toBe(true);
+    expect(readState(f.cloud.dir, f.time).hosts[1]!.shuttingDown).toBe(true);
     // a fault is per call kind: openstack1's state queries and hard offs were never faulty
     expect((await f.request("GET", one, "query_power_state")).status).toBe(200);
     expect((await f.request("GET", two, "query_power_state")).status).toBe(503);
