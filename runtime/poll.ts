@@ -18,6 +18,13 @@ export interface PollOptions<V extends Verdict> {
   probe: () => Promise<V>;
   /** How many polls in a row must be ok before the condition counts (default 1: the first ok ends the poll). */
   successes?: number;
+  /**
+   * The wait before a confirming poll (the condition held at the last poll, not yet `successes`
+   * times): at most this, never more than intervalMs. The interval paces the wait for the cloud;
+   * the confirmation only asks "still so?". jubilant confirms at its `delay`, 1 s by default
+   * (canonical/jubilant @ 008e8cfc `jubilant/_juju.py` `Juju.wait(..., delay=1.0, successes=3)`).
+   */
+  confirmIntervalMs?: number;
   /** Called after each poll with the verdict, the attempt number (1-based) and how many ok polls in a row so far. */
   onPoll?: (verdict: V, attempt: number, elapsedMs: number, held: number) => void;
   /** A verdict that must stop the gate at once (an escalation, not a wait). */
@@ -72,7 +79,8 @@ export async function poll<V extends Verdict>(opts: PollOptions<V>): Promise<Pol
     if (!verdict.ok && opts.isFinal?.(verdict)) return done();
     const remaining = opts.timeoutMs - elapsedMs;
     if (remaining <= 0) return done({ timedOut: true });
-    const cancelled = await sleepUnlessStopped(opts, Math.min(opts.intervalMs, remaining));
+    const pace = held > 0 ? Math.min(opts.intervalMs, opts.confirmIntervalMs ?? opts.intervalMs) : opts.intervalMs;
+    const cancelled = await sleepUnlessStopped(opts, Math.min(pace, remaining));
     if (cancelled) return done({ elapsedMs: opts.clock.now() - start, cancelled });
   }
 }

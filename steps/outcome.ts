@@ -109,13 +109,25 @@ export interface GateSpec {
  */
 export const GATE_SUCCESSES = 3;
 
+/**
+ * The wait before each confirming poll of a gate (it held, not yet GATE_SUCCESSES times). The
+ * gate's interval paces waiting for the cloud; confirming only asks "still so?", so the
+ * confirmation does not add 2 x interval after the cloud is ready (2 x 1 m for cloud-assert).
+ * jubilant confirms at its 1 s default delay; 5 s spaces the extra juju/openstack calls out and
+ * still lets a flapping status (a unit re-assessing) show. Measured: a 4-host drill's cloud time
+ * 605 s -> see README bench (`npm run bench`).
+ */
+export const CONFIRM_INTERVAL_MS = 5_000;
+
 /** The successes a gate asks for, never more than the polls that fit in its timeout. */
 export function gateSuccesses(spec: Pick<GateSpec, "successes" | "cancellable" | "timeoutMs" | "intervalMs">): {
   wanted: number;
   fit: number;
 } {
   const wanted = Math.max(1, Math.floor(spec.successes ?? (spec.cancellable === false ? 1 : GATE_SUCCESSES)));
-  const fit = spec.intervalMs > 0 ? Math.floor(spec.timeoutMs / spec.intervalMs) + 1 : wanted;
+  // after a first ok, the confirming polls come CONFIRM_INTERVAL_MS apart (or the interval, when shorter)
+  const pace = Math.min(spec.intervalMs, CONFIRM_INTERVAL_MS);
+  const fit = pace > 0 ? Math.floor(spec.timeoutMs / pace) + 1 : wanted;
   return { wanted, fit: Math.max(1, fit) };
 }
 
@@ -141,7 +153,7 @@ export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOut
   const successes = Math.min(wanted, fit);
   if (successes < wanted)
     ctx.out.line(
-      `only ${fit} poll(s) fit in ${formatDuration(spec.timeoutMs)} at ${formatDuration(spec.intervalMs)}: the condition must hold for ${successes} in a row (not ${wanted})`,
+      `only ${fit} poll(s) fit in ${formatDuration(spec.timeoutMs)} at ${formatDuration(Math.min(spec.intervalMs, CONFIRM_INTERVAL_MS))}: the condition must hold for ${successes} in a row (not ${wanted})`,
     );
   let lastHeld = 0;
   let lastKey: string | undefined; // what the previous poll's line said
@@ -154,6 +166,7 @@ export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOut
       intervalMs: spec.intervalMs,
       clock: ctx.clock,
       successes,
+      confirmIntervalMs: CONFIRM_INTERVAL_MS,
       probe: () => probeSafely(spec.probe),
       isFinal: (v) => v.state === "tool-missing" || (spec.escalate?.(v) ?? false),
       shouldStop: spec.cancellable === false ? undefined : ctx.cancelled,

@@ -384,8 +384,8 @@ describe("a long gate logs changes and a heartbeat, not every poll", () => {
       "[03:00] poll 10: waiting -- 2 of 3 members ONLINE", // changed: printed at once
       "[08:00] poll 25: waiting -- 2 of 3 members ONLINE (unchanged since poll 10)", // 5 min after the last line
       "[13:00] poll 40: OK, 1 of 3 in a row -- cluster ONLINE, 3 members",
-      "[13:20] poll 41: OK, 2 of 3 in a row -- cluster ONLINE, 3 members",
-      "[13:40] poll 42: OK -- cluster ONLINE, 3 members",
+      "[13:05] poll 41: OK, 2 of 3 in a row -- cluster ONLINE, 3 members", // confirming polls 5 s apart
+      "[13:10] poll 42: OK -- cluster ONLINE, 3 members",
     ]);
   });
 });
