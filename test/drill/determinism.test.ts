@@ -6,6 +6,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { drillDir, runDrillProcess, type DrillResult } from "../support/drill-run";
+import { criticalPath } from "../../sim/critical-path";
+import { loadScenario } from "../../sim/scenario";
 
 const ARGS = ["--stack", "prior-build", "--scenario", "healthy-planned"];
 
@@ -34,6 +36,10 @@ it("gives the same timeline on an idle machine and beside two busy CPU loops", (
   expect(a).toHaveLength(34);
   expect(a.every((line) => / \d+(\.\d+)? \d+(\.\d+)? passed /.test(line))).toBe(true);
   expect(idle.report.recovery?.cloudS).toBeGreaterThan(300);
+  // beside the cloud's own critical path (sim/critical-path.ts), which the restart can never beat
+  const path = criticalPath(loadScenario("healthy-planned").scenario, "planned").seconds;
+  expect(idle.report.recovery?.criticalPathS).toBe(path);
+  expect(idle.report.recovery?.cloudS).toBeGreaterThan(path);
   expect(b).toEqual(a);
   expect(loaded.report.recovery).toEqual(idle.report.recovery);
 }, 300_000);
