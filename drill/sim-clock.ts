@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { SIM_CLOCK_FILE_VAR, SIM_CLOCK_VAR, SIM_ID_VAR } from "../runtime/sim-clock";
+import { onLines, SIM_CLOCK_FILE_VAR, SIM_CLOCK_VAR, SIM_ID_VAR } from "../runtime/sim-clock";
 
 interface Conn {
   sock: net.Socket;
@@ -270,20 +270,14 @@ export async function startSimClock(opts: SimClockOptions): Promise<SimClockServ
   const server = net.createServer((sock) => {
     const c: Conn = { sock, until: "busy" };
     conns.add(c);
-    let buf = "";
-    sock.setEncoding("utf8");
-    sock.on("data", (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          onMessage(c, JSON.parse(line) as Parameters<typeof onMessage>[1]);
-        } catch {
-          // not ours: ignore the line
-        }
+    onLines(sock, (line) => {
+      let msg: Parameters<typeof onMessage>[1];
+      try {
+        msg = JSON.parse(line) as Parameters<typeof onMessage>[1];
+      } catch {
+        return; // not a message of ours: ignore the line (a bug in onMessage is never swallowed)
       }
+      onMessage(c, msg);
     });
     sock.on("error", () => undefined);
     sock.on("close", () => {

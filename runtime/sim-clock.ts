@@ -16,6 +16,21 @@ import * as net from "node:net";
 import { spawnExec, type Exec } from "./exec";
 import type { Clock } from "./clock";
 
+/** The clock's protocol is one JSON object per line (NDJSON) both ways: call `fn` per whole line. */
+export function onLines(sock: net.Socket, fn: (line: string) => void): void {
+  let buf = "";
+  sock.setEncoding("utf8");
+  sock.on("data", (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      fn(line);
+    }
+  });
+}
+
 /** The server's socket path; set = "this process runs in a drill on the discrete-event clock". */
 export const SIM_CLOCK_VAR = "COLDSTART_SIM_CLOCK";
 /** `<sim dir>/clock`: `{"t":<sim ms>}`, written (tmp + rename) before any wake. */
@@ -71,23 +86,15 @@ export function joinSimClock(env: NodeJS.ProcessEnv = process.env): SimClockClie
     process.stderr.write(`coldstart: the drill's clock (${socketPath}) is gone: ${err.message}\n`);
     process.exit(70);
   });
-  let buf = "";
-  sock.setEncoding("utf8");
-  sock.on("data", (chunk: string) => {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      const msg = JSON.parse(line) as { op: string; t?: number; why?: string };
-      if (msg.op === "wake") wake(msg.t ?? nowMs());
-      else if (msg.op === "ack") {
-        acks.shift()?.();
-        schedule();
-      } else if (msg.op === "abort") {
-        process.stderr.write(`coldstart: the drill's clock stopped this process: ${msg.why ?? "(no reason)"}\n`);
-        process.exit(70);
-      }
+  onLines(sock, (line) => {
+    const msg = JSON.parse(line) as { op: string; t?: number; why?: string };
+    if (msg.op === "wake") wake(msg.t ?? nowMs());
+    else if (msg.op === "ack") {
+      acks.shift()?.();
+      schedule();
+    } else if (msg.op === "abort") {
+      process.stderr.write(`coldstart: the drill's clock stopped this process: ${msg.why ?? "(no reason)"}\n`);
+      process.exit(70);
     }
   });
   send({ op: "hello", id, pid: process.pid });
