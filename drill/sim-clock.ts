@@ -18,7 +18,10 @@ import * as path from "node:path";
 import { onLines, SIM_CLOCK_FILE_VAR, SIM_CLOCK_VAR, SIM_ID_VAR } from "../runtime/sim-clock";
 
 interface Conn {
-  sock: net.Socket;
+  /** A process's socket; absent for an in-process participant (drill/tool-server.ts). */
+  sock?: net.Socket;
+  /** How it hears a wake or an abort: a line on its socket, or the in-process participant's handler. */
+  tell(msg: { op: "wake"; t: number } | { op: "abort"; why: string }): void;
   token?: Token;
   /** busy, or waiting until this sim ms (null: until something else happens). */
   until: number | null | "busy";
@@ -62,6 +65,11 @@ export interface SimClockServer {
   spawnToken(label: string): { id: string; env: Record<string, string> };
   /** The shell's pipes closed: drop its token and every call token under it. */
   endToken(id: string): void;
+  /**
+   * An in-process participant for token `id` (the call's COLDSTART_SIM_ID); `pid` names its client
+   * process in a deadlock or stall message; `onAbort` hears the drill stop while it waits.
+   */
+  participant(id: string, opts: { pid?: number; onAbort(why: string): void }): SimParticipant;
   /** Run `fn` when cloud time reaches now + ms (the engine's customTimeouts); returns a cancel. */
   timer(ms: number, fn: () => void): () => void;
   /** Ask at each quiescence, in `order` order, until `decide` says go or no. */
@@ -70,6 +78,18 @@ export interface SimClockServer {
   onQuiescence(fn: () => boolean): void;
   stats: SimClockStats;
   close(): Promise<void>;
+}
+
+/**
+ * A participant that runs in the drill process (drill/tool-server.ts: a fake tool call answered
+ * here), on the token of the process it stands for. It is what a node tool that joined with
+ * `hello` was: busy while it computes, waiting while `time.sleepS` waits.
+ */
+export interface SimParticipant {
+  /** A SimTime (sim/time.ts) on this clock: sleepS waits on cloud time (Infinity: until close). */
+  time: { readonly kind: "discrete"; nowS(): number; sleepS(seconds: number): Promise<void>; close(): void };
+  /** Its process is gone (or its answer sent): a pending wait never resolves; the token is busy again. */
+  close(): void;
 }
 
 export interface SimClockOptions {
@@ -134,10 +154,29 @@ export async function startSimClock(opts: SimClockOptions): Promise<SimClockServ
     return tok;
   };
 
+  /** Like a hello: the call's token, or an implicit one when it beat its parent's `child` (another socket). */
+  const join = (c: Conn, id: string) => {
+    const tok = tokens.get(id) ?? newToken(id, "(joined before its parent registered it)", true);
+    c.token = tok;
+    tok.conns.add(c);
+  };
+  /** A participant's socket closed (or an in-process one ended): its token is busy again, or gone if implicit. */
+  const leave = (c: Conn) => {
+    conns.delete(c);
+    const tok = c.token;
+    if (tok) {
+      markBusy(tok);
+      tok.conns.delete(c);
+      if (tok.implicit && tok.conns.size === 0) tokens.delete(tok.id);
+    }
+    lastProgress = Date.now();
+    poke();
+  };
+
   const fail = (message: string) => {
     if (fatal) return;
     fatal = message;
-    for (const c of conns) c.sock.write(`${JSON.stringify({ op: "abort", why: message })}\n`);
+    for (const c of conns) c.tell({ op: "abort", why: message });
     opts.onFatal(message);
   };
   const describe = (tok: Token, now: number) => {
@@ -230,7 +269,7 @@ export async function startSimClock(opts: SimClockOptions): Promise<SimClockServ
       c.until = "busy";
       if (c.token) c.token.busySince = lastProgress;
       stats.wakes++;
-      c.sock.write(`${JSON.stringify({ op: "wake", t })}\n`);
+      c.tell({ op: "wake", t });
     }
     while (timers.length > 0 && timers[0].at <= t) timers.shift()?.fn();
     poke();
@@ -248,9 +287,7 @@ export async function startSimClock(opts: SimClockOptions): Promise<SimClockServ
     if (msg.op === "hello" && typeof msg.id === "string") {
       c.pid = msg.pid;
       // a hello may beat the parent's `child` (another socket): the id names its parent anyway
-      const tok = tokens.get(msg.id) ?? newToken(msg.id, "(joined before its parent registered it)", true);
-      c.token = tok;
-      tok.conns.add(c);
+      join(c, msg.id);
     } else if (msg.op === "child" && typeof msg.id === "string") {
       const tok = tokens.get(msg.id);
       if (tok) {
@@ -262,13 +299,13 @@ export async function startSimClock(opts: SimClockOptions): Promise<SimClockServ
       // a call just ended (its log line is written): an interrupt "at this call" lands here,
       // before the step reads the answer, wherever the step goes next
       for (const h of hooks) h();
-      c.sock.write(`${JSON.stringify({ op: "ack" })}\n`);
+      c.sock?.write(`${JSON.stringify({ op: "ack" })}\n`);
     }
     poke();
   };
 
   const server = net.createServer((sock) => {
-    const c: Conn = { sock, until: "busy" };
+    const c: Conn = { sock, until: "busy", tell: (msg) => sock.write(`${JSON.stringify(msg)}\n`) };
     conns.add(c);
     onLines(sock, (line) => {
       let msg: Parameters<typeof onMessage>[1];
@@ -280,17 +317,7 @@ export async function startSimClock(opts: SimClockOptions): Promise<SimClockServ
       onMessage(c, msg);
     });
     sock.on("error", () => undefined);
-    sock.on("close", () => {
-      conns.delete(c);
-      const tok = c.token;
-      if (tok) {
-        markBusy(tok);
-        tok.conns.delete(c);
-        if (tok.implicit && tok.conns.size === 0) tokens.delete(tok.id);
-      }
-      lastProgress = Date.now();
-      poke();
-    });
+    sock.on("close", () => leave(c));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -319,9 +346,49 @@ export async function startSimClock(opts: SimClockOptions): Promise<SimClockServ
     };
   };
 
+  const participant = (id: string, p: { pid?: number; onAbort(why: string): void }): SimParticipant => {
+    let c: Conn | undefined;
+    let resume: (() => void) | undefined;
+    let ended = false;
+    const close = () => {
+      if (ended) return;
+      ended = true;
+      resume = undefined; // the wait is cancelled, nothing else: the tool's promise just never settles
+      if (c) leave(c);
+    };
+    const sleepS = (seconds: number): Promise<void> => {
+      if (ended) return new Promise<void>(() => undefined);
+      // as the process client: no wait, no round trip (runtime/sim-clock.ts sleepS)
+      if (!(seconds > 0)) return Promise.resolve();
+      if (!c) {
+        // joins on its first wait, as a tool process did (sim/time.ts discreteTime)
+        const conn: Conn = {
+          until: "busy",
+          pid: p.pid,
+          tell: (msg) => {
+            if (msg.op === "abort") return p.onAbort(msg.why);
+            const r = resume;
+            resume = undefined;
+            r?.();
+          },
+        };
+        conns.add(conn);
+        join(conn, id);
+        c = conn;
+      }
+      lastProgress = Date.now();
+      // the wake time as the process client computed it: now + round(ms) (runtime/sim-clock.ts timer)
+      if (c.token) c.until = seconds === Infinity ? null : t + Math.max(0, Math.round(seconds * 1000));
+      poke();
+      return new Promise<void>((resolve) => (resume = resolve));
+    };
+    return { time: { kind: "discrete", nowS: () => t / 1000, sleepS, close }, close };
+  };
+
   return {
     socketPath,
     clockFile: opts.clockFile,
+    participant,
     nowMs: () => t,
     time: {
       kind: "discrete",
@@ -350,7 +417,7 @@ export async function startSimClock(opts: SimClockOptions): Promise<SimClockServ
     close: async () => {
       closed = true;
       clearInterval(watchdog);
-      for (const c of conns) c.sock.destroy();
+      for (const c of conns) c.sock?.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       fs.rmSync(sockDir, { recursive: true, force: true });
     },
