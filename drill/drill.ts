@@ -41,6 +41,7 @@ import { parseStackValues } from "./scaled-config";
 import { drillProgramConfig } from "./program-config";
 import { applySets } from "../config/overrides";
 import { startSimClock, type SimClockServer, type SimClockStats } from "./sim-clock";
+import { startToolServer, type ToolServer } from "./tool-server";
 import { stopRunningSteps } from "./executor";
 
 export interface DrillOptions {
@@ -162,13 +163,17 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
         stopRunningSteps(); // every step ends; the engine returns; the drill fails with the message
       },
     });
-    const maas =
-      sim.power === "maas"
-        ? await startMaas(sim, opts.resume === true, clock).catch(async (err: unknown) => {
-            await clock.close();
-            throw err;
-          })
-        : undefined;
+    // the fake tools' calls are answered in this process, on this clock (drill/tool-server.ts)
+    let tools: ToolServer | undefined;
+    let maas: SimMaas | undefined;
+    try {
+      tools = await startToolServer({ clock });
+      if (sim.power === "maas") maas = await startMaas(sim, opts.resume === true, clock);
+    } catch (err) {
+      await tools?.close();
+      await clock.close();
+      throw err;
+    }
     try {
       if (maas) sim.hostsConfig = withMaasUrl(sim.hostsConfig, maas.url);
       if (!opts.resume) saveDrill(dir, window, opts.scenario, sim);
@@ -185,11 +190,23 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
             },
           },
         );
-      const report = await runOnSim({ ...opts, control }, dir, projectDir, stack, base, sim, window, lock, clock);
+      const report = await runOnSim(
+        { ...opts, control },
+        dir,
+        projectDir,
+        stack,
+        base,
+        sim,
+        window,
+        lock,
+        clock,
+        tools,
+      );
       if (fatal) throw new Error(`${fatal}\n(report of what ran: ${path.join(dir, "report.json")})`);
       return report;
     } finally {
       await maas?.close();
+      await tools.close();
       await clock.close();
     }
   } finally {
@@ -229,6 +246,7 @@ async function runOnSim(
   window: string,
   lock: Pick<RunLock, "env">,
   clock: SimClockServer,
+  tools: ToolServer,
 ): Promise<DrillReport> {
   const config = drillProgramConfig({
     values: stack.values,
@@ -250,6 +268,8 @@ async function runOnSim(
   }
   // The run's id: this run's steps pass the window's lock, anything else's are refused.
   Object.assign(env, lock.env);
+  // Where the fake tools' calls go (the shims' thin client): set on every step shell, as the clock's vars are.
+  Object.assign(env, tools.env);
   const recordPath = recordFile(path.join(dir, "records"), window);
   const callLog = path.join(sim.dir, "calls.jsonl");
   // what every report.json of this run says, however the run ends

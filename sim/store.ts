@@ -103,9 +103,18 @@ function breakIfStale(lock: string, staleMs: number): void {
   fs.rmSync(aside, { recursive: true, force: true });
 }
 
-/** Run `fn` holding the sim's lock. Synchronous on purpose: a fake tool holds it for a few ms. */
+/** Locks this process holds now: a second take would wait on itself (below). */
+const held = new Set<string>();
+
+/**
+ * Run `fn` holding the sim's lock. Synchronous on purpose: a fake tool holds it for a few ms, and
+ * in the drill process (drill/tool-server.ts answers tool calls there, issue #14) no other call's
+ * handler can run while `fn` does, so two calls never interleave under the lock. A take from
+ * inside `fn` would wait for itself with the event loop blocked: it is refused at once instead.
+ */
 export function withLock<T>(dir: string, fn: () => T, opts: LockOptions = {}): T {
   const lock = path.join(dir, LOCK_DIR);
+  if (held.has(lock)) throw new SimStoreError(`coldstart sim: ${lock} is held by this very call (a nested update)`);
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const staleMs = opts.staleMs ?? 2_000;
   const start = Date.now();
@@ -123,10 +132,12 @@ export function withLock<T>(dir: string, fn: () => T, opts: LockOptions = {}): T
     sleepSync(Math.min(2 + attempt, 20) * (0.5 + Math.random()));
   }
   const token = `${process.pid} ${Date.now()} ${Math.random().toString(36).slice(2)}`;
+  held.add(lock);
   try {
     fs.writeFileSync(path.join(lock, OWNER_FILE), token);
     return fn();
   } finally {
+    held.delete(lock);
     release(lock, token);
   }
 }
