@@ -77,7 +77,7 @@ export async function startToolServer(opts: ToolServerOptions): Promise<ToolServ
     };
     const run = async (req: ToolRequest): Promise<ToolResult> => {
       const load = Object.hasOwn(tools, req.tool) ? tools[req.tool] : undefined;
-      if (!load) return unknownTool(req.tool);
+      if (!load) return unknownTool(req.tool, Object.keys(tools));
       const main = await load();
       // the drill stopped while the call waits: what the process got (runtime/sim-clock.ts abort)
       const { time, p } = timeOf(req, (why) =>

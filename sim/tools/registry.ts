@@ -15,10 +15,10 @@ export const TOOLS: Record<string, () => Promise<ToolMain>> = {
 };
 
 /** Exit 64 for an unknown tool, as entry.ts has always answered. */
-export function unknownTool(tool: string | undefined): ToolResult {
+export function unknownTool(tool: string | undefined, known: string[] = Object.keys(TOOLS)): ToolResult {
   return {
     stdout: "",
-    stderr: `coldstart sim: unknown tool "${tool ?? ""}" (one of ${Object.keys(TOOLS).join(", ")})\n`,
+    stderr: `coldstart sim: unknown tool "${tool ?? ""}" (one of ${known.join(", ")})\n`,
     exitCode: 64,
   };
 }

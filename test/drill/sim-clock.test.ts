@@ -136,3 +136,35 @@ it("fires the engine's timers on cloud time, and continues a saved clock", async
   server = await startSimClock({ clockFile: path.join(dir, "clock"), onFatal: (m) => fatal.push(m) });
   expect(server.nowMs()).toBe(100_000);
 });
+
+it("an in-process participant waits on its token like a joined process; close() cancels its wait, its token is busy", async () => {
+  const aborts: string[] = [];
+  const a = server.spawnToken("call a");
+  const b = server.spawnToken("call b");
+  const pa = server.participant(a.id, { onAbort: (why) => aborts.push(why) });
+  const pb = server.participant(b.id, { onAbort: (why) => aborts.push(why) });
+  let aWoke = false;
+  void pa.time.sleepS(10).then(() => (aWoke = true));
+  await pb.time.sleepS(5);
+  expect(pb.time.nowS()).toBe(5);
+  pb.close();
+  server.endToken(b.id);
+  // a's process is gone: its wait is cancelled, and its token (no connection) is busy until its end
+  pa.close();
+  await new Promise((r) => setTimeout(r, 200));
+  expect(server.nowMs()).toBe(5_000);
+  expect(aWoke).toBe(false);
+  server.endToken(a.id);
+  expect(fatal).toEqual([]);
+  expect(aborts).toEqual([]);
+});
+
+it("an in-process participant waiting forever is part of a deadlock and hears the abort", async () => {
+  const { id } = server.spawnToken("hangs forever");
+  const aborts: string[] = [];
+  void server.participant(id, { pid: 4242, onAbort: (why) => aborts.push(why) }).time.sleepS(Infinity);
+  await new Promise((r) => setTimeout(r, 200));
+  expect(fatal).toEqual([`drill clock: deadlock at cloud time 0 ms: s1 (pid 4242) \`hangs forever\` waits forever`]);
+  expect(aborts).toEqual(fatal);
+  server.endToken(id);
+});
