@@ -156,6 +156,8 @@ export function createSimCloud<P extends SimPower = "virsh">(opts: SimCloudOptio
         "#!/usr/bin/env bash",
         `# cloud-assert of the simulated cloud (${loaded.name}): per-check lines, then CLOUD-ASSERT: PASS or FAIL.`,
         `export COLDSTART_SIM_DIR="\${COLDSTART_SIM_DIR:-${dir.replace(/["$`\\]/g, "\\$&")}}"`,
+        // in a drill the drill process answers it, as the shims in sim/bin do (drill/tool-server.ts)
+        `if [ -n "\${COLDSTART_SIM_TOOLS-}" ] && command -v perl >/dev/null 2>&1; then exec perl "\${COLDSTART_SIM_ROOT:-${root.replace(/["$`\\]/g, "\\$&")}}/sim/bin/tool-client.pl" cloud-assert "$@"; fi`,
         `exec "\${COLDSTART_SIM_NODE:-${process.execPath.replace(/["$`\\]/g, "\\$&")}}" "\${COLDSTART_SIM_ROOT:-${root.replace(/["$`\\]/g, "\\$&")}}/dist/sim/tools/entry.js" cloud-assert "$@"`,
         "",
       ].join("\n"),
