@@ -2,8 +2,8 @@
  * The framing between a fake tool's thin client (sim/bin/tool-client.pl) and the drill's tool
  * server (drill/tool-server.ts), issue #14. Ours, defined here; the client has no JSON (JSON::PP
  * is not in Debian's perl-base), so a message is byte strings with lengths, as Perl writes them
- * with `pack("N/(N/a*)", @fields)`... in two steps: `pack("N", scalar @f) . pack("(N/a*)*", @f)`:
- *   message = u32 count, then count times (u32 length, that many bytes); u32 = big-endian.
+ * with `pack("N", scalar @f) . pack("(N/a*)*", @f)` (perlfunc pack: N = u32 big-endian):
+ *   message = u32 count, then count times (u32 length, that many bytes).
  * Request fields:  TAG, tool, client pid, cwd, stdin, argc, argv[0..argc-1], then "NAME=value"
  *                  for every variable of the client's environment (the rest of the fields).
  * Response fields: TAG, exit code (decimal), stdout, stderr.
