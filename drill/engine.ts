@@ -164,12 +164,18 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
     opts.onEvent?.({ kind: "start", step: run, atMs: clock ? simSeconds() * 1000 : run.startMs });
     let shell: ChildProcess | undefined;
     let interrupted = false;
+    /** A kill's own token: busy (never connected) until the killed shell closes. */
+    let killing: { id: string } | undefined;
     const interrupt = () => {
       if (!opts.interrupt || interrupted || !shell) return;
       interrupted = true;
       if (opts.interrupt.how === "cancel") onCancel();
       else {
         lost = true; // the jumphost is gone: nothing else starts either
+        // no cloud time passes until the killed processes are gone: their sockets close after the
+        // kill returns, and a wait of theirs must not wake meanwhile (a tool call answered in this
+        // process, drill/tool-server.ts, would go on as if its client were alive)
+        killing = clock?.spawnToken(`${args.name} (killed: until its shell closes)`);
         killStepGroup(shell);
       }
     };
@@ -199,6 +205,7 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
     ).finally(() => {
       watch?.stop();
       if (token) clock?.endToken(token.id);
+      if (killing) clock?.endToken(killing.id);
       if (clock) active--;
       else slots.release();
     });
