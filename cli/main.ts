@@ -19,7 +19,7 @@ if (require.main === module && typeof enableCompileCache === "function") {
   enableCompileCache(path.join(__dirname, "..", "..", "node_modules", ".cache", "coldstart"));
 }
 
-import { z } from "zod";
+import * as z from "zod";
 import { UsageError } from "../config/errors";
 import { EXIT } from "../runtime/exit-codes";
 import { fillWords, HelpRequested, renderFlagsHelp, synopsisWords, wantsHelp } from "./help";

@@ -9,7 +9,7 @@
  * allows -- README "When a step is killed").
  */
 import * as fs from "node:fs";
-import { z } from "zod";
+import * as z from "zod";
 import { UsageError } from "../config/errors";
 import { parseFlags } from "./args";
 import { EXIT } from "../runtime/exit-codes";

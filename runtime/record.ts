@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { ROUTES, type RouteId } from "../gates/routes";
 import { isSystemError } from "./tool-error";
 

@@ -18,7 +18,7 @@ import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { expandHome } from "./record";
 
 export type RunKind = "maintenance" | "drill" | "step";

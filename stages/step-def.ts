@@ -16,7 +16,7 @@
  * (the stage factory is passed in by stages/restart.ts).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { StepContext } from "../runtime/step-context";
 import type { StepOutcome } from "../steps/outcome";
 import type { Budget } from "./budget";
