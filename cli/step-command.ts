@@ -23,7 +23,7 @@ import { watchCancel } from "../runtime/cancel";
 import { claimStep, passedEarlier } from "../runtime/step-claim";
 import { execWithinDeadline, STEP_BUDGET_ENV } from "../runtime/deadline";
 import { describeRoute } from "../gates/routes";
-import { findStep, stepsOf } from "../stages/step-table";
+import { commandsOf, loadStep } from "../stages/step-index";
 import type { StepDef } from "../stages/step-def";
 import { fillWords, renderFlagsHelp, synopsisWords, wantsHelp } from "./help";
 
@@ -77,13 +77,13 @@ async function runStep(
 ): Promise<number> {
   const [name, ...rest] = argv;
   if (name === "--help" || name === "-h") {
-    process.stdout.write(verbHelp(verb));
+    process.stdout.write(await verbHelp(verb));
     return EXIT.ok;
   }
-  const def = name ? findStep(verb, name) : undefined;
+  // only the stage file that defines this step is loaded, not every stage's flag schemas
+  const def = name ? await loadStep(verb, name) : undefined;
   if (!name || !def) {
-    const known = stepsOf(verb).map((d) => d.command);
-    throw new UsageError(`${verb}: unknown step "${name ?? ""}" (known: ${known.join(", ")})`);
+    throw new UsageError(`${verb}: unknown step "${name ?? ""}" (known: ${commandsOf(verb).join(", ")})`);
   }
   const key = def.key;
   if (wantsHelp(rest)) {
@@ -332,9 +332,9 @@ export function stepHelp(def: StepDef): string {
   return renderFlagsHelp([...head, "", ...about].join("\n"), schema, STEP_SWITCHES);
 }
 
-/** `coldstart <verb> --help`: the steps of that verb. */
-function verbHelp(verb: string): string {
-  const steps = stepsOf(verb);
+/** `coldstart <verb> --help`: the steps of that verb (every stage file is loaded for their texts). */
+async function verbHelp(verb: string): Promise<string> {
+  const steps = (await import("../stages/step-table")).stepsOf(verb);
   const width = Math.max(...steps.map((d) => d.command.length)) + 2;
   return (
     [

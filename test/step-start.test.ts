@@ -115,12 +115,15 @@ describe("a step's start from dist/cli/main.js (the launcher's fallback, and the
     expect(r.loaded.modules).toContain("dist/cli/step-command.js");
   });
 
-  test("gate <step> --help: the step table, not its handler", () => {
+  test("gate <step> --help: its own stage file (stages/step-index.ts), not the step table, not its handler", () => {
     const r = runStep(NODE, [MAIN, "gate", STEP, "--help"]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^usage: coldstart gate ${STEP} `));
     expect(packagesOf(r.loaded.modules)).toEqual(["zod"]);
     expect(heavyOf(r.loaded.modules)).toEqual([]);
+    expect(r.loaded.modules).toContain("dist/stages/foundation.js");
+    expect(r.loaded.modules).not.toContain("dist/stages/step-table.js");
+    expect(r.loaded.modules.filter((m) => /^dist\/stages\/(mysql|guests|shutdown|power-on)\.js$/.test(m))).toEqual([]);
   });
 });
 
