@@ -109,7 +109,7 @@ const COMMANDS: readonly Command[] = [
     summary: "every step's update: the step passed earlier in this window, nothing runs again",
     run: async (argv) => {
       if (wantsHelp(argv)) throw new HelpRequested("kept", keptFlags, []);
-      const { keptCommand } = await import("./step-command");
+      const { keptCommand } = await import("./kept-command");
       return keptCommand(argv);
     },
   },

@@ -13,7 +13,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as z from "zod";
 import { ROUTES, type RouteId } from "../gates/routes";
-import { isSystemError } from "./tool-error";
+// its own module: the record is read by `kept`, which runs no program (tool-error.ts loads exec.ts)
+import { isSystemError } from "./system-error";
 
 /** The state of a step cancelled before it began (a stop request): it never ran. */
 export const NOT_STARTED = "not-started";

@@ -112,7 +112,13 @@ describe("a step's start from dist/cli/main.js (the launcher's fallback, and the
     );
     expect(packagesOf(r.loaded.modules)).toEqual(["zod"]);
     expect(heavyOf(r.loaded.modules)).toEqual([]);
-    expect(r.loaded.modules).toContain("dist/cli/step-command.js");
+    // kept needs the record, not the step verbs' machinery: no stage, no flag parser, nothing that runs a program
+    expect(r.loaded.modules).toContain("dist/cli/kept-command.js");
+    expect(
+      r.loaded.modules.filter((m) =>
+        /^dist\/(cli\/(step-command|args)|stages\/.*|runtime\/(exec|cancel|deadline))\.js$/.test(m),
+      ),
+    ).toEqual([]);
   });
 
   test("gate <step> --help: its own stage file (stages/step-index.ts), not the step table, not its handler", () => {
@@ -255,7 +261,7 @@ describe("bin/coldstart and the step bundle", () => {
     const r = runStep(launcher(), ["kept", STEP], {}, project);
     expect(r.status).toBe(0);
     expect(r.loaded.modules).toContain("dist/cli/main.js");
-    expect(r.loaded.modules).toContain("dist/cli/step-command.js");
+    expect(r.loaded.modules).toContain("dist/cli/kept-command.js");
     expect(r.loaded.modules).not.toContain("dist/cli/step-bundle.js");
   });
 
