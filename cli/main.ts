@@ -49,6 +49,11 @@ const stepVerb = (name: "check" | "act" | "gate", summary: string): Command => (
   },
 });
 
+// A CLI process is short-lived and parses each schema a few times: zod's JIT (a parser generated
+// with `new Function` per object schema, after probing `navigator` and `new Function` at the first
+// one) costs every step's start more than it saves (issue #14). Before the first object schema.
+z.config({ jitless: true });
+
 /** `kept` takes a step name and no flags. */
 const keptFlags = z.object({}).strict();
 
