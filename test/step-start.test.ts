@@ -197,13 +197,14 @@ describe("bin/coldstart and the step bundle", () => {
     fs.utimesSync(path.join(project, "dist", "cli", "step-bundle.js"), later, later);
   };
 
-  test("a step runs from the bundle alone: no other module of the project, no package file", () => {
+  test("a step runs from the bundle alone (through cli/step-entry.ts): no other module of the project, no package file", () => {
     bundleFresh();
     const r = runStep(launcher(), ["kept", STEP], {}, project);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^KEPT ${STEP}: `));
-    expect(r.loaded.modules).toEqual(["dist/cli/step-bundle.js"]);
+    // the entry is the one module Node loads; it runs the bundle itself (vm.Script, with its code cache)
+    expect(r.loaded.modules).toEqual(["dist/cli/step-entry.js"]);
     // the same record line as from main.js, version included (package.json of the project)
     const line = JSON.parse(fs.readFileSync(path.join(r.recordDir, "step-start-window.jsonl"), "utf8")) as {
       outcome: string;
@@ -224,11 +225,92 @@ describe("bin/coldstart and the step bundle", () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^coldstart: gate: unknown step "no-such-step" \(known: .*machines-started/);
     expect(bad.stderr.trim().split("\n")).toHaveLength(1);
-    expect(bad.loaded.modules).toEqual(["dist/cli/step-bundle.js"]);
+    expect(bad.loaded.modules).toEqual(["dist/cli/step-entry.js"]);
     fs.rmSync(path.join(dir, "records"), { recursive: true });
     const help = runStep(launcher(), ["act", "power-on", "--help"], {}, project);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^usage: coldstart act power-on /);
+  });
+
+  describe("the bundle's code cache (cli/step-entry.ts)", () => {
+    const bundle = () => path.join(project, "dist", "cli", "step-bundle.js");
+    const cacheOf = (kind: string) => path.join(dir, "cache", "step-bundle", `${kind}.v8`);
+    const kept = (env: NodeJS.ProcessEnv = {}) => {
+      fs.rmSync(path.join(dir, "records"), { recursive: true, force: true });
+      return runStep(launcher(), ["kept", STEP], { NODE_COMPILE_CACHE: path.join(dir, "cache"), ...env }, project);
+    };
+
+    test("made by a step's first run, one file per kind of step, used as it is by the next run", () => {
+      bundleFresh();
+      expect(kept().status).toBe(0);
+      const made = fs.statSync(cacheOf("kept"));
+      // it starts with the bundle it was made from
+      expect(fs.readFileSync(cacheOf("kept")).includes(fs.readFileSync(bundle()))).toBe(true);
+      expect(kept().status).toBe(0);
+      expect(fs.statSync(cacheOf("kept")).mtimeMs).toBe(made.mtimeMs);
+      expect(fs.statSync(cacheOf("kept")).ino).toBe(made.ino);
+      fs.rmSync(path.join(dir, "records"), { recursive: true, force: true });
+      const gate = runStep(launcher(), ["gate", STEP, "--model", "a:b", "--timeout", "1s", "--interval", "1s"], {
+        NODE_COMPILE_CACHE: path.join(dir, "cache"),
+        PATH: "/usr/bin:/bin", // no juju here: the gate fails at once, named
+      });
+      expect(gate.status).toBe(1);
+      expect(fs.readdirSync(path.dirname(cacheOf("kept"))).sort()).toEqual([`gate-${STEP}.v8`, "kept.v8"]);
+    });
+
+    test("a bundle changed to another of the SAME length runs as changed (V8 checks only the length; the entry compares every byte) and its cache is made again", () => {
+      bundleFresh();
+      expect(kept().stdout).toMatch(/^KEPT /);
+      const original = fs.readFileSync(bundle());
+      try {
+        const changed = Buffer.from(original.toString("latin1").replaceAll("KEPT ", "KEPX "), "latin1");
+        expect(changed.length).toBe(original.length);
+        expect(changed.equals(original)).toBe(false);
+        fs.writeFileSync(bundle(), changed);
+        bundleFresh();
+        const r = kept();
+        expect(r.status).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`^KEPX ${STEP}: `));
+        expect(fs.readFileSync(cacheOf("kept")).includes(changed)).toBe(true);
+      } finally {
+        fs.writeFileSync(bundle(), original);
+        bundleFresh();
+      }
+    });
+
+    test("none for --help or a usage error, none with NODE_DISABLE_COMPILE_CACHE=1", () => {
+      bundleFresh();
+      fs.rmSync(path.join(dir, "cache"), { recursive: true, force: true });
+      const env = { NODE_COMPILE_CACHE: path.join(dir, "cache") };
+      expect(runStep(launcher(), ["gate", STEP, "--help"], env, project).status).toBe(0);
+      fs.rmSync(path.join(dir, "records"), { recursive: true });
+      expect(runStep(launcher(), ["gate", STEP, "--no-such-flag", "x"], env, project).status).toBe(2);
+      expect(fs.existsSync(path.join(dir, "cache", "step-bundle"))).toBe(false);
+      const off = kept({ NODE_DISABLE_COMPILE_CACHE: "1" });
+      expect(off.status).toBe(0);
+      expect(fs.existsSync(path.join(dir, "cache", "step-bundle"))).toBe(false);
+    });
+
+    test("a cache folder that cannot be written costs only the speed-up: the step runs, nothing on stderr", () => {
+      bundleFresh();
+      const blocked = path.join(dir, "a-file");
+      fs.writeFileSync(blocked, "");
+      fs.rmSync(path.join(dir, "records"), { recursive: true, force: true });
+      const r = runStep(launcher(), ["kept", STEP], { NODE_COMPILE_CACHE: path.join(blocked, "cache") }, project);
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^KEPT ${STEP}: `));
+    });
+
+    test("a damaged cache file is not used: the step runs and the file is made again", () => {
+      bundleFresh();
+      expect(kept().status).toBe(0);
+      const good = fs.readFileSync(cacheOf("kept"));
+      fs.writeFileSync(cacheOf("kept"), good.subarray(0, good.length - 1000));
+      const r = kept();
+      expect([r.status, r.stderr]).toEqual([0, ""]);
+      expect(fs.readFileSync(cacheOf("kept")).length).toBeGreaterThan(good.length - 1000);
+    });
   });
 
   test("the bundle holds no YAML, no Pulumi SDK and no other command's layer", () => {
