@@ -24,96 +24,111 @@ export const OUTCOMES = ["pass", "fail", "blocker", "skipped-by-guard", "usage",
 // --- Evidence: what a step saw that the record's REVALIDATE / Vault / guests sections need -----
 // Typed here (and read back through zod) so the record never parses its own prose.
 
-/** steps/vault.ts vault-unseal: how many keys each unit took, and the threshold it reported. */
-export const vaultUnsealEvidence = z.object({
-  kind: z.literal("vault-unseal"),
-  /** Vault's own threshold t, read from `vault status` (the highest any unit reported). */
-  threshold: z.number().int().min(0),
-  /** How many keys this run had (a count: never a key). */
-  keysAvailable: z.number().int().min(0),
-  units: z.array(
-    z.object({
-      unit: z.string(),
-      /** Keys submitted to this unit in this run (0 when it was already unsealed). */
-      keysUsed: z.number().int().min(0),
-      threshold: z.number().int().min(0),
-      result: z.enum(["unsealed", "already-unsealed", "still-sealed"]),
-      /** A partial unseal found on the unit was reset first. */
-      reset: z.boolean().optional(),
-    }),
-  ),
-});
+/**
+ * Built at the first line that carries evidence, not when the record is loaded: every step reads
+ * the record, most lines carry none, and building these schemas cost each step ~2 ms of its start
+ * (issue #14, bench/step-start.ts).
+ */
+function buildEvidenceSchema() {
+  /** steps/vault.ts vault-unseal: how many keys each unit took, and the threshold it reported. */
+  const vaultUnsealEvidence = z.object({
+    kind: z.literal("vault-unseal"),
+    /** Vault's own threshold t, read from `vault status` (the highest any unit reported). */
+    threshold: z.number().int().min(0),
+    /** How many keys this run had (a count: never a key). */
+    keysAvailable: z.number().int().min(0),
+    units: z.array(
+      z.object({
+        unit: z.string(),
+        /** Keys submitted to this unit in this run (0 when it was already unsealed). */
+        keysUsed: z.number().int().min(0),
+        threshold: z.number().int().min(0),
+        result: z.enum(["unsealed", "already-unsealed", "still-sealed"]),
+        /** A partial unseal found on the unit was reset first. */
+        reset: z.boolean().optional(),
+      }),
+    ),
+  });
 
-/** steps/ovn.ts ovn-tls-sweep: which chassis it restarted, and whether each reconnected. */
-export const ovnSweepEvidence = z.object({
-  kind: z.literal("ovn-tls-sweep"),
-  /** Chassis probed before acting. */
-  chassis: z.number().int().min(0),
-  restarted: z.array(
-    z.object({
-      unit: z.string(),
-      principal: z.string().optional(),
-      /** `systemctl restart ovs-vswitchd ovn-controller` exited 0. */
-      restartOk: z.boolean(),
-      /** The sweep's own re-probe saw it connected (the gate after it may see it later). */
-      reconnected: z.boolean(),
-    }),
-  ),
-});
+  /** steps/ovn.ts ovn-tls-sweep: which chassis it restarted, and whether each reconnected. */
+  const ovnSweepEvidence = z.object({
+    kind: z.literal("ovn-tls-sweep"),
+    /** Chassis probed before acting. */
+    chassis: z.number().int().min(0),
+    restarted: z.array(
+      z.object({
+        unit: z.string(),
+        principal: z.string().optional(),
+        /** `systemctl restart ovs-vswitchd ovn-controller` exited 0. */
+        restartOk: z.boolean(),
+        /** The sweep's own re-probe saw it connected (the gate after it may see it later). */
+        reconnected: z.boolean(),
+      }),
+    ),
+  });
 
-/** steps/ovn.ts ovn-chassis-connected (and the check): every chassis' connection status at the last probe. */
-export const ovnChassisEvidence = z.object({
-  kind: z.literal("ovn-chassis"),
-  connected: z.array(z.string()),
-  notConnected: z.array(z.string()),
-});
+  /** steps/ovn.ts ovn-chassis-connected (and the check): every chassis' connection status at the last probe. */
+  const ovnChassisEvidence = z.object({
+    kind: z.literal("ovn-chassis"),
+    connected: z.array(z.string()),
+    notConnected: z.array(z.string()),
+  });
 
-/** steps/octavia.ts octavia-grace: every LB seen in ERROR during the grace, and when it recovered. */
-export const octaviaGraceEvidence = z.object({
-  kind: z.literal("octavia-grace"),
-  graceMs: z.number().min(0),
-  intervalMs: z.number().min(0),
-  lbs: z.array(
-    z.object({
-      id: z.string(),
-      name: z.string().optional(),
-      /** Time from the grace's first probe to the first probe that saw it in ERROR. */
-      firstErrorAtMs: z.number().min(0),
-      /** Time from the grace's first probe to the first probe that saw it ACTIVE again (absent: it did not). */
-      recoveredAtMs: z.number().min(0).optional(),
-      /** provisioning_status at the grace's last probe. */
-      statusAtEnd: z.string(),
-    }),
-  ),
-});
+  /** steps/octavia.ts octavia-grace: every LB seen in ERROR during the grace, and when it recovered. */
+  const octaviaGraceEvidence = z.object({
+    kind: z.literal("octavia-grace"),
+    graceMs: z.number().min(0),
+    intervalMs: z.number().min(0),
+    lbs: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string().optional(),
+        /** Time from the grace's first probe to the first probe that saw it in ERROR. */
+        firstErrorAtMs: z.number().min(0),
+        /** Time from the grace's first probe to the first probe that saw it ACTIVE again (absent: it did not). */
+        recoveredAtMs: z.number().min(0).optional(),
+        /** provisioning_status at the grace's last probe. */
+        statusAtEnd: z.string(),
+      }),
+    ),
+  });
 
-/** steps/guests.ts: every guest's status before the window (baseline) and at the step's last listing. */
-export const guestsEvidence = z.object({
-  kind: z.literal("guests"),
-  /** The baseline it went by, in words (or why there was none). */
-  baseline: z.string(),
-  guests: z.array(
-    z.object({
-      name: z.string(),
-      id: z.string().optional(),
-      /** Status in the baseline; absent: not in it, or no baseline. */
-      before: z.string().optional(),
-      /** Status at the step's last listing; "gone" when it no longer exists. */
-      after: z.string(),
-      /** What Stage 5 did with it (gates/guests.ts GuestFate). */
-      fate: z.string(),
-    }),
-  ),
-});
+  /** steps/guests.ts: every guest's status before the window (baseline) and at the step's last listing. */
+  const guestsEvidence = z.object({
+    kind: z.literal("guests"),
+    /** The baseline it went by, in words (or why there was none). */
+    baseline: z.string(),
+    guests: z.array(
+      z.object({
+        name: z.string(),
+        id: z.string().optional(),
+        /** Status in the baseline; absent: not in it, or no baseline. */
+        before: z.string().optional(),
+        /** Status at the step's last listing; "gone" when it no longer exists. */
+        after: z.string(),
+        /** What Stage 5 did with it (gates/guests.ts GuestFate). */
+        fate: z.string(),
+      }),
+    ),
+  });
 
-export const evidenceSchema = z.discriminatedUnion("kind", [
-  vaultUnsealEvidence,
-  ovnSweepEvidence,
-  ovnChassisEvidence,
-  octaviaGraceEvidence,
-  guestsEvidence,
-]);
-export type Evidence = z.infer<typeof evidenceSchema>;
+  return z.discriminatedUnion("kind", [
+    vaultUnsealEvidence,
+    ovnSweepEvidence,
+    ovnChassisEvidence,
+    octaviaGraceEvidence,
+    guestsEvidence,
+  ]);
+}
+
+let evidenceSchemaBuilt: ReturnType<typeof buildEvidenceSchema> | undefined;
+
+/** Every kind of evidence, by `kind`. */
+export function evidenceSchema(): ReturnType<typeof buildEvidenceSchema> {
+  return (evidenceSchemaBuilt ??= buildEvidenceSchema());
+}
+
+export type Evidence = z.infer<ReturnType<typeof evidenceSchema>>;
 export type EvidenceOf<K extends Evidence["kind"]> = Extract<Evidence, { kind: K }>;
 
 export interface RecordEntry {
@@ -184,7 +199,7 @@ export const recordEntrySchema = z.object({
     .unknown()
     .optional()
     .transform((e) => {
-      const parsed = evidenceSchema.safeParse(e);
+      const parsed = evidenceSchema().safeParse(e);
       return parsed.success ? parsed.data : undefined;
     }),
 });
