@@ -259,8 +259,13 @@ export type RecordRead = RecordEntry[] & { file: string; skipped: SkippedLine[] 
  * The record's entries. A line that is not JSON, or not an entry, is skipped and listed in
  * `skipped` with its line number (the last line of a jumphost that lost power mid-write); it never
  * throws for the content of the file.
+ *
+ * `onlyStep`: the entries of that step only (a step asking whether it passed earlier). The other
+ * lines are left unread after JSON.parse: checking every line against the schema cost each step
+ * about 0.15 ms per line of the window's record (12 ms at 75 lines, bench/step-start.ts; issue #14),
+ * a cost that grew with the window.
  */
-export function readRecord(file: string): RecordRead {
+export function readRecord(file: string, onlyStep?: string): RecordRead {
   const entries: RecordEntry[] = [];
   const skipped: SkippedLine[] = [];
   const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
@@ -273,6 +278,7 @@ export function readRecord(file: string): RecordRead {
       skipped.push({ line: i + 1, reason: `not a whole JSON line (${line.length} bytes; cut short by a crash?)` });
       return;
     }
+    if (onlyStep !== undefined && (json as { step?: unknown } | null)?.step !== onlyStep) return;
     const parsed = recordEntrySchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

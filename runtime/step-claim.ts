@@ -46,7 +46,7 @@ export function claimDir(recordDir: string, window: string, env: NodeJS.ProcessE
 
 /** The last entry saying this step finished its job in this window, if any. */
 export function passedEarlier(recordDir: string, window: string, step: string, env: NodeJS.ProcessEnv) {
-  const entries = readRecord(recordFile(recordDir, window, env)).filter((e) => e.step === step && DONE.has(e.outcome));
+  const entries = readRecord(recordFile(recordDir, window, env), step).filter((e) => DONE.has(e.outcome));
   return entries[entries.length - 1];
 }
 

@@ -79,6 +79,27 @@ describe("reading the record back", () => {
     expect(read[0]!.windowKind).toBeUndefined();
   });
 
+  it("for one step (onlyStep): that step's entries, checked as usual; other steps' lines are not checked at all", () => {
+    const file = tmpFile();
+    appendRecord(file, entry("ovn-chassis-check", "pass"));
+    appendRecord(file, entry("ovn-tls-sweep", "fail"));
+    fs.appendFileSync(file, JSON.stringify({ step: "ovn-chassis-check", outcome: "no-such-outcome" }) + "\n");
+    fs.appendFileSync(file, JSON.stringify({ step: "ovn-tls-sweep", outcome: "no-such-outcome" }) + "\n");
+    appendRecord(
+      file,
+      entry("ovn-tls-sweep", "pass", { evidence: { kind: "ovn-chassis", connected: ["c/0"], notConnected: [] } }),
+    );
+    const read = readRecord(file, "ovn-tls-sweep");
+    expect(read.map((e) => [e.step, e.outcome])).toEqual([
+      ["ovn-tls-sweep", "fail"],
+      ["ovn-tls-sweep", "pass"],
+    ]);
+    expect(read[1]!.evidence).toEqual({ kind: "ovn-chassis", connected: ["c/0"], notConnected: [] });
+    // its own malformed line is reported; the other step's is not looked at
+    expect(read.skipped).toEqual([{ line: 4, reason: expect.stringContaining("not a record entry") }]);
+    expect(readRecord(file).skipped.map((s) => s.line)).toEqual([3, 4]);
+  });
+
   it("reports a JSON line that is not an entry instead of taking it", () => {
     const file = tmpFile();
     fs.writeFileSync(file, JSON.stringify({ hello: "world" }) + "\n");
