@@ -166,43 +166,55 @@ export interface RecordEntry {
   evidence?: Evidence;
 }
 
-/** How a line of the record is read back: the fields every version wrote are required, the rest optional. */
-export const recordEntrySchema = z.object({
-  window: z.string(),
-  stack: z.string().default(""),
-  stage: z.string().default(""),
-  step: z.string(),
-  command: z.string().default(""),
-  start: z.string(),
-  end: z.string(),
-  exitCode: z.number().int(),
-  outcome: z.enum(OUTCOMES),
-  state: z.string().optional(),
-  summary: z.string().default(""),
-  details: z.array(z.string()).default([]),
-  // an unknown route id (a newer coldstart's) is not a reason to drop the line
-  route: z
-    .string()
-    .optional()
-    .transform((r) => (r !== undefined && r in ROUTES ? (r as RouteId) : undefined)),
-  fix: z.string().optional(),
-  polls: z.number().optional(),
-  durationMs: z.number().optional(),
-  windowKind: z.enum(["drill", "real"]).optional(),
-  mode: z.string().optional(),
-  version: z.string().optional(),
-  by: z.string().optional(),
-  runId: z.string().optional(),
-  runKind: z.string().optional(),
-  // evidence of a shape this version does not know is dropped, never the whole line
-  evidence: z
-    .unknown()
-    .optional()
-    .transform((e) => {
-      const parsed = evidenceSchema().safeParse(e);
-      return parsed.success ? parsed.data : undefined;
-    }),
-});
+/**
+ * How a line of the record is read back: the fields every version wrote are required, the rest
+ * optional. Built when the first line is checked: a step's first run in a window finds no line of
+ * its own to check (readRecord's filter), and builds none of it.
+ */
+function buildRecordEntrySchema() {
+  return z.object({
+    window: z.string(),
+    stack: z.string().default(""),
+    stage: z.string().default(""),
+    step: z.string(),
+    command: z.string().default(""),
+    start: z.string(),
+    end: z.string(),
+    exitCode: z.number().int(),
+    outcome: z.enum(OUTCOMES),
+    state: z.string().optional(),
+    summary: z.string().default(""),
+    details: z.array(z.string()).default([]),
+    // an unknown route id (a newer coldstart's) is not a reason to drop the line
+    route: z
+      .string()
+      .optional()
+      .transform((r) => (r !== undefined && r in ROUTES ? (r as RouteId) : undefined)),
+    fix: z.string().optional(),
+    polls: z.number().optional(),
+    durationMs: z.number().optional(),
+    windowKind: z.enum(["drill", "real"]).optional(),
+    mode: z.string().optional(),
+    version: z.string().optional(),
+    by: z.string().optional(),
+    runId: z.string().optional(),
+    runKind: z.string().optional(),
+    // evidence of a shape this version does not know is dropped, never the whole line
+    evidence: z
+      .unknown()
+      .optional()
+      .transform((e) => {
+        const parsed = evidenceSchema().safeParse(e);
+        return parsed.success ? parsed.data : undefined;
+      }),
+  });
+}
+
+let recordEntrySchemaBuilt: ReturnType<typeof buildRecordEntrySchema> | undefined;
+
+function recordEntrySchema(): ReturnType<typeof buildRecordEntrySchema> {
+  return (recordEntrySchemaBuilt ??= buildRecordEntrySchema());
+}
 
 export function expandHome(p: string, env: NodeJS.ProcessEnv = process.env): string {
   if (p === "~") return env.HOME ?? os.homedir();
@@ -255,17 +267,23 @@ export interface SkippedLine {
 /** The entries, plus the file read and the lines skipped (an array still: every caller filters it). */
 export type RecordRead = RecordEntry[] & { file: string; skipped: SkippedLine[] };
 
+/** Which lines a reader wants: one step's, and of those only the given outcomes (when set). */
+export interface RecordFilter {
+  step: string;
+  outcomes?: ReadonlySet<string>;
+}
+
 /**
  * The record's entries. A line that is not JSON, or not an entry, is skipped and listed in
  * `skipped` with its line number (the last line of a jumphost that lost power mid-write); it never
  * throws for the content of the file.
  *
- * `onlyStep`: the entries of that step only (a step asking whether it passed earlier). The other
- * lines are left unread after JSON.parse: checking every line against the schema cost each step
- * about 0.15 ms per line of the window's record (12 ms at 75 lines, bench/step-start.ts; issue #14),
- * a cost that grew with the window.
+ * `only`: the lines that match it (a step asking whether it passed earlier); the others are left
+ * unchecked after JSON.parse. Checking every line against the schema cost each step about 0.15 ms
+ * per line of the window's record (12 ms at 75 lines, bench/step-start.ts; issue #14), a cost that
+ * grew with the window.
  */
-export function readRecord(file: string, onlyStep?: string): RecordRead {
+export function readRecord(file: string, only?: RecordFilter): RecordRead {
   const entries: RecordEntry[] = [];
   const skipped: SkippedLine[] = [];
   const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
@@ -278,8 +296,8 @@ export function readRecord(file: string, onlyStep?: string): RecordRead {
       skipped.push({ line: i + 1, reason: `not a whole JSON line (${line.length} bytes; cut short by a crash?)` });
       return;
     }
-    if (onlyStep !== undefined && (json as { step?: unknown } | null)?.step !== onlyStep) return;
-    const parsed = recordEntrySchema.safeParse(json);
+    if (only && !matches(only, json)) return;
+    const parsed = recordEntrySchema().safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       skipped.push({
@@ -291,4 +309,9 @@ export function readRecord(file: string, onlyStep?: string): RecordRead {
     entries.push(parsed.data as RecordEntry);
   });
   return Object.assign(entries, { file, skipped });
+}
+
+function matches(only: RecordFilter, json: unknown): boolean {
+  const line = json as { step?: unknown; outcome?: unknown } | null;
+  return line?.step === only.step && (!only.outcomes || only.outcomes.has(String(line.outcome)));
 }

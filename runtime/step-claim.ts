@@ -38,7 +38,7 @@ export type ClaimResult =
     };
 
 /** Outcomes that mean "this step's job is done in this window". */
-const DONE: ReadonlySet<RecordEntry["outcome"]> = new Set(["pass", "skipped-by-guard", "kept"]);
+const DONE: ReadonlySet<string> = new Set<RecordEntry["outcome"]>(["pass", "skipped-by-guard", "kept"]);
 
 export function claimDir(recordDir: string, window: string, env: NodeJS.ProcessEnv): string {
   return path.join(expandHome(recordDir, env), `${window}.running`);
@@ -46,7 +46,7 @@ export function claimDir(recordDir: string, window: string, env: NodeJS.ProcessE
 
 /** The last entry saying this step finished its job in this window, if any. */
 export function passedEarlier(recordDir: string, window: string, step: string, env: NodeJS.ProcessEnv) {
-  const entries = readRecord(recordFile(recordDir, window, env), step).filter((e) => DONE.has(e.outcome));
+  const entries = readRecord(recordFile(recordDir, window, env), { step, outcomes: DONE });
   return entries[entries.length - 1];
 }
 

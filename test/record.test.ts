@@ -79,7 +79,7 @@ describe("reading the record back", () => {
     expect(read[0]!.windowKind).toBeUndefined();
   });
 
-  it("for one step (onlyStep): that step's entries, checked as usual; other steps' lines are not checked at all", () => {
+  it("for one step (only): that step's entries, checked as usual; other steps' lines are not checked at all", () => {
     const file = tmpFile();
     appendRecord(file, entry("ovn-chassis-check", "pass"));
     appendRecord(file, entry("ovn-tls-sweep", "fail"));
@@ -89,7 +89,7 @@ describe("reading the record back", () => {
       file,
       entry("ovn-tls-sweep", "pass", { evidence: { kind: "ovn-chassis", connected: ["c/0"], notConnected: [] } }),
     );
-    const read = readRecord(file, "ovn-tls-sweep");
+    const read = readRecord(file, { step: "ovn-tls-sweep" });
     expect(read.map((e) => [e.step, e.outcome])).toEqual([
       ["ovn-tls-sweep", "fail"],
       ["ovn-tls-sweep", "pass"],
@@ -98,6 +98,10 @@ describe("reading the record back", () => {
     // its own malformed line is reported; the other step's is not looked at
     expect(read.skipped).toEqual([{ line: 4, reason: expect.stringContaining("not a record entry") }]);
     expect(readRecord(file).skipped.map((s) => s.line)).toEqual([3, 4]);
+    // and of those, only the outcomes asked for
+    const passed = readRecord(file, { step: "ovn-tls-sweep", outcomes: new Set(["pass"]) });
+    expect(passed.map((e) => e.outcome)).toEqual(["pass"]);
+    expect(passed.skipped).toEqual([]);
   });
 
   it("reports a JSON line that is not an entry instead of taking it", () => {
