@@ -10,8 +10,10 @@
  * by every step. `script.createCachedData()` after the script ran holds every function compiled so
  * far (nodejs/node doc/api/vm.md, "script.createCachedData()": the `cacheWithAdd` example).
  *
- * One file per kind of step (`<verb>-<command>.v8`, one `kept.v8`) in `step-bundle/` where the
- * compile cache lives (NODE_COMPILE_CACHE, which the launcher sets to node_modules/.cache/coldstart).
+ * One file per kind of step (`<verb>-<command>.v8`, one `kept.v8`) in `step-bundle-<id>/` where the
+ * compile cache lives (NODE_COMPILE_CACHE, which the launcher sets to node_modules/.cache/coldstart);
+ * <id> stands for the bundle's path, so that checkouts sharing one node_modules (git worktrees)
+ * never take turns overwriting each other's files.
  * It starts with the bundle text it was made from, and is used only when that text is the bundle's
  * byte for byte: V8 itself checks only the source's length before it trusts a cache, never its text
  * (v8 src/snapshot/code-serializer.cc SerializedCodeData::SourceHash), and a byte compare costs
@@ -44,7 +46,15 @@ export function cacheFileFor(
   const [verb = "", command = ""] = argv;
   // one file per step: `kept` runs the same code for every step, a verb's steps differ by handler
   const kind = verb === "kept" || !/^[a-z0-9-]+$/.test(command) ? verb : `${verb}-${command}`;
-  return /^[a-z0-9-]+$/.test(kind) ? path.join(path.resolve(dir), "step-bundle", `${kind}.v8`) : undefined;
+  if (!/^[a-z0-9-]+$/.test(kind)) return undefined;
+  return path.join(path.resolve(dir), `step-bundle-${pathId(BUNDLE)}`, `${kind}.v8`);
+}
+
+/** A short name for a path: 32-bit FNV-1a of its characters, in hex (a few dozen characters: no need for node:crypto). */
+export function pathId(file: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < file.length; i++) hash = Math.imul(hash ^ file.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, "0");
 }
 
 /** V8's data in `cache` if it was made from exactly `source`. */

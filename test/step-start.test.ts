@@ -234,7 +234,12 @@ describe("bin/coldstart and the step bundle", () => {
 
   describe("the bundle's code cache (cli/step-entry.ts)", () => {
     const bundle = () => path.join(project, "dist", "cli", "step-bundle.js");
-    const cacheOf = (kind: string) => path.join(dir, "cache", "step-bundle", `${kind}.v8`);
+    // one folder per bundle path (cli/step-entry.ts pathId): there is only this project's here
+    const cacheOf = (kind: string) => {
+      const folders = fs.readdirSync(path.join(dir, "cache")).filter((f) => f.startsWith("step-bundle-"));
+      expect(folders).toHaveLength(1);
+      return path.join(dir, "cache", folders[0], `${kind}.v8`);
+    };
     const kept = (env: NodeJS.ProcessEnv = {}) => {
       fs.rmSync(path.join(dir, "records"), { recursive: true, force: true });
       return runStep(launcher(), ["kept", STEP], { NODE_COMPILE_CACHE: path.join(dir, "cache"), ...env }, project);
@@ -256,6 +261,13 @@ describe("bin/coldstart and the step bundle", () => {
       });
       expect(gate.status).toBe(1);
       expect(fs.readdirSync(path.dirname(cacheOf("kept"))).sort()).toEqual([`gate-${STEP}.v8`, "kept.v8"]);
+      // another checkout sharing the cache folder (git worktrees share node_modules) keeps its own files
+      fs.rmSync(path.join(dir, "records"), { recursive: true, force: true });
+      const other = runStep(path.join(ROOT, "bin", "coldstart"), ["kept", STEP], {
+        NODE_COMPILE_CACHE: path.join(dir, "cache"),
+      });
+      expect(other.status).toBe(0);
+      expect(fs.readdirSync(path.join(dir, "cache")).filter((f) => f.startsWith("step-bundle-"))).toHaveLength(2);
     });
 
     test("a bundle changed to another of the SAME length runs as changed (V8 checks only the length; the entry compares every byte) and its cache is made again", () => {
@@ -285,10 +297,11 @@ describe("bin/coldstart and the step bundle", () => {
       expect(runStep(launcher(), ["gate", STEP, "--help"], env, project).status).toBe(0);
       fs.rmSync(path.join(dir, "records"), { recursive: true });
       expect(runStep(launcher(), ["gate", STEP, "--no-such-flag", "x"], env, project).status).toBe(2);
-      expect(fs.existsSync(path.join(dir, "cache", "step-bundle"))).toBe(false);
+      const folders = () => (fs.existsSync(path.join(dir, "cache")) ? fs.readdirSync(path.join(dir, "cache")) : []);
+      expect(folders().filter((f) => f.startsWith("step-bundle-"))).toEqual([]);
       const off = kept({ NODE_DISABLE_COMPILE_CACHE: "1" });
       expect(off.status).toBe(0);
-      expect(fs.existsSync(path.join(dir, "cache", "step-bundle"))).toBe(false);
+      expect(folders().filter((f) => f.startsWith("step-bundle-"))).toEqual([]);
     });
 
     test("a cache folder that cannot be written costs only the speed-up: the step runs, nothing on stderr", () => {
