@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pathId } from "../cli/step-entry";
 
 const ROOT = path.resolve(__dirname, "..");
 const NODE = fs.existsSync(path.join(ROOT, "node_modules", ".bin", "node"))
@@ -188,7 +189,22 @@ describe("bin/coldstart and the step bundle", () => {
     expect(built.stderr).toBe("");
     expect(built.status).toBe(0);
   }, 120_000);
-  afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
+  afterAll(() => {
+    fs.rmSync(project, { recursive: true, force: true });
+    // the step caches this copy left in the shared node_modules/.cache (the tests that use its default folder)
+    const bundle = path.join(
+      fs.realpathSync(os.tmpdir()),
+      path.relative(os.tmpdir(), project),
+      "dist",
+      "cli",
+      "step-bundle.js",
+    );
+    for (const file of [bundle, path.join(project, "dist", "cli", "step-bundle.js")])
+      fs.rmSync(path.join(ROOT, "node_modules", ".cache", "coldstart", `step-bundle-${pathId(file)}`), {
+        recursive: true,
+        force: true,
+      });
+  });
 
   const launcher = () => path.join(project, "bin", "coldstart");
   const bundleFresh = () => {
