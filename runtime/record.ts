@@ -169,7 +169,7 @@ export interface RecordEntry {
 /**
  * How a line of the record is read back: the fields every version wrote are required, the rest
  * optional. Built when the first line is checked: a step's first run in a window finds no line of
- * its own to check (readRecord's filter), and builds none of it.
+ * its own to check (lastRecordEntry), and builds none of it.
  */
 function buildRecordEntrySchema() {
   return z.object({
@@ -277,13 +277,8 @@ export interface RecordFilter {
  * The record's entries. A line that is not JSON, or not an entry, is skipped and listed in
  * `skipped` with its line number (the last line of a jumphost that lost power mid-write); it never
  * throws for the content of the file.
- *
- * `only`: the lines that match it (a step asking whether it passed earlier); the others are left
- * unchecked after JSON.parse. Checking every line against the schema cost each step about 0.15 ms
- * per line of the window's record (12 ms at 75 lines, bench/step-start.ts; issue #14), a cost that
- * grew with the window.
  */
-export function readRecord(file: string, only?: RecordFilter): RecordRead {
+export function readRecord(file: string): RecordRead {
   const entries: RecordEntry[] = [];
   const skipped: SkippedLine[] = [];
   const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
@@ -296,7 +291,6 @@ export function readRecord(file: string, only?: RecordFilter): RecordRead {
       skipped.push({ line: i + 1, reason: `not a whole JSON line (${line.length} bytes; cut short by a crash?)` });
       return;
     }
-    if (only && !matches(only, json)) return;
     const parsed = recordEntrySchema().safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -309,6 +303,30 @@ export function readRecord(file: string, only?: RecordFilter): RecordRead {
     entries.push(parsed.data as RecordEntry);
   });
   return Object.assign(entries, { file, skipped });
+}
+
+/**
+ * The last entry that matches `only`, read from the end: a step asking whether it passed earlier
+ * checks its own last matching line, not the whole window's record. Checking every line against
+ * the schema cost each step about 0.15 ms per line (12 ms at 75 lines, bench/step-start.ts; issue
+ * #14), growing with the window. Lines that are not JSON, or not an entry, are passed over as
+ * readRecord skips them.
+ */
+export function lastRecordEntry(file: string, only: RecordFilter): RecordEntry | undefined {
+  const lines = fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n") : [];
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (lines[i].trim() === "") continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(lines[i]);
+    } catch {
+      continue;
+    }
+    if (!matches(only, json)) continue;
+    const parsed = recordEntrySchema().safeParse(json);
+    if (parsed.success) return parsed.data as RecordEntry;
+  }
+  return undefined;
 }
 
 function matches(only: RecordFilter, json: unknown): boolean {

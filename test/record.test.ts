@@ -8,7 +8,14 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { appendRecord, readRecord, recordFile, type Evidence, type RecordEntry } from "../runtime/record";
+import {
+  appendRecord,
+  lastRecordEntry,
+  readRecord,
+  recordFile,
+  type Evidence,
+  type RecordEntry,
+} from "../runtime/record";
 import { renderRecord } from "../record/render";
 import { summarizeRecord, type PlanLike } from "../record/summary";
 import { renderRevalidate, revalidateItems } from "../record/revalidate";
@@ -79,29 +86,19 @@ describe("reading the record back", () => {
     expect(read[0]!.windowKind).toBeUndefined();
   });
 
-  it("for one step (only): that step's entries, checked as usual; other steps' lines are not checked at all", () => {
+  it("the last entry of one step (lastRecordEntry): read from the end, passing over lines that are not entries", () => {
     const file = tmpFile();
+    appendRecord(file, entry("ovn-tls-sweep", "pass", { end: "2026-12-05T06:01:00.000Z" }));
+    appendRecord(file, entry("ovn-tls-sweep", "kept", { end: "2026-12-05T06:05:00.000Z" }));
+    appendRecord(file, entry("ovn-tls-sweep", "fail", { end: "2026-12-05T06:09:00.000Z" }));
     appendRecord(file, entry("ovn-chassis-check", "pass"));
-    appendRecord(file, entry("ovn-tls-sweep", "fail"));
-    fs.appendFileSync(file, JSON.stringify({ step: "ovn-chassis-check", outcome: "no-such-outcome" }) + "\n");
-    fs.appendFileSync(file, JSON.stringify({ step: "ovn-tls-sweep", outcome: "no-such-outcome" }) + "\n");
-    appendRecord(
-      file,
-      entry("ovn-tls-sweep", "pass", { evidence: { kind: "ovn-chassis", connected: ["c/0"], notConnected: [] } }),
-    );
-    const read = readRecord(file, { step: "ovn-tls-sweep" });
-    expect(read.map((e) => [e.step, e.outcome])).toEqual([
-      ["ovn-tls-sweep", "fail"],
-      ["ovn-tls-sweep", "pass"],
-    ]);
-    expect(read[1]!.evidence).toEqual({ kind: "ovn-chassis", connected: ["c/0"], notConnected: [] });
-    // its own malformed line is reported; the other step's is not looked at
-    expect(read.skipped).toEqual([{ line: 4, reason: expect.stringContaining("not a record entry") }]);
-    expect(readRecord(file).skipped.map((s) => s.line)).toEqual([3, 4]);
-    // and of those, only the outcomes asked for
-    const passed = readRecord(file, { step: "ovn-tls-sweep", outcomes: new Set(["pass"]) });
-    expect(passed.map((e) => e.outcome)).toEqual(["pass"]);
-    expect(passed.skipped).toEqual([]);
+    fs.appendFileSync(file, JSON.stringify({ step: "ovn-tls-sweep", outcome: "pass" }) + "\n"); // not an entry
+    fs.appendFileSync(file, JSON.stringify(entry("ovn-tls-sweep", "pass")).slice(0, 40)); // cut short
+    const done = new Set(["pass", "kept"]);
+    expect(lastRecordEntry(file, { step: "ovn-tls-sweep", outcomes: done })?.end).toBe("2026-12-05T06:05:00.000Z");
+    expect(lastRecordEntry(file, { step: "ovn-tls-sweep" })?.outcome).toBe("fail");
+    expect(lastRecordEntry(file, { step: "no-such-step" })).toBeUndefined();
+    expect(lastRecordEntry(path.join(path.dirname(file), "none.jsonl"), { step: "ovn-tls-sweep" })).toBeUndefined();
   });
 
   it("reports a JSON line that is not an entry instead of taking it", () => {
