@@ -82,12 +82,20 @@ function readFile(file: string | undefined): Buffer | undefined {
   }
 }
 
-/** Written by rename (parallel steps read a whole file or none); every error is ignored. */
-function saveCache(file: string, contents: Buffer): void {
+/**
+ * Written by rename (parallel steps read a whole file or none); every error is ignored. V8 is asked
+ * for its data only once the file is open: a folder that cannot be written costs no serialization.
+ */
+function saveCache(file: string, contents: () => Buffer): void {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(tmp, contents);
+    const fd = fs.openSync(tmp, "w");
+    try {
+      fs.writeFileSync(fd, contents());
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } catch {
     // a cache that cannot be written only costs the speed-up (see the file comment)
@@ -115,7 +123,7 @@ function runBundle(argv: readonly string[], env: NodeJS.ProcessEnv): void {
   if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
     process.once("exit", (code) => {
       if (code !== EXIT_USAGE && !argv.includes("--help") && !argv.includes("-h"))
-        saveCache(cacheFile, cacheContents(source, script.createCachedData()));
+        saveCache(cacheFile, () => cacheContents(source, script.createCachedData()));
     });
   }
   const bundleModule = { exports: {}, filename: BUNDLE, id: "." };
