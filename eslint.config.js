@@ -32,6 +32,17 @@ const NO_CLI = {
     "cli/ is the top layer: a lower layer never imports from it (README Layout, Layers). Move the shared piece down.",
 };
 
+/**
+ * zod as a namespace (`import * as z from "zod"`, zod 4's own style): with the named `z` export
+ * the step bundle's esbuild kept all of zod, every locale and the JSON-schema code (1.07 MB, not
+ * 0.47 MB; every step's start compiles it: bench/step-start.ts, issue #14).
+ */
+const ZOD_AS_NAMESPACE = {
+  selector:
+    'ImportDeclaration[source.value="zod"] > ImportSpecifier, ImportDeclaration[source.value="zod"] > ImportDefaultSpecifier',
+  message: 'import * as z from "zod": a named or default import keeps all of zod in the step bundle (issue #14).',
+};
+
 /** gates/ is pure: no process, no file (README Layout, Layers). */
 const GATES_PURE_PATHS = [
   "node:fs",
@@ -63,6 +74,7 @@ module.exports = tseslint.config(
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-misused-promises": "error",
       "@typescript-eslint/await-thenable": "error",
+      "no-restricted-syntax": ["error", ZOD_AS_NAMESPACE],
     },
   },
   {

@@ -3,7 +3,7 @@
  * its flags with a zod object; errors name the flag, what was expected and what was found.
  * `--help` / `-h` anywhere raises HelpRequested with that same object (cli/help.ts renders it).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { describeIssues, UsageError } from "../config/errors";
 import { HelpRequested, wantsHelp } from "./help";
 

@@ -13,7 +13,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { expectSkippedStepRejections } from "../plan/mock-engine";
 import { windowId } from "../config/schema";
 import { parseFlags } from "./args";

@@ -6,7 +6,7 @@
  * A flag's value placeholder is `.meta({ placeholder })` when given, else `<name>` for --stack,
  * `<id>` for --window, else the flag's own name.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { durationMs, formatDuration } from "../config/duration";
 
 /** One flag as the help shows it. */

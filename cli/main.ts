@@ -19,7 +19,7 @@ if (require.main === module && typeof enableCompileCache === "function") {
   enableCompileCache(path.join(__dirname, "..", "..", "node_modules", ".cache", "coldstart"));
 }
 
-import { z } from "zod";
+import * as z from "zod";
 import { UsageError } from "../config/errors";
 import { EXIT } from "../runtime/exit-codes";
 import { fillWords, HelpRequested, renderFlagsHelp, synopsisWords, wantsHelp } from "./help";
@@ -48,6 +48,11 @@ const stepVerb = (name: "check" | "act" | "gate", summary: string): Command => (
     return stepCommand(name, argv);
   },
 });
+
+// A CLI process is short-lived and parses each schema a few times: zod's JIT (a parser generated
+// with `new Function` per object schema, after probing `navigator` and `new Function` at the first
+// one) costs every step's start more than it saves (issue #14). Before the first object schema.
+z.config({ jitless: true });
 
 /** `kept` takes a step name and no flags. */
 const keptFlags = z.object({}).strict();
@@ -109,7 +114,7 @@ const COMMANDS: readonly Command[] = [
     summary: "every step's update: the step passed earlier in this window, nothing runs again",
     run: async (argv) => {
       if (wantsHelp(argv)) throw new HelpRequested("kept", keptFlags, []);
-      const { keptCommand } = await import("./step-command");
+      const { keptCommand } = await import("./kept-command");
       return keptCommand(argv);
     },
   },

@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as os from "node:os";
-import { z } from "zod";
+import * as z from "zod";
 import { expectSkippedStepRejections } from "../plan/mock-engine";
 import { windowId } from "../config/schema";
 import { parseFlags } from "./args";

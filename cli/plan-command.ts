@@ -3,7 +3,7 @@
  * the restart plan, before any window. `--json` is `--format json` (the convention every command
  * shares); the document carries `schemaVersion` (plan/render-json.ts).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseFlags } from "./args";
 import { makePlan } from "../plan/plan";
 import { renderText } from "../plan/render-text";

@@ -5,7 +5,7 @@
  * Exit 0 ready, 1 not ready, 3 a blocker. With --scenario it runs against that scenario's
  * simulated cloud, built as `coldstart drill` builds it (the folder is printed).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseFlags } from "./args";
 import { DEFAULT_STACK } from "./plan-command";
 import { UsageError } from "../config/errors";

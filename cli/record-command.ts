@@ -6,7 +6,7 @@
  * notice naming the file and the line number, never a crash. Without --stack, the stack the record
  * names is used for the plan (the steps that did not run, the [REVALIDATE] markers).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { windowId } from "../config/schema";
 import { parseFlags } from "./args";
 import { readRecord, recordFile } from "../runtime/record";

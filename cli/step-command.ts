@@ -8,24 +8,22 @@
  * whose record is lost is not a passed run; the resume runs the step again, which every step
  * allows -- README "When a step is killed").
  */
-import * as fs from "node:fs";
-import { z } from "zod";
+import * as z from "zod";
 import { UsageError } from "../config/errors";
 import { parseFlags } from "./args";
 import { EXIT } from "../runtime/exit-codes";
 import { consoleReporter, type Reporter, type StepContext } from "../runtime/step-context";
 import { realExec } from "../runtime/exec";
 import { realClock } from "../runtime/clock";
-import { appendRecord, NOT_STARTED, recordFile, recordWritable } from "../runtime/record";
-import { runFields } from "../record/meta";
-import { cancelled, describeOutcome, pass, type StepOutcome } from "../steps/outcome";
+import { NOT_STARTED, recordFile, recordWritable } from "../runtime/record";
+import { cancelled, describeOutcome, type StepOutcome } from "../steps/outcome";
 import { watchCancel } from "../runtime/cancel";
-import { claimStep, passedEarlier } from "../runtime/step-claim";
+import { claimStep } from "../runtime/step-claim";
 import { execWithinDeadline, STEP_BUDGET_ENV } from "../runtime/deadline";
-import { describeRoute } from "../gates/routes";
-import { findStep, stepsOf } from "../stages/step-table";
+import { commandsOf, loadStep } from "../stages/step-index";
 import type { StepDef } from "../stages/step-def";
 import { fillWords, renderFlagsHelp, synopsisWords, wantsHelp } from "./help";
+import { keep, recordLost, writeRecord } from "./step-record";
 
 /** `--json`: one JSON object per line on stdout instead of human lines (for records and CI). */
 export const STEP_SWITCHES = ["json"] as const;
@@ -46,20 +44,6 @@ async function joinDrillClock(env: NodeJS.ProcessEnv) {
   return (await import("../runtime/sim-clock")).joinSimClock(env);
 }
 
-/**
- * `kept` never waits, so it does not join; its record line still carries cloud time like every
- * other step's in a drill (the clock file: runtime/sim-clock.ts readSimClockMs, inlined so that
- * nothing more is loaded; 2026-12-05T06:00Z is that module's SIM_EPOCH_MS).
- */
-function drillCloudNow(env: NodeJS.ProcessEnv): StepContext["clock"] {
-  const epoch = Date.UTC(2026, 11, 5, 6, 0, 0);
-  const file = env.COLDSTART_SIM_CLOCK_FILE ?? "";
-  return {
-    now: () => epoch + (JSON.parse(fs.readFileSync(file, "utf8")) as { t: number }).t,
-    sleep: realClock.sleep,
-  };
-}
-
 export async function stepCommand(verb: string, argv: string[], ctxOverride?: Partial<StepContext>): Promise<number> {
   const sim = ctxOverride ? undefined : await joinDrillClock(process.env);
   try {
@@ -77,13 +61,13 @@ async function runStep(
 ): Promise<number> {
   const [name, ...rest] = argv;
   if (name === "--help" || name === "-h") {
-    process.stdout.write(verbHelp(verb));
+    process.stdout.write(await verbHelp(verb));
     return EXIT.ok;
   }
-  const def = name ? findStep(verb, name) : undefined;
+  // only the stage file that defines this step is loaded, not every stage's flag schemas
+  const def = name ? await loadStep(verb, name) : undefined;
   if (!name || !def) {
-    const known = stepsOf(verb).map((d) => d.command);
-    throw new UsageError(`${verb}: unknown step "${name ?? ""}" (known: ${known.join(", ")})`);
+    throw new UsageError(`${verb}: unknown step "${name ?? ""}" (known: ${commandsOf(verb).join(", ")})`);
   }
   const key = def.key;
   if (wantsHelp(rest)) {
@@ -147,7 +131,7 @@ async function runStep(
     ctx.out.line(
       `KEPT ${stepName}: already ${earlier.outcome === "skipped-by-guard" ? "done (guard)" : "passed"} in window ${window} at ${earlier.end}; not run again`,
     );
-    return keep(ctx, key, stepName, start, earlier.end, mode);
+    return keep({ env: ctx.env, now: () => ctx.clock.now(), out: ctx.out }, key, stepName, start, earlier.end, mode);
   }
   if (claim?.kind === "held-elsewhere") {
     // `why`: another run holds the whole window (runtime/run-lock.ts); otherwise this step's claim.
@@ -171,7 +155,7 @@ async function runStep(
     if (stale) outcome.verdict.details.unshift(stale);
     const end = new Date(ctx.clock.now());
     report(ctx, stepName, outcome, json);
-    const problem = writeRecord(ctx, key, stepName, start, end, outcome, mode);
+    const problem = writeRecord(ctx.env, key, stepName, start, end, outcome, mode);
     if (problem) return recordLost(stepName, problem, `its verdict was ${outcome.outcome}`, outcome.exitCode);
   } finally {
     release();
@@ -186,63 +170,6 @@ function notStarted(why: string): StepOutcome {
   return o;
 }
 
-/**
- * The step's record line is lost: one line on stderr naming the file and the OS error. A step that
- * passed exits EXIT.gateFailed (1) instead of 0, so the engine shows it failed and stops the run;
- * a step that failed keeps its own exit code.
- */
-function recordLost(step: string, problem: string, what: string, exitCode: number = EXIT.ok): number {
-  process.stderr.write(
-    `RECORD NOT WRITTEN ${step}: ${problem}; ${what}, but a step whose record line is lost does not count as passed: ` +
-      `make the record dir writable (coldstart:recordDir, free space) and run again\n`,
-  );
-  return exitCode === EXIT.ok ? EXIT.gateFailed : exitCode;
-}
-
-/**
- * `coldstart kept <step>`: every step's `update` (stages/command-line.ts keptLine). The engine
- * runs it when the step passed earlier in this window and an input changed since; nothing runs
- * again, the record says so.
- */
-export function keptCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
-  const [step, ...rest] = argv;
-  if (!step || rest.length)
-    throw new UsageError("kept: expected exactly one step name (this is each step's update command)");
-  const ctx: StepContext = {
-    exec: realExec,
-    clock: env.COLDSTART_SIM_CLOCK ? drillCloudNow(env) : realClock,
-    env,
-    out: consoleReporter(false),
-    callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS,
-  };
-  const { COLDSTART_WINDOW: window, COLDSTART_RECORD_DIR: recordDir } = env;
-  const earlier = window && recordDir ? passedEarlier(recordDir, window, step, env) : undefined;
-  const at = earlier ? earlier.end : "an earlier run (the engine's state says it passed)";
-  ctx.out.line(
-    `KEPT ${step}: passed in window ${window ?? "(none)"} at ${at}; its inputs changed since (config or coldstart version), so the engine asked for an update: nothing was run again`,
-  );
-  return keep(ctx, `kept ${step}`, step, new Date(ctx.clock.now()), at, undefined);
-}
-
-/** Record a step kept from an earlier run of this window; exit 0. */
-function keep(
-  ctx: StepContext,
-  key: string,
-  step: string,
-  start: Date,
-  passedAt: string,
-  mode: string | undefined,
-): number {
-  const outcome = pass("the step passed earlier in this window", {
-    ok: true,
-    state: "kept",
-    summary: `passed earlier in this window (at ${passedAt}); not run again`,
-    details: [],
-  });
-  const problem = writeRecord(ctx, key, step, start, new Date(ctx.clock.now()), { ...outcome, outcome: "kept" }, mode);
-  return problem ? recordLost(step, problem, "it was kept") : EXIT.ok;
-}
-
 function report(ctx: StepContext, stepName: string, outcome: StepOutcome, json: boolean): void {
   for (const line of describeOutcome(stepName, outcome)) {
     if (outcome.exitCode === EXIT.ok) ctx.out.line(line);
@@ -250,43 +177,6 @@ function report(ctx: StepContext, stepName: string, outcome: StepOutcome, json: 
   }
   if (json)
     ctx.out.line("result", { outcome: outcome.outcome, state: outcome.verdict.state, route: outcome.verdict.route });
-}
-
-/**
- * Append to the window's as-executed record when the step runs inside a window (the graph sets
- * these). Returns the problem when the line could not be written.
- */
-function writeRecord(
-  ctx: StepContext,
-  key: string,
-  step: string,
-  start: Date,
-  end: Date,
-  o: StepOutcome,
-  mode: string | undefined,
-): string | undefined {
-  const { COLDSTART_WINDOW: window, COLDSTART_RECORD_DIR: dir } = ctx.env;
-  if (!window || !dir) return undefined;
-  return appendRecord(recordFile(dir, window, ctx.env), {
-    window,
-    stack: ctx.env.COLDSTART_STACK ?? "",
-    stage: ctx.env.COLDSTART_STAGE ?? "",
-    step,
-    command: key,
-    start: start.toISOString(),
-    end: end.toISOString(),
-    exitCode: o.exitCode,
-    outcome: o.outcome,
-    state: o.verdict.state,
-    summary: o.verdict.summary,
-    details: o.verdict.details,
-    route: o.verdict.route,
-    fix: o.verdict.route ? describeRoute(o.verdict.route) : undefined,
-    polls: o.polls,
-    durationMs: end.getTime() - start.getTime(),
-    ...runFields(ctx.env, mode),
-    evidence: o.evidence,
-  });
 }
 
 /**
@@ -332,9 +222,9 @@ export function stepHelp(def: StepDef): string {
   return renderFlagsHelp([...head, "", ...about].join("\n"), schema, STEP_SWITCHES);
 }
 
-/** `coldstart <verb> --help`: the steps of that verb. */
-function verbHelp(verb: string): string {
-  const steps = stepsOf(verb);
+/** `coldstart <verb> --help`: the steps of that verb (every stage file is loaded for their texts). */
+async function verbHelp(verb: string): Promise<string> {
+  const steps = (await import("../stages/step-table")).stepsOf(verb);
   const width = Math.max(...steps.map((d) => d.command.length)) + 2;
   return (
     [

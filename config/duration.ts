@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Durations are written the way operators say them: "90s", "10m", "1h", "500ms". */
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 
 /** A config or usage problem: printed as one clear message, never a stack trace. */
 export class UsageError extends Error {

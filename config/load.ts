@@ -2,7 +2,7 @@
  * Read the coldstart: namespace into a validated Config. Pulumi hands every value over as text
  * (objects and arrays as JSON), so this module decodes, then lets the zod schema judge.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { configSchema, type Config } from "./schema";
 import { describeIssues, UsageError } from "./errors";
 

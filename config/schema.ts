@@ -3,7 +3,7 @@
  * Secrets are deliberately absent: unseal keys, BMC passwords and MAAS keys are named here only
  * by the environment variable or file that holds them, never by value.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { durationMs, formatDuration } from "./duration";
 
 /** Host names as MAAS/juju know them (the runbook's cloud: openstack0..3). */

@@ -12,7 +12,7 @@
  * nova/compute/manager.py `_init_instance`: `expect_running = db_state == power_state.RUNNING ...`;
  * ERROR and SHELVED_OFFLOADED guests are skipped before that).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseJson, type Parsed } from "./parse";
 import type { Verdict } from "./verdict";
 

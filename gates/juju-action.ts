@@ -25,7 +25,7 @@
  *   into the task's results (worker/uniter/runner/runner.go `updateActionResults`, Juju 3 branch,
  *   index hit). The plain format prints stdout then stderr, both on juju's stdout (printExecOutput).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { JujuActionTaskSchema, JujuRunDocSchema, type JujuActionTask, type JujuRunDoc } from "./juju-schemas";
 import { parseJson, type Parsed } from "./parse";
 

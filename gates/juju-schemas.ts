@@ -6,7 +6,7 @@
  * S-machines, S-run3, S-config); the one verbatim capture is
  * fixtures/juju/reference.jubilant.juju-3.6.4.subordinates.status.json.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** A status object: `current` always, `message` omitted when empty (Go omitempty). */
 export const StatusInfoSchema = z.looseObject({

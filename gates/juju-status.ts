@@ -2,7 +2,7 @@
  * `juju status <app> --format=json` for any application (Stages 2-4 read it): the parse that
  * names a missing `applications.<app>.units`, and the unit names an application has.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { JujuStatusDocSchema, type JujuStatusDoc } from "./juju-schemas";
 import { parseJson, parseWith, type Parsed } from "./parse";
 

@@ -4,7 +4,7 @@
  * Octavia accepts failover only from ACTIVE or ERROR (409 `Invalid state PENDING_…` otherwise), and
  * the CLI prints nothing and exits 0 when the API accepted it (202).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseJson, type Parsed } from "./parse";
 import type { Verdict } from "./verdict";
 

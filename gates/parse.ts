@@ -2,7 +2,7 @@
  * Parsing external output with zod: an unexpected shape becomes a named failure
  * ("juju status: expected applications.mysql-innodb-cluster.units, found nothing"), never a crash.
  */
-import type { z } from "zod";
+import type * as z from "zod";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 

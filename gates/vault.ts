@@ -9,7 +9,7 @@
  * summaries, details, plan reasons and parse errors are built only from booleans, counts and the
  * unit names the caller supplies, so a key that somehow reached an input cannot reach a log.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Parsed } from "./parse";
 import type { Verdict } from "./verdict";
 

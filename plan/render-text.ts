@@ -42,7 +42,7 @@ function timing(step: PlanStep): string {
 }
 
 /** One create line as shell words: the raw text of each word (quotes kept) and its value. */
-interface Word {
+export interface Word {
   raw: string;
   value: string;
 }
@@ -51,7 +51,7 @@ interface Word {
  * Split a POSIX-shell line as stages/command-line.ts writes it (plain words and '…' quoting) into
  * the command's words and the tail from the first unquoted `;` on (`; exit $?`), kept verbatim.
  */
-function shellWords(line: string): { words: Word[]; tail: string } {
+export function shellWords(line: string): { words: Word[]; tail: string } {
   const words: Word[] = [];
   let tail = "";
   let raw = "";

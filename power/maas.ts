@@ -26,7 +26,7 @@
  * power_off/power_on answer nothing (None) when MAAS sent no power action because the power type
  * cannot do it (node.py `_stop`: "The node must be powered off manually"): permanent.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { StepContext } from "../runtime/step-context";
 import { callTimeout } from "../runtime/deadline";
 import { UsageError } from "../config/errors";

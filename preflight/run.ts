@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config/schema";
 import { UsageError } from "../config/errors";
 import { formatDuration } from "../config/duration";

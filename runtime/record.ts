@@ -11,9 +11,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { ROUTES, type RouteId } from "../gates/routes";
-import { isSystemError } from "./tool-error";
+// its own module: the record is read by `kept`, which runs no program (tool-error.ts loads exec.ts)
+import { isSystemError } from "./system-error";
 
 /** The state of a step cancelled before it began (a stop request): it never ran. */
 export const NOT_STARTED = "not-started";
@@ -23,96 +24,111 @@ export const OUTCOMES = ["pass", "fail", "blocker", "skipped-by-guard", "usage",
 // --- Evidence: what a step saw that the record's REVALIDATE / Vault / guests sections need -----
 // Typed here (and read back through zod) so the record never parses its own prose.
 
-/** steps/vault.ts vault-unseal: how many keys each unit took, and the threshold it reported. */
-export const vaultUnsealEvidence = z.object({
-  kind: z.literal("vault-unseal"),
-  /** Vault's own threshold t, read from `vault status` (the highest any unit reported). */
-  threshold: z.number().int().min(0),
-  /** How many keys this run had (a count: never a key). */
-  keysAvailable: z.number().int().min(0),
-  units: z.array(
-    z.object({
-      unit: z.string(),
-      /** Keys submitted to this unit in this run (0 when it was already unsealed). */
-      keysUsed: z.number().int().min(0),
-      threshold: z.number().int().min(0),
-      result: z.enum(["unsealed", "already-unsealed", "still-sealed"]),
-      /** A partial unseal found on the unit was reset first. */
-      reset: z.boolean().optional(),
-    }),
-  ),
-});
+/**
+ * Built at the first line that carries evidence, not when the record is loaded: every step reads
+ * the record, most lines carry none, and building these schemas cost each step ~2 ms of its start
+ * (issue #14, bench/step-start.ts).
+ */
+function buildEvidenceSchema() {
+  /** steps/vault.ts vault-unseal: how many keys each unit took, and the threshold it reported. */
+  const vaultUnsealEvidence = z.object({
+    kind: z.literal("vault-unseal"),
+    /** Vault's own threshold t, read from `vault status` (the highest any unit reported). */
+    threshold: z.number().int().min(0),
+    /** How many keys this run had (a count: never a key). */
+    keysAvailable: z.number().int().min(0),
+    units: z.array(
+      z.object({
+        unit: z.string(),
+        /** Keys submitted to this unit in this run (0 when it was already unsealed). */
+        keysUsed: z.number().int().min(0),
+        threshold: z.number().int().min(0),
+        result: z.enum(["unsealed", "already-unsealed", "still-sealed"]),
+        /** A partial unseal found on the unit was reset first. */
+        reset: z.boolean().optional(),
+      }),
+    ),
+  });
 
-/** steps/ovn.ts ovn-tls-sweep: which chassis it restarted, and whether each reconnected. */
-export const ovnSweepEvidence = z.object({
-  kind: z.literal("ovn-tls-sweep"),
-  /** Chassis probed before acting. */
-  chassis: z.number().int().min(0),
-  restarted: z.array(
-    z.object({
-      unit: z.string(),
-      principal: z.string().optional(),
-      /** `systemctl restart ovs-vswitchd ovn-controller` exited 0. */
-      restartOk: z.boolean(),
-      /** The sweep's own re-probe saw it connected (the gate after it may see it later). */
-      reconnected: z.boolean(),
-    }),
-  ),
-});
+  /** steps/ovn.ts ovn-tls-sweep: which chassis it restarted, and whether each reconnected. */
+  const ovnSweepEvidence = z.object({
+    kind: z.literal("ovn-tls-sweep"),
+    /** Chassis probed before acting. */
+    chassis: z.number().int().min(0),
+    restarted: z.array(
+      z.object({
+        unit: z.string(),
+        principal: z.string().optional(),
+        /** `systemctl restart ovs-vswitchd ovn-controller` exited 0. */
+        restartOk: z.boolean(),
+        /** The sweep's own re-probe saw it connected (the gate after it may see it later). */
+        reconnected: z.boolean(),
+      }),
+    ),
+  });
 
-/** steps/ovn.ts ovn-chassis-connected (and the check): every chassis' connection status at the last probe. */
-export const ovnChassisEvidence = z.object({
-  kind: z.literal("ovn-chassis"),
-  connected: z.array(z.string()),
-  notConnected: z.array(z.string()),
-});
+  /** steps/ovn.ts ovn-chassis-connected (and the check): every chassis' connection status at the last probe. */
+  const ovnChassisEvidence = z.object({
+    kind: z.literal("ovn-chassis"),
+    connected: z.array(z.string()),
+    notConnected: z.array(z.string()),
+  });
 
-/** steps/octavia.ts octavia-grace: every LB seen in ERROR during the grace, and when it recovered. */
-export const octaviaGraceEvidence = z.object({
-  kind: z.literal("octavia-grace"),
-  graceMs: z.number().min(0),
-  intervalMs: z.number().min(0),
-  lbs: z.array(
-    z.object({
-      id: z.string(),
-      name: z.string().optional(),
-      /** Time from the grace's first probe to the first probe that saw it in ERROR. */
-      firstErrorAtMs: z.number().min(0),
-      /** Time from the grace's first probe to the first probe that saw it ACTIVE again (absent: it did not). */
-      recoveredAtMs: z.number().min(0).optional(),
-      /** provisioning_status at the grace's last probe. */
-      statusAtEnd: z.string(),
-    }),
-  ),
-});
+  /** steps/octavia.ts octavia-grace: every LB seen in ERROR during the grace, and when it recovered. */
+  const octaviaGraceEvidence = z.object({
+    kind: z.literal("octavia-grace"),
+    graceMs: z.number().min(0),
+    intervalMs: z.number().min(0),
+    lbs: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string().optional(),
+        /** Time from the grace's first probe to the first probe that saw it in ERROR. */
+        firstErrorAtMs: z.number().min(0),
+        /** Time from the grace's first probe to the first probe that saw it ACTIVE again (absent: it did not). */
+        recoveredAtMs: z.number().min(0).optional(),
+        /** provisioning_status at the grace's last probe. */
+        statusAtEnd: z.string(),
+      }),
+    ),
+  });
 
-/** steps/guests.ts: every guest's status before the window (baseline) and at the step's last listing. */
-export const guestsEvidence = z.object({
-  kind: z.literal("guests"),
-  /** The baseline it went by, in words (or why there was none). */
-  baseline: z.string(),
-  guests: z.array(
-    z.object({
-      name: z.string(),
-      id: z.string().optional(),
-      /** Status in the baseline; absent: not in it, or no baseline. */
-      before: z.string().optional(),
-      /** Status at the step's last listing; "gone" when it no longer exists. */
-      after: z.string(),
-      /** What Stage 5 did with it (gates/guests.ts GuestFate). */
-      fate: z.string(),
-    }),
-  ),
-});
+  /** steps/guests.ts: every guest's status before the window (baseline) and at the step's last listing. */
+  const guestsEvidence = z.object({
+    kind: z.literal("guests"),
+    /** The baseline it went by, in words (or why there was none). */
+    baseline: z.string(),
+    guests: z.array(
+      z.object({
+        name: z.string(),
+        id: z.string().optional(),
+        /** Status in the baseline; absent: not in it, or no baseline. */
+        before: z.string().optional(),
+        /** Status at the step's last listing; "gone" when it no longer exists. */
+        after: z.string(),
+        /** What Stage 5 did with it (gates/guests.ts GuestFate). */
+        fate: z.string(),
+      }),
+    ),
+  });
 
-export const evidenceSchema = z.discriminatedUnion("kind", [
-  vaultUnsealEvidence,
-  ovnSweepEvidence,
-  ovnChassisEvidence,
-  octaviaGraceEvidence,
-  guestsEvidence,
-]);
-export type Evidence = z.infer<typeof evidenceSchema>;
+  return z.discriminatedUnion("kind", [
+    vaultUnsealEvidence,
+    ovnSweepEvidence,
+    ovnChassisEvidence,
+    octaviaGraceEvidence,
+    guestsEvidence,
+  ]);
+}
+
+let evidenceSchemaBuilt: ReturnType<typeof buildEvidenceSchema> | undefined;
+
+/** Every kind of evidence, by `kind`. */
+export function evidenceSchema(): ReturnType<typeof buildEvidenceSchema> {
+  return (evidenceSchemaBuilt ??= buildEvidenceSchema());
+}
+
+export type Evidence = z.infer<ReturnType<typeof evidenceSchema>>;
 export type EvidenceOf<K extends Evidence["kind"]> = Extract<Evidence, { kind: K }>;
 
 export interface RecordEntry {
@@ -150,43 +166,55 @@ export interface RecordEntry {
   evidence?: Evidence;
 }
 
-/** How a line of the record is read back: the fields every version wrote are required, the rest optional. */
-export const recordEntrySchema = z.object({
-  window: z.string(),
-  stack: z.string().default(""),
-  stage: z.string().default(""),
-  step: z.string(),
-  command: z.string().default(""),
-  start: z.string(),
-  end: z.string(),
-  exitCode: z.number().int(),
-  outcome: z.enum(OUTCOMES),
-  state: z.string().optional(),
-  summary: z.string().default(""),
-  details: z.array(z.string()).default([]),
-  // an unknown route id (a newer coldstart's) is not a reason to drop the line
-  route: z
-    .string()
-    .optional()
-    .transform((r) => (r !== undefined && r in ROUTES ? (r as RouteId) : undefined)),
-  fix: z.string().optional(),
-  polls: z.number().optional(),
-  durationMs: z.number().optional(),
-  windowKind: z.enum(["drill", "real"]).optional(),
-  mode: z.string().optional(),
-  version: z.string().optional(),
-  by: z.string().optional(),
-  runId: z.string().optional(),
-  runKind: z.string().optional(),
-  // evidence of a shape this version does not know is dropped, never the whole line
-  evidence: z
-    .unknown()
-    .optional()
-    .transform((e) => {
-      const parsed = evidenceSchema.safeParse(e);
-      return parsed.success ? parsed.data : undefined;
-    }),
-});
+/**
+ * How a line of the record is read back: the fields every version wrote are required, the rest
+ * optional. Built when the first line is checked: a step's first run in a window finds no line of
+ * its own to check (lastRecordEntry), and builds none of it.
+ */
+function buildRecordEntrySchema() {
+  return z.object({
+    window: z.string(),
+    stack: z.string().default(""),
+    stage: z.string().default(""),
+    step: z.string(),
+    command: z.string().default(""),
+    start: z.string(),
+    end: z.string(),
+    exitCode: z.number().int(),
+    outcome: z.enum(OUTCOMES),
+    state: z.string().optional(),
+    summary: z.string().default(""),
+    details: z.array(z.string()).default([]),
+    // an unknown route id (a newer coldstart's) is not a reason to drop the line
+    route: z
+      .string()
+      .optional()
+      .transform((r) => (r !== undefined && r in ROUTES ? (r as RouteId) : undefined)),
+    fix: z.string().optional(),
+    polls: z.number().optional(),
+    durationMs: z.number().optional(),
+    windowKind: z.enum(["drill", "real"]).optional(),
+    mode: z.string().optional(),
+    version: z.string().optional(),
+    by: z.string().optional(),
+    runId: z.string().optional(),
+    runKind: z.string().optional(),
+    // evidence of a shape this version does not know is dropped, never the whole line
+    evidence: z
+      .unknown()
+      .optional()
+      .transform((e) => {
+        const parsed = evidenceSchema().safeParse(e);
+        return parsed.success ? parsed.data : undefined;
+      }),
+  });
+}
+
+let recordEntrySchemaBuilt: ReturnType<typeof buildRecordEntrySchema> | undefined;
+
+function recordEntrySchema(): ReturnType<typeof buildRecordEntrySchema> {
+  return (recordEntrySchemaBuilt ??= buildRecordEntrySchema());
+}
 
 export function expandHome(p: string, env: NodeJS.ProcessEnv = process.env): string {
   if (p === "~") return env.HOME ?? os.homedir();
@@ -239,6 +267,12 @@ export interface SkippedLine {
 /** The entries, plus the file read and the lines skipped (an array still: every caller filters it). */
 export type RecordRead = RecordEntry[] & { file: string; skipped: SkippedLine[] };
 
+/** Which lines a reader wants: one step's, and of those only the given outcomes (when set). */
+export interface RecordFilter {
+  step: string;
+  outcomes?: ReadonlySet<string>;
+}
+
 /**
  * The record's entries. A line that is not JSON, or not an entry, is skipped and listed in
  * `skipped` with its line number (the last line of a jumphost that lost power mid-write); it never
@@ -257,7 +291,7 @@ export function readRecord(file: string): RecordRead {
       skipped.push({ line: i + 1, reason: `not a whole JSON line (${line.length} bytes; cut short by a crash?)` });
       return;
     }
-    const parsed = recordEntrySchema.safeParse(json);
+    const parsed = recordEntrySchema().safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       skipped.push({
@@ -269,4 +303,33 @@ export function readRecord(file: string): RecordRead {
     entries.push(parsed.data as RecordEntry);
   });
   return Object.assign(entries, { file, skipped });
+}
+
+/**
+ * The last entry that matches `only`, read from the end: a step asking whether it passed earlier
+ * checks its own last matching line, not the whole window's record. Checking every line against
+ * the schema cost each step about 0.15 ms per line (12 ms at 75 lines, bench/step-start.ts; issue
+ * #14), growing with the window. Lines that are not JSON, or not an entry, are passed over as
+ * readRecord skips them.
+ */
+export function lastRecordEntry(file: string, only: RecordFilter): RecordEntry | undefined {
+  const lines = fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n") : [];
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (lines[i].trim() === "") continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(lines[i]);
+    } catch {
+      continue;
+    }
+    if (!matches(only, json)) continue;
+    const parsed = recordEntrySchema().safeParse(json);
+    if (parsed.success) return parsed.data as RecordEntry;
+  }
+  return undefined;
+}
+
+function matches(only: RecordFilter, json: unknown): boolean {
+  const line = json as { step?: unknown; outcome?: unknown } | null;
+  return line?.step === only.step && (!only.outcomes || only.outcomes.has(String(line.outcome)));
 }

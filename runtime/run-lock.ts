@@ -14,11 +14,10 @@
  * - The run's steps inherit COLDSTART_RUN_ID / COLDSTART_RUN_KIND (see `env`), so a step of this
  *   run passes the lock, and a step of anything else is refused (runtime/step-claim.ts).
  */
-import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { expandHome } from "./record";
 
 export type RunKind = "maintenance" | "drill" | "step";
@@ -157,7 +156,9 @@ export function acquireRunLock(o: {
   const file = path.join(dir, `${o.window}.lock`);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const me: RunLockHolder = {
-    runId: randomUUID(),
+    // the Web Crypto global, not node:crypto: every step loads this file (to read the lock), and
+    // loading node:crypto would cost each one a few ms of its start (issue #14); only a run takes the lock
+    runId: crypto.randomUUID(),
     kind: o.kind,
     stack: o.stack,
     window: o.window,

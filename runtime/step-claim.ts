@@ -16,7 +16,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { expandHome, readRecord, recordFile, type RecordEntry } from "./record";
+import { expandHome, lastRecordEntry, recordFile, type RecordEntry } from "./record";
 import { describeHolder, isLive, lockFile, pidAlive, readRunLock, RUN_ID_ENV } from "./run-lock";
 
 export interface StepClaimHolder {
@@ -38,7 +38,7 @@ export type ClaimResult =
     };
 
 /** Outcomes that mean "this step's job is done in this window". */
-const DONE: ReadonlySet<RecordEntry["outcome"]> = new Set(["pass", "skipped-by-guard", "kept"]);
+const DONE: ReadonlySet<string> = new Set<RecordEntry["outcome"]>(["pass", "skipped-by-guard", "kept"]);
 
 export function claimDir(recordDir: string, window: string, env: NodeJS.ProcessEnv): string {
   return path.join(expandHome(recordDir, env), `${window}.running`);
@@ -46,8 +46,7 @@ export function claimDir(recordDir: string, window: string, env: NodeJS.ProcessE
 
 /** The last entry saying this step finished its job in this window, if any. */
 export function passedEarlier(recordDir: string, window: string, step: string, env: NodeJS.ProcessEnv) {
-  const entries = readRecord(recordFile(recordDir, window, env)).filter((e) => e.step === step && DONE.has(e.outcome));
-  return entries[entries.length - 1];
+  return lastRecordEntry(recordFile(recordDir, window, env), { step, outcomes: DONE });
 }
 
 /** Alive and not a zombie (runtime/run-lock.ts pidAlive). */

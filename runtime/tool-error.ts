@@ -1,7 +1,7 @@
-import { types } from "node:util";
 import type { RouteId } from "../gates/routes";
 import { describeCall, describeExit, type ExecRequest, type ExecResult } from "./exec";
 import { BUDGET_SPENT } from "./deadline";
+import { isSystemError } from "./system-error";
 
 /**
  * A call that failed, hung or answered in an unexpected shape: a named failure with a route, and
@@ -32,12 +32,6 @@ export class ToolError extends Error {
  */
 export function onlyToolErrors(err: unknown): asserts err is ToolError {
   if (!(err instanceof ToolError)) throw err;
-}
-
-/** An error the OS raised for a file or process call (ENOENT, EACCES, ENOSPC): it has a string `code` and a `syscall`. */
-export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
-  // isNativeError, not instanceof: fs errors come from Node's own realm (a jest vm context differs)
-  return types.isNativeError(err) && typeof (err as NodeJS.ErrnoException).code === "string" && "syscall" in err;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { projectRoot } from "./root";
 import { UsageError } from "../config/errors";
 

@@ -3,7 +3,7 @@
  * GATE: CLOUD-ASSERT: PASS. Any FAIL routes to appendix-A by its message.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config/schema";
 import { budget, gateWait } from "./budget";
 import { openrc, text, timing } from "./flags";

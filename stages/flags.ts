@@ -4,7 +4,7 @@
  * config key the graph fills it from. The graph writes numbers; the CLI reads text: counts accept
  * both.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { durationMs } from "../config/duration";
 
 export const text = z.string().min(1, "expected a non-empty value");

@@ -3,7 +3,7 @@
  * 2-5 min). Unlike the runbook's jq, the gate also reads LXD containers nested under each host.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config/schema";
 import { budget, gateWait } from "./budget";
 import { model, timing } from "./flags";

@@ -5,7 +5,7 @@
  * warning, and guests are started manually now.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config/schema";
 import { budget, calls, gateWait, openrc as sourcing } from "./budget";
 import { app, list, model, openrc, parallel, text, timing } from "./flags";

@@ -4,7 +4,7 @@
  * GATE: three units Cluster is ONLINE, exactly one Mode: R/W.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config/schema";
 import { budget, calls, gateWait } from "./budget";
 import { app, count, model, timing } from "./flags";

@@ -4,7 +4,7 @@
  * ACTIVE (VIP + FIP are preserved). [REVALIDATE: timing budget on current build]
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config/schema";
 import { formatDuration } from "../config/duration";
 import { budget, calls, gateWait, openrc as sourcing, waitFor } from "./budget";

@@ -6,7 +6,7 @@
  * [REVALIDATE: sweep unit list against current topology]
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config/schema";
 import { budget, calls, gateWait } from "./budget";
 import { app, model, parallel, timing } from "./flags";

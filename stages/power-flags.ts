@@ -8,7 +8,7 @@
  * Light on purpose (no driver): the stage files and the CLI's step table load it;
  * power/from-flags.ts builds the driver from what this returns.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { UsageError } from "../config/errors";
 import { hostName, powerSchema, type Host, type PowerSpec } from "../config/schema";
 

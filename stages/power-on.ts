@@ -4,7 +4,7 @@
  * here and used by the shutdown sequence too (expecting off).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config/schema";
 import { formatDuration } from "../config/duration";
 import { budget, calls, gateWait } from "./budget";

@@ -3,7 +3,7 @@
  * then shutdown step 1: stop the guests to be held down (D-043: everything else auto-resumes).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config/schema";
 import { budget, calls, gateWait, openrc as sourcing } from "./budget";
 import { list, model, openrc, text, timing } from "./flags";

@@ -4,7 +4,7 @@
  * (defined with the power-on stage).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config/schema";
 import { formatDuration } from "../config/duration";
 import { duration } from "./flags";

@@ -3,7 +3,8 @@
  * schema (each flag described), what the plan says about it, its guard and marks, the line it
  * must see, what a failure does, and its handler -- imported lazily, so a step process loads
  * only its own handler (and never @pulumi/pulumi). Everything else is derived from these
- * definitions: the CLI's step table (stages/step-table.ts), the flag types the handlers use
+ * definitions: the step table (stages/step-table.ts; stages/step-index.ts says which stage file
+ * a step process loads), the flag types the handlers use
  * (StepFlags), the plan's step metadata (StepInfo, built by stages/stage.ts) and the test that
  * parses every create line of the plan.
  *
@@ -16,7 +17,7 @@
  * (the stage factory is passed in by stages/restart.ts).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { StepContext } from "../runtime/step-context";
 import type { StepOutcome } from "../steps/outcome";
 import type { Budget } from "./budget";

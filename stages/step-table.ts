@@ -1,7 +1,8 @@
 /**
- * Every runbook step's definition, keyed `<verb> <command>`: the CLI's step table
- * (cli/step-command.ts parses, helps and dispatches with it). Derived from the stage files, where
- * each step is defined once; loading it loads no handler and no @pulumi/pulumi.
+ * Every runbook step's definition, keyed `<verb> <command>`: the step table (tests, the plan's
+ * checks, `coldstart <verb> --help`). Derived from the stage files, where each step is defined
+ * once; loading it loads no handler and no @pulumi/pulumi. A step's own process does not load it:
+ * it finds its definition through stages/step-index.ts, which loads only that step's stage file.
  */
 import type { StepDef, StepKey, Verb } from "./step-def";
 import { BASELINE_CAPTURE, HOLD_GUESTS } from "./pre-shutdown";

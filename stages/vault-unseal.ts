@@ -5,7 +5,7 @@
  * escalate, never improvise. GATE: Sealed=false.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config/schema";
 import { budget, gateWait } from "./budget";
 import { app, model, timing } from "./flags";

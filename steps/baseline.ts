@@ -13,7 +13,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import type { StepFlags } from "../stages/step-def";
 import type { BASELINE_CAPTURE } from "../stages/pre-shutdown";
 import { Juju } from "../runtime/juju";

@@ -9,7 +9,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { z } from "zod";
+import type * as z from "zod";
 import { drillFlags } from "../cli/drill-command";
 import { maintenanceFlags } from "../cli/maintenance-command";
 import { preflightFlags } from "../cli/preflight-command";

@@ -8,7 +8,14 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { appendRecord, readRecord, recordFile, type Evidence, type RecordEntry } from "../runtime/record";
+import {
+  appendRecord,
+  lastRecordEntry,
+  readRecord,
+  recordFile,
+  type Evidence,
+  type RecordEntry,
+} from "../runtime/record";
 import { renderRecord } from "../record/render";
 import { summarizeRecord, type PlanLike } from "../record/summary";
 import { renderRevalidate, revalidateItems } from "../record/revalidate";
@@ -77,6 +84,21 @@ describe("reading the record back", () => {
     expect(read.skipped).toEqual([]);
     expect(read[1]!.evidence).toBeUndefined();
     expect(read[0]!.windowKind).toBeUndefined();
+  });
+
+  it("the last entry of one step (lastRecordEntry): read from the end, passing over lines that are not entries", () => {
+    const file = tmpFile();
+    appendRecord(file, entry("ovn-tls-sweep", "pass", { end: "2026-12-05T06:01:00.000Z" }));
+    appendRecord(file, entry("ovn-tls-sweep", "kept", { end: "2026-12-05T06:05:00.000Z" }));
+    appendRecord(file, entry("ovn-tls-sweep", "fail", { end: "2026-12-05T06:09:00.000Z" }));
+    appendRecord(file, entry("ovn-chassis-check", "pass"));
+    fs.appendFileSync(file, JSON.stringify({ step: "ovn-tls-sweep", outcome: "pass" }) + "\n"); // not an entry
+    fs.appendFileSync(file, JSON.stringify(entry("ovn-tls-sweep", "pass")).slice(0, 40)); // cut short
+    const done = new Set(["pass", "kept"]);
+    expect(lastRecordEntry(file, { step: "ovn-tls-sweep", outcomes: done })?.end).toBe("2026-12-05T06:05:00.000Z");
+    expect(lastRecordEntry(file, { step: "ovn-tls-sweep" })?.outcome).toBe("fail");
+    expect(lastRecordEntry(file, { step: "no-such-step" })).toBeUndefined();
+    expect(lastRecordEntry(path.join(path.dirname(file), "none.jsonl"), { step: "ovn-tls-sweep" })).toBeUndefined();
   });
 
   it("reports a JSON line that is not an entry instead of taking it", () => {

@@ -9,6 +9,7 @@ import { makePlan, runPlanProgram } from "../plan/plan";
 import { parseFlags } from "../cli/args";
 import { flagsOf } from "../cli/help";
 import { STEP_DEFS, findStep } from "../stages/step-table";
+import { STEP_KEYS, commandsOf, loadStep } from "../stages/step-index";
 import { POWER_OFF } from "../stages/shutdown";
 import { POWER_STATE } from "../stages/power-on";
 import { powerFlags, powerSpecFromFlags } from "../stages/power-flags";
@@ -110,6 +111,37 @@ describe("the step table", () => {
         for (const step of plan.steps)
           expect(findStep(step.verb, step.command)?.key).toBe(`${step.verb} ${step.command}`);
       }
+  });
+
+  it("the step index (what a step process loads) names every definition once, in runbook order, each loading that very definition", async () => {
+    expect(STEP_KEYS).toEqual(STEP_DEFS.map((d) => d.key));
+    for (const def of STEP_DEFS) expect(await loadStep(def.verb, def.command)).toBe(def);
+    expect(await loadStep("gate", "no-such-step")).toBeUndefined();
+    expect(await loadStep("gate", "toString")).toBeUndefined();
+    expect(commandsOf("check")).toEqual(STEP_DEFS.filter((d) => d.verb === "check").map((d) => d.command));
+  });
+
+  it("a step's process loads only its own stage file (the index), not the step table", () => {
+    const probe = `
+      (async () => {
+        const { loadStep } = require("./dist/stages/step-index");
+        await loadStep("gate", "machines-started");
+        console.log(JSON.stringify(Object.keys(require.cache)));
+      })();`;
+    const r = spawnSync(NODE, ["-e", probe], { cwd: ROOT, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    const stages = (JSON.parse(r.stdout) as string[])
+      .filter((f) => f.includes(`${path.sep}dist${path.sep}stages${path.sep}`))
+      .map((f) => path.basename(f))
+      .sort();
+    expect(stages).toEqual([
+      "budget.js",
+      "flags.js",
+      "foundation.js",
+      "step-def.js",
+      "step-index.js",
+      "timing-flags.js",
+    ]);
   });
 
   it("loads no handler and no @pulumi/pulumi with the table; a step loads only its own handler module", () => {

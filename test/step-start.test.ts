@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pathId } from "../cli/step-entry";
 
 const ROOT = path.resolve(__dirname, "..");
 const NODE = fs.existsSync(path.join(ROOT, "node_modules", ".bin", "node"))
@@ -65,11 +66,15 @@ function runStep(file: string, args: string[], extraEnv: NodeJS.ProcessEnv = {},
   const r = spawnSync(file, args, { encoding: "utf8", env, timeout: 60_000 });
   const raw = JSON.parse(fs.readFileSync(out, "utf8")) as Loaded;
   const real = fs.realpathSync(root);
+  // node_modules may be a link to another checkout's (a git worktree): its packages count as ours
+  const packages = fs.realpathSync(path.join(root, "node_modules"));
+  const relative = (m: string) =>
+    m.startsWith(packages + path.sep)
+      ? path.join("node_modules", path.relative(packages, m))
+      : [real, root].filter((r) => m.startsWith(r + path.sep)).map((r) => path.relative(r, m))[0];
   const loaded: Loaded = {
     ...raw,
-    modules: raw.modules
-      .filter((m) => m.startsWith(real + path.sep) || m.startsWith(root + path.sep))
-      .map((m) => path.relative(m.startsWith(real + path.sep) ? real : root, m)),
+    modules: raw.modules.map(relative).filter((m): m is string => m !== undefined),
   };
   return { ...r, loaded, recordDir };
 }
@@ -108,15 +113,24 @@ describe("a step's start from dist/cli/main.js (the launcher's fallback, and the
     );
     expect(packagesOf(r.loaded.modules)).toEqual(["zod"]);
     expect(heavyOf(r.loaded.modules)).toEqual([]);
-    expect(r.loaded.modules).toContain("dist/cli/step-command.js");
+    // kept needs the record, not the step verbs' machinery: no stage, no flag parser, nothing that runs a program
+    expect(r.loaded.modules).toContain("dist/cli/kept-command.js");
+    expect(
+      r.loaded.modules.filter((m) =>
+        /^dist\/(cli\/(step-command|args)|stages\/.*|runtime\/(exec|cancel|deadline))\.js$/.test(m),
+      ),
+    ).toEqual([]);
   });
 
-  test("gate <step> --help: the step table, not its handler", () => {
+  test("gate <step> --help: its own stage file (stages/step-index.ts), not the step table, not its handler", () => {
     const r = runStep(NODE, [MAIN, "gate", STEP, "--help"]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^usage: coldstart gate ${STEP} `));
     expect(packagesOf(r.loaded.modules)).toEqual(["zod"]);
     expect(heavyOf(r.loaded.modules)).toEqual([]);
+    expect(r.loaded.modules).toContain("dist/stages/foundation.js");
+    expect(r.loaded.modules).not.toContain("dist/stages/step-table.js");
+    expect(r.loaded.modules.filter((m) => /^dist\/stages\/(mysql|guests|shutdown|power-on)\.js$/.test(m))).toEqual([]);
   });
 });
 
@@ -175,7 +189,22 @@ describe("bin/coldstart and the step bundle", () => {
     expect(built.stderr).toBe("");
     expect(built.status).toBe(0);
   }, 120_000);
-  afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
+  afterAll(() => {
+    fs.rmSync(project, { recursive: true, force: true });
+    // the step caches this copy left in the shared node_modules/.cache (the tests that use its default folder)
+    const bundle = path.join(
+      fs.realpathSync(os.tmpdir()),
+      path.relative(os.tmpdir(), project),
+      "dist",
+      "cli",
+      "step-bundle.js",
+    );
+    for (const file of [bundle, path.join(project, "dist", "cli", "step-bundle.js")])
+      fs.rmSync(path.join(ROOT, "node_modules", ".cache", "coldstart", `step-bundle-${pathId(file)}`), {
+        recursive: true,
+        force: true,
+      });
+  });
 
   const launcher = () => path.join(project, "bin", "coldstart");
   const bundleFresh = () => {
@@ -184,13 +213,14 @@ describe("bin/coldstart and the step bundle", () => {
     fs.utimesSync(path.join(project, "dist", "cli", "step-bundle.js"), later, later);
   };
 
-  test("a step runs from the bundle alone: no other module of the project, no package file", () => {
+  test("a step runs from the bundle alone (through cli/step-entry.ts): no other module of the project, no package file", () => {
     bundleFresh();
     const r = runStep(launcher(), ["kept", STEP], {}, project);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^KEPT ${STEP}: `));
-    expect(r.loaded.modules).toEqual(["dist/cli/step-bundle.js"]);
+    // the entry is the one module Node loads; it runs the bundle itself (vm.Script, with its code cache)
+    expect(r.loaded.modules).toEqual(["dist/cli/step-entry.js"]);
     // the same record line as from main.js, version included (package.json of the project)
     const line = JSON.parse(fs.readFileSync(path.join(r.recordDir, "step-start-window.jsonl"), "utf8")) as {
       outcome: string;
@@ -211,16 +241,111 @@ describe("bin/coldstart and the step bundle", () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^coldstart: gate: unknown step "no-such-step" \(known: .*machines-started/);
     expect(bad.stderr.trim().split("\n")).toHaveLength(1);
-    expect(bad.loaded.modules).toEqual(["dist/cli/step-bundle.js"]);
+    expect(bad.loaded.modules).toEqual(["dist/cli/step-entry.js"]);
     fs.rmSync(path.join(dir, "records"), { recursive: true });
     const help = runStep(launcher(), ["act", "power-on", "--help"], {}, project);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^usage: coldstart act power-on /);
   });
 
+  describe("the bundle's code cache (cli/step-entry.ts)", () => {
+    const bundle = () => path.join(project, "dist", "cli", "step-bundle.js");
+    // one folder per bundle path (cli/step-entry.ts pathId): there is only this project's here
+    const cacheOf = (kind: string) => {
+      const folders = fs.readdirSync(path.join(dir, "cache")).filter((f) => f.startsWith("step-bundle-"));
+      expect(folders).toHaveLength(1);
+      return path.join(dir, "cache", folders[0], `${kind}.v8`);
+    };
+    const kept = (env: NodeJS.ProcessEnv = {}) => {
+      fs.rmSync(path.join(dir, "records"), { recursive: true, force: true });
+      return runStep(launcher(), ["kept", STEP], { NODE_COMPILE_CACHE: path.join(dir, "cache"), ...env }, project);
+    };
+
+    test("made by a step's first run, one file per kind of step, used as it is by the next run", () => {
+      bundleFresh();
+      expect(kept().status).toBe(0);
+      const made = fs.statSync(cacheOf("kept"));
+      // it starts with the bundle it was made from
+      expect(fs.readFileSync(cacheOf("kept")).includes(fs.readFileSync(bundle()))).toBe(true);
+      expect(kept().status).toBe(0);
+      expect(fs.statSync(cacheOf("kept")).mtimeMs).toBe(made.mtimeMs);
+      expect(fs.statSync(cacheOf("kept")).ino).toBe(made.ino);
+      fs.rmSync(path.join(dir, "records"), { recursive: true, force: true });
+      const gate = runStep(launcher(), ["gate", STEP, "--model", "a:b", "--timeout", "1s", "--interval", "1s"], {
+        NODE_COMPILE_CACHE: path.join(dir, "cache"),
+        PATH: "/usr/bin:/bin", // no juju here: the gate fails at once, named
+      });
+      expect(gate.status).toBe(1);
+      expect(fs.readdirSync(path.dirname(cacheOf("kept"))).sort()).toEqual([`gate-${STEP}.v8`, "kept.v8"]);
+      // another checkout sharing the cache folder (git worktrees share node_modules) keeps its own files
+      fs.rmSync(path.join(dir, "records"), { recursive: true, force: true });
+      const other = runStep(path.join(ROOT, "bin", "coldstart"), ["kept", STEP], {
+        NODE_COMPILE_CACHE: path.join(dir, "cache"),
+      });
+      expect(other.status).toBe(0);
+      expect(fs.readdirSync(path.join(dir, "cache")).filter((f) => f.startsWith("step-bundle-"))).toHaveLength(2);
+    });
+
+    test("a bundle changed to another of the SAME length runs as changed (V8 checks only the length; the entry compares every byte) and its cache is made again", () => {
+      bundleFresh();
+      expect(kept().stdout).toMatch(/^KEPT /);
+      const original = fs.readFileSync(bundle());
+      try {
+        const changed = Buffer.from(original.toString("latin1").replaceAll("KEPT ", "KEPX "), "latin1");
+        expect(changed.length).toBe(original.length);
+        expect(changed.equals(original)).toBe(false);
+        fs.writeFileSync(bundle(), changed);
+        bundleFresh();
+        const r = kept();
+        expect(r.status).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`^KEPX ${STEP}: `));
+        expect(fs.readFileSync(cacheOf("kept")).includes(changed)).toBe(true);
+      } finally {
+        fs.writeFileSync(bundle(), original);
+        bundleFresh();
+      }
+    });
+
+    test("none for --help or a usage error, none with NODE_DISABLE_COMPILE_CACHE=1", () => {
+      bundleFresh();
+      fs.rmSync(path.join(dir, "cache"), { recursive: true, force: true });
+      const env = { NODE_COMPILE_CACHE: path.join(dir, "cache") };
+      expect(runStep(launcher(), ["gate", STEP, "--help"], env, project).status).toBe(0);
+      fs.rmSync(path.join(dir, "records"), { recursive: true });
+      expect(runStep(launcher(), ["gate", STEP, "--no-such-flag", "x"], env, project).status).toBe(2);
+      const folders = () => (fs.existsSync(path.join(dir, "cache")) ? fs.readdirSync(path.join(dir, "cache")) : []);
+      expect(folders().filter((f) => f.startsWith("step-bundle-"))).toEqual([]);
+      const off = kept({ NODE_DISABLE_COMPILE_CACHE: "1" });
+      expect(off.status).toBe(0);
+      expect(folders().filter((f) => f.startsWith("step-bundle-"))).toEqual([]);
+    });
+
+    test("a cache folder that cannot be written costs only the speed-up: the step runs, nothing on stderr", () => {
+      bundleFresh();
+      const blocked = path.join(dir, "a-file");
+      fs.writeFileSync(blocked, "");
+      fs.rmSync(path.join(dir, "records"), { recursive: true, force: true });
+      const r = runStep(launcher(), ["kept", STEP], { NODE_COMPILE_CACHE: path.join(blocked, "cache") }, project);
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^KEPT ${STEP}: `));
+    });
+
+    test("a damaged cache file is not used: the step runs and the file is made again", () => {
+      bundleFresh();
+      expect(kept().status).toBe(0);
+      const good = fs.readFileSync(cacheOf("kept"));
+      fs.writeFileSync(cacheOf("kept"), good.subarray(0, good.length - 1000));
+      const r = kept();
+      expect([r.status, r.stderr]).toEqual([0, ""]);
+      expect(fs.readFileSync(cacheOf("kept")).length).toBeGreaterThan(good.length - 1000);
+    });
+  });
+
   test("the bundle holds no YAML, no Pulumi SDK and no other command's layer", () => {
     const meta = JSON.parse(fs.readFileSync(path.join(project, "dist", "cli", "step-bundle.meta.json"), "utf8")) as {
       inputs: Record<string, unknown>;
+      outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
     };
     // esbuild names inputs from its cwd through real paths: ../../work/main/cli/x.ts
     const inputs = Object.keys(meta.inputs).map((i) => path.relative(ROOT, path.resolve(project, i)));
@@ -233,6 +358,12 @@ describe("bin/coldstart and the step bundle", () => {
           i === "config/stack-files.ts",
       ),
     ).toEqual([]);
+    // zod imported as a namespace is shaken: of its ~70 locales only English reaches the output
+    const output = Object.values(meta.outputs)[0].inputs;
+    const locales = Object.keys(output).filter(
+      (i) => output[i].bytesInOutput > 0 && /zod\/v4\/locales\/(?!index\.js)/.test(i),
+    );
+    expect(locales.map((i) => path.basename(i))).toEqual(["en.js"]);
   });
 
   test("a bundle older than tsc's output (a tsc-only build) is not used: the step runs from main.js", () => {
@@ -241,7 +372,7 @@ describe("bin/coldstart and the step bundle", () => {
     const r = runStep(launcher(), ["kept", STEP], {}, project);
     expect(r.status).toBe(0);
     expect(r.loaded.modules).toContain("dist/cli/main.js");
-    expect(r.loaded.modules).toContain("dist/cli/step-command.js");
+    expect(r.loaded.modules).toContain("dist/cli/kept-command.js");
     expect(r.loaded.modules).not.toContain("dist/cli/step-bundle.js");
   });
 

@@ -87,9 +87,26 @@ describe("layers: gates/ is pure", () => {
   it("zod and a sibling gate are fine in gates/", async () => {
     const ms = await lint(
       "gates/fixture-layer.ts",
-      'import { z } from "zod";\nimport type { Verdict } from "./verdict";\nexport const s = z.string();\nexport type V = Verdict;\n',
+      'import * as z from "zod";\nimport type { Verdict } from "./verdict";\nexport const s = z.string();\nexport type V = Verdict;\n',
     );
     expect(ms).toEqual([]);
+  });
+});
+
+describe("zod is imported as a namespace (the step bundle shakes it; issue #14)", () => {
+  it.each(["cli/fixture-zod.ts", "stages/fixture-zod.ts", "gates/fixture-zod.ts", "test/fixture-zod.ts"])(
+    'import { z } from "zod" in %s is refused, naming the namespace import',
+    async (file) => {
+      const ms = await lint(file, 'import { z } from "zod";\nexport const s = z.string();\n');
+      expect(rules(ms)).toContain("no-restricted-syntax");
+      expect(ms.map((m) => m.message).join("\n")).toMatch(/import \* as z from "zod"/);
+    },
+  );
+
+  it('import * as z from "zod" is fine', async () => {
+    expect(await lint("stages/fixture-zod.ts", 'import * as z from "zod";\nexport const s = z.string();\n')).toEqual(
+      [],
+    );
   });
 });
 

@@ -12,7 +12,8 @@ import { claimStep } from "../../runtime/step-claim";
 import { appendRecord, readRecord, recordFile, type RecordEntry } from "../../runtime/record";
 import { runGate } from "../../steps/outcome";
 import { powerOff } from "../../steps/power";
-import { stepCommand, keptCommand } from "../../cli/step-command";
+import { stepCommand } from "../../cli/step-command";
+import { keptCommand } from "../../cli/kept-command";
 import { commandLine } from "../../stages/command-line";
 import { fakeExec, testContext } from "../support/fake-exec";
 
