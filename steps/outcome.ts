@@ -168,6 +168,8 @@ export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOut
       clock: ctx.clock,
       successes,
       confirmIntervalMs: CONFIRM_INTERVAL_MS,
+      // waits that grow while the cloud is still and start short when it moves (runtime/poll-schedule.ts)
+      minWaitMs: CONFIRM_INTERVAL_MS,
       probe: () => probeSafely(spec.probe),
       isFinal: (v) => v.state === "tool-missing" || (spec.escalate?.(v) ?? false),
       shouldStop: spec.cancellable === false ? undefined : ctx.cancelled,

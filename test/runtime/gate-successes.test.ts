@@ -44,8 +44,9 @@ describe("a gate passes only after its condition held for 3 polls in a row", () 
 
     expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass", polls: 4 });
     expect(p.calls()).toBe(4);
-    // one interval to the first ok, then the confirming polls CONFIRM_INTERVAL_MS (1 s) apart
-    expect(ctx.clock.now() - started).toBe(15_000 + 2 * CONFIRM_INTERVAL_MS);
+    // the first wait (a tenth of the 15 s interval, in whole seconds: runtime/poll-schedule.ts) to
+    // the first ok, then the confirming polls CONFIRM_INTERVAL_MS (1 s) apart
+    expect(ctx.clock.now() - started).toBe(2_000 + 2 * CONFIRM_INTERVAL_MS);
     expect(ctx.out.lines.map((l) => l.replace(/^\[\d\d:\d\d\] /, ""))).toEqual([
       "poll 1: waiting -- not yet",
       "poll 2: OK, 1 of 3 in a row -- ready",
@@ -66,14 +67,14 @@ describe("a gate passes only after its condition held for 3 polls in a row", () 
 
   it("fails at the timeout when the condition held, but not 3 polls in a row, by then", async () => {
     const ctx = testContext(fakeExec());
-    // polls at 0, 15, 30 and 45 s (ok from here on), then a confirming one at 46 s = the timeout
+    // polls at 0, 2, 4 and 6 s (ok from here on), then a confirming one at 7 s = the timeout
     const p = scripted([WAIT, WAIT, WAIT, OK]);
-    const outcome = await gate(ctx, p.probe, { timeoutMs: 45_000 + CONFIRM_INTERVAL_MS });
+    const outcome = await gate(ctx, p.probe, { timeoutMs: 6_000 + CONFIRM_INTERVAL_MS });
 
     expect(outcome).toMatchObject({ exitCode: 1, outcome: "fail", polls: 5 });
     expect(outcome.verdict).toMatchObject({ ok: false, state: "not-held" });
     expect(outcome.verdict.summary).toBe(
-      "still not there after 46s (5 polls): held for only 2 of 3 polls in a row: ready",
+      "still not there after 7s (5 polls): held for only 2 of 3 polls in a row: ready",
     );
   });
 
