@@ -36,6 +36,19 @@ const CASES: Case[] = [
 
 const only = process.env.BENCH_ONLY;
 
+/**
+ * BENCH_ONLY: comma-separated pieces; a number picks a size by its host count (`4,50`), any other
+ * text a piece of the label (`"4 hosts"`). A bare "50" must not also pick "5000 guests".
+ */
+function selected(c: Case): boolean {
+  if (!only) return true;
+  const pieces = only
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
+  return pieces.some((p) => (/^\d+$/.test(p) ? (c.scale?.hosts ?? 4) === Number(p) : c.label.includes(p)));
+}
+
 /** The goal of issue #14: coldstart adds at most 5 % to the cloud's own recovery time. */
 const GOAL_RATIO = 1.05;
 /** The bench's stack's coldstart:parallelism: the engine's --parallel (stacks/Pulumi.prior-build.yaml). */
@@ -52,7 +65,7 @@ async function main(): Promise<void> {
     `critical path (cloud): ${path0.parts.map((p) => `${p.stage} ${p.seconds}s`).join(" + ")} = ${path0.seconds}s\n`,
   );
   for (const c of CASES) {
-    if (only && !c.label.includes(only)) continue;
+    if (!selected(c)) continue;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-bench-"));
     const parallelism = c.parallelism ?? STACK_PARALLELISM;
     const report = await runDrill({
