@@ -32,7 +32,10 @@ import type { Mode } from "../config/schema";
 export interface PulumiEngineOptions {
   stack: string;
   projectDir?: string;
-  /** `pulumi up --parallel`: the four hosts are functional peers. */
+  /**
+   * `pulumi up --parallel` (default: the stack's coldstart:parallelism, as the drill's engine
+   * uses it): the hosts are functional peers, powered off and on together.
+   */
   parallel?: number;
   /**
    * The environment the mode is decided from (default: this process's, which the CLI inherits:
@@ -105,6 +108,13 @@ export class PulumiEngine implements MaintenanceEngine {
     return new StackLockedError(`stack ${this.opts.stack} is locked by another update: ${err.message.split("\n")[0]}`);
   }
 
+  /** The stack's coldstart:parallelism (the schema's default 4 when unset; preview validated it). */
+  private stackParallelism(): number {
+    const raw = readStackConfig(this.projectDir, this.opts.stack).values["coldstart:parallelism"];
+    const n = Number(raw ?? 4);
+    return Number.isInteger(n) && n >= 1 ? n : 4;
+  }
+
   recordDir(): string {
     const values = readStackConfig(this.projectDir, this.opts.stack).values;
     return values["coldstart:recordDir"] ?? "~/coldstart-records";
@@ -120,7 +130,7 @@ export class PulumiEngine implements MaintenanceEngine {
     try {
       await stack.up({
         color: "never",
-        parallel: this.opts.parallel ?? 4,
+        parallel: this.opts.parallel ?? this.stackParallelism(),
         plan: planFile, // only what the approved preview showed (see the top of this file)
         signal: opts.signal, // abort = SIGINT to the CLI: a graceful cancel
         onEvent: (e) => {

@@ -149,6 +149,15 @@ export const configSchema = z
     mysqlUnits: z.number().int().min(1).default(3),
     gates: gatesSchema.prefault({}),
     octaviaErrorGrace: durationMs.prefault("5m"),
+    /**
+     * The engine's `--parallel` (drill/drill.ts; `pulumi up` through maintenance) and the fan-out
+     * inside a step (guest starts, LB failovers, chassis sweeps). Power stages are one round only
+     * when this is at least the number of hosts. At most 64: each slot is a live process on the
+     * jumphost (a waiting step's node + sh: about 60 MB RSS, measured; a fan-out slot one
+     * `openstack`/`juju` call), so 64 is about 4 GB, and the `pulumi up` default of a 16-core
+     * jumphost (pulumi/pulumi @ 1b5949891b3cefcb9974752b24a5ecef0acc86c8
+     * pkg/cmd/pulumi/operations/up.go `defaultParallel`: GOMAXPROCS x 4, or PULUMI_PARALLEL).
+     */
     parallelism: z.number().int().min(1).max(64).default(4),
   })
   .strict();

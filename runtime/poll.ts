@@ -10,6 +10,7 @@
  */
 import type { Verdict } from "../gates/verdict";
 import type { Clock } from "./clock";
+import { nextWaitMs } from "./poll-schedule";
 
 export interface PollOptions<V extends Verdict> {
   timeoutMs: number;
@@ -22,9 +23,15 @@ export interface PollOptions<V extends Verdict> {
    * The wait before a confirming poll (the condition held at the last poll, not yet `successes`
    * times): at most this, never more than intervalMs. The interval paces the wait for the cloud;
    * the confirmation only asks "still so?". jubilant confirms at its `delay`, 1 s by default
-   * (canonical/jubilant @ 008e8cfc `jubilant/_juju.py` `Juju.wait(..., delay=1.0, successes=3)`).
+   * (canonical/jubilant @ 06572b53744911b6be6313eb77e65b891daef081 `jubilant/_juju.py` `Juju.wait(..., delay: float = 1.0, ..., successes: int = 3)`).
    */
   confirmIntervalMs?: number;
+  /**
+   * Adaptive waits (runtime/poll-schedule.ts), with this as the floor of the shortest: the wait
+   * grows with the time the verdict has stayed the same, up to intervalMs, and starts short again
+   * when it changes. Unset: every wait is intervalMs.
+   */
+  minWaitMs?: number;
   /** Called after each poll with the verdict, the attempt number (1-based) and how many ok polls in a row so far. */
   onPoll?: (verdict: V, attempt: number, elapsedMs: number, held: number) => void;
   /** A verdict that must stop the gate at once (an escalation, not a wait). */
@@ -56,12 +63,14 @@ export async function poll<V extends Verdict>(opts: PollOptions<V>): Promise<Pol
   const start = opts.clock.now();
   let seen: V | undefined;
   let held = 0;
+  let stillSince = start; // the gate's start, then the last poll whose verdict changed
   for (let attempt = 1; ; attempt++) {
     const probed = await opts.probe();
     // a probe cut at the deadline knows nothing new: keep what the last full probe saw, and do not
     // count it as one more ok poll in a row either (it confirms nothing)
     const cut = opts.isCut?.(probed) === true && seen !== undefined;
     const verdict = cut && seen ? seen : probed;
+    if (seen !== undefined && verdictKey(seen) !== verdictKey(verdict)) stillSince = opts.clock.now();
     seen = verdict;
     if (!cut) held = verdict.ok ? held + 1 : 0;
     const elapsedMs = opts.clock.now() - start;
@@ -79,10 +88,27 @@ export async function poll<V extends Verdict>(opts: PollOptions<V>): Promise<Pol
     if (!verdict.ok && opts.isFinal?.(verdict)) return done();
     const remaining = opts.timeoutMs - elapsedMs;
     if (remaining <= 0) return done({ timedOut: true });
-    const pace = held > 0 ? Math.min(opts.intervalMs, opts.confirmIntervalMs ?? opts.intervalMs) : opts.intervalMs;
+    const confirmMs = Math.min(opts.intervalMs, opts.confirmIntervalMs ?? opts.intervalMs);
+    const pace =
+      opts.minWaitMs === undefined
+        ? held > 0
+          ? confirmMs
+          : opts.intervalMs
+        : nextWaitMs({
+            intervalMs: opts.intervalMs,
+            floorMs: opts.minWaitMs,
+            confirmMs,
+            held,
+            stillMs: opts.clock.now() - stillSince,
+          });
     const cancelled = await sleepUnlessStopped(opts, Math.min(pace, remaining));
     if (cancelled) return done({ elapsedMs: opts.clock.now() - start, cancelled });
   }
+}
+
+/** What a poll saw, for "did the cloud move": what the gate's poll line says (ok, state, summary). */
+function verdictKey(v: Verdict): string {
+  return `${v.ok}\n${v.state}\n${v.summary}`;
 }
 
 async function sleepUnlessStopped<V extends Verdict>(opts: PollOptions<V>, ms: number): Promise<string | undefined> {

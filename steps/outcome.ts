@@ -110,14 +110,15 @@ export interface GateSpec {
 export const GATE_SUCCESSES = 3;
 
 /**
- * The wait before each confirming poll of a gate (it held, not yet GATE_SUCCESSES times). The
- * gate's interval paces waiting for the cloud; confirming only asks "still so?", so the
- * confirmation does not add 2 x interval after the cloud is ready (2 x 1 m for cloud-assert).
- * jubilant confirms at its 1 s default delay; 5 s spaces the extra juju/openstack calls out and
- * still lets a flapping status (a unit re-assessing) show. Measured: a 4-host drill's cloud time
- * 605 s -> see README bench (`npm run bench`).
+ * The wait before each confirming poll of a gate (it held, not yet GATE_SUCCESSES times): jubilant's
+ * own. canonical/jubilant @ 06572b53744911b6be6313eb77e65b891daef081 `jubilant/_juju.py`
+ * `Juju.wait(..., delay: float = 1.0, ..., successes: int = 3)` sleeps `delay` after every status
+ * call, ok or not ("waiting *delay* seconds between each call"): one spacing for the wait and for
+ * the confirmation. The gate's interval still paces the wait for the cloud (a real cloud's call
+ * rate); confirming only asks "still so?" twice more, 1 s apart, as jubilant does: 2 s per gate
+ * after the cloud is ready instead of 10 s at 5 s (README, bench section).
  */
-export const CONFIRM_INTERVAL_MS = 5_000;
+export const CONFIRM_INTERVAL_MS = 1_000;
 
 /** The successes a gate asks for, never more than the polls that fit in its timeout. */
 export function gateSuccesses(spec: Pick<GateSpec, "successes" | "cancellable" | "timeoutMs" | "intervalMs">): {
@@ -167,6 +168,8 @@ export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOut
       clock: ctx.clock,
       successes,
       confirmIntervalMs: CONFIRM_INTERVAL_MS,
+      // waits that grow while the cloud is still and start short when it moves (runtime/poll-schedule.ts)
+      minWaitMs: CONFIRM_INTERVAL_MS,
       probe: () => probeSafely(spec.probe),
       isFinal: (v) => v.state === "tool-missing" || (spec.escalate?.(v) ?? false),
       shouldStop: spec.cancellable === false ? undefined : ctx.cancelled,

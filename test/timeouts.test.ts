@@ -99,18 +99,26 @@ describe("a step keeps to its budget", () => {
     const ctx = testContext(fake, { callTimeoutMs: 120_000 });
     ctx.exec = execWithinDeadline(ctx, ctx.exec);
     const juju = new Juju(ctx, "c:m");
+    const t0 = ctx.clock.now();
+    const at: number[] = [];
     await runGate(ctx, {
       expected: "x",
       timeoutMs: 100_000,
       intervalMs: 30_000,
       probe: async () => {
+        at.push(ctx.clock.now() - t0);
         await juju.machines();
         return { ok: false, state: "waiting", summary: "not yet", details: [] };
       },
     });
     const timeouts = fake.calls.map((c) => c.timeoutMs);
-    // probes at 0, 30, 60, 90 s: the last one may run 10 s at most
-    expect(timeouts).toEqual([100_000, 70_000, 40_000, 10_000]);
+    // every probe's call may run until the gate's deadline, never its own 2 m: the last one (the
+    // waits grow to the 30 s interval, runtime/poll-schedule.ts) less than an interval; the probe
+    // at the deadline itself makes no call
+    expect(at.at(-1)).toBe(100_000);
+    expect(timeouts).toEqual(at.filter((t) => t < 100_000).map((t) => 100_000 - t));
+    expect(at.length).toBeGreaterThan(4);
+    expect(timeouts[timeouts.length - 1]).toBeLessThanOrEqual(30_000);
     expect(ctx.deadline).toBeUndefined(); // restored after the gate
   });
 });

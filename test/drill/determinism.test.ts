@@ -35,7 +35,6 @@ it("gives the same timeline on an idle machine and beside two busy CPU loops", (
   // a real timeline: every step ran, on cloud time, and the gates polled
   expect(a).toHaveLength(34);
   expect(a.every((line) => / \d+(\.\d+)? \d+(\.\d+)? passed /.test(line))).toBe(true);
-  expect(idle.report.recovery?.cloudS).toBeGreaterThan(300);
   // beside the cloud's own critical path (sim/critical-path.ts), which the restart can never beat
   const path = criticalPath(loadScenario("healthy-planned").scenario, "planned").seconds;
   expect(idle.report.recovery?.criticalPathS).toBe(path);

@@ -88,7 +88,7 @@ describe("an LB in ERROR after boot, against the Octavia grace (5m)", () => {
     expect(grace.end - grace.start).toBeLessThan(GRACE_S);
     expect(d.callsMatching(/^openstack loadbalancer failover/)).toHaveLength(0);
     const entry = d.record.find((e) => e.step === "octavia-grace");
-    expect(entry?.details).toEqual([expect.stringMatching(/^k8s-api-lb: ERROR, ACTIVE again 3m 30s into the grace/)]);
+    expect(entry?.details).toEqual([expect.stringMatching(/^k8s-api-lb: ERROR, ACTIVE again 3m 28s into the grace/)]);
     expect(d.stepStatus("lbs-active")).toBe("passed");
   });
 

@@ -11,6 +11,7 @@ import { describeOutcome } from "../../steps/outcome";
 import { powerOff, powerOn, powerState } from "../../steps/power";
 import { freeUdpPort, realContext, SIM_PASSWORD, SIM_USER, startIpmiSim, type IpmiSim } from "../support/ipmi-sim";
 import { FIXTURE_API_KEY, startMaasServer, type MaasServer } from "../support/maas-server";
+import { stillPollTimes } from "../support/poll-times";
 
 let sim: IpmiSim;
 let maas: MaasServer;
@@ -109,12 +110,13 @@ describe("power steps over IPMI (ipmitool -> ipmi_sim)", () => {
     const o = await powerOff(offFlags(ipmiFlags(), 10_000), ctx);
     expect(o.outcome).toBe("pass");
     expect(o.verdict.state).toBe("hard-off-sent");
+    // the wait for the OS polls at 0, 1, 2, 3, 4, 5, 6, 8 and 10 s (the graceful timeout): sooner
+    // at first, growing to the 5 s interval (runtime/poll-schedule.ts)
+    expect(stillPollTimes(10_000, 5_000).map((t) => t / 1000)).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 10]);
     expect(chassis(ctx)).toEqual([
       "chassis power status",
       "chassis power soft",
-      "chassis power status", // t=0
-      "chassis power status", // t=5s
-      "chassis power status", // t=10s: graceful timeout
+      ...Array<string>(9).fill("chassis power status"),
       "chassis power off",
     ]);
     expect(ctx.out.lines).toContain(
@@ -144,10 +146,12 @@ describe("power steps over IPMI (ipmitool -> ipmi_sim)", () => {
     const o = await powerState(gateFlags(ipmiFlags(), "off"), ctx);
     expect(o.outcome).toBe("fail");
     expect(o.exitCode).toBe(1);
-    expect(o.polls).toBe(4);
+    // 0, 1, ... 6, 8, 10, 13, 16, 20, 25 and 30 s (runtime/poll-schedule.ts)
+    expect(o.polls).toBe(stillPollTimes(30_000, 10_000).length);
+    expect(o.polls).toBe(14);
     expect(o.verdict.route).toBe("power-control");
     expect(o.verdict.summary).toBe(
-      `still not there after 30s (4 polls): openstack1 via ipmi (BMC 127.0.0.1:${sim.port}): power on`,
+      `still not there after 30s (14 polls): openstack1 via ipmi (BMC 127.0.0.1:${sim.port}): power on`,
     );
     const lines = describeOutcome("gate power-state", o);
     expect(lines[0]).toBe("FAILED gate power-state");
@@ -160,7 +164,7 @@ describe("power steps over IPMI (ipmitool -> ipmi_sim)", () => {
     expect(o.outcome).toBe("fail");
     expect(o.verdict.summary).toMatch(
       new RegExp(
-        `^still not there after 10s \\(2 polls\\): cannot authenticate to or reach the BMC 127\\.0\\.0\\.1:${port} for openstack1 \\(ipmi\\)`,
+        `^still not there after 10s \\(${stillPollTimes(10_000, 10_000).length} polls\\): cannot authenticate to or reach the BMC 127\\.0\\.0\\.1:${port} for openstack1 \\(ipmi\\)`,
       ),
     );
   });
@@ -206,7 +210,7 @@ describe("power steps over MAAS (the API stand-in)", () => {
     const o = await powerState(gateFlags(maasFlags(), "off", 20_000), context());
     expect(o.outcome).toBe("fail");
     expect(o.verdict.summary).toBe(
-      `still not there after 20s (3 polls): openstack0 via maas (${maas.url}, system_id e8xa8m): power on`,
+      `still not there after 20s (${stillPollTimes(20_000, 10_000).length} polls): openstack0 via maas (${maas.url}, system_id e8xa8m): power on`,
     );
     expect(o.verdict.route).toBe("power-control");
   });

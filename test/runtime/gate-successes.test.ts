@@ -44,8 +44,9 @@ describe("a gate passes only after its condition held for 3 polls in a row", () 
 
     expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass", polls: 4 });
     expect(p.calls()).toBe(4);
-    // one interval to the first ok, then the confirming polls CONFIRM_INTERVAL_MS (5 s) apart
-    expect(ctx.clock.now() - started).toBe(15_000 + 2 * CONFIRM_INTERVAL_MS);
+    // the first wait (a tenth of the 15 s interval, in whole seconds: runtime/poll-schedule.ts) to
+    // the first ok, then the confirming polls CONFIRM_INTERVAL_MS (1 s) apart
+    expect(ctx.clock.now() - started).toBe(2_000 + 2 * CONFIRM_INTERVAL_MS);
     expect(ctx.out.lines.map((l) => l.replace(/^\[\d\d:\d\d\] /, ""))).toEqual([
       "poll 1: waiting -- not yet",
       "poll 2: OK, 1 of 3 in a row -- ready",
@@ -66,20 +67,20 @@ describe("a gate passes only after its condition held for 3 polls in a row", () 
 
   it("fails at the timeout when the condition held, but not 3 polls in a row, by then", async () => {
     const ctx = testContext(fakeExec());
-    // polls at 0, 15, 30 and 45 s (ok from here on), then a confirming one at 50 s = the timeout
+    // polls at 0, 2, 4 and 6 s (ok from here on), then a confirming one at 7 s = the timeout
     const p = scripted([WAIT, WAIT, WAIT, OK]);
-    const outcome = await gate(ctx, p.probe, { timeoutMs: 50_000 });
+    const outcome = await gate(ctx, p.probe, { timeoutMs: 6_000 + CONFIRM_INTERVAL_MS });
 
     expect(outcome).toMatchObject({ exitCode: 1, outcome: "fail", polls: 5 });
     expect(outcome.verdict).toMatchObject({ ok: false, state: "not-held" });
     expect(outcome.verdict.summary).toBe(
-      "still not there after 50s (5 polls): held for only 2 of 3 polls in a row: ready",
+      "still not there after 7s (5 polls): held for only 2 of 3 polls in a row: ready",
     );
   });
 
   it("never counts a probe cut at the deadline as one more ok poll", async () => {
     const ctx = testContext(fakeExec());
-    // polls at 0 and 5 s (confirming) are ok; the one at 10 s is cut at the gate's deadline
+    // polls at 0 and 1 s (confirming) are ok; the one at 2 s is cut at the gate's deadline
     const p = scripted([OK, OK, "cut"]);
     const outcome = await gate(ctx, p.probe, { timeoutMs: 2 * CONFIRM_INTERVAL_MS });
 
@@ -104,10 +105,10 @@ describe("a gate passes only after its condition held for 3 polls in a row", () 
 
   it("asks for no more polls in a row than fit in the timeout, and says so", async () => {
     const ctx = testContext(fakeExec());
-    // 4 s at 4 s (shorter than the 5 s confirming pace): polls at 0 and 4 s only
-    const outcome = await gate(ctx, scripted([OK]).probe, { timeoutMs: 4_000, intervalMs: 4_000 });
+    // 1 s at 1 s (no longer than the 1 s confirming pace): polls at 0 and 1 s only
+    const outcome = await gate(ctx, scripted([OK]).probe, { timeoutMs: 1_000, intervalMs: 1_000 });
     expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass", polls: 2 });
-    expect(ctx.out.lines[0]).toBe("only 2 poll(s) fit in 4s at 4s: the condition must hold for 2 in a row (not 3)");
+    expect(ctx.out.lines[0]).toBe("only 2 poll(s) fit in 1s at 1s: the condition must hold for 2 in a row (not 3)");
   });
 
   it("still stops between polls on a cancel, in the middle of a streak", async () => {

@@ -1,7 +1,8 @@
 /**
- * Every GATE honours its timeout on a fake clock (no real sleeping): it polls at each interval,
- * makes timeout/interval + 1 attempts, stops exactly at the timeout, and fails with the runbook
- * route. A call that hangs (ExecResult.timedOut) is a named failure the gate keeps polling past.
+ * Every GATE honours its timeout on a fake clock (no real sleeping): it polls on its schedule
+ * (sooner at first, then at its interval: runtime/poll-schedule.ts), stops exactly at the
+ * timeout, and fails with the runbook route. A call that hangs (ExecResult.timedOut) is a named
+ * failure the gate keeps polling past.
  */
 import { machinesStarted } from "../../steps/foundation";
 import { mysqlClusterOnline } from "../../steps/mysql";
@@ -23,10 +24,12 @@ import {
   type FakeExec,
   type TestContext,
 } from "../support/fake-exec";
+import { stillPollTimes } from "../support/poll-times";
 
 const MODEL = "c:openstack";
 const TIMING = { timeout: 300_000, interval: 15_000 };
-const ATTEMPTS = TIMING.timeout / TIMING.interval + 1;
+/** A still cloud for 5 min at 15 s: 30 polls (0, 2, 4, ... s, at 15 s from about a minute in), not 21. */
+const ATTEMPTS = stillPollTimes(TIMING.timeout, TIMING.interval).length;
 const OPENRC = "~/admin-openrc";
 
 const MACHINES = new RegExp(`^juju machines -m ${MODEL} --format=json$`);
@@ -158,7 +161,7 @@ const GATES: GateCase[] = [
 
 describe("every gate honours its timeout on a fake clock", () => {
   it.each(GATES)(
-    "$gate fails at the timeout after timeout/interval + 1 polls, routed to $route",
+    "$gate fails at the timeout after its scheduled polls, routed to $route",
     async ({ fake: makeFake, run, route, probe }) => {
       const fake = makeFake();
       const ctx = testContext(fake);
@@ -166,6 +169,7 @@ describe("every gate honours its timeout on a fake clock", () => {
       const wall = Date.now();
       const outcome = await run(ctx);
 
+      expect(ATTEMPTS).toBe(30);
       expect(outcome).toMatchObject({ exitCode: 1, outcome: "fail", polls: ATTEMPTS });
       expect(outcome.verdict.route).toBe(route);
       expect(outcome.verdict.summary).toContain(`still not there after 5m (${ATTEMPTS} polls)`);
@@ -176,7 +180,7 @@ describe("every gate honours its timeout on a fake clock", () => {
       const polls = ctx.out.lines.filter((l) => / poll \d+: waiting -- /.test(l));
       expect(polls[0]).toMatch(/^\[00:00\] poll 1: waiting -- /);
       expect(polls.length).toBeLessThan(ATTEMPTS);
-      expect(polls.at(-1)).toMatch(/^\[05:00\] poll 21: waiting -- .*\(unchanged since poll \d+\)$/);
+      expect(polls.at(-1)).toMatch(/^\[05:00\] poll 30: waiting -- .*\(unchanged since poll \d+\)$/);
       expect(Date.now() - wall).toBeLessThan(5_000);
     },
   );
@@ -208,8 +212,12 @@ describe("the machines-started gate", () => {
     const started = ctx.clock.now();
     const outcome = await machinesStarted({ model: MODEL, timeout: 100_000, interval: 30_000 }, ctx);
 
-    // polls at 0, 30, 60, 90 and 100 s
-    expect(outcome.polls).toBe(5);
+    // polls at 0, 3, 6, 9, 12, 15, 19, 24, 30, 38, 48, 60, 75, 94 and 100 s (the waits grow by a
+    // quarter of the still time from a tenth of the interval; the last one is cut at the timeout)
+    expect(outcome.polls).toBe(15);
+    expect(stillPollTimes(100_000, 30_000).map((t) => t / 1000)).toEqual([
+      0, 3, 6, 9, 12, 15, 19, 24, 30, 38, 48, 60, 75, 94, 100,
+    ]);
     expect(ctx.clock.now() - started).toBe(100_000);
   });
 
@@ -323,7 +331,9 @@ describe("the octavia grace (a wait, not a gate that fails)", () => {
     const started = ctx.clock.now();
     const outcome = await octaviaGrace({ openrc: OPENRC, grace: 300_000, interval: 30_000 }, ctx);
 
-    expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass", polls: 11 });
+    // 0, 3, 6, ... 94 s, then every 30 s to 298 s, and the last at the end of the grace
+    expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass", polls: stillPollTimes(300_000, 30_000).length });
+    expect(outcome.polls).toBe(22);
     expect(ctx.clock.now() - started).toBe(300_000);
     expect(fake.count(/^openstack loadbalancer failover /)).toBe(0);
   });
@@ -333,7 +343,7 @@ describe("a long gate logs changes and a heartbeat, not every poll", () => {
   const WAIT = (summary: string): Verdict => ({ ok: false, state: "converging", summary, details: [] });
   const OK: Verdict = { ok: true, state: "healthy", summary: "cluster ONLINE, 3 members", details: [] };
 
-  it("a 30-minute gate at 20 s that never changes prints its first poll and a heartbeat every 5 min (7 lines, not 91)", async () => {
+  it("a 30-minute gate at 20 s that never changes prints its first poll and a heartbeat every 5 min (6 lines, not 102)", async () => {
     const ctx = testContext(fakeExec());
     let polls = 0;
     const outcome = await runGate(ctx, {
@@ -347,21 +357,16 @@ describe("a long gate logs changes and a heartbeat, not every poll", () => {
     });
     const lines = ctx.out.lines.filter((l) => / poll \d+: /.test(l));
     expect(GATE_HEARTBEAT_MS).toBe(5 * 60_000);
-    expect(polls).toBe(91);
-    expect(outcome).toMatchObject({ outcome: "fail", polls: 91 }); // the record still counts every poll
-    expect(outcome.verdict.summary).toBe("still not there after 30m (91 polls): 2 of 3 members ONLINE, 1 RECOVERING");
-    expect(lines.map((l) => l.slice(0, 7))).toEqual([
-      "[00:00]",
-      "[05:00]",
-      "[10:00]",
-      "[15:00]",
-      "[20:00]",
-      "[25:00]",
-      "[30:00]",
-    ]);
+    // polls at 0, 2, 4, ... s, then every 20 s from 95 s (runtime/poll-schedule.ts), and at 30 m
+    expect(polls).toBe(stillPollTimes(30 * 60_000, 20_000).length);
+    expect(polls).toBe(102);
+    expect(outcome).toMatchObject({ outcome: "fail", polls: 102 }); // the record still counts every poll
+    expect(outcome.verdict.summary).toBe("still not there after 30m (102 polls): 2 of 3 members ONLINE, 1 RECOVERING");
+    // the first poll at least 5 min after the last printed line (the one at 30:00 is only 4:45 after 25:15)
+    expect(lines.map((l) => l.slice(0, 7))).toEqual(["[00:00]", "[05:15]", "[10:15]", "[15:15]", "[20:15]", "[25:15]"]);
     expect(lines[0]).toBe("[00:00] poll 1: waiting -- 2 of 3 members ONLINE, 1 RECOVERING");
-    expect(lines[1]).toBe("[05:00] poll 16: waiting -- 2 of 3 members ONLINE, 1 RECOVERING (unchanged since poll 1)");
-    expect(ctx.out.data[1]).toMatchObject({ poll: 16, unchangedSincePoll: 1, state: "converging" });
+    expect(lines[1]).toBe("[05:15] poll 27: waiting -- 2 of 3 members ONLINE, 1 RECOVERING (unchanged since poll 1)");
+    expect(ctx.out.data[1]).toMatchObject({ poll: 27, unchangedSincePoll: 1, state: "converging" });
   });
 
   it("a change prints at once, and the heartbeat counts from the last printed line", async () => {
@@ -381,11 +386,11 @@ describe("a long gate logs changes and a heartbeat, not every poll", () => {
     expect(outcome).toMatchObject({ outcome: "pass", polls: 42 });
     expect(ctx.out.lines.filter((l) => / poll \d+: /.test(l))).toEqual([
       "[00:00] poll 1: waiting -- 1 of 3 members ONLINE",
-      "[03:00] poll 10: waiting -- 2 of 3 members ONLINE", // changed: printed at once
-      "[08:00] poll 25: waiting -- 2 of 3 members ONLINE (unchanged since poll 10)", // 5 min after the last line
-      "[13:00] poll 40: OK, 1 of 3 in a row -- cluster ONLINE, 3 members",
-      "[13:05] poll 41: OK, 2 of 3 in a row -- cluster ONLINE, 3 members", // confirming polls 5 s apart
-      "[13:10] poll 42: OK -- cluster ONLINE, 3 members",
+      "[00:25] poll 10: waiting -- 2 of 3 members ONLINE", // changed: printed at once
+      "[05:40] poll 36: waiting -- 2 of 3 members ONLINE (unchanged since poll 10)", // 5 min after the last line
+      "[07:00] poll 40: OK, 1 of 3 in a row -- cluster ONLINE, 3 members",
+      "[07:01] poll 41: OK, 2 of 3 in a row -- cluster ONLINE, 3 members", // confirming polls 1 s apart
+      "[07:02] poll 42: OK -- cluster ONLINE, 3 members",
     ]);
   });
 });

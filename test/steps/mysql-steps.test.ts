@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { mysqlCheck, mysqlClusterOnline, mysqlReboot } from "../../steps/mysql";
 import type { StepOutcome } from "../../steps/outcome";
 import { readFixture } from "../fixtures";
+import { stillPollTimes } from "../support/poll-times";
 import { fakeExec, testContext, type Answer, type FakeExec, type Reply, type TestContext } from "../support/fake-exec";
 
 const APP = "mysql-innodb-cluster";
@@ -602,7 +603,8 @@ describe("the mysql-cluster-online gate", () => {
     const started = ctx.clock.now();
     const result = await mysqlClusterOnline(GATE_FLAGS, ctx);
 
-    const polls = GATE_FLAGS.timeout / GATE_FLAGS.interval + 1;
+    // a still verdict: the schedule's polls up to the timeout (runtime/poll-schedule.ts)
+    const polls = stillPollTimes(GATE_FLAGS.timeout, GATE_FLAGS.interval).length;
     expect(result).toMatchObject({ exitCode: 1, outcome: "fail", polls });
     expect(result.verdict.route).toBe("mysql-will-not-reform");
     expect(fake.count(STATUS_CALL)).toBe(polls);

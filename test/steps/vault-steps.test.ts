@@ -11,6 +11,7 @@ import { stepCommand } from "../../cli/step-command";
 import { describeOutcome } from "../../steps/outcome";
 import { vaultUnseal, vaultUnsealed } from "../../steps/vault";
 import { readFixture } from "../fixtures";
+import { stillPollTimes } from "../support/poll-times";
 import {
   fakeExec,
   jujuExecReply,
@@ -322,7 +323,7 @@ describe("the vault-unsealed gate", () => {
     expect(outcome).toMatchObject({
       exitCode: 1,
       outcome: "fail",
-      polls: GATE_FLAGS.timeout / GATE_FLAGS.interval + 1,
+      polls: stillPollTimes(GATE_FLAGS.timeout, GATE_FLAGS.interval).length, // runtime/poll-schedule.ts
     });
     expect(outcome.verdict.route).toBe("vault-sealed");
   });
