@@ -33,6 +33,9 @@ export async function octaviaGrace(flags: StepFlags<typeof OCTAVIA_GRACE>, ctx: 
     expected,
     timeoutMs: flags.grace,
     intervalMs: flags.interval,
+    // A wait inside an action, whose result the lbs-active gate confirms anyway (GateSpec.successes):
+    // the grace ends at the first look with no LB in ERROR; lb-failover lists the LBs again.
+    successes: 1,
     probe: async () => {
       const list = await lbs(os);
       track(seen, list, ctx.clock.now() - t0);
