@@ -1,6 +1,6 @@
 /**
  * Issue #12 "One run at a time", end to end on the simulated cloud:
- * - a second drill of the same directory and window, started 0.15 s after the first, is refused
+ * - a second drill of the same directory and window, started while the first holds the lock, is refused
  *   with exit 5 naming the holder, and the destructive MySQL action ran once;
  * - a fresh drill in that directory does not append to the earlier run's record;
  * - the MySQL action's once-per-window guard (its marker, taken with an exclusive create before
@@ -54,15 +54,29 @@ const matching = (dir: string, re: RegExp) => callsOf(dir).filter((c) => re.test
 const WINDOW = "drill-mysql-complete-outage";
 const recordOf = (dir: string) => lines(path.join(dir, "records", `${WINDOW}.jsonl`));
 
-describe("two drills of the same directory and window, 0.15 s apart", () => {
+/** Resolves once `file` exists (the first drill holds its lock), checking every 20 ms. */
+function whenExists(file: string, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const look = () => {
+      if (fs.existsSync(file)) resolve();
+      else if (Date.now() > until) reject(new Error(`${file} never appeared`));
+      else setTimeout(look, 20);
+    };
+    look();
+  });
+}
+
+describe("two drills of the same directory and window, the second started while the first holds the lock", () => {
   const dir = drillDir("concurrent");
   let first: Ran;
   let second: Ran;
   beforeAll(async () => {
-    [first, second] = await Promise.all([
-      run(BIN, ["drill", ...ARGS, "--dir", dir]),
-      run(BIN, ["drill", ...ARGS, "--dir", dir], process.env, 150),
-    ]);
+    // Started once the first holds the window's lock, not a fixed delay after it: on a loaded
+    // machine (two jest workers on two cores) the first may not have taken it 0.15 s in.
+    const firstRun = run(BIN, ["drill", ...ARGS, "--dir", dir]);
+    await whenExists(path.join(dir, "records", `${WINDOW}.lock`));
+    [first, second] = await Promise.all([firstRun, run(BIN, ["drill", ...ARGS, "--dir", dir])]);
   }, 120_000);
 
   it("the second is refused with exit 5, one line naming the holder and how to clear a stale lock", () => {
