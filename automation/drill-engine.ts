@@ -8,7 +8,7 @@ import { UsageError } from "../config/errors";
 import type { Mode } from "../config/schema";
 import { DEFAULT_CALL_TIMEOUT_MS, runDrill } from "../drill/drill";
 import { diffStep, hashStep, loadState } from "../drill/pulumi-state";
-import { parseStackValues } from "../drill/scaled-config";
+import { parseStackValues } from "../config/load";
 import { drillProgramConfig, type DrillSim } from "../drill/program-config";
 import type { EnginePreview, MaintenanceEngine, StepEvent, UpOptions, UpResult } from "./engine";
 import { STEP_TYPE } from "./pulumi-events";

@@ -23,6 +23,7 @@ import { ConcurrentUpdateError, LocalWorkspace, type EngineEvent, type Stack } f
 import { makePlan } from "../plan/plan";
 import { findProjectDir, readStackConfig } from "../config/stack-files";
 import { UsageError } from "../config/errors";
+import { parseStackValues } from "../config/load";
 import type { EnginePreview, MaintenanceEngine, UpOptions, UpResult } from "./engine";
 import { StackLockedError } from "./engine";
 import { eventMapper, exitCodeOf, PLAN_REFUSED, planRefusal } from "./pulumi-events";
@@ -108,11 +109,9 @@ export class PulumiEngine implements MaintenanceEngine {
     return new StackLockedError(`stack ${this.opts.stack} is locked by another update: ${err.message.split("\n")[0]}`);
   }
 
-  /** The stack's coldstart:parallelism (the schema's default 4 when unset; preview validated it). */
-  private stackParallelism(): number {
-    const raw = readStackConfig(this.projectDir, this.opts.stack).values["coldstart:parallelism"];
-    const n = Number(raw ?? 4);
-    return Number.isInteger(n) && n >= 1 ? n : 4;
+  /** The stack's coldstart:parallelism, through the one config loader (its default; preview validated it). */
+  private stackParallelism(window: string): number {
+    return parseStackValues(readStackConfig(this.projectDir, this.opts.stack).values, window).parallelism;
   }
 
   recordDir(): string {
@@ -130,7 +129,7 @@ export class PulumiEngine implements MaintenanceEngine {
     try {
       await stack.up({
         color: "never",
-        parallel: this.opts.parallel ?? this.stackParallelism(),
+        parallel: this.opts.parallel ?? this.stackParallelism(window),
         plan: planFile, // only what the approved preview showed (see the top of this file)
         signal: opts.signal, // abort = SIGINT to the CLI: a graceful cancel
         onEvent: (e) => {

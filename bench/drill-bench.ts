@@ -13,6 +13,8 @@ import { loadScenario } from "../sim/scenario";
 import { criticalPath } from "../sim/critical-path";
 import { readCallLog } from "../sim/call-log";
 import { findProjectDir, readStackConfig } from "../config/stack-files";
+import { parseStackValues } from "../config/load";
+import { PREVIEW_WINDOW } from "../plan/plan";
 import { loadState } from "../drill/pulumi-state";
 import { describeLimits, limitsOf } from "./limits";
 
@@ -52,7 +54,10 @@ function selected(c: Case): boolean {
 /** The goal of issue #14: coldstart adds at most 5 % to the cloud's own recovery time. */
 const GOAL_RATIO = 1.05;
 /** The bench's stack's coldstart:parallelism: the engine's --parallel (stacks/Pulumi.prior-build.yaml). */
-const STACK_PARALLELISM = Number(readStackConfig(findProjectDir(), "prior-build").values["coldstart:parallelism"] ?? 4);
+const STACK_PARALLELISM = parseStackValues(
+  readStackConfig(findProjectDir(), "prior-build").values,
+  PREVIEW_WINDOW,
+).parallelism;
 
 async function main(): Promise<void> {
   expectSkippedStepRejections(); // failed steps' registrations, and only those

@@ -94,6 +94,11 @@ export function loadConfig(
   return parsed.data!;
 }
 
+/** A stack file's values (`coldstart:<key>` -> text) as a Config for `window`, through loadConfig. */
+export function parseStackValues(values: Readonly<Record<string, string>>, window: string): Config {
+  return loadConfig((key) => values[`${NAMESPACE}:${key}`], { COLDSTART_WINDOW: window }, Object.keys(values));
+}
+
 function missingWindowHint(problems: string[]): string {
   return problems.some((p) => p.startsWith(`${NAMESPACE}:window:`))
     ? `\n  (set the maintenance window id with COLDSTART_WINDOW=<id> or \`pulumi config set coldstart:window <id>\`)`

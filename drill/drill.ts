@@ -37,7 +37,7 @@ import { acquireRunLock, readRunLock, lockFile, type RunLock } from "../runtime/
 import type { StepInfo } from "../stages/step-def";
 import { runEngine, type EngineOptions, type StepRun } from "./engine";
 import { outputLine } from "../automation/engine";
-import { parseStackValues } from "./scaled-config";
+import { parseStackValues } from "../config/load";
 import { drillProgramConfig } from "./program-config";
 import { applySets } from "../config/overrides";
 import { startSimClock, type SimClockServer, type SimClockStats } from "./sim-clock";

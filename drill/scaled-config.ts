@@ -5,7 +5,6 @@
  * the real cloud. One juju/openstack call keeps a real floor: a process still takes real time.
  */
 import type { Config } from "../config/schema";
-import { loadConfig, NAMESPACE } from "../config/load";
 import { formatDuration } from "../config/duration";
 import { GATE_SUCCESSES } from "../steps/outcome";
 
@@ -39,9 +38,4 @@ export function scaledGates(config: Config, timeScale: number, callTimeoutMs: nu
 
 export function scaledGrace(config: Config, timeScale: number): string {
   return formatDuration(Math.max(MIN_INTERVAL_MS, Math.round(config.octaviaErrorGrace * timeScale)));
-}
-
-/** The stack's values as a Config (for the numbers to scale), through the one config loader. */
-export function parseStackValues(values: Record<string, string>, window: string): Config {
-  return loadConfig((key) => values[`${NAMESPACE}:${key}`], { COLDSTART_WINDOW: window }, Object.keys(values));
 }
