@@ -273,6 +273,22 @@ export interface RecordFilter {
   outcomes?: ReadonlySet<string>;
 }
 
+/** The record file's lines (none when it does not exist yet). */
+function recordLines(file: string): string[] {
+  return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n") : [];
+}
+
+const NOT_JSON = Symbol("not JSON");
+
+/** A line's JSON, or NOT_JSON (a line cut short by a crash). */
+function jsonOf(line: string): unknown {
+  try {
+    return JSON.parse(line) as unknown;
+  } catch {
+    return NOT_JSON;
+  }
+}
+
 /**
  * The record's entries. A line that is not JSON, or not an entry, is skipped and listed in
  * `skipped` with its line number (the last line of a jumphost that lost power mid-write); it never
@@ -281,13 +297,10 @@ export interface RecordFilter {
 export function readRecord(file: string): RecordRead {
   const entries: RecordEntry[] = [];
   const skipped: SkippedLine[] = [];
-  const text = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
-  text.split("\n").forEach((line, i) => {
+  recordLines(file).forEach((line, i) => {
     if (line.trim() === "") return;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
+    const json = jsonOf(line);
+    if (json === NOT_JSON) {
       skipped.push({ line: i + 1, reason: `not a whole JSON line (${line.length} bytes; cut short by a crash?)` });
       return;
     }
@@ -313,16 +326,11 @@ export function readRecord(file: string): RecordRead {
  * readRecord skips them.
  */
 export function lastRecordEntry(file: string, only: RecordFilter): RecordEntry | undefined {
-  const lines = fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n") : [];
+  const lines = recordLines(file);
   for (let i = lines.length - 1; i >= 0; i--) {
     if (lines[i].trim() === "") continue;
-    let json: unknown;
-    try {
-      json = JSON.parse(lines[i]);
-    } catch {
-      continue;
-    }
-    if (!matches(only, json)) continue;
+    const json = jsonOf(lines[i]);
+    if (json === NOT_JSON || !matches(only, json)) continue;
     const parsed = recordEntrySchema().safeParse(json);
     if (parsed.success) return parsed.data as RecordEntry;
   }
