@@ -13,7 +13,7 @@
 import * as net from "node:net";
 import * as path from "node:path";
 import type { SimClockServer, SimParticipant } from "./sim-clock";
-import { SIM_CLOCK_VAR, SIM_ID_VAR } from "../runtime/sim-clock";
+import { NOT_JOINABLE, SIM_CLOCK_VAR, SIM_ID_VAR } from "../runtime/sim-clock";
 import { TOOLS, unknownTool, type ToolMain } from "../sim/tools/registry";
 import type { ToolContext, ToolResult } from "../sim/tools/common";
 import type { SimTime } from "../sim/time";
@@ -52,8 +52,7 @@ export async function startToolServer(opts: ToolServerOptions): Promise<ToolServ
       return { time: p.time, p };
     }
     // no token to wait on: as runtime/sim-clock.ts joinSimClock refuses it, on the first wait
-    const refuse = (): Promise<void> =>
-      Promise.reject(new Error(`${SIM_CLOCK_VAR} and ${SIM_ID_VAR} must both be set to join a drill's clock`));
+    const refuse = (): Promise<void> => Promise.reject(new Error(NOT_JOINABLE));
     return {
       time: {
         kind: "discrete",

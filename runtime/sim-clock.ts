@@ -73,11 +73,13 @@ interface Timer {
 /** Resource types of this process that mean "an answer is on its way" (not a wait). */
 const IN_FLIGHT = /^(FSReq|FileHandle|GetAddrInfoReqWrap|TCPConnectWrap)/;
 
+/** Why a process cannot join the drill's clock: a socket without a token, or a token without a socket. */
+export const NOT_JOINABLE = `${SIM_CLOCK_VAR} and ${SIM_ID_VAR} must both be set to join a drill's clock`;
+
 export function joinSimClock(env: NodeJS.ProcessEnv = process.env): SimClockClient {
   const socketPath = env[SIM_CLOCK_VAR];
   const id = env[SIM_ID_VAR];
-  if (!socketPath || !id)
-    throw new Error(`${SIM_CLOCK_VAR} and ${SIM_ID_VAR} must both be set to join a drill's clock`);
+  if (!socketPath || !id) throw new Error(NOT_JOINABLE);
   const nowMs = () => readSimClockMs(env);
 
   const sock = net.createConnection(socketPath);
