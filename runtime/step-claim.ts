@@ -49,6 +49,9 @@ export function passedEarlier(recordDir: string, window: string, step: string, e
   return lastRecordEntry(recordFile(recordDir, window, env), { step, outcomes: DONE });
 }
 
+/** Times a claim is retried when its folder vanished under it (another step's release). */
+const FOLDER_RETRIES = 20;
+
 /** Alive and not a zombie (runtime/run-lock.ts pidAlive). */
 const alive = pidAlive;
 
@@ -70,6 +73,7 @@ export async function claimStep(opts: ClaimOptions): Promise<ClaimResult | { kin
   const file = path.join(dir, `${opts.step}.json`);
   let told = false;
   let stale: StepClaimHolder | undefined;
+  let folderGone = 0;
   for (;;) {
     const locked = heldByAnotherRun(opts);
     if (locked) return locked;
@@ -94,7 +98,12 @@ export async function claimStep(opts: ClaimOptions): Promise<ClaimResult | { kin
       }
       return { kind: "claimed", release: () => release(file), stale };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      // ENOENT: a step of this window released the last other claim and removed the (then empty)
+      // folder between our mkdir and our write (release() below). Parallel steps (the per-host
+      // power steps) do this in a real window too; make the folder again and retry, bounded.
+      if (code === "ENOENT" && ++folderGone < FOLDER_RETRIES) continue;
+      if (code !== "EEXIST") throw err;
     }
     const holder = readHolder(file);
     if (!holder) continue; // released between our two looks

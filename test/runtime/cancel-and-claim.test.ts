@@ -196,6 +196,37 @@ describe("claimStep: one run of a step at a time", () => {
     expect(claim).toMatchObject({ kind: "claimed", stale: { pid: deadPid, start: "T0" } });
   });
 
+  it("parallel steps of one window claiming and releasing together never lose a claim to the folder's removal", async () => {
+    // The per-host power steps run side by side: one step's release removes the then-empty
+    // `<window>.running` folder while another is between its mkdir and its write. That used to
+    // fail the second step with ENOENT ("RECORD NOT WRITTEN ... make the record dir writable").
+    const mod = path.resolve(__dirname, "../../dist/runtime/step-claim.js");
+    expect(fs.existsSync(mod)).toBe(true); // build first: npm run build
+    const script = `
+      const { claimStep } = require(${JSON.stringify(mod)});
+      const [dir, step] = process.argv.slice(1);
+      (async () => {
+        for (let i = 0; i < 300; i++) {
+          const c = await claimStep({ recordDir: dir, window: "w", step, env: { HOME: dir }, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
+          if (c.kind !== "claimed") throw new Error("not claimed: " + c.kind);
+          c.release();
+        }
+      })().catch((e) => { process.stderr.write(String(e.code || e.message)); process.exitCode = 1; });`;
+    const runs = await Promise.all(
+      ["power-on-openstack0", "power-on-openstack1", "power-on-openstack2", "power-on-openstack3"].map(
+        (step) =>
+          new Promise<{ code: number | null; err: string }>((resolve) => {
+            const p = spawn(process.execPath, ["-e", script, dir, step], { stdio: ["ignore", "ignore", "pipe"] });
+            let err = "";
+            p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+            p.on("close", (code) => resolve({ code, err }));
+          }),
+      ),
+    );
+    expect(runs).toEqual(Array.from({ length: 4 }, () => ({ code: 0, err: "" })));
+    expect(fs.existsSync(path.join(dir, "w.running"))).toBe(false); // the last release tidies up
+  });
+
   it("a claim held on another host is refused, naming the holder and the file", async () => {
     fs.mkdirSync(path.join(dir, `${WINDOW}.running`), { recursive: true });
     const file = path.join(dir, `${WINDOW}.running`, "s1.json");
