@@ -1,6 +1,6 @@
 /**
  * maas driver: the current build's hosts are MAAS machines; MAAS drives their BMCs. Straight to
- * the MAAS 2.0 REST API with Node's fetch (no `maas` CLI, no child process):
+ * the MAAS 2.0 REST API over node:http(s) (power/http-exchange.ts; no `maas` CLI, no child process):
  *
  *   GET  {url}/api/2.0/machines/{system_id}/?op=query_power_state   -> {"state": "on"|"off"|"unknown"|"error"}
  *   POST {url}/api/2.0/machines/{system_id}/?op=power_on
@@ -33,6 +33,7 @@ import { UsageError } from "../config/errors";
 import { formatDuration } from "../config/duration";
 import { PowerError, type PowerDriver, type PowerState } from "./driver";
 import { readSecret, redact, secretWhere, type SecretRef } from "./credentials";
+import { httpExchange, HttpTimeout } from "./http-exchange";
 import { authorizationHeader, MalformedApiKey, parseApiKey, type MaasApiKey } from "./maas-oauth";
 
 export interface MaasTarget {
@@ -109,19 +110,13 @@ export class MaasDriver implements PowerDriver {
     const timeoutMs = callTimeout(this.ctx, this.ctx.callTimeoutMs);
     if (timeoutMs <= 0) throw new PowerError(`${this.label}: not asked: the step's time budget was spent`, false, true);
     try {
-      const res = await fetch(url, {
-        method,
-        headers,
-        body,
-        redirect: "manual",
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      status = res.status;
-      text = await res.text();
+      // not a child process, so the drill's clock is told: no cloud time passes during the exchange
+      const exchange = httpExchange(url, { method, headers, body, timeoutMs });
+      ({ status, text } = await (this.ctx.clock.hold ? this.ctx.clock.hold(exchange) : exchange));
     } catch (err) {
-      const timedOut = /TimeoutError|AbortError/.test(String((err as Error).name));
-      // the tool boundary: fetch rejects a network failure with a TypeError ("fetch failed", the
-      // socket error as its cause), so everything here is MAAS unreachable, kept as the cause
+      const timedOut = err instanceof HttpTimeout;
+      // the tool boundary: no connection or no whole answer in time is MAAS unreachable, the
+      // socket's error kept as the cause
       throw new PowerError(this.unreachable(err), false, timedOut && timeoutMs < this.ctx.callTimeoutMs, false, {
         cause: err,
       });
@@ -140,10 +135,10 @@ export class MaasDriver implements PowerDriver {
   }
 
   private unreachable(err: unknown): string {
-    const e = err as { name?: string; cause?: { code?: string; name?: string } };
-    if (e.name === "TimeoutError" || e.name === "AbortError" || e.cause?.name === "TimeoutError")
+    const e = err as { code?: string; cause?: { code?: string } };
+    if (err instanceof HttpTimeout)
       return `cannot reach MAAS at ${this.target.url} for ${this.target.host} (maas): no answer within ${formatDuration(this.ctx.callTimeoutMs)}`;
-    const code = e.cause?.code ?? (err instanceof Error ? err.message : String(err));
+    const code = e.code ?? e.cause?.code ?? (err instanceof Error ? err.message : String(err));
     return `cannot reach MAAS at ${this.target.url} for ${this.target.host} (maas): ${code} -- is the MAAS region controller up and the URL right?`;
   }
 

@@ -2,6 +2,12 @@
 export interface Clock {
   now(): number;
   sleep(ms: number): Promise<void>;
+  /**
+   * Work that is neither a child process nor a sleep but must take no cloud time: an HTTP exchange
+   * (power/maas.ts). Only a drill's clock has it (runtime/sim-clock.ts keeps the process busy until
+   * the promise settles); with real time there is nothing to hold.
+   */
+  hold?<T>(p: Promise<T>): Promise<T>;
 }
 
 export const realClock: Clock = {

@@ -193,19 +193,6 @@ export function joinSimClock(env: NodeJS.ProcessEnv = process.env): SimClockClie
   const sleep = (ms: number) => new Promise<void>((resolve) => timer(ms, resolve));
   keepAlive();
 
-  // Node's fetch answers from a socket, not a child: hold the whole exchange (body included), so
-  // no cloud time passes while a step talks to the drill's in-process MAAS (power/maas.ts).
-  const realFetch = globalThis.fetch;
-  if (typeof realFetch === "function")
-    globalThis.fetch = (input, init) =>
-      hold(
-        (async () => {
-          const res = await realFetch(input, init);
-          const body = await res.arrayBuffer();
-          return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-        })(),
-      );
-
   const exec: Exec = (req) =>
     spawnExec(req, {
       timer,
@@ -245,7 +232,6 @@ export function joinSimClock(env: NodeJS.ProcessEnv = process.env): SimClockClie
       return sleep(seconds * 1000);
     },
     close: () => {
-      globalThis.fetch = realFetch;
       sock.end();
     },
   };

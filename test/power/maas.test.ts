@@ -312,6 +312,22 @@ describe("maas errors: one clear line naming the host and the driver", () => {
     );
   });
 
+  it("in a drill every exchange is held on the clock (no cloud time passes while MAAS answers)", async () => {
+    const held: Promise<unknown>[] = [];
+    const { ctx, driver: d } = driver();
+    ctx.clock = {
+      ...realClock,
+      hold: <T>(p: Promise<T>) => {
+        held.push(p);
+        return p;
+      },
+    };
+    await d.state();
+    await d.off(false);
+    expect(held).toHaveLength(2);
+    expect(maas.requests).toHaveLength(2);
+  });
+
   it("no answer within ctx.callTimeoutMs: MAAS unreachable, bounded", async () => {
     machine().hangMs = 3_000;
     const started = Date.now();

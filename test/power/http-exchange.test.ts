@@ -1,0 +1,120 @@
+/**
+ * The MAAS driver's HTTP exchange (power/http-exchange.ts) against real local servers: the whole
+ * answer or a named failure, never a partial answer taken for a whole one.
+ */
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { httpExchange, HttpTimeout, MAX_ANSWER_BYTES } from "../../power/http-exchange";
+import { failure } from "../support/failure";
+
+let server: http.Server;
+let url: string;
+let handle: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+const seen: { method?: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (c: string) => (body += c));
+    req.on("end", () => {
+      seen.push({ method: req.method, headers: req.headers, body });
+      handle(req, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/MAAS/api/2.0/machines/x/?op=power_off`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+beforeEach(() => (seen.length = 0));
+
+const exchange = (over: Partial<Parameters<typeof httpExchange>[1]> = {}) =>
+  httpExchange(url, {
+    method: "POST",
+    headers: { Accept: "application/json" },
+    body: "stop_mode=soft",
+    timeoutMs: 2_000,
+    ...over,
+  });
+
+describe("httpExchange", () => {
+  it("sends the method, headers and body (with its length) and reads the whole answer, whatever its status", async () => {
+    handle = (_req, res) => res.writeHead(409, { "Content-Type": "text/plain" }).end("Node must be allocated");
+    await expect(exchange()).resolves.toEqual({ status: 409, text: "Node must be allocated" });
+    expect(seen).toEqual([
+      expect.objectContaining({
+        method: "POST",
+        body: "stop_mode=soft",
+        headers: expect.objectContaining({ accept: "application/json", "content-length": "14", connection: "close" }),
+      }),
+    ]);
+  });
+
+  it("follows no redirect: a 302 is the answer", async () => {
+    handle = (_req, res) => res.writeHead(302, { Location: "/elsewhere" }).end();
+    await expect(exchange({ method: "GET", body: undefined })).resolves.toEqual({ status: 302, text: "" });
+    expect(seen).toHaveLength(1);
+  });
+
+  it("an answer cut before its last byte is a failure, not a shorter answer", async () => {
+    handle = (_req, res) => {
+      res.writeHead(200, { "Content-Length": "100" });
+      res.write('{"state": "o');
+      setTimeout(() => res.socket?.destroy(), 20);
+    };
+    const err = await failure(exchange());
+    expect(err).not.toBeInstanceOf(HttpTimeout);
+  });
+
+  it("no whole answer within timeoutMs: HttpTimeout (named TimeoutError), in about that time", async () => {
+    handle = (_req, res) => {
+      res.writeHead(200);
+      res.write("{");
+      setTimeout(() => res.end("}"), 3_000).unref();
+    };
+    const started = Date.now();
+    const err = await failure(exchange({ timeoutMs: 300 }));
+    expect(err).toBeInstanceOf(HttpTimeout);
+    expect(err.name).toBe("TimeoutError");
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("an answer larger than MAX_ANSWER_BYTES is refused, not buffered", async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    handle = (_req, res) => {
+      res.writeHead(200);
+      let sent = 0;
+      const more = () => {
+        while (sent <= MAX_ANSWER_BYTES) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once("drain", more);
+        }
+        res.end();
+      };
+      res.on("error", () => undefined);
+      more();
+    };
+    const err = await failure(exchange({ timeoutMs: 10_000 }));
+    expect(err.message).toBe(`answer larger than ${MAX_ANSWER_BYTES} bytes`);
+  });
+
+  it("no connection: the socket's own error, with its code", async () => {
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const err = await failure(
+      httpExchange(`http://127.0.0.1:${port}/MAAS`, { method: "GET", headers: {}, timeoutMs: 2_000 }),
+    );
+    expect((err as NodeJS.ErrnoException).code).toBe("ECONNREFUSED");
+  });
+
+  it("a URL that is not http(s) is refused by name before anything is sent", async () => {
+    const err = await failure(httpExchange("ftp://maas/MAAS", { method: "GET", headers: {}, timeoutMs: 1_000 }));
+    expect(err).toBeInstanceOf(TypeError);
+    expect(err.message).toBe("ftp://maas/MAAS: not an http:// or https:// URL");
+  });
+});
