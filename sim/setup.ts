@@ -66,7 +66,7 @@ export interface SimCloud<P extends SimPower = "virsh"> {
   mode: Mode;
   /** How hostsConfig powers the hosts. */
   power: P;
-  /** sim/bin: the shims juju, openstack, virsh. */
+  /** sim/bin: the fake tools' one shim (sim-tool) and its links juju, openstack, virsh. */
   binDir: string;
   /** Variables to add to the drill's environment (PATH already includes the current PATH; with
    *  power maas also COLDSTART_SIM_MAAS_API_KEY, a fresh fake key the sim's MAAS is started with). */
@@ -156,9 +156,11 @@ export function createSimCloud<P extends SimPower = "virsh">(opts: SimCloudOptio
         "#!/usr/bin/env bash",
         `# cloud-assert of the simulated cloud (${loaded.name}): per-check lines, then CLOUD-ASSERT: PASS or FAIL.`,
         `export COLDSTART_SIM_DIR="\${COLDSTART_SIM_DIR:-${dir.replace(/["$`\\]/g, "\\$&")}}"`,
-        // in a drill the drill process answers it, as the shims in sim/bin do (drill/tool-server.ts)
-        `if [ -n "\${COLDSTART_SIM_TOOLS-}" ] && command -v perl >/dev/null 2>&1; then exec perl "\${COLDSTART_SIM_ROOT:-${root.replace(/["$`\\]/g, "\\$&")}}/sim/bin/tool-client.pl" cloud-assert "$@"; fi`,
-        `exec "\${COLDSTART_SIM_NODE:-${process.execPath.replace(/["$`\\]/g, "\\$&")}}" "\${COLDSTART_SIM_ROOT:-${root.replace(/["$`\\]/g, "\\$&")}}/dist/sim/tools/entry.js" cloud-assert "$@"`,
+        // run by hand too (outside a drill's env): this sim's root and node unless the env says otherwise
+        `export COLDSTART_SIM_ROOT="\${COLDSTART_SIM_ROOT:-${root.replace(/["$`\\]/g, "\\$&")}}"`,
+        `export COLDSTART_SIM_NODE="\${COLDSTART_SIM_NODE:-${process.execPath.replace(/["$`\\]/g, "\\$&")}}"`,
+        // the one shim of every fake tool (in a drill the drill process answers it: drill/tool-server.ts)
+        `exec "$COLDSTART_SIM_ROOT/sim/bin/sim-tool" cloud-assert "$@"`,
         "",
       ].join("\n"),
       { mode: 0o755 },

@@ -1,5 +1,5 @@
 # coldstart simulated cloud -- the thin client of one fake tool call in a drill (issue #14).
-# The shims (sim/bin/juju, openstack, virsh) exec `perl tool-client.pl <tool> args...` when
+# The fake tools' shim (sim/bin/sim-tool, linked as juju, openstack, virsh) execs `perl tool-client.pl <tool> args...` when
 # COLDSTART_SIM_TOOLS names the drill's tool server (drill/tool-server.ts): the call stays a real
 # process with its real argv, stdin and exit code, but the tool runs in the drill process.
 # Why perl: it starts in ~3 ms of CPU, node in ~40 ms, and a drill makes hundreds of calls.

@@ -57,6 +57,25 @@ describe("through the shims", () => {
     expect(JSON.parse(servers.stdout)).toHaveLength(5);
   });
 
+  it("one shim serves every tool: juju, openstack and virsh are links to sim-tool, which called by its own name takes the tool from its first argument", async () => {
+    const h = harness("healthy-planned");
+    for (const tool of ["juju", "openstack", "virsh"])
+      expect(fs.readlinkSync(path.join(h.cloud.binDir, tool))).toBe("sim-tool");
+    const shim = path.join(h.cloud.binDir, "sim-tool");
+    const direct = await spawn(h, shim, ["virsh", "-c", "test:///coldstart-sim", "domstate", "openstack2"]);
+    expect([direct.stdout, direct.exitCode]).toEqual(["running\n\n", 0]);
+    expect(readCallLog(h.cloud.dir).map((c) => `${c.tool} ${c.argv.join(" ")}`)).toEqual([
+      "virsh -c test:///coldstart-sim domstate openstack2",
+    ]);
+    const unknown = await spawn(h, shim, ["maas", "machines", "read"]);
+    expect([unknown.stderr, unknown.exitCode]).toEqual([
+      'coldstart sim: unknown tool "maas" (one of juju, openstack, virsh, cloud-assert)\n',
+      64,
+    ]);
+    const none = await spawn(h, shim, []);
+    expect([none.stderr.split("\n")[0], none.exitCode]).toEqual([expect.stringContaining('unknown tool ""'), 64]);
+  });
+
   it("20 concurrent state-changing calls lose no update", async () => {
     // real time (timeScale 1): no stop completes during the test, so every one must still be pending
     const h = harness("healthy-planned", { scale: { guests: 20 }, timeScale: 1 });
