@@ -1,8 +1,8 @@
 /**
  * What limits a drill's time-to-recovery, computed from what the drill left behind (never
  * hard-coded): its report (each step's cloud start and end), its call log (the cloud instant of
- * every fake-tool call, by step) and its steps' own output (the gates' poll lines, kept in the
- * modelled Pulumi state as the command provider keeps stdout).
+ * every fake-tool call, by step) and its steps' own output (the gates' poll lines, read with the
+ * format's own reader, steps/poll-line.ts; kept in the modelled Pulumi state as the command provider keeps stdout).
  *
  * - The chain: from the step that ended last, back through the step that ended when it started
  *   (a dependency, or the step whose end freed an engine slot); the drill's time is this chain.
@@ -13,6 +13,7 @@
  */
 import type { StepRun } from "../drill/engine";
 import type { CallRecord } from "../sim/call-log";
+import { readPollLine } from "../steps/poll-line";
 
 export interface GateTiming {
   step: string;
@@ -23,8 +24,6 @@ export interface GateTiming {
   /** Upper bound of the poll lag: cloud seconds from the poll before the first ok one to it. */
   lagS: number;
 }
-
-const POLL_LINE = /^\[(\d+):(\d\d)\] poll (\d+): (waiting|OK)(?:, 1 of (\d+) in a row)?/;
 
 /**
  * A gate's (or a wait's) timing from its output and its calls' instants (cloud s since the run
@@ -38,9 +37,9 @@ export function gateTiming(
 ): GateTiming | undefined {
   const polls = stdout
     .split("\n")
-    .map((l) => POLL_LINE.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ atS: simStart + 60 * Number(m[1]) + Number(m[2]), ok: m[4] === "OK", of: m[5] }));
+    .map(readPollLine)
+    .filter((p) => p !== undefined)
+    .map((p) => ({ atS: simStart + p.elapsedS, ok: p.ok, of: p.held === 1 ? p.successes : undefined }));
   if (polls.length === 0 || !polls[polls.length - 1].ok) return undefined;
   // the final streak begins at the first ok line after the last waiting one (a changed head is always printed)
   const lastWaiting = polls.map((p) => p.ok).lastIndexOf(false);
@@ -49,7 +48,7 @@ export function gateTiming(
   const before = instants.filter((t) => t < first.atS - 1e-6);
   return {
     step,
-    successes: first.of ? Number(first.of) : 1,
+    successes: first.of ?? 1,
     confirmS: last.atS - first.atS,
     lagS: before.length > 0 ? first.atS - before[before.length - 1] : 0,
   };

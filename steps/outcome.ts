@@ -5,6 +5,7 @@ import { EXIT, type ExitCode } from "../runtime/exit-codes";
 import type { Evidence, RecordEntry } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
 import { poll } from "../runtime/poll";
+import { formatPollLine, pollKey, type PollHead } from "./poll-line";
 import { withDeadline } from "../runtime/deadline";
 import { ToolError } from "../runtime/tool-error";
 import { formatDuration } from "../config/duration";
@@ -175,21 +176,23 @@ export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOut
       shouldStop: spec.cancellable === false ? undefined : ctx.cancelled,
       isCut: (v) => v.state === CUT_AT_DEADLINE,
       onPoll: (v, attempt, elapsed, held) => {
-        const head = !v.ok
-          ? `waiting${lastHeld > 0 ? ` (it held for ${lastHeld} poll(s) in a row, then flapped: the count starts again)` : ""}`
-          : held >= successes
-            ? "OK"
-            : `OK, ${held} of ${successes} in a row`;
+        const head: PollHead = v.ok ? { ok: true, held, successes } : { ok: false, flappedAfter: lastHeld };
         lastHeld = v.ok ? held : 0;
-        const key = `${head}\n${v.state}\n${v.summary}`;
+        const key = pollKey(head, v.state, v.summary);
         const changed = key !== lastKey;
         lastKey = key;
         if (changed) sameSince = attempt;
         const heartbeat = !changed && elapsed - lastPrintedAt >= GATE_HEARTBEAT_MS;
         if (!changed && !heartbeat) return;
         lastPrintedAt = elapsed;
-        const since = heartbeat ? ` (unchanged since poll ${sameSince})` : "";
-        ctx.out.line(`[${formatElapsed(elapsed)}] poll ${attempt}: ${head} -- ${v.summary}${since}`, {
+        const line = formatPollLine({
+          elapsedMs: elapsed,
+          attempt,
+          head,
+          summary: v.summary,
+          unchangedSince: heartbeat ? sameSince : undefined,
+        });
+        ctx.out.line(line, {
           poll: attempt,
           elapsedMs: elapsed,
           state: v.state,
@@ -221,11 +224,6 @@ export async function runGate(ctx: StepContext, spec: GateSpec): Promise<StepOut
     summary: `still not there after ${formatDuration(spec.timeoutMs)} (${result.attempts} polls): ${seen.summary}`,
   };
   return fail(spec.expected, timedOut, result.attempts);
-}
-
-function formatElapsed(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 }
 
 /** The closing lines of a step: PASS, or what was expected / seen / the fix. */
