@@ -112,6 +112,14 @@ describe("httpExchange", () => {
     expect((err as NodeJS.ErrnoException).code).toBe("ECONNREFUSED");
   });
 
+  it("an https:// URL speaks TLS (here to a plain HTTP server: a TLS error, nothing sent in clear)", async () => {
+    const err = await failure(
+      httpExchange(url.replace(/^http:/, "https:"), { method: "GET", headers: {}, timeoutMs: 2_000 }),
+    );
+    expect((err as NodeJS.ErrnoException).code).toBe("EPROTO");
+    expect(seen).toEqual([]);
+  });
+
   it("a URL that is not http(s) is refused by name before anything is sent", async () => {
     const err = await failure(httpExchange("ftp://maas/MAAS", { method: "GET", headers: {}, timeoutMs: 1_000 }));
     expect(err).toBeInstanceOf(TypeError);
