@@ -161,7 +161,7 @@ describe("the step table", () => {
     expect(before.filter((f) => f.includes("@pulumi"))).toEqual([]);
     expect(ours(before, "steps")).toEqual([]);
     expect(ours(before, "power")).toEqual([]);
-    expect(ours(after, "steps").sort()).toEqual(["foundation.js", "outcome.js", "unwrap.js"]);
+    expect(ours(after, "steps").sort()).toEqual(["foundation.js", "outcome.js", "poll-line.js", "unwrap.js"]);
     expect(after.filter((f) => f.includes("@pulumi"))).toEqual([]);
   });
 });

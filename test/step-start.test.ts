@@ -93,8 +93,9 @@ function heavyOf(modules: string[]): string[] {
     (m) =>
       /^dist\/(plan|drill|sim|automation|preflight|power)\//.test(m) ||
       m === "dist/config/stack-files.js" ||
-      // the handlers (steps/<stage>.js) load only when their step runs; steps/outcome is shared
-      (/^dist\/steps\//.test(m) && m !== "dist/steps/outcome.js"),
+      // the handlers (steps/<stage>.js) load only when their step runs; steps/outcome (and the poll
+      // line it prints, steps/poll-line) is shared
+      (/^dist\/steps\//.test(m) && m !== "dist/steps/outcome.js" && m !== "dist/steps/poll-line.js"),
   );
 }
 
