@@ -32,6 +32,9 @@ module.exports = {
   ],
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
   testTimeout: 30000,
+  // one temporary folder per run, removed when the run passed (kept and named when it did not)
+  globalSetup: "<rootDir>/test/support/temp-root-setup.js",
+  reporters: ["default", "<rootDir>/test/support/temp-root-reporter.js"],
   // Jest's default is one worker per core but one (so ONE on a 2-core CI machine: every suite in
   // series). Most of the suite's time is drills, and a drill spends it waiting on its step
   // processes one after the other (~85 % of one core): two drills side by side use both cores.
