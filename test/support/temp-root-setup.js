@@ -8,6 +8,8 @@ const path = require("node:path");
 
 module.exports = async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-jest-"));
+  // traversable, as /tmp is: some tests run a step as another user (nobody) in a folder of theirs
+  fs.chmodSync(root, 0o755);
   process.env.COLDSTART_TEST_TMP_ROOT = root;
   process.env.TMPDIR = root;
 };
