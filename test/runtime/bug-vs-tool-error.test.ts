@@ -58,6 +58,37 @@ m.parseMachines = () => { throw new TypeError("Cannot read properties of undefin
     expect(`${r.stdout}${r.stderr}`).not.toMatch(/tool-unavailable|controller \/ API reachability|FAILED gate/);
   });
 
+  it("a step from the minified step bundle (bin/coldstart): the bug's stack still names the functions it passed through", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-bug-bundle-"));
+    fs.mkdirSync(path.join(dir, "bin"));
+    const answer = '{"machines":{"PLANTED":{"juju-status":{"current":"started"}}}}';
+    fs.writeFileSync(path.join(dir, "bin", "juju"), `#!/bin/sh\necho '${answer}'\n`, { mode: 0o755 });
+    // a TypeError from inside our own code: Object.entries throws on the planted machine
+    fs.writeFileSync(
+      path.join(dir, "preload.js"),
+      `const entries = Object.entries;
+Object.entries = (o) => {
+  if (o && typeof o === "object" && Object.prototype.hasOwnProperty.call(o, "PLANTED")) throw new TypeError("planted bug");
+  return entries(o);
+};\n`,
+    );
+    const r = spawnSync(path.join(ROOT, "bin", "coldstart"), GATE, {
+      encoding: "utf8",
+      env: {
+        HOME: dir,
+        PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`,
+        NODE_OPTIONS: `-r ${path.join(dir, "preload.js")}`,
+      },
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(EXIT.internal);
+    expect(r.stderr).toMatch(/internal error \(a bug, please report\): TypeError: planted bug/);
+    expect(r.stderr).toContain(path.join(ROOT, "dist", "cli", "step-bundle.js")); // the bundle ran
+    // esbuild --keep-names (package.json build:step-bundle): the names, not the minifier's
+    expect(r.stderr).toMatch(/\n\s+at machinesVerdict \(/);
+    expect(r.stderr).toMatch(/\n\s+at async runGate \(/);
+  });
+
   it("built CLI: juju's answer of the wrong shape (a ToolError) still fails the gate with exit 1 and the tool route", () => {
     const r = builtCli("this is not json", undefined);
     expect(r.status).toBe(EXIT.gateFailed);
