@@ -49,7 +49,6 @@ export async function httpExchange(url: string, x: HttpExchange): Promise<HttpAn
   if (x.body !== undefined) headers["Content-Length"] = Buffer.byteLength(x.body);
   return new Promise<HttpAnswer>((resolve, reject) => {
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
     const settle = (err: Error | undefined, answer?: HttpAnswer) => {
       if (settled) return;
       settled = true;
@@ -77,7 +76,7 @@ export async function httpExchange(url: string, x: HttpExchange): Promise<HttpAn
         if (!res.complete) settle(new Error("the connection closed before the whole answer came"));
       });
     });
-    timer = setTimeout(() => {
+    const timer = setTimeout(() => {
       const err = new HttpTimeout(`no answer within ${x.timeoutMs} ms`);
       settle(err);
       req.destroy(err);
