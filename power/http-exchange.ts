@@ -76,6 +76,7 @@ export async function httpExchange(url: string, x: HttpExchange): Promise<HttpAn
         if (!res.complete) settle(new Error("the connection closed before the whole answer came"));
       });
     });
+    // after the request: settle() reads `timer`, and a request emits nothing before this tick ends
     const timer = setTimeout(() => {
       const err = new HttpTimeout(`no answer within ${x.timeoutMs} ms`);
       settle(err);
