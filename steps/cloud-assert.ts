@@ -4,7 +4,7 @@
  */
 import * as path from "node:path";
 import type { StepFlags } from "../stages/step-def";
-import type { CLOUD_ASSERT } from "../stages/cloud-assert";
+import { CLOUD_ASSERT } from "../stages/cloud-assert";
 import { cloudAssertVerdict } from "../gates/cloud-assert";
 import { OpenStack } from "../runtime/openstack";
 import { expandHome } from "../runtime/record";
@@ -19,7 +19,7 @@ export async function cloudAssert(flags: StepFlags<typeof CLOUD_ASSERT>, ctx: St
   // The runbook runs `bash scripts/cloud-assert.sh` from the repository root.
   const repoRoot = path.dirname(path.dirname(script));
   return runGate(ctx, {
-    expected: "cloud-assert prints CLOUD-ASSERT: PASS (and no FAIL line)",
+    expected: CLOUD_ASSERT.expected,
     timeoutMs: flags.timeout,
     intervalMs: flags.interval,
     probe: async () => {

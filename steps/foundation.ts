@@ -1,6 +1,6 @@
 /** Runbook Stage 1 -- foundation. GATE: every juju machine agent reports started (hosts and containers). */
 import type { StepFlags } from "../stages/step-def";
-import type { MACHINES_STARTED } from "../stages/foundation";
+import { MACHINES_STARTED } from "../stages/foundation";
 import { machinesVerdict, parseMachines } from "../gates/machines";
 import { Juju } from "../runtime/juju";
 import type { StepContext } from "../runtime/step-context";
@@ -13,7 +13,7 @@ export async function machinesStarted(
 ): Promise<StepOutcome> {
   const juju = new Juju(ctx, flags.model);
   return runGate(ctx, {
-    expected: "every juju machine agent (hosts and LXD containers) reports started",
+    expected: MACHINES_STARTED.expected,
     timeoutMs: flags.timeout,
     intervalMs: flags.interval,
     probe: async () => machinesVerdict(unwrap(parseMachines(await juju.machines()))),

@@ -19,8 +19,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StepFlags } from "../stages/step-def";
-import type { HOLD_GUESTS } from "../stages/pre-shutdown";
-import type { GUESTS_ACTIVE, NOVA_RESUME_FLAG, START_SHUTOFF_GUESTS } from "../stages/guests";
+import { HOLD_GUESTS } from "../stages/pre-shutdown";
+import { GUESTS_ACTIVE, NOVA_RESUME_FLAG, START_SHUTOFF_GUESTS } from "../stages/guests";
 import {
   baselineVerdict,
   guestLine,
@@ -51,7 +51,7 @@ async function servers(os: OpenStack): Promise<Server[]> {
 
 /** Pre-shutdown: stop the guests to hold down after the window (before the hosts go down). */
 export async function holdGuests(flags: StepFlags<typeof HOLD_GUESTS>, ctx: StepContext): Promise<StepOutcome> {
-  const expected = "every guest named in holdGuests exists and is SHUTOFF before the shutdown";
+  const expected = HOLD_GUESTS.expected;
   if (flags.guest.length === 0) {
     return skipped(expected, {
       ok: true,
@@ -108,7 +108,7 @@ export async function novaResumeFlag(
   flags: StepFlags<typeof NOVA_RESUME_FLAG>,
   ctx: StepContext,
 ): Promise<StepOutcome> {
-  const expected = "resume-guests-state-on-host-boot=true (D-043)";
+  const expected = NOVA_RESUME_FLAG.expected;
   const juju = new Juju(ctx, flags.model);
   const verdict = await probeSafely(async () =>
     resumeFlagVerdict(resumeFlag(unwrap(parseJujuConfig(await juju.config(flags.app))))),
@@ -267,8 +267,7 @@ export async function startShutoffGuests(
   ctx: StepContext,
 ): Promise<StepOutcome> {
   if (flags.mode === undefined) return startEveryShutoffGuest(flags, ctx);
-  const expected =
-    "every guest ACTIVE before the window (or named in startGuests) that is SHUTOFF now, and not held, gets openstack server start";
+  const expected = START_SHUTOFF_GUESTS.expected;
   const os = new OpenStack(ctx, flags.openrc);
   try {
     const list = await servers(os);
@@ -378,7 +377,7 @@ export async function guestsActive(flags: StepFlags<typeof GUESTS_ACTIVE>, ctx: 
       intervalMs: flags.interval,
       probe: async () => guestsVerdict(await servers(os), flags.hold),
     });
-  const expected = "every guest ACTIVE before the window (or named in startGuests) and not held is ACTIVE";
+  const expected = GUESTS_ACTIVE.expected;
   let found: Found;
   try {
     found = findBaseline(flags, ctx.env);

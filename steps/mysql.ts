@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StepFlags } from "../stages/step-def";
-import type { MYSQL_CHECK, MYSQL_CLUSTER_ONLINE } from "../stages/mysql";
+import { MYSQL_CHECK, type MYSQL_CLUSTER_ONLINE } from "../stages/mysql";
 import {
   classifyMysql,
   isCompleteOutage,
@@ -54,9 +54,6 @@ async function readUnits(juju: Juju, app: string): Promise<MysqlUnit[]> {
   return mysqlUnits(unwrap(parseAppStatus(await juju.status(app), app)), app);
 }
 
-const EXPECT_CHECK =
-  "a state the runbook knows how to continue from: healthy, converging, or a complete outage on every unit";
-
 /** CHECK (read-only): classify; a partial outage or an unknown message stops the run here. */
 export async function mysqlCheck(flags: Target, ctx: StepContext): Promise<StepOutcome> {
   const juju = new Juju(ctx, flags.model);
@@ -65,14 +62,14 @@ export async function mysqlCheck(flags: Target, ctx: StepContext): Promise<StepO
     case "healthy":
     case "converging":
     case "complete-outage":
-      return pass(EXPECT_CHECK, verdict);
+      return pass(MYSQL_CHECK.expected, verdict);
     case "not-ready":
     case "tool-error":
     case CUT_AT_DEADLINE:
     case "tool-missing":
-      return fail(EXPECT_CHECK, verdict);
+      return fail(MYSQL_CHECK.expected, verdict);
     default:
-      return blocker(EXPECT_CHECK, verdict);
+      return blocker(MYSQL_CHECK.expected, verdict);
   }
 }
 

@@ -5,7 +5,7 @@
  * [REVALIDATE: timing budget on current build]
  */
 import type { StepFlags } from "../stages/step-def";
-import type { LBS_ACTIVE, LB_FAILOVER, OCTAVIA_GRACE } from "../stages/octavia";
+import { LBS_ACTIVE, LB_FAILOVER, type OCTAVIA_GRACE } from "../stages/octavia";
 import { failoverOutcome, lbsInError, lbsVerdict, parseLoadBalancers, type LoadBalancer } from "../gates/octavia";
 import { formatDuration } from "../config/duration";
 import { mapBounded } from "../runtime/bounded";
@@ -91,7 +91,7 @@ function track(seen: Map<string, GraceLb>, list: readonly LoadBalancer[], atMs: 
 
 /** openstack loadbalancer failover for each LB still in ERROR (bounded parallelism). */
 export async function lbFailover(flags: StepFlags<typeof LB_FAILOVER>, ctx: StepContext): Promise<StepOutcome> {
-  const expected = "failover accepted for every LB in provisioning_status=ERROR";
+  const expected = LB_FAILOVER.expected;
   const os = new OpenStack(ctx, flags.openrc);
   try {
     const targets = lbsInError(await lbs(os));
@@ -122,7 +122,7 @@ export async function lbFailover(flags: StepFlags<typeof LB_FAILOVER>, ctx: Step
 export async function lbsActive(flags: StepFlags<typeof LBS_ACTIVE>, ctx: StepContext): Promise<StepOutcome> {
   const os = new OpenStack(ctx, flags.openrc);
   const outcome = await runGate(ctx, {
-    expected: "every LB provisioning_status=ACTIVE",
+    expected: LBS_ACTIVE.expected,
     timeoutMs: flags.timeout,
     intervalMs: flags.interval,
     probe: async () => lbsVerdict(await lbs(os)),

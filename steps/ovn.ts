@@ -11,7 +11,7 @@
  * probed when the model has it, whatever its charm; --app is kept on the command line only.
  */
 import type { StepFlags } from "../stages/step-def";
-import type { OVN_CHASSIS_CONNECTED, OVN_CHECK, OVN_TLS_SWEEP } from "../stages/ovn-chassis";
+import { OVN_CHASSIS_CONNECTED, OVN_CHECK, OVN_TLS_SWEEP } from "../stages/ovn-chassis";
 import { appUnitNames, parseAppStatus } from "../gates/juju-status";
 import {
   allChassisUnits,
@@ -60,7 +60,7 @@ function verdictOf(results: Probed[], afterSweep = false): Verdict {
 
 /** CHECK (read-only): which chassis are not connected; the sweep acts on exactly those. */
 export async function ovnCheck(flags: Target, ctx: StepContext): Promise<StepOutcome> {
-  const expected = "a connection-status from every chassis";
+  const expected = OVN_CHECK.expected;
   const juju = new Juju(ctx, flags.model);
   const verdict = await probeSafely(async () => verdictOf(await probeAll(juju, flags)));
   if (verdict.state === "all-connected" || verdict.state === "not-connected")
@@ -70,7 +70,7 @@ export async function ovnCheck(flags: Target, ctx: StepContext): Promise<StepOut
 
 /** The post-vault TLS restart sweep, on affected units only. */
 export async function ovnTlsSweep(flags: StepFlags<typeof OVN_TLS_SWEEP>, ctx: StepContext): Promise<StepOutcome> {
-  const expected = "restart services only on chassis that report not connected, then neutron-server";
+  const expected = OVN_TLS_SWEEP.expected;
   const juju = new Juju(ctx, flags.model);
   let results: ChassisResult[];
   try {
@@ -168,7 +168,7 @@ export async function ovnChassisConnected(
   const juju = new Juju(ctx, flags.model);
   let last: Probed[] | undefined;
   const outcome = await runGate(ctx, {
-    expected: "every chassis reports connected",
+    expected: OVN_CHASSIS_CONNECTED.expected,
     timeoutMs: flags.timeout,
     intervalMs: flags.interval,
     probe: async () => {

@@ -5,7 +5,7 @@
  * GATE: Sealed=false on every unit.
  */
 import type { StepFlags } from "../stages/step-def";
-import type { VAULT_UNSEAL, VAULT_UNSEALED } from "../stages/vault-unseal";
+import { type VAULT_UNSEAL, VAULT_UNSEALED } from "../stages/vault-unseal";
 import { appUnitNames, parseAppStatus } from "../gates/juju-status";
 import { parseVaultStatus, readVaultStatus, unsealPlan, vaultVerdict, type VaultStatus } from "../gates/vault";
 import { Juju } from "../runtime/juju";
@@ -189,7 +189,7 @@ function vaultErrors(raw: string): string | undefined {
 export async function vaultUnsealed(flags: StepFlags<typeof VAULT_UNSEALED>, ctx: StepContext): Promise<StepOutcome> {
   const juju = new Juju(ctx, flags.model);
   return runGate(ctx, {
-    expected: "every vault unit reports sealed=false",
+    expected: VAULT_UNSEALED.expected,
     timeoutMs: flags.timeout,
     intervalMs: flags.interval,
     probe: async () => {

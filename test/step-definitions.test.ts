@@ -4,6 +4,7 @@
  * there is no module-level catalog (the program can be built twice in one process).
  */
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { makePlan, runPlanProgram } from "../plan/plan";
 import { parseFlags } from "../cli/args";
@@ -89,6 +90,19 @@ function parseFree(create: string): Record<string, unknown> {
   for (const k of ["hold", "guest", "start"]) if (typeof out[k] === "string") out[k] = [out[k]];
   return out;
 }
+
+describe("what a step must see to pass is said once", () => {
+  it("no handler in steps/ repeats a definition's expected text: it reads the definition's own", () => {
+    const handlers = fs
+      .readdirSync(path.join(__dirname, "..", "steps"))
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => ({ f, src: fs.readFileSync(path.join(__dirname, "..", "steps", f), "utf8") }));
+    const repeated = STEP_DEFS.flatMap((def) =>
+      handlers.filter((h) => h.src.includes(JSON.stringify(def.expected))).map((h) => `${def.key} in steps/${h.f}`),
+    );
+    expect(repeated).toEqual([]);
+  });
+});
 
 describe("the step table", () => {
   it("has one definition per `<verb> <command>`, each flag described, each with a lazy handler", async () => {
