@@ -4,23 +4,12 @@
  * again, the record says so. Its own module: it needs the record, not the step table, the flag
  * parser or anything that runs a program (issue #14, per-step start).
  */
-import * as fs from "node:fs";
 import { UsageError } from "../config/errors";
 import { realClock } from "../runtime/clock";
+import { readSimClockMs, SIM_CLOCK_VAR, SIM_EPOCH_MS } from "../runtime/clock-file";
 import { consoleReporter } from "../runtime/step-context";
 import { passedEarlier } from "../runtime/step-claim";
 import { keep } from "./step-record";
-
-/**
- * `kept` never waits, so it does not join the drill's clock; its record line still carries cloud
- * time like every other step's in a drill (the clock file: runtime/sim-clock.ts readSimClockMs,
- * inlined so that nothing more is loaded; 2026-12-05T06:00Z is that module's SIM_EPOCH_MS).
- */
-function drillCloudNow(env: NodeJS.ProcessEnv): () => number {
-  const epoch = Date.UTC(2026, 11, 5, 6, 0, 0);
-  const file = env.COLDSTART_SIM_CLOCK_FILE ?? "";
-  return () => epoch + (JSON.parse(fs.readFileSync(file, "utf8")) as { t: number }).t;
-}
 
 export function keptCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
   const [step, ...rest] = argv;
@@ -28,7 +17,8 @@ export function keptCommand(argv: string[], env: NodeJS.ProcessEnv = process.env
     throw new UsageError("kept: expected exactly one step name (this is each step's update command)");
   const ctx = {
     env,
-    now: env.COLDSTART_SIM_CLOCK ? drillCloudNow(env) : realClock.now,
+    // `kept` never waits, so it does not join the drill's clock; its record line still carries cloud time
+    now: env[SIM_CLOCK_VAR] ? () => SIM_EPOCH_MS + readSimClockMs(env) : realClock.now,
     out: consoleReporter(false),
   };
   const { COLDSTART_WINDOW: window, COLDSTART_RECORD_DIR: recordDir } = env;

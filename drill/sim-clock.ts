@@ -16,6 +16,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { onLines, SIM_CLOCK_FILE_VAR, SIM_CLOCK_VAR, SIM_ID_VAR } from "../runtime/sim-clock";
+import { writeClockFile } from "../runtime/clock-file";
 
 interface Conn {
   /** A process's socket; absent for an in-process participant (drill/tool-server.ts). */
@@ -106,12 +107,6 @@ export interface SimClockOptions {
 /** Event-loop turns with nothing new before the drill process counts as settled. */
 const SETTLE_ROUNDS = 3;
 const IN_FLIGHT = /^(FSReq|FileHandle|GetAddrInfoReqWrap)/;
-
-export function writeClockFile(file: string, t: number): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify({ t }));
-  fs.renameSync(tmp, file);
-}
 
 export async function startSimClock(opts: SimClockOptions): Promise<SimClockServer> {
   let t = 0;

@@ -11,10 +11,10 @@
  * changes while every participant waits, so a running process always reads the current value.
  * node:net and node:fs only (a fake tool loads this on its hot path).
  */
-import * as fs from "node:fs";
 import * as net from "node:net";
 import { spawnExec, type Exec } from "./exec";
 import type { Clock } from "./clock";
+import { SIM_CLOCK_VAR, SIM_EPOCH_MS, readSimClockMs } from "./clock-file";
 
 /** The clock's protocol is one JSON object per line (NDJSON) both ways: call `fn` per whole line. */
 export function onLines(sock: net.Socket, fn: (line: string) => void): void {
@@ -31,23 +31,9 @@ export function onLines(sock: net.Socket, fn: (line: string) => void): void {
   });
 }
 
-/** The server's socket path; set = "this process runs in a drill on the discrete-event clock". */
-export const SIM_CLOCK_VAR = "COLDSTART_SIM_CLOCK";
-/** `<sim dir>/clock`: `{"t":<sim ms>}`, written (tmp + rename) before any wake. */
-export const SIM_CLOCK_FILE_VAR = "COLDSTART_SIM_CLOCK_FILE";
+export { SIM_CLOCK_FILE_VAR, SIM_CLOCK_VAR, SIM_EPOCH_MS, readSimClockMs } from "./clock-file";
 /** This process's token (`s17`, `s17.3`). Not "..._TOKEN": exec's secret filter strips /TOKEN/i. */
 export const SIM_ID_VAR = "COLDSTART_SIM_ID";
-/** Cloud time 0 as an epoch (same instant as sim/state.ts SIM_EPOCH_MS): records get stable ISO times. */
-export const SIM_EPOCH_MS = Date.UTC(2026, 11, 5, 6, 0, 0);
-
-/** Cloud time now (sim ms since the cloud began), from the clock file. */
-export function readSimClockMs(env: NodeJS.ProcessEnv = process.env): number {
-  const file = env[SIM_CLOCK_FILE_VAR];
-  if (!file) throw new Error(`${SIM_CLOCK_FILE_VAR} is not set (the drill engine sets it with ${SIM_CLOCK_VAR})`);
-  const t = (JSON.parse(fs.readFileSync(file, "utf8")) as { t?: unknown }).t;
-  if (typeof t !== "number" || !Number.isFinite(t)) throw new Error(`${file}: no cloud time in it`);
-  return t;
-}
 
 export interface SimClockClient {
   /** now() = SIM_EPOCH_MS + cloud ms; sleep/timer on cloud time; hold keeps this process busy. */

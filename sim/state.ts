@@ -11,11 +11,12 @@
  * ones in time order, so any reader computes the same state for the same instant.
  */
 import type { Mode, Scale, Scenario } from "./scenario";
+import { SIM_EPOCH_MS } from "../runtime/clock-file";
 
 /** One simulated minute = 100 ms real. */
 export const DEFAULT_TIME_SCALE = 1 / 600;
-/** The wall clock the outputs show at sim t = 0. */
-export const SIM_EPOCH_MS = Date.UTC(2026, 11, 5, 6, 0, 0);
+/** The wall clock the outputs show at sim t = 0 (the records' too: runtime/clock-file.ts). */
+export { SIM_EPOCH_MS };
 export const CONTROLLER = "maas-controller";
 export const MODEL = "openstack";
 export const VIRSH_URI = "test:///coldstart-sim";

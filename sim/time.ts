@@ -10,10 +10,16 @@
  *   when everyone waits: a tool's wait costs cloud time, never real time.
  * No zod here: the fake tools import this on every call (scenario.ts: zod costs ~40 ms per call).
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as SimClockClient from "../runtime/sim-clock";
 import { simNow, simToRealMs, type SimState } from "./state";
+import {
+  SIM_CLOCK_FILE_VAR,
+  SIM_CLOCK_VAR,
+  SimClockError,
+  readClockFileMs,
+  writeClockFile,
+} from "../runtime/clock-file";
 
 export type ClockKind = "scaled" | "discrete";
 
@@ -29,18 +35,13 @@ export interface SimTime {
 
 /** <simdir>/clock: `{"t":<sim ms>}` (SIMCLOCK-INTERFACE.md). */
 export const CLOCK_FILE = "clock";
-/** Set on every step shell and fake-tool call of a discrete drill: the clock server's socket (runtime/sim-clock.ts,
- *  same value: not imported, so a tool that never waits loads none of the client). */
-export const SIM_CLOCK_VAR = "COLDSTART_SIM_CLOCK";
-/** The clock file the server writes (`<simdir>/clock`). */
-export const SIM_CLOCK_FILE_VAR = "COLDSTART_SIM_CLOCK_FILE";
+/** The variables naming the clock (set on every step shell and fake-tool call of a discrete drill),
+ *  its file's reader and its errors: one definition, runtime/clock-file.ts (node:fs only, so a tool
+ *  that never waits loads none of the clock's client). */
+export { SIM_CLOCK_FILE_VAR, SIM_CLOCK_VAR, SimClockError, readClockFileMs } from "../runtime/clock-file";
 
 /** A "forever" wait on the scaled clock: a real timer that outlives any call timeout. */
 const FOREVER_MS = 24 * 3600 * 1000;
-
-export class SimClockError extends Error {
-  override readonly name = "SimClockError";
-}
 
 export interface ScaledOptions {
   /** Real clock (epoch ms); tests inject a fake one. */
@@ -70,33 +71,9 @@ export function clockFilePath(dir: string): string {
   return path.join(dir, CLOCK_FILE);
 }
 
-/** Sim ms in a clock file. Throws a SimClockError naming the file when it is missing or not one. */
-export function readClockFileMs(file: string): number {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new SimClockError(`coldstart sim: no clock file ${file} (a discrete sim is created with clock "discrete")`);
-  }
-  let t: unknown;
-  try {
-    t = (JSON.parse(text) as { t?: unknown }).t;
-  } catch {
-    t = undefined;
-  }
-  // sim ms; a wait of a fraction of a second may leave a fraction of a ms (runtime/sim-clock.ts sleepS)
-  if (typeof t !== "number" || !Number.isFinite(t) || t < 0) {
-    throw new SimClockError(`coldstart sim: clock file ${file} does not hold {"t":<sim ms>}: ${text.slice(0, 80)}`);
-  }
-  return t;
-}
-
 /** Write the clock file as the server does (tmp + rename: a reader sees the old value or the new one). */
 export function writeClockFileMs(dir: string, ms: number): void {
-  const file = clockFilePath(dir);
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify({ t: ms }));
-  fs.renameSync(tmp, file);
+  writeClockFile(clockFilePath(dir), ms);
 }
 
 /** What waits on the discrete clock (runtime/sim-clock.ts joinSimClock's answer). */
