@@ -1,7 +1,7 @@
 /**
  * A drill's fake tool calls, answered in the drill process (issue #14). A step still spawns
  * `juju …` as a real process (its argv, stdin and exit code are what steps are tested against),
- * but that process is a thin client (sim/bin/tool-client.pl, started by the shims in sim/bin when
+ * but that process is a thin client (sim/bin/tool-client.pl, started by the shim sim/bin/sim-tool when
  * COLDSTART_SIM_TOOLS is set) that sends the call here and prints the answer: the tool's own work
  * (sim/tools/*.ts `main`) runs here, with the client's argv, stdin, cwd and environment.
  * On the clock the call is the client's token (COLDSTART_SIM_ID, registered by its step before

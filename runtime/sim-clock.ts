@@ -9,7 +9,7 @@
  *   `done` was seen: the call's answer may be read now); abort {why}.
  * Time is sim ms since the simulated cloud began, read synchronously from the clock file: it only
  * changes while every participant waits, so a running process always reads the current value.
- * node:net and node:fs only (a fake tool loads this on its hot path).
+ * Loads node:net, the clock file (runtime/clock-file.ts) and exec: a fake tool that waits loads it on its hot path.
  */
 import * as net from "node:net";
 import { spawnExec, type Exec } from "./exec";

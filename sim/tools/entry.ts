@@ -1,5 +1,5 @@
 /**
- * Simulated cloud -- the process behind the shims in sim/bin: `node dist/sim/tools/entry.js <tool> args…`.
+ * Simulated cloud -- the process behind the shim sim/bin/sim-tool (linked as juju, openstack, virsh): `node dist/sim/tools/entry.js <tool> args…`.
  * Reads stdin (unseal keys arrive here), runs the tool, writes its output, exits with its code.
  * A drill answers its calls in its own process instead (drill/tool-server.ts; the shims choose):
  * this is the fallback, and what the sim's tests and preflight --scenario run. In a drill on the
