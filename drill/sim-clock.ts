@@ -16,7 +16,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { onLines, SIM_CLOCK_FILE_VAR, SIM_CLOCK_VAR, SIM_ID_VAR } from "../runtime/sim-clock";
-import { writeClockFile } from "../runtime/clock-file";
+import { readClockFileMs, writeClockFile } from "../runtime/clock-file";
 
 interface Conn {
   /** A process's socket; absent for an in-process participant (drill/tool-server.ts). */
@@ -111,8 +111,7 @@ const IN_FLIGHT = /^(FSReq|FileHandle|GetAddrInfoReqWrap)/;
 export async function startSimClock(opts: SimClockOptions): Promise<SimClockServer> {
   let t = 0;
   try {
-    const saved = (JSON.parse(fs.readFileSync(opts.clockFile, "utf8")) as { t?: unknown }).t;
-    if (typeof saved === "number" && Number.isFinite(saved)) t = saved;
+    t = readClockFileMs(opts.clockFile); // a resume continues the cloud's time
   } catch {
     // no clock yet: the cloud begins at 0
   }
