@@ -7,8 +7,10 @@
  *   which is then hard-linked to the lock's name (link(2) fails with EEXIST like open(O_EXCL), so
  *   this is the `wx` create; unlike `wx` + write, nobody ever reads a half-written lock, which two
  *   runs started together would otherwise take for a dead holder).
- * - A holder on this host whose pid is gone is stale: taken over, said in `note`. A holder on
- *   another host is never presumed dead (we cannot see its processes): refused.
+ * - A holder on this host whose process is gone is stale: taken over, said in `note`. "Gone"
+ *   includes a pid that now names another process (a reboot, a reused pid): the holder's process
+ *   start time and boot id tell them apart (runtime/holder.ts). A holder on another host is never
+ *   presumed dead (we cannot see its processes): refused.
  * - A live per-step claim in `<window>.running/` (a step run by hand, or under a bare `pulumi up`)
  *   also refuses the run: that step acts on the cloud now and no lock names it.
  * - The run's steps inherit COLDSTART_RUN_ID / COLDSTART_RUN_KIND (see `env`), so a step of this
@@ -18,7 +20,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as z from "zod";
+import { holderGone, isLive, thisProcess } from "./holder";
 import { expandHome } from "./record";
+
+// steps and tests ask these of the lock's module, as before the holder had its own
+export { isLive, pidAlive } from "./holder";
 
 export type RunKind = "maintenance" | "drill" | "step";
 
@@ -34,6 +40,9 @@ const holderSchema = z.object({
   pid: z.number().int(),
   user: z.string(),
   start: z.string(),
+  // absent in locks written before #21: judged by the pid alone
+  procStart: z.number().int().optional(),
+  bootId: z.string().optional(),
 });
 export type RunLockHolder = z.infer<typeof holderSchema>;
 
@@ -68,38 +77,21 @@ export interface StepClaimSeen {
   host: string;
   pid: number;
   start: string;
+  procStart?: number;
+  bootId?: string;
 }
 
-const stepClaimSchema = z.object({ step: z.string(), host: z.string(), pid: z.number().int(), start: z.string() });
+const stepClaimSchema = z.object({
+  step: z.string(),
+  host: z.string(),
+  pid: z.number().int(),
+  start: z.string(),
+  procStart: z.number().int().optional(),
+  bootId: z.string().optional(),
+});
 
 export function lockFile(recordDir: string, window: string, env: NodeJS.ProcessEnv = process.env): string {
   return path.join(expandHome(recordDir, env), `${window}.lock`);
-}
-
-/**
- * Whether a process of this host is alive (EPERM: alive, another user's). A zombie is dead: a
- * step killed with its shell stays one until something reaps it (for ever, under a PID 1 that
- * does not reap), and kill(pid, 0) still succeeds on it. Its state is the field after the
- * `(comm)` in /proc/<pid>/stat (proc(5)); without /proc, kill(0) alone decides.
- */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false; // kill(0) would signal our own group
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return true;
-  }
-}
-
-/** A lock whose holder is alive, or cannot be presumed dead (another host). */
-export function isLive(h: { host: string; pid: number }): boolean {
-  return h.host !== os.hostname() || pidAlive(h.pid);
 }
 
 export type LockRead = { kind: "none" } | { kind: "held"; holder: RunLockHolder } | { kind: "unreadable"; why: string };
@@ -162,8 +154,7 @@ export function acquireRunLock(o: {
     kind: o.kind,
     stack: o.stack,
     window: o.window,
-    host: os.hostname(),
-    pid: process.pid,
+    ...thisProcess(),
     user: whoAmI(o.env),
     start: new Date().toISOString(),
   };
@@ -186,9 +177,10 @@ export function acquireRunLock(o: {
           file,
           `window ${o.window}: its lock ${file} cannot be read (${seen.why}); nothing was done. Check that no coldstart run acts on this window, then remove that file`,
         );
-      if (isLive(seen.holder)) throw new WindowLockedError(seen.holder, file, describeHolder(seen.holder, file));
+      const gone = holderGone(seen.holder);
+      if (gone === undefined) throw new WindowLockedError(seen.holder, file, describeHolder(seen.holder, file));
       if (takeOverStale(file, seen.holder))
-        note = `an earlier ${seen.holder.kind} run of window ${o.window} (pid ${seen.holder.pid}, started ${seen.holder.start}, run ${seen.holder.runId}) ended without releasing its lock (killed outright?); its process is gone, so this run took the lock over`;
+        note = `an earlier ${seen.holder.kind} run of window ${o.window} (pid ${seen.holder.pid}, started ${seen.holder.start}, run ${seen.holder.runId}) ended without releasing its lock (killed outright?); ${gone}, so this run took the lock over`;
     }
   } finally {
     fs.rmSync(tmp, { force: true });
@@ -258,7 +250,7 @@ function liveStepClaim(dir: string, window: string): { holder: StepClaimSeen; fi
     try {
       parsed = stepClaimSchema.safeParse(JSON.parse(fs.readFileSync(file, "utf8")));
     } catch {
-      continue; // gone meanwhile, or half-written by a killed step (step-claim.ts treats it as dead)
+      continue; // gone meanwhile, or damaged (step-claim.ts writes it whole, and treats a damaged one as dead)
     }
     if (parsed.success && isLive(parsed.data)) return { holder: { kind: "step-claim", ...parsed.data }, file };
   }

@@ -6,8 +6,9 @@
  * - passed (or kept) earlier in this window -> kept, nothing runs again;
  * - another live process is running it now (its claim file names the pid) -> wait for it, then
  *   take its verdict;
- * - a claim whose process is gone (killed outright, the jumphost lost) -> said loudly, and the
- *   step runs again: every step is safe to re-run (README "When a step is killed");
+ * - a claim whose process is gone (killed outright, the jumphost lost; or its pid now names another
+ *   process after a reboot: runtime/holder.ts) -> said loudly, and the step runs again: every step
+ *   is safe to re-run (README "When a step is killed");
  * - the window is held by another run (`<window>.lock`, runtime/run-lock.ts: a live lock whose
  *   runId is not this step's COLDSTART_RUN_ID) -> refused like a claim held elsewhere (exit 5).
  *   A step with no run id under no lock (by hand, a bare `pulumi up`) runs and leaves its claim,
@@ -17,13 +18,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { expandHome, lastRecordEntry, recordFile, type RecordEntry } from "./record";
-import { describeHolder, isLive, lockFile, pidAlive, readRunLock, RUN_ID_ENV } from "./run-lock";
+import { holderGone, isLive, thisProcess, type HolderProcess } from "./holder";
+import { describeHolder, lockFile, readRunLock, RUN_ID_ENV } from "./run-lock";
 
-export interface StepClaimHolder {
-  pid: number;
-  host: string;
+export interface StepClaimHolder extends HolderProcess {
+  /** When the claim was taken (ISO time, for the operator). */
   start: string;
   step: string;
+  /** Why the holder counts as dead, when it was taken over. */
+  gone?: string;
 }
 
 export type ClaimResult =
@@ -52,9 +55,6 @@ export function passedEarlier(recordDir: string, window: string, step: string, e
 /** Times a claim is retried when its folder vanished under it (another step's release). */
 const FOLDER_RETRIES = 20;
 
-/** Alive and not a zombie (runtime/run-lock.ts pidAlive). */
-const alive = pidAlive;
-
 export interface ClaimOptions {
   recordDir: string;
   window: string;
@@ -79,16 +79,10 @@ export async function claimStep(opts: ClaimOptions): Promise<ClaimResult | { kin
     if (locked) return locked;
     const earlier = passedEarlier(opts.recordDir, opts.window, opts.step, opts.env);
     if (earlier) return { kind: "done", entry: earlier };
-    const me: StepClaimHolder = {
-      pid: process.pid,
-      host: os.hostname(),
-      start: new Date().toISOString(),
-      step: opts.step,
-    };
+    const me: StepClaimHolder = { ...thisProcess(), start: new Date().toISOString(), step: opts.step };
     try {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-      // create-exclusive: of two runs that start together, exactly one gets the step
-      fs.writeFileSync(file, JSON.stringify(me) + "\n", { flag: "wx", mode: 0o600 });
+      writeClaim(file, me);
       // Claim first, then look at the lock (acquireRunLock does the reverse): of a step and a
       // run that start together, at least one sees the other.
       const lockedNow = heldByAnotherRun(opts);
@@ -108,8 +102,9 @@ export async function claimStep(opts: ClaimOptions): Promise<ClaimResult | { kin
     const holder = readHolder(file);
     if (!holder) continue; // released between our two looks
     if (holder.host !== os.hostname()) return { kind: "held-elsewhere", holder, file };
-    if (!alive(holder.pid)) {
-      stale = holder;
+    const gone = holderGone(holder);
+    if (gone !== undefined) {
+      stale = { ...holder, gone };
       fs.rmSync(file, { force: true });
       continue;
     }
@@ -149,6 +144,26 @@ function heldByAnotherRun(opts: ClaimOptions): Extract<ClaimResult, { kind: "hel
   };
 }
 
+/**
+ * Create the claim exclusively and whole: its JSON goes to a private temporary file in the claim
+ * folder, which is then hard-linked to the claim's name (link(2) fails with EEXIST like
+ * open(O_EXCL): of two runs that start together, exactly one gets the step). A `wx` create then
+ * write would leave, for a moment, an empty claim that a second run reads as a dead holder and
+ * takes over (the run lock's write, runtime/run-lock.ts). The temporary file also keeps a parallel
+ * step's release from removing the folder under us. Its name does not end in `.json`: nobody
+ * reads it as a claim.
+ */
+function writeClaim(file: string, me: StepClaimHolder): void {
+  // the Web Crypto global, not node:crypto: loading that costs each step's start (run-lock.ts)
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomUUID()}.tmp`);
+  fs.writeFileSync(tmp, JSON.stringify(me) + "\n", { flag: "wx", mode: 0o600 });
+  try {
+    fs.linkSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
 /** Drop our claim, and the window's claim folder once no step holds one. */
 function release(file: string): void {
   fs.rmSync(file, { force: true });
@@ -164,7 +179,8 @@ function readHolder(file: string): StepClaimHolder | undefined {
     return JSON.parse(fs.readFileSync(file, "utf8")) as StepClaimHolder;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    // half-written by a process killed mid-write: treat as a dead holder
+    // Never half-written by this version (writeClaim): damaged (a power loss before the disk had
+    // it), hand-edited, or an older coldstart's. Its holder cannot be named: treat it as dead.
     return { pid: 0, host: os.hostname(), start: "unknown", step: path.basename(file, ".json") };
   }
 }
