@@ -15,6 +15,7 @@ import * as z from "zod";
 import { ROUTES, type RouteId } from "../gates/routes";
 // its own module: the record is read by `kept`, which runs no program (tool-error.ts loads exec.ts)
 import { isSystemError } from "./system-error";
+import { boundEntry } from "./record-bound";
 
 /** The state of a step cancelled before it began (a stop request): it never ran. */
 export const NOT_STARTED = "not-started";
@@ -230,15 +231,32 @@ export function recordFile(recordDir: string, window: string, env: NodeJS.Proces
  * Append one entry. Returns the problem (one line naming the file and the OS error) when the line
  * could not be written; the step turns that into a failure (cli/step-command.ts): a run whose
  * record is lost is not a passed run.
+ *
+ * The line is bounded first (runtime/record-bound.ts). When the file does not end with a newline
+ * (the last append was cut short: its step killed mid-write, a full disk, a power loss), the line
+ * starts with one: glued onto the torn fragment it would be one unreadable line, and the entry it
+ * carries (a PASS) lost, so the step would run again. Fixed here rather than in the reader: the
+ * file itself stays one entry a line for every reader (jq, grep, an older coldstart), and the
+ * reader needs no guessing where one entry ends and the next begins. The torn fragment stays a
+ * line of its own, which readRecord reports.
  */
 export function appendRecord(file: string, entry: RecordEntry): string | undefined {
+  let fd: number | undefined;
   try {
+    const line = Buffer.from(JSON.stringify(boundEntry(entry)) + "\n");
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    fs.appendFileSync(file, JSON.stringify(entry) + "\n", { mode: 0o600 });
+    fd = fs.openSync(file, "a+", 0o600); // O_APPEND: each write lands at the end, whoever else appends
+    const size = fs.fstatSync(fd).size;
+    const last = Buffer.alloc(1);
+    const torn = size > 0 && fs.readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+    const data = torn ? Buffer.concat([Buffer.from("\n"), line]) : line;
+    for (let done = 0; done < data.length;) done += fs.writeSync(fd, data, done);
     return undefined;
   } catch (err) {
     if (!isSystemError(err)) throw err; // only the OS's answer is a lost record; a bug is exit 70
     return `could not append to the record ${file}: ${err.message}`;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -257,11 +275,15 @@ export function recordWritable(file: string): string | undefined {
   }
 }
 
-/** A line of the record that is not an entry (a write cut short by a power loss, a hand edit). */
+/** A line of the record that is not an entry (a write cut short by a kill or a power loss, a hand edit). */
 export interface SkippedLine {
   /** 1-based line number in the file. */
   line: number;
   reason: string;
+  /** Not whole JSON: an append cut short (or, as the file's unfinished last line, still being written). */
+  torn?: boolean;
+  /** The step whose entry a torn line began, when its fragment names it. */
+  step?: string;
 }
 
 /** The entries, plus the file read and the lines skipped (an array still: every caller filters it). */
@@ -278,6 +300,34 @@ function recordLines(file: string): string[] {
   return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n") : [];
 }
 
+/** The step a torn fragment's entry was for (entries are written with `step` near their start). */
+function tornStep(fragment: string): string | undefined {
+  const m = /"step":"((?:[^"\\]|\\.)*)"/.exec(fragment);
+  if (!m) return undefined;
+  try {
+    return JSON.parse(`"${m[1]}"`) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What an operator needs about a torn line: that it is one, whose entry it was, what that means. */
+function tornLine(line: string, index: number, lines: string[]): SkippedLine {
+  const step = tornStep(line);
+  // split("\n") leaves "" after a final newline: a last element that is not "" was never ended
+  const unended = index === lines.length - 1;
+  const who = step ? `step ${step}` : "its step";
+  return {
+    line: index + 1,
+    torn: true,
+    ...(step ? { step } : {}),
+    reason:
+      `torn line (${Buffer.byteLength(line)} bytes of an entry${step ? ` of step ${step}` : ""}, not whole JSON): an append cut short ` +
+      `(its step killed mid-write, a full disk, a power loss${unended ? "; or being written right now" : ""}); ` +
+      `that run's outcome is not in the record, so a resume runs ${who} again unless a later line of it counts`,
+  };
+}
+
 const NOT_JSON = Symbol("not JSON");
 
 /** A line's JSON, or NOT_JSON (a line cut short by a crash). */
@@ -290,18 +340,19 @@ function jsonOf(line: string): unknown {
 }
 
 /**
- * The record's entries. A line that is not JSON, or not an entry, is skipped and listed in
- * `skipped` with its line number (the last line of a jumphost that lost power mid-write); it never
- * throws for the content of the file.
+ * The record's entries. A line that is not JSON (torn: an append cut short), or not an entry, is
+ * skipped and listed in `skipped` with its line number and, for a torn one, the step it was for;
+ * it never throws for the content of the file.
  */
 export function readRecord(file: string): RecordRead {
   const entries: RecordEntry[] = [];
   const skipped: SkippedLine[] = [];
-  recordLines(file).forEach((line, i) => {
+  const lines = recordLines(file);
+  lines.forEach((line, i) => {
     if (line.trim() === "") return;
     const json = jsonOf(line);
     if (json === NOT_JSON) {
-      skipped.push({ line: i + 1, reason: `not a whole JSON line (${line.length} bytes; cut short by a crash?)` });
+      skipped.push(tornLine(line, i, lines));
       return;
     }
     const parsed = recordEntrySchema().safeParse(json);

@@ -69,7 +69,9 @@ describe("reading the record back", () => {
     const read = readRecord(file);
     expect(read.map((e) => e.step)).toEqual(["ovn-chassis-check", "ovn-tls-sweep"]);
     expect(read.file).toBe(file);
-    expect(read.skipped).toEqual([{ line: 3, reason: expect.stringContaining("not a whole JSON line") }]);
+    expect(read.skipped).toEqual([
+      { line: 3, torn: true, reason: expect.stringMatching(/^torn line \(57 bytes of an entry, not whole JSON\)/) },
+    ]);
   });
 
   it("reads a line written before the run fields existed, and drops only evidence of an unknown shape", () => {
@@ -125,7 +127,11 @@ describe("coldstart record", () => {
     );
     expect(code).toBe(0);
     expect(err[0]).toBe(`record: ${file} (1 entry)\n`);
-    expect(err).toContain(`notice: ${file} line 2 skipped: not a whole JSON line (18 bytes; cut short by a crash?)\n`);
+    expect(err).toContain(
+      `notice: ${file} line 2 skipped: torn line (18 bytes of an entry, not whole JSON): an append cut short ` +
+        `(its step killed mid-write, a full disk, a power loss; or being written right now); ` +
+        `that run's outcome is not in the record, so a resume runs its step again unless a later line of it counts\n`,
+    );
     const md = out.join("");
     expect(md).toContain(`Read from \`${file}\`.`);
     expect(md).toContain("line 2 of the file was skipped");
