@@ -31,6 +31,7 @@ import type { Verdict } from "../gates/verdict";
 import { Juju, jujuWait } from "../runtime/juju";
 import { onlyToolErrors, ToolError, toolErrorOf } from "../runtime/tool-error";
 import { expandHome } from "../runtime/record";
+import { isSystemError } from "../runtime/system-error";
 import type { StepContext } from "../runtime/step-context";
 import {
   blocker,
@@ -134,6 +135,15 @@ interface RebootRun {
  */
 export async function mysqlReboot(flags: Target, ctx: StepContext): Promise<StepOutcome> {
   const expected = `every one of the ${flags.units} units shows the complete-outage signature, and no earlier attempt in this window`;
+  try {
+    return await rebootGuarded(flags, ctx, expected);
+  } catch (err) {
+    if (err instanceof MarkerNotWritten) return fail(expected, markerNotWritten(err));
+    throw err;
+  }
+}
+
+async function rebootGuarded(flags: Target, ctx: StepContext, expected: string): Promise<StepOutcome> {
   const { COLDSTART_WINDOW: window, COLDSTART_RECORD_DIR: recordDir } = ctx.env;
   const juju = new Juju(ctx, flags.model);
   const until = ctx.deadline ?? ctx.clock.now() + 10 * ctx.callTimeoutMs;
@@ -516,23 +526,114 @@ function readMarker(file: string): RebootMarker | undefined {
   return marker;
 }
 
-/** Create the marker exclusively (`wx`): false when it exists already. */
-function takeMarker(file: string, marker: RebootMarker): boolean {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  try {
-    fs.writeFileSync(file, JSON.stringify(marker, null, 2) + "\n", { mode: 0o600, flag: "wx" });
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw err;
+/**
+ * The marker could not be written (a full disk, a read-only or vanished record dir). Thrown by
+ * takeMarker / writeMarker, turned into a named failure by mysqlReboot (never exit 70): the file,
+ * the OS error and the fix.
+ */
+class MarkerNotWritten extends Error {
+  constructor(
+    readonly file: string,
+    readonly osError: NodeJS.ErrnoException,
+    /** What the marker on disk holds now, for the operator: the action's state in this window. */
+    readonly left: string,
+  ) {
+    super(`${file}: ${osError.message}`, { cause: osError });
   }
 }
 
-/** Rewrite the marker whole (temp file + rename): a reader never sees half of it. */
+/**
+ * Write `text` to a new private file beside the marker and flush it to disk: after a power loss a
+ * marker is whole or absent, never empty (an empty one would stop the window as unreadable, and
+ * must: nobody could tell whether the action ran).
+ */
+function writeTemp(file: string, text: string): string {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomUUID()}.tmp`);
+  const fd = fs.openSync(tmp, "wx", 0o600);
+  let whole = false;
+  try {
+    const data = Buffer.from(text);
+    for (let done = 0; done < data.length;) done += fs.writeSync(fd, data, done);
+    fs.fsyncSync(fd);
+    whole = true;
+  } finally {
+    fs.closeSync(fd);
+    if (!whole) fs.rmSync(tmp, { force: true }); // a full disk: leave nothing behind
+  }
+  return tmp;
+}
+
+/** Flush a folder's entries (the marker's new name) to disk; where a folder cannot be opened for that, the write stands as it is. */
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, "r");
+    fs.fsyncSync(fd);
+  } catch {
+    // not every filesystem lets a folder be fsynced; the file itself was
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * Create the marker exclusively and whole: written to a temporary file, then hard-linked to its
+ * name (link(2) fails with EEXIST like open(O_EXCL)): false when it exists already. A `wx` create
+ * then write left an EMPTY marker when the write failed (a full disk): the step died (exit 70)
+ * and the window stayed blocked on an unreadable marker although the action never ran. Now a
+ * failure leaves nothing behind and is a MarkerNotWritten.
+ */
+function takeMarker(file: string, marker: RebootMarker): boolean {
+  let tmp: string | undefined;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    tmp = writeTemp(file, JSON.stringify(marker, null, 2) + "\n");
+    try {
+      fs.linkSync(tmp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw err;
+    }
+    syncDir(path.dirname(file));
+    return true;
+  } catch (err) {
+    if (!isSystemError(err)) throw err;
+    throw new MarkerNotWritten(file, err, "there is no marker: the action was not run");
+  } finally {
+    if (tmp) fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** Rewrite the marker whole (temp file + rename): a reader never sees half of it; on failure it keeps what it held. */
 function writeMarker(file: string, marker: RebootMarker): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(marker, null, 2) + "\n", { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  let tmp: string | undefined;
+  try {
+    tmp = writeTemp(file, JSON.stringify(marker, null, 2) + "\n");
+    fs.renameSync(tmp, file);
+    tmp = undefined;
+  } catch (err) {
+    if (!isSystemError(err)) throw err;
+    throw new MarkerNotWritten(
+      file,
+      err,
+      "the marker keeps what it held before, which names every attempt already started, so the next run of this step goes on from there and never starts one twice",
+    );
+  } finally {
+    if (tmp) fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** A MarkerNotWritten as the step's verdict: the file, the OS error, what the window holds now, and the fix. */
+function markerNotWritten(err: MarkerNotWritten): Verdict {
+  const dir = path.dirname(err.file);
+  return {
+    ok: false,
+    state: "marker-not-written",
+    summary:
+      `the window's ${ACTION} marker ${err.file} could not be written (${err.osError.message}); ${err.left}. ` +
+      `Free space on the filesystem of the record dir ${dir} (df ${dir}) or make it writable, then resume (pulumi up in the same window)`,
+    details: [`marker: ${err.file}`, `error: ${err.osError.code ?? "unknown"}`],
+  };
 }
 
 /** GATE: all units Cluster is ONLINE, exactly one Mode: R/W. A partial outage or unknown state escalates at once. */
