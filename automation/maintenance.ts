@@ -2,7 +2,10 @@
  * CI-invoked planned maintenance: preflight -> preview -> approval -> up with live progress ->
  * report -> exit code. The preflight (preflight/run.ts, the same checks as `coldstart preflight`)
  * runs first, long before anything is powered off: a window that is not ready is refused (exit 1,
- * or 3 for a blocker), and the unseal keys are judged against the threshold Vault itself reports. Keys reach the run only through the environment (or a hidden prompt); a first Ctrl-C /
+ * or 3 for a blocker), and the unseal keys are judged against the threshold Vault itself reports.
+ * Keys come from the environment, a keys file or a hidden prompt, are read once, and reach the
+ * run only through a FIFO this process serves (automation/key-fifo.ts): the engine's environment
+ * (every step's) holds its path, never a key. A first Ctrl-C /
  * SIGTERM writes the window's stop request (the running step finishes, nothing new starts), a
  * second cancels the engine and stops at once; both leave a record line saying where the run
  * stopped.
@@ -13,7 +16,8 @@ import * as path from "node:path";
 import { EXIT, type ExitCode } from "../runtime/exit-codes";
 import { appendRecord, readRecord, recordFile, type RecordEntry, type RecordRead } from "../runtime/record";
 import { readStop, requestStop, stopFile } from "../runtime/cancel";
-import { KEY_VAR_PREFIX, KEYS_FILE_VAR, readUnsealKeys } from "../runtime/unseal-keys";
+import { isKeyVariable, KEY_VAR_PREFIX, KEYS_FILE_VAR, readUnsealKeys, type UnsealKeys } from "../runtime/unseal-keys";
+import { serveKeys, type KeyFifo } from "./key-fifo";
 import { renderTable, resultLines, verdictOf, vaultKeysCheck, type PreflightReport } from "../preflight/checks";
 import { renderRecord } from "../record/render";
 import { revalidateItems } from "../record/revalidate";
@@ -108,7 +112,6 @@ async function underLock(opts: MaintenanceOptions, lock: RunLock, release: () =>
   //    judged against the threshold Vault reports (not a fixed count). Escalate, never improvise.
   const gate = await preflightAndKeys(opts);
   if ("refused" in gate) return gate.refused;
-  const keysEnv = gate.env;
 
   // 2. Preview: the engine's own, per step (create / update / replace / same), in the mode in
   //    force, resuming or not; in plan order, with the destructive-if-matched steps marked.
@@ -157,6 +160,8 @@ async function underLock(opts: MaintenanceOptions, lock: RunLock, release: () =>
     fs.rmSync(stop, { force: true });
   }
   let stopRequested: { at: string; running: string[] } | undefined;
+  /** The FIFO serving the keys while up() runs (closed after it, or before a hard stop exits). */
+  let fifo: KeyFifo | undefined;
   const stopNote = (how: string): RecordEntry => ({
     window,
     stack: opts.stack,
@@ -189,13 +194,16 @@ async function underLock(opts: MaintenanceOptions, lock: RunLock, release: () =>
       appendRecord(file, stopNote("stopped at once by a second signal"));
       io.err(`stopped at once; record: ${file}`);
       release(); // hardStop exits the process: no finally runs after it
+      fifo?.close();
       opts.hardStop();
     }
   });
   let up: UpResult;
   try {
+    // the keys, served to the vault-unseal step from now until up() returns
+    const keys = keysForUp(gate, opts.env, (f) => (fifo = f));
     up = await engine.up(window, {
-      env: { ...keysEnv, ...lock.env },
+      env: { ...keys, ...lock.env },
       signal: controller.signal,
       onEvent: (e) => {
         progress(io, e);
@@ -211,6 +219,8 @@ async function underLock(opts: MaintenanceOptions, lock: RunLock, release: () =>
     unsubscribe();
     if (err instanceof StackLockedError) return locked(io, err);
     throw err;
+  } finally {
+    fifo?.close();
   }
   unsubscribe();
   // A step that refused to start because of our stop request (exit 130) is the cancel taking effect.
@@ -250,22 +260,22 @@ function locked(io: MaintenanceIO, err: StackLockedError): MaintenanceResult {
 
 /**
  * Run the preflight; at a terminal with fewer keys than Vault's threshold, ask for the missing
- * ones hidden (up to t) and judge the keys again. Returns the keys' environment for up(), or the
- * refusal (nothing was run).
+ * ones hidden (up to t) and judge the keys again. Returns the keys this run holds, or the refusal
+ * (nothing was run). The keys are read here once: a FIFO of the operator's gives them to its first
+ * reader only, so the preflight counts the keys read here (in this process's memory), not the file.
  */
-async function preflightAndKeys(
-  opts: MaintenanceOptions,
-): Promise<{ env: Record<string, string> } | { refused: MaintenanceResult }> {
+async function preflightAndKeys(opts: MaintenanceOptions): Promise<HeldKeys | { refused: MaintenanceResult }> {
   const { io } = opts;
-  const found = readUnsealKeys(opts.env);
+  const found = readUnsealKeys(opts.env, { openPipes: true });
   const keys = found.ok ? found.keys : [];
-  const asEnv = () => ({ env: Object.fromEntries(keys.map((k, i) => [`${KEY_VAR_PREFIX}${i + 1}`, k])) });
+  const held = (): HeldKeys => ({ keys, found });
   if ("skip" in opts.preflight) {
     io.out(`preflight: not run (${opts.preflight.skip})`);
-    return asEnv();
+    return held();
   }
   io.out(`preflight of stack ${opts.stack} before window ${opts.window} (read-only):`);
-  const report = await opts.preflight(opts.env, (line) => io.out(line));
+  // a keys file that could not be read stays named: the preflight says why, as the unseal step would
+  const report = await opts.preflight(found.ok ? withKeys(opts.env, keys) : opts.env, (line) => io.out(line));
   const t = report.vault.threshold;
   let checks = report.checks;
   if (t !== undefined && found.ok && keys.length < t && io.interactive) {
@@ -292,7 +302,7 @@ async function preflightAndKeys(
   const { verdict, exitCode } = verdictOf(checks);
   const judged: PreflightReport = { ...report, checks, verdict, exitCode };
   for (const line of renderTable(judged)) io.out(line);
-  if (verdict === "ready") return asEnv();
+  if (verdict === "ready") return held();
   const failing = checks.filter((c) => c.status === "fail" || c.status === "blocker");
   for (const c of failing) for (const line of resultLines(c)) io.err(line);
   io.err(
@@ -301,6 +311,32 @@ async function preflightAndKeys(
       : `window ${opts.window} refused: preflight NOT READY (${failing.length} failing check(s)); nothing was run. Fix them and run again (coldstart preflight --stack ${opts.stack} shows the same checks).`,
   );
   return { refused: { exitCode: exitCode as ExitCode, result: "blocked", reportFiles: [] } };
+}
+
+interface HeldKeys {
+  keys: string[];
+  found: UnsealKeys;
+}
+
+/** `env` with the keys in COLDSTART_UNSEAL_KEY_1..n and no keys file: for in-process readers only. */
+function withKeys(env: NodeJS.ProcessEnv, keys: readonly string[]): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!isKeyVariable(k)) out[k] = v;
+  keys.forEach((key, i) => (out[`${KEY_VAR_PREFIX}${i + 1}`] = key));
+  return out;
+}
+
+/**
+ * What up() gets about the keys: the path of a FIFO serving the held keys; nothing when there are
+ * none (the unseal step then says no keys are set); a keys file that could not be read, named as
+ * it was (the unseal step refuses it with the same line).
+ */
+function keysForUp(held: HeldKeys, env: NodeJS.ProcessEnv, opened: (fifo: KeyFifo) => void): Record<string, string> {
+  if (!held.found.ok) return env[KEYS_FILE_VAR] ? { [KEYS_FILE_VAR]: env[KEYS_FILE_VAR] } : {};
+  if (held.keys.length === 0) return {};
+  const fifo = serveKeys(held.keys, env);
+  opened(fifo);
+  return { [KEYS_FILE_VAR]: fifo.path };
 }
 
 /** A sealed-from-scratch shamir status with Vault's threshold: what Stage 3 will face. */

@@ -29,6 +29,7 @@ import { StackLockedError } from "./engine";
 import { eventMapper, exitCodeOf, PLAN_REFUSED, planRefusal } from "./pulumi-events";
 import { modeInForce, summariseEvents } from "./preview-summary";
 import type { Mode } from "../config/schema";
+import { isKeyVariable } from "../runtime/unseal-keys";
 
 export interface PulumiEngineOptions {
   stack: string;
@@ -56,7 +57,17 @@ export class PulumiEngine implements MaintenanceEngine {
   }
 
   private async select(window: string, mode: Mode, env: Record<string, string>): Promise<Stack> {
-    const envVars = {
+    const envVars: Record<string, string | undefined> = {
+      // Unseal keys this process was given never reach the CLI: the command provider hands the
+      // CLI's environment to every step (README "Unseal key custody"). The SDK runs the CLI with
+      // process.env plus envVars (execa 5 extendEnv: {...process.env, ...env}), and Node's spawn
+      // leaves out a variable whose value is undefined (child_process normalizeSpawnArguments).
+      // The keys reach the unseal step through the FIFO maintenance names in `env`.
+      ...Object.fromEntries(
+        Object.keys(process.env)
+          .filter(isKeyVariable)
+          .map((k) => [k, undefined]),
+      ),
       ...env,
       COLDSTART_WINDOW: window,
       COLDSTART_MODE: mode,
@@ -64,7 +75,10 @@ export class PulumiEngine implements MaintenanceEngine {
       PATH: `${path.join(this.projectDir, "bin")}${path.delimiter}${process.env.PATH ?? ""}`,
     };
     try {
-      return await LocalWorkspace.selectStack({ stackName: this.opts.stack, workDir: this.projectDir }, { envVars });
+      return await LocalWorkspace.selectStack(
+        { stackName: this.opts.stack, workDir: this.projectDir },
+        { envVars: envVars as Record<string, string> },
+      );
     } catch (err) {
       const text = String((err as Error).message ?? err);
       if (/ENOENT/.test(text))

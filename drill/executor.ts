@@ -10,8 +10,16 @@
  * - the error is Go's `signal: killed` plus the command and its combined output.
  * The timeout is whole seconds: pulumi-go-provider middleware/cancel/cancel.go turns the
  * engine's float seconds into `time.Second*time.Duration(timeout)`, which truncates (0 = none).
+ *
+ * One deliberate difference: the unseal keys (COLDSTART_UNSEAL_KEY_n, COLDSTART_UNSEAL_KEYS_FILE)
+ * reach only the vault-unseal step's shell. The provider gives every step `os.Environ()`, so under
+ * a plain `pulumi up` every step holds them; the drill rehearses what `coldstart maintenance`
+ * arranges (only a FIFO's path in the CLI's environment, read by the unseal step alone), so a
+ * test that watches every step's environment fails if any other step is given a key
+ * (test/security/unseal-keys-reach.test.ts; README "Unseal key custody").
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { isKeyVariable, UNSEAL_STEP } from "../runtime/unseal-keys";
 
 /** Steps running now (each leads its own process group). */
 const running = new Set<ChildProcess>();
@@ -99,7 +107,7 @@ export function runCommand(
   return new Promise((resolve, reject) => {
     const child = spawn(file, [...args, command], {
       cwd: inputs.dir || undefined,
-      env: { ...env, ...inputs.environment },
+      env: stepEnv(env, inputs.environment),
       stdio: [inputs.stdin ? "pipe" : "ignore", "pipe", "pipe"],
       detached: true,
     });
@@ -145,4 +153,11 @@ export function runCommand(
       child.stdin.end(inputs.stdin);
     }
   });
+}
+
+/** The step's environment: the engine's plus its own, the unseal keys only for the unseal step (see the top). */
+export function stepEnv(env: NodeJS.ProcessEnv, own: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env, ...own };
+  if (own.COLDSTART_STEP !== UNSEAL_STEP) for (const k of Object.keys(out)) if (isKeyVariable(k)) delete out[k];
+  return out;
 }

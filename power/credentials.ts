@@ -4,12 +4,14 @@
  * The secret is read at call time. Every message here names the host, the driver and WHERE the
  * secret was looked for (the file path or the variable name) -- never the value.
  *
- * A missing, unreadable or empty secret is a configuration problem of the run (exit 2, stops at
- * once), not a power-control failure to poll through: it is a UsageError.
+ * A missing, unreadable or empty secret, or a secret file its group or others may access
+ * (runtime/secret-file.ts, as ssh refuses such a private key), is a configuration problem of the
+ * run (exit 2, stops at once), not a power-control failure to poll through: it is a UsageError.
  */
 import * as fs from "node:fs";
 import { UsageError } from "../config/errors";
 import { expandHome } from "../runtime/record";
+import { secretFileProblem } from "../runtime/secret-file";
 
 export interface SecretRef {
   host: string;
@@ -39,6 +41,18 @@ export function secretFilePath(ref: SecretRef, env: NodeJS.ProcessEnv): string {
   return expandHome(ref.file, env);
 }
 
+/** The file's text, refused (one line, the fix) when its group or others may access it: runtime/secret-file.ts. */
+function readChecked(ref: SecretRef, file: string): string {
+  const fd = fs.openSync(file, "r");
+  try {
+    const refused = secretFileProblem(`${ref.host} (${ref.driver}): the ${ref.what} file`, file, fs.fstatSync(fd));
+    if (refused) throw new UsageError(refused);
+    return fs.readFileSync(fd, "utf8");
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
  * Read the secret. A trailing newline (`echo key > file`) is dropped; anything else is kept as is.
  * Throws a UsageError naming where the secret was looked for.
@@ -48,8 +62,9 @@ export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv): string {
   if (ref.file !== undefined) {
     const file = secretFilePath(ref, env);
     try {
-      raw = fs.readFileSync(file, "utf8");
+      raw = readChecked(ref, file);
     } catch (err) {
+      if (err instanceof UsageError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       const why =
         code === "ENOENT"

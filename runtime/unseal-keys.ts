@@ -1,39 +1,90 @@
 /**
- * Where unseal keys come from: the run's environment (COLDSTART_UNSEAL_KEY_1..N, e.g. mapped from
- * a CI secret store) or a file the operator names in COLDSTART_UNSEAL_KEYS_FILE (one key a line,
- * e.g. a FIFO or a tmpfs file filled by a hidden prompt). Never argv, never Pulumi config.
- * Messages here name variables and paths, never a key.
+ * Where unseal keys come from: a file the operator names in COLDSTART_UNSEAL_KEYS_FILE (one key a
+ * line: a 0600 file, a FIFO, `<(...)`; `coldstart maintenance` points it at a FIFO it serves
+ * itself) or the run's environment (COLDSTART_UNSEAL_KEY_1..N, e.g. mapped from a CI secret
+ * store). Never argv, never Pulumi config. A keys file others may read is refused
+ * (runtime/secret-file.ts). Messages here name variables and paths, never a key nor its length.
+ *
+ * Only the key's one consumer opens a pipe-like keys file (`{ openPipes: true }`: the vault-unseal
+ * step, or maintenance which serves the keys on): a FIFO's writer sends the keys to whoever opens
+ * it first, so a reader that only counts (the preflight) would take them from the unseal step, or
+ * wait forever for a writer that already sent them.
  */
 import * as fs from "node:fs";
 import { expandHome } from "./record";
+import { isPipeLike, readSecretFile, secretFileProblem } from "./secret-file";
 
 export const KEY_VAR_PREFIX = "COLDSTART_UNSEAL_KEY_";
 export const KEYS_FILE_VAR = "COLDSTART_UNSEAL_KEYS_FILE";
+/** The one step whose process may hold the keys (stages/vault-unseal.ts VAULT_UNSEAL.command). */
+export const UNSEAL_STEP = "vault-unseal";
 
-export type UnsealKeys = { ok: true; keys: string[]; source: string } | { ok: false; problem: string };
+export type UnsealKeys =
+  | {
+      ok: true;
+      keys: string[];
+      source: string;
+      /** Where they came from: COLDSTART_UNSEAL_KEY_n, the keys file, or nowhere. */
+      from: "env" | "file" | "none";
+    }
+  | { ok: false; problem: string };
 
-export function readUnsealKeys(env: NodeJS.ProcessEnv): UnsealKeys {
+/** Whether `name` carries unseal keys or says where they are (what only the unseal step may see). */
+export function isKeyVariable(name: string): boolean {
+  return name.startsWith(KEY_VAR_PREFIX) || name === KEYS_FILE_VAR;
+}
+
+export interface ReadKeysOptions {
+  /** Open a FIFO / device / pipe keys file: only the keys' one consumer may (see the top of this file). */
+  openPipes?: boolean;
+}
+
+export function readUnsealKeys(env: NodeJS.ProcessEnv, opts: ReadKeysOptions = {}): UnsealKeys {
   const file = env[KEYS_FILE_VAR];
-  if (file) {
-    let text: string;
+  if (file) return readKeysFile(expandHome(file, env), opts);
+  const keys: string[] = [];
+  for (let i = 1; env[`${KEY_VAR_PREFIX}${i}`]; i++) keys.push(env[`${KEY_VAR_PREFIX}${i}`]!.trim());
+  if (keys.length === 0)
+    return {
+      ok: true,
+      keys,
+      from: "none",
+      source: `no keys (neither ${KEY_VAR_PREFIX}1.. nor ${KEYS_FILE_VAR} is set)`,
+    };
+  return { ok: true, keys, from: "env", source: `${keys.length} key(s) from ${KEY_VAR_PREFIX}1..${keys.length}` };
+}
+
+function readKeysFile(file: string, opts: ReadKeysOptions): UnsealKeys {
+  const what = `${KEYS_FILE_VAR}: the unseal keys file`;
+  if (!opts.openPipes) {
+    // stat only: a pipe is not opened by a reader that only counts
+    let st: fs.Stats;
     try {
-      text = fs.readFileSync(expandHome(file, env), "utf8");
+      st = fs.statSync(file);
     } catch (err) {
       return {
         ok: false,
-        problem: `${KEYS_FILE_VAR} names ${file}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`,
+        problem: `${what} ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`,
       };
     }
-    const keys = text
-      .split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter((l) => l !== "");
-    return { ok: true, keys, source: `${keys.length} key(s) from the file in ${KEYS_FILE_VAR}` };
+    const problem = secretFileProblem(what, file, st);
+    if (problem) return { ok: false, problem };
+    if (isPipeLike(st))
+      return {
+        ok: false,
+        problem: `${what} ${file} is a FIFO or pipe: only the vault-unseal step opens it (a count would take the keys); to count them here, name a 0600 regular file`,
+      };
   }
-  const keys: string[] = [];
-  for (let i = 1; env[`${KEY_VAR_PREFIX}${i}`]; i++) keys.push(env[`${KEY_VAR_PREFIX}${i}`]!.trim());
-  const source = keys.length
-    ? `${keys.length} key(s) from ${KEY_VAR_PREFIX}1..${keys.length}`
-    : `no keys (neither ${KEY_VAR_PREFIX}1.. nor ${KEYS_FILE_VAR} is set)`;
-  return { ok: true, keys, source };
+  const read = readSecretFile(what, file);
+  if (!read.ok) return { ok: false, problem: read.problem };
+  // one key a line; a key sent twice (a FIFO's writer that served a slow reader twice) counts once
+  const keys = [
+    ...new Set(
+      read.text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l !== ""),
+    ),
+  ];
+  return { ok: true, keys, from: "file", source: `${keys.length} key(s) from the file in ${KEYS_FILE_VAR}` };
 }

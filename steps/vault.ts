@@ -10,7 +10,7 @@ import { appUnitNames, parseAppStatus } from "../gates/juju-status";
 import { parseVaultStatus, readVaultStatus, unsealPlan, vaultVerdict, type VaultStatus } from "../gates/vault";
 import { Juju } from "../runtime/juju";
 import type { StepContext } from "../runtime/step-context";
-import { readUnsealKeys } from "../runtime/unseal-keys";
+import { KEY_VAR_PREFIX, KEYS_FILE_VAR, readUnsealKeys } from "../runtime/unseal-keys";
 import { blocker, fail, pass, runGate, toolVerdict, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
 import { onlyToolErrors, ToolError } from "../runtime/tool-error";
@@ -45,6 +45,14 @@ export const UNSEAL_COMMAND: readonly string[] = [
 
 type Target = StepFlags<typeof VAULT_UNSEAL>;
 
+/**
+ * Keys in COLDSTART_UNSEAL_KEY_n still work, but under a plain `pulumi up` the command provider
+ * passes the CLI's whole environment to every step (pulumi-command v1.2.1
+ * provider/pkg/provider/local/commandOutputs.go: `cmd.Env = os.Environ()` plus the step's
+ * `environment`), so all 34 step processes held them. Said once, by the step that uses them.
+ */
+export const ENV_KEYS_WARNING = `unseal keys from ${KEY_VAR_PREFIX}1..n: under pulumi up every step process's environment holds them; name a 0600 file or a FIFO in ${KEYS_FILE_VAR} instead, or run coldstart maintenance (README "Unseal key custody")`;
+
 async function vaultUnits(juju: Juju, app: string): Promise<string[]> {
   return appUnitNames(unwrap(parseAppStatus(await juju.status(app), app)), app);
 }
@@ -69,7 +77,9 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
   const expected =
     "every vault unit unsealed with the threshold its status reports; enough keys present before any is sent";
   const juju = new Juju(ctx, flags.model);
-  const keys = readUnsealKeys(ctx.env);
+  // the keys' one consumer: it may open a FIFO in COLDSTART_UNSEAL_KEYS_FILE (runtime/unseal-keys.ts)
+  const keys = readUnsealKeys(ctx.env, { openPipes: true });
+  if (keys.ok && keys.from === "env") ctx.out.warn(ENV_KEYS_WARNING);
   let statuses: { unit: string; status: VaultStatus }[];
   try {
     const units = await vaultUnits(juju, flags.app);

@@ -3,6 +3,7 @@
  * preview -> approval -> up, what never runs when a step before it says no, the exit codes, the
  * safe cancel and its record line, the report.
  */
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -104,7 +105,13 @@ interface Script {
 class FakeEngine implements MaintenanceEngine {
   readonly name = "fake engine";
   readonly previews: string[] = [];
-  readonly ups: { window: string; env: Record<string, string>; signal: AbortSignal }[] = [];
+  readonly ups: {
+    window: string;
+    env: Record<string, string>;
+    signal: AbortSignal;
+    /** What the vault-unseal step would read from COLDSTART_UNSEAL_KEYS_FILE during up(), and what that file was. */
+    keys?: KeysServed;
+  }[] = [];
   private releaseUp: (result: UpResult) => void = () => undefined;
   /** Resolves when up() has emitted its events and is blocked. */
   readonly blocked: Promise<void>;
@@ -127,7 +134,7 @@ class FakeEngine implements MaintenanceEngine {
   }
 
   async up(window: string, opts: UpOptions): Promise<UpResult> {
-    this.ups.push({ window, env: { ...opts.env }, signal: opts.signal });
+    this.ups.push({ window, env: { ...opts.env }, signal: opts.signal, keys: await readKeysAsUnsealStep(opts.env) });
     for (const e of this.script.events ?? []) opts.onEvent(e);
     for (const name of this.script.records ?? []) appendRecord(this.recordFile(window), passed(window, name));
     if (this.script.throws) throw this.script.throws;
@@ -146,6 +153,32 @@ class FakeEngine implements MaintenanceEngine {
   recordFile(window = WINDOW): string {
     return path.join(this.recordDir(), `${window}.jsonl`);
   }
+}
+
+/**
+ * Read COLDSTART_UNSEAL_KEYS_FILE as the unseal step does, one key a line. Asynchronously: the
+ * FIFO's server is a timer of this very process, which a blocking open here would never let run.
+ */
+interface KeysServed {
+  read: string[];
+  file: string;
+  fifo: boolean;
+  mode: number;
+  dirMode: number;
+}
+
+async function readKeysAsUnsealStep(env: Record<string, string>): Promise<KeysServed | undefined> {
+  const file = env.COLDSTART_UNSEAL_KEYS_FILE;
+  if (!file) return undefined;
+  const st = fs.statSync(file);
+  const text = await fs.promises.readFile(file, "utf8");
+  return {
+    read: text.split("\n").filter((l) => l !== ""),
+    file,
+    fifo: st.isFIFO(),
+    mode: st.mode & 0o777,
+    dirMode: fs.statSync(path.dirname(file)).mode & 0o777,
+  };
 }
 
 function passed(window: string, name: string): RecordEntry {
@@ -320,6 +353,13 @@ const withRun = (keys: Record<string, string>) => ({
   COLDSTART_RUN_KIND: "maintenance",
 });
 
+/** up() got only the path of a FIFO (0600, in a 0700 folder) that served `keys`, and the folder is gone after the run. */
+function servedThroughFifo(up: FakeEngine["ups"][0], keys: string[]): void {
+  expect(up.env).toEqual(withRun({ COLDSTART_UNSEAL_KEYS_FILE: expect.any(String) as string }));
+  expect(up.keys).toMatchObject({ read: keys, fifo: true, mode: 0o600, dirMode: 0o700 });
+  expect(fs.existsSync(path.dirname(up.keys!.file))).toBe(false);
+}
+
 describe("approval", () => {
   it("a No at the interactive prompt exits 6 (declined) and never calls up", async () => {
     const s = setup({ yes: false, io: new FakeIO(true, false) });
@@ -436,20 +476,14 @@ describe("what the approval shows: the engine's own preview", () => {
 });
 
 describe("unseal keys", () => {
-  it("at a terminal with no keys in the environment it asks for Vault's threshold of keys hidden and hands them to up only", async () => {
+  it("at a terminal with no keys in the environment it asks for Vault's threshold of keys hidden and serves them to up through a FIFO only", async () => {
     const typed = ["dHlwZWQtb25l", "dHlwZWQtdHdv", "dHlwZWQtdGhyZWU="];
     const io = new FakeIO(true, true, typed);
     const s = setup({ io, yes: false, env: { HOME: os.tmpdir() } });
     const r = await s.run();
     expect(r.exitCode).toBe(EXIT.ok);
     expect(io.secretLabels).toHaveLength(3);
-    expect(s.engine.ups[0].env).toEqual(
-      withRun({
-        COLDSTART_UNSEAL_KEY_1: typed[0],
-        COLDSTART_UNSEAL_KEY_2: typed[1],
-        COLDSTART_UNSEAL_KEY_3: typed[2],
-      }),
-    );
+    servedThroughFifo(s.engine.ups[0], typed);
     const reports = r.reportFiles.map((f) => fs.readFileSync(f, "utf8")).join("\n");
     for (const key of typed) {
       expect(io.all.filter((l) => l.includes(key))).toEqual([]);
@@ -463,21 +497,43 @@ describe("unseal keys", () => {
     const s = setup({ io, yes: false });
     await s.run();
     expect(io.secretLabels).toEqual([]);
-    expect(s.engine.ups[0].env).toEqual(withRun(KEYS_ENV));
+    servedThroughFifo(s.engine.ups[0], Object.values(KEYS_ENV));
   });
 
-  it("keys from the file named in COLDSTART_UNSEAL_KEYS_FILE reach up as COLDSTART_UNSEAL_KEY_1..n", async () => {
+  it("keys from the file named in COLDSTART_UNSEAL_KEYS_FILE reach up through maintenance's FIFO, not that file", async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-keys-")), "keys");
     fs.writeFileSync(file, "Zmlyc3Q=\nc2Vjb25k\n\ndGhpcmQ=\n", { mode: 0o600 });
     const s = setup({ env: { COLDSTART_UNSEAL_KEYS_FILE: file } });
     expect((await s.run()).exitCode).toBe(EXIT.ok);
-    expect(s.engine.ups[0].env).toEqual(
-      withRun({
-        COLDSTART_UNSEAL_KEY_1: "Zmlyc3Q=",
-        COLDSTART_UNSEAL_KEY_2: "c2Vjb25k",
-        COLDSTART_UNSEAL_KEY_3: "dGhpcmQ=",
-      }),
+    servedThroughFifo(s.engine.ups[0], ["Zmlyc3Q=", "c2Vjb25k", "dGhpcmQ="]);
+    expect(s.engine.ups[0].keys!.file).not.toBe(file);
+  });
+
+  it("a keys file its group or others may read is refused in one line (exit 3) before preview and up, its content never shown", async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-keys-")), "keys");
+    fs.writeFileSync(file, "Zmlyc3Q=\nc2Vjb25k\ndGhpcmQ=\n", { mode: 0o640 });
+    fs.chmodSync(file, 0o640); // whatever the umask
+    const s = setup({ env: { COLDSTART_UNSEAL_KEYS_FILE: file } });
+    const r = await s.run();
+    expect(r.exitCode).toBe(EXIT.blocker);
+    expect(s.engine.previews).toEqual([]);
+    expect(s.engine.ups).toEqual([]);
+    expect(s.io.errLines.join("\n")).toContain(
+      `the unseal keys file ${file} has mode 0640: group or others may access it; refused (run: chmod 600 ${file})`,
     );
+    expect(s.io.all.join("\n")).not.toMatch(/Zmlyc3Q=|c2Vjb25k|dGhpcmQ=/);
+  });
+
+  it("the operator's own FIFO in COLDSTART_UNSEAL_KEYS_FILE is read once, by maintenance (the preflight counts what was read)", async () => {
+    const fifo = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-keys-")), "fifo");
+    execFileSync("/usr/bin/mkfifo", ["-m", "600", fifo]);
+    // the operator's writer: one serving, as `printf ... > fifo` gives
+    const writer = spawn("/bin/sh", ["-c", 'printf "b25l\\ndHdv\\ndGhyZWU=\\n" > "$1"', "sh", fifo]);
+    const s = setup({ env: { COLDSTART_UNSEAL_KEYS_FILE: fifo } });
+    expect((await s.run()).exitCode).toBe(EXIT.ok);
+    expect(s.preflights).toEqual([3]);
+    servedThroughFifo(s.engine.ups[0], ["b25l", "dHdv", "dGhyZWU="]);
+    await new Promise((resolve) => (writer.exitCode !== null ? resolve(null) : writer.on("exit", resolve)));
   });
 
   it("fewer keys typed than Vault's threshold exits 3 (escalate) before preview and up", async () => {
@@ -539,8 +595,7 @@ describe("preflight first", () => {
     const r = await s.run();
     expect(r.exitCode).toBe(EXIT.ok);
     expect(io.secretLabels).toEqual(["Unseal key 4 of 4: "]);
-    expect(Object.keys(s.engine.ups[0].env).filter((k) => k.startsWith("COLDSTART_UNSEAL_KEY_"))).toHaveLength(4);
-    expect(s.engine.ups[0].env.COLDSTART_UNSEAL_KEY_4).toBe("Zm91cnRo");
+    servedThroughFifo(s.engine.ups[0], [...Object.values(KEYS_ENV), "Zm91cnRo"]);
     expect(io.all.filter((l) => l.includes("Zm91cnRo"))).toEqual([]);
   });
 
@@ -620,8 +675,11 @@ describe("cancel", () => {
     const done = s.run();
     await s.engine.blocked;
     s.signals.send();
+    expect(fs.existsSync(s.engine.ups[0].keys!.file)).toBe(true); // still served after a graceful cancel
     s.signals.send();
     expect(s.hardStops).toBe(1);
+    // hardStop exits at once (no finally runs): the keys' FIFO and its folder are gone before it
+    expect(fs.existsSync(path.dirname(s.engine.ups[0].keys!.file))).toBe(false);
     expect(s.engine.ups[0].signal.aborted).toBe(true); // the second signal is the engine's cancel
     const record = readRecord(s.engine.recordFile());
     const last = record[record.length - 1];

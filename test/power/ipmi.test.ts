@@ -281,7 +281,7 @@ describe("ipmi credentials: where, never what", () => {
   });
 
   it("an empty secret is refused", async () => {
-    fs.writeFileSync(path.join(tmp, "empty"), "\n");
+    fs.writeFileSync(path.join(tmp, "empty"), "\n", { mode: 0o600 });
     const fromFile = driver({ passwordEnv: undefined, passwordFile: path.join(tmp, "empty") }, {});
     expect((await failure(fromFile.driver.state())).message).toBe(
       `openstack0 (ipmi): the BMC password in file ${path.join(tmp, "empty")} is empty`,
@@ -302,7 +302,7 @@ describe("ipmi credentials: where, never what", () => {
   });
 
   it("a password file ipmitool would read differently (several lines) is refused", async () => {
-    fs.writeFileSync(path.join(tmp, "two-lines"), "alphaPW\nbetaPW\n");
+    fs.writeFileSync(path.join(tmp, "two-lines"), "alphaPW\nbetaPW\n", { mode: 0o600 });
     const { driver: d } = driver({ passwordEnv: undefined, passwordFile: path.join(tmp, "two-lines") }, {});
     const err = await failure(d.state());
     expect(err.message).toContain("must hold the password on one line");

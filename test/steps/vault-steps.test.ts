@@ -4,12 +4,13 @@ import type { StepContext } from "../../runtime/step-context";
  * appear nowhere else (argv, env, reporter lines, outcome, record, process stdout/stderr).
  * Missing keys stop the run before Vault is touched: escalate, never improvise.
  */
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stepCommand } from "../../cli/step-command";
 import { describeOutcome } from "../../steps/outcome";
-import { vaultUnseal, vaultUnsealed } from "../../steps/vault";
+import { ENV_KEYS_WARNING, vaultUnseal, vaultUnsealed } from "../../steps/vault";
 import { readFixture } from "../fixtures";
 import { stillPollTimes } from "../support/poll-times";
 import {
@@ -230,6 +231,69 @@ describe("vaultUnseal with the planted keys", () => {
     const outcome = await vaultUnseal(FLAGS, ctxWith(fake, keyEnv(PLANTED)));
     expect(outcome.exitCode).toBe(0);
     expect(fake.count(ANY_SSH)).toBe(0);
+  });
+});
+
+describe("vaultUnseal and COLDSTART_UNSEAL_KEYS_FILE (issue #21)", () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-vault-keysfile-"))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const keysFile = (mode: number): string => {
+    const file = path.join(dir, "keys");
+    fs.writeFileSync(file, PLANTED.join("\n") + "\n", { mode });
+    fs.chmodSync(file, mode); // whatever the umask
+    return file;
+  };
+
+  it.each(["0644", "0640", "0604", "0620", "0602", "0610", "0601"])(
+    "a regular keys file with mode %s is a blocker before Vault is touched, one line naming the file, its mode and chmod 600",
+    async (octal) => {
+      const file = keysFile(parseInt(octal, 8));
+      const { fake, state } = vaultSim();
+      const ctx = ctxWith(fake, { COLDSTART_UNSEAL_KEYS_FILE: file });
+      const outcome = await vaultUnseal(FLAGS, ctx);
+      expect(outcome).toMatchObject({ exitCode: 3, outcome: "blocker" });
+      expect(fake.count(ANY_SSH)).toBe(0);
+      expect(state).toEqual({ sealed: true, progress: 0 });
+      expect(outcome.verdict.summary).toBe(
+        `COLDSTART_UNSEAL_KEYS_FILE: the unseal keys file ${file} has mode ${octal}: group or others may access it; refused (run: chmod 600 ${file})`,
+      );
+      for (const key of PLANTED) expect(JSON.stringify(outcome) + ctx.out.all()).not.toContain(key);
+    },
+  );
+
+  it("a 0600 (or 0400) keys file unseals, with no warning", async () => {
+    for (const mode of [0o600, 0o400]) {
+      fs.rmSync(path.join(dir, "keys"), { force: true });
+      const { fake, state } = vaultSim();
+      const ctx = ctxWith(fake, { COLDSTART_UNSEAL_KEYS_FILE: keysFile(mode) });
+      expect((await vaultUnseal(FLAGS, ctx)).exitCode).toBe(0);
+      expect(state.sealed).toBe(false);
+      expect(ctx.out.warnings).toEqual([]);
+    }
+  });
+
+  it("a FIFO keys file (its writer another process) unseals: the step is the reader it is meant for", async () => {
+    const fifo = path.join(dir, "fifo");
+    execFileSync("/usr/bin/mkfifo", ["-m", "644", fifo]); // a FIFO holds nothing at rest: its mode is not refused
+    const source = keysFile(0o600);
+    const writer = spawn("/bin/sh", ["-c", 'cat "$1" > "$2"', "sh", source, fifo], { stdio: "ignore" });
+    const { fake, state } = vaultSim();
+    const outcome = await vaultUnseal(FLAGS, ctxWith(fake, { COLDSTART_UNSEAL_KEYS_FILE: fifo }));
+    expect(outcome.exitCode).toBe(0);
+    expect(state.sealed).toBe(false);
+    expect(unsealBodies(fake)).toEqual(PLANTED.map((key) => ({ key })));
+    await new Promise((resolve) => (writer.exitCode !== null ? resolve(null) : writer.on("exit", resolve)));
+  });
+
+  it("keys from COLDSTART_UNSEAL_KEY_n still unseal, with one warning that names the variables and the way out, never a key", async () => {
+    const { fake, state } = vaultSim();
+    const ctx = ctxWith(fake, keyEnv(PLANTED));
+    expect((await vaultUnseal(FLAGS, ctx)).exitCode).toBe(0);
+    expect(state.sealed).toBe(false);
+    expect(ctx.out.warnings).toEqual([ENV_KEYS_WARNING]);
+    expect(ENV_KEYS_WARNING).toMatch(/COLDSTART_UNSEAL_KEY_1\.\.n.*every step process.*COLDSTART_UNSEAL_KEYS_FILE/);
+    for (const key of PLANTED) expect(ctx.out.all()).not.toContain(key);
   });
 });
 
