@@ -29,6 +29,7 @@ import { OpenStack } from "../runtime/openstack";
 import { expandHome } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
 import { ToolError } from "../runtime/tool-error";
+import { excerpt } from "../runtime/excerpt";
 import { readUnsealKeys } from "../runtime/unseal-keys";
 import { STATUS_COMMAND } from "../steps/vault";
 import { driverFor } from "../power/from-flags";
@@ -357,7 +358,7 @@ function checksFor(target: PreflightTarget): {
 }
 
 function lastLine(text: string): string {
-  return text.trim().split("\n").slice(-1)[0] ?? "";
+  return excerpt(text.trim().split("\n").slice(-1)[0] ?? "");
 }
 
 /** The keys this run holds: a count and where they came from, never a value. */
