@@ -131,3 +131,24 @@ export function toolEnv(
   }
   return env;
 }
+
+/**
+ * State-backend variable families the pulumi CLI reads: PULUMI_BACKEND_URL / PULUMI_HOME /
+ * PULUMI_ACCESS_TOKEN (Pulumi Cloud), and the object stores' own (AWS_* for s3://, AZURE_* for
+ * azblob://, GOOGLE_* for gs://: the pulumi docs' "state and backends" page).
+ */
+const PULUMI_BACKEND = /^(PULUMI_|AWS_|AZURE_|GOOGLE_)/;
+/** Listing stacks decrypts nothing: the passphrase never goes, even to pulumi. */
+const PULUMI_NOT_NEEDED = /^PULUMI_CONFIG_PASSPHRASE/;
+
+/**
+ * What preflight's `pulumi stack ls` gets on purpose on top of the allow-list: the backend's
+ * variables. pulumi is the engine (it holds all of them when it runs the window); no cloud tool
+ * ever gets them.
+ */
+export function pulumiCliEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env))
+    if (v !== undefined && PULUMI_BACKEND.test(k) && !PULUMI_NOT_NEEDED.test(k)) out[k] = v;
+  return out;
+}
