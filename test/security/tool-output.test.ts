@@ -5,7 +5,7 @@
  * run -s build first) an endless tool ends in a tool failure with a small record line and the
  * step's claim released.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -175,5 +175,33 @@ describe("a step whose tool prints without end (the built CLI, in a window)", ()
     expect(readRecord(file)).toHaveLength(1);
     expect(lines.length).toBeLessThan(8_000);
     expect(claims).toEqual([]);
+  });
+});
+
+describe("Ctrl-C on a step run by hand while its tool runs", () => {
+  it("the first reaches the step only (its tool runs on), the second ends the step and its tool with it", async () => {
+    const pidFile = path.join(dir, "juju.pid");
+    script("juju", `echo $$ > '${pidFile}'\nexec sleep 1000`);
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("COLDSTART_")) env[k] = v;
+    const step = spawn(COLDSTART, ["check", "nova-resume-flag", "--model", "c:m", "--app", "nova-compute"], {
+      env: { ...env, HOME: dir, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` },
+      stdio: "ignore",
+      detached: true, // its own group, as a terminal's foreground job: Ctrl-C signals the whole group
+    });
+    const ended = new Promise<number | null>((resolve) => step.on("exit", (code) => resolve(code)));
+    const until = Date.now() + 20_000;
+    while (!fs.existsSync(pidFile) || fs.readFileSync(pidFile, "utf8").trim() === "") {
+      if (Date.now() > until) throw new Error("the fake juju never started");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const juju = Number(fs.readFileSync(pidFile, "utf8"));
+    const ctrlC = () => process.kill(-step.pid!, "SIGINT");
+    ctrlC();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alive(juju)).toBe(true); // the terminal's Ctrl-C signals the step's group; the tool leads its own
+    ctrlC();
+    expect(await ended).toBe(130);
+    expect(await gone(juju, 2_000)).toBe(true);
   });
 });
