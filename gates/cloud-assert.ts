@@ -3,6 +3,7 @@
  * GATE: CLOUD-ASSERT: PASS. Any FAIL routes to appendix-A by its message.
  */
 import type { Verdict } from "./verdict";
+import { excerpt } from "../runtime/excerpt";
 
 const PASS = "CLOUD-ASSERT: PASS";
 const FAIL = "CLOUD-ASSERT: FAIL";
@@ -14,6 +15,9 @@ const FAIL = "CLOUD-ASSERT: FAIL";
  * (route cloud-assert-fail).
  * No verdict line at all (the script died, or exited non-zero after a PASS line) is "unknown".
  */
+/** FAIL lines quoted in a verdict: a real cloud-assert prints a few dozen checks at most. */
+export const MAX_FAIL_LINES = 50;
+
 export function cloudAssertVerdict(exitCode: number | null, stdout: string): Verdict<"pass" | "fail" | "unknown"> {
   const lines = stdout.split(/\r?\n/).map((l) => l.trim());
   const passLine = lines.some((l) => l === PASS);
@@ -31,7 +35,11 @@ export function cloudAssertVerdict(exitCode: number | null, stdout: string): Ver
       ok: false,
       state: "fail",
       summary: `cloud-assert: ${headline} (${failLines.length} FAIL line(s), ${exit})`,
-      details: failLines,
+      // each quoted line cut to a few KB, and at most MAX_FAIL_LINES of them (the count says the rest)
+      details: [
+        ...failLines.slice(0, MAX_FAIL_LINES).map((l) => excerpt(l)),
+        ...(failLines.length > MAX_FAIL_LINES ? [`… and ${failLines.length - MAX_FAIL_LINES} more FAIL line(s)`] : []),
+      ],
       route: "cloud-assert-fail",
     };
   }
@@ -44,7 +52,7 @@ export function cloudAssertVerdict(exitCode: number | null, stdout: string): Ver
     ok: false,
     state: "unknown",
     summary: `cloud-assert: ${why}`,
-    details: last === undefined ? ["no output"] : [`last output line: ${last}`],
+    details: last === undefined ? ["no output"] : [`last output line: ${excerpt(last)}`],
     route: "tool-unavailable",
   };
 }

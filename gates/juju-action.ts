@@ -28,6 +28,7 @@
 import * as z from "zod";
 import { JujuActionTaskSchema, JujuRunDocSchema, type JujuActionTask, type JujuRunDoc } from "./juju-schemas";
 import { parseJson, type Parsed } from "./parse";
+import { excerpt } from "../runtime/excerpt";
 
 // --- juju run: what came back -------------------------------------------------------------------
 
@@ -62,7 +63,7 @@ export function enqueuedTask(stderr: string): EnqueuedTask {
 }
 
 function lastLines(text: string, n = 2): string {
-  return text.trim().split("\n").slice(-n).join(" | ");
+  return excerpt(text.trim().split("\n").slice(-n).join(" | "));
 }
 
 /**

@@ -29,6 +29,8 @@ import { OpenStack } from "../runtime/openstack";
 import { expandHome } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
 import { ToolError } from "../runtime/tool-error";
+import { excerpt } from "../runtime/excerpt";
+import { pulumiCliEnv } from "../runtime/tool-env";
 import { readUnsealKeys } from "../runtime/unseal-keys";
 import { STATUS_COMMAND } from "../steps/vault";
 import { driverFor } from "../power/from-flags";
@@ -357,7 +359,7 @@ function checksFor(target: PreflightTarget): {
 }
 
 function lastLine(text: string): string {
-  return text.trim().split("\n").slice(-1)[0] ?? "";
+  return excerpt(text.trim().split("\n").slice(-1)[0] ?? "");
 }
 
 /** The keys this run holds: a count and where they came from, never a value. */
@@ -372,6 +374,8 @@ async function pulumiStacks(target: PreflightTarget, ctx: StepContext): Promise<
     file: "pulumi",
     args: ["stack", "ls", "--json"],
     cwd: target.pulumi.projectDir,
+    // the backend's variables on purpose: tools inherit no PULUMI_* (runtime/tool-env.ts)
+    env: pulumiCliEnv(target.env),
     timeoutMs: ctx.callTimeoutMs,
   });
   // bin/pulumi (this project's wrapper) exits 127 when no real CLI is further down PATH

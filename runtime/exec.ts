@@ -9,13 +9,18 @@
  * on an input is noted, never the verdict: the child's own exit code, stdout and stderr are.
  */
 import { spawn } from "node:child_process";
+import { toolEnv } from "./tool-env";
+import { formatBytes } from "./excerpt";
 
 export interface ExecRequest {
   file: string;
   args: string[];
   /** Bytes for the child's stdin: the only way a secret may reach a child. Absent: stdin is /dev/null. */
   input?: string;
-  /** Variables added to (or, when undefined, removed from) the inherited environment. */
+  /**
+   * Variables passed on purpose (or, when undefined, removed) on top of the allow-listed part of
+   * coldstart's environment (runtime/tool-env.ts); what is passed here is not filtered.
+   */
   env?: Record<string, string | undefined>;
   timeoutMs: number;
   /** Working directory (default: the current one). */
@@ -37,34 +42,26 @@ export interface ExecResult {
   startError?: string;
   /** The timeout that applied, when it was cut below the one asked for (runtime/deadline.ts). */
   cutToMs?: number;
+  /**
+   * The stream that passed MAX_OUTPUT_BYTES: its text is cut there and the tool's whole process
+   * group was killed (a failure, whatever the exit code; describeExit names it).
+   */
+  overflow?: "stdout" | "stderr";
 }
 
 export type Exec = (req: ExecRequest) => Promise<ExecResult>;
 
+// What a tool inherits is runtime/tool-env.ts's allow-list; these names stay importable from here.
+export { NEVER_INHERITED, SECRET_VARS, neverInherited } from "./tool-env";
+
 /**
- * Variables no child ever inherits: unseal keys travel on stdin only, and whatever looks like a
- * credential (BMC passwords, MAAS keys, tokens) reaches a child only when a step passes it in
- * `env` on purpose (ipmitool's IPMI_PASSWORD, the openrc's OS_PASSWORD).
+ * The most a call keeps of each of stdout and stderr: 16 MiB, as power/http-exchange.ts caps a
+ * MAAS answer. The largest output a step reads is `juju status --format=json` of the whole model:
+ * a few MB for a 500-machine model, so this leaves several times that; past it the tool is not
+ * answering the question asked (a `yes`, a debug flood) and, uncapped, one call could take the
+ * step's memory (560 MB crashed node's string conversion: ERR_STRING_TOO_LONG, no record line).
  */
-export const NEVER_INHERITED = /^COLDSTART_UNSEAL_|PASSWORD|PASSWD|SECRET|API_?KEY|TOKEN|CREDENTIAL/i;
-/** Names of the stack's own credential variables (hosts' passwordEnv / apiKeyEnv), comma-separated; set by the graph. */
-export const SECRET_VARS = "COLDSTART_SECRET_VARS";
-
-/** Whether `name` must stay out of a child's inherited environment. */
-export function neverInherited(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (NEVER_INHERITED.test(name)) return true;
-  return (env[SECRET_VARS] ?? "").split(",").some((v) => v.trim() === name);
-}
-
-function childEnv(req: ExecRequest): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !neverInherited(k)) env[k] = v;
-  for (const [k, v] of Object.entries(req.env ?? {})) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  return env;
-}
+export const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 
 /** After a timeout kill, how long to wait for the pipes to close (a grandchild may hold them open). */
 export const DRAIN_AFTER_KILL_MS = 1_000;
@@ -92,18 +89,63 @@ const realTimer: ExecHooks["timer"] = (ms, fn) => {
   return () => clearTimeout(t);
 };
 
+/**
+ * Tools' process groups not yet closed. A step that exits while one runs (a second Ctrl-C:
+ * runtime/cancel.ts calls process.exit) kills them on its way out: a tool in its own group no
+ * longer dies with the terminal's Ctrl-C, so coldstart takes it down itself.
+ */
+const liveGroups = new Set<number>();
+let exitHookSet = false;
+
+/** SIGKILL the process group `pid` leads: the tool and whatever it started (the ssh under `juju ssh`). */
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // ESRCH: the group is gone already
+  }
+}
+
+function trackGroup(pid: number): void {
+  if (!exitHookSet) {
+    exitHookSet = true;
+    process.on("exit", () => liveGroups.forEach(killGroup));
+  }
+  liveGroups.add(pid);
+}
+
 export function spawnExec(req: ExecRequest, hooks: ExecHooks): Promise<ExecResult> {
   return new Promise<ExecResult>((resolve) => {
     const hooked = hooks.child?.(describeCall(req));
     const child = spawn(req.file, req.args, {
-      env: hooked ? { ...childEnv(req), ...hooked.env } : childEnv(req),
+      env: { ...toolEnv(process.env, req.env), ...hooked?.env },
       cwd: req.cwd,
       stdio: [req.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      // The tool leads its own process group (and session: setsid), so a timeout, an overflow or
+      // coldstart's exit kills it with everything it started; and a terminal's Ctrl-C reaches the
+      // step only, which decides (runtime/cancel.ts: an action in progress finishes).
+      detached: true,
     });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on("data", (b: Buffer) => out.push(b));
-    child.stderr?.on("data", (b: Buffer) => err.push(b));
+    const pid = child.pid;
+    if (pid !== undefined) trackGroup(pid);
+    const kept = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+    const size = { stdout: 0, stderr: 0 };
+    let overflow: ExecResult["overflow"];
+    const take = (stream: "stdout" | "stderr") => (b: Buffer) => {
+      if (overflow) return; // killed for the other stream: nothing more is kept
+      const room = MAX_OUTPUT_BYTES - size[stream];
+      if (b.length <= room) {
+        kept[stream].push(b);
+        size[stream] += b.length;
+        return;
+      }
+      kept[stream].push(b.subarray(0, room));
+      size[stream] += room;
+      overflow = stream;
+      stop();
+    };
+    child.stdout?.on("data", take("stdout"));
+    child.stderr?.on("data", take("stderr"));
 
     let timedOut = false;
     let startError: NodeJS.ErrnoException | undefined;
@@ -116,31 +158,42 @@ export function spawnExec(req: ExecRequest, hooks: ExecHooks): Promise<ExecResul
       cancelTimer();
       clearTimeout(drain);
       endDrain?.();
+      if (pid !== undefined) liveGroups.delete(pid);
       const acknowledged = hooked?.done();
       const signal = exit?.signal ?? null;
       const result: ExecResult = {
         exitCode: exit?.code ?? null,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
+        stdout: Buffer.concat(kept.stdout).toString("utf8"),
+        stderr: Buffer.concat(kept.stderr).toString("utf8"),
         timedOut,
         notFound: startError?.code === "ENOENT",
-        ...(signal && !timedOut ? { signal } : {}),
+        ...(signal && !timedOut && !overflow ? { signal } : {}),
         ...(startError ? { startError: `${startError.code ?? "error"}: ${startError.message}` } : {}),
+        ...(overflow ? { overflow } : {}),
       };
       if (acknowledged) void acknowledged.then(() => resolve(result));
       else resolve(result);
     };
     let drain: NodeJS.Timeout | undefined;
-    const cancelTimer = hooks.timer(req.timeoutMs, () => {
-      timedOut = true;
-      child.kill("SIGKILL");
-      // the drain is real time (a grandchild may hold the pipes), held so no sim time passes meanwhile
+    let stopping = false;
+    /** Kill the tool's whole group, then give the pipes DRAIN_AFTER_KILL_MS to close. */
+    const stop = () => {
+      if (stopping || settled) return;
+      stopping = true;
+      if (pid !== undefined) killGroup(pid);
+      else child.kill("SIGKILL");
+      // the drain is real time (a process that left the group may hold the pipes), held so no sim time passes meanwhile
       void hooks.hold?.(new Promise<void>((r) => (endDrain = r)));
       drain = setTimeout(() => {
         child.stdout?.destroy();
         child.stderr?.destroy();
         finish();
       }, DRAIN_AFTER_KILL_MS);
+    };
+    const cancelTimer = hooks.timer(req.timeoutMs, () => {
+      if (stopping) return; // already killed for its output
+      timedOut = true;
+      stop();
     });
 
     child.on("error", (e: NodeJS.ErrnoException) => {
@@ -165,6 +218,7 @@ export const realExec: Exec = (req) => spawnExec(req, { timer: realTimer });
 /** "exited 3", "killed by SIGSEGV", "could not start (EACCES: …)", "timed out": never a made-up -1. */
 export function describeExit(res: ExecResult, timeoutMs?: number): string {
   if (res.startError) return `could not start (${res.startError})`;
+  if (res.overflow) return `printed more than ${formatBytes(MAX_OUTPUT_BYTES)} on ${res.overflow} (cut, killed)`;
   const applied = res.cutToMs ?? timeoutMs;
   if (res.timedOut)
     return `no answer within ${applied === undefined ? "its timeout" : `${Math.round(applied / 1000)}s`} (timed out, killed${res.cutToMs !== undefined ? "; cut to what was left of the step's budget" : ""})`;

@@ -5,6 +5,7 @@
 import { describeCall, type ExecRequest } from "./exec";
 import type { StepContext } from "./step-context";
 import { checkCall, ToolError } from "./tool-error";
+import { excerpt } from "./excerpt";
 import { readExecResult, type RemoteResult } from "../gates/juju-action";
 
 /** What `juju run` left behind: juju's own exit code and output, or that we killed it at its timeout. */
@@ -82,7 +83,8 @@ export class Juju {
       timeoutMs,
     };
     const res = await this.ctx.exec(req);
-    if (res.notFound || res.startError) checkCall(req, res); // throws: not on PATH, not started, no budget left
+    // throws: not on PATH, not started, no budget left, or printed past the cap (no answer to read)
+    if (res.notFound || res.startError || res.overflow) checkCall(req, res);
     return {
       call: describeCall(req),
       exitCode: res.exitCode,
@@ -128,7 +130,7 @@ export class Juju {
     const res = checkCall(req, await this.ctx.exec(req), [0, 1]);
     if (res.stdout.trim() === "") {
       // no task result at all, e.g. "ERROR timed out waiting for results from: unit U" (exit 1)
-      const why = (res.stderr.trim() || "nothing on stdout or stderr").split("\n").slice(-3).join(" | ");
+      const why = excerpt((res.stderr.trim() || "nothing on stdout or stderr").split("\n").slice(-3).join(" | "));
       throw new ToolError(`${describeCall(req)}: exited ${res.exitCode} without a result: ${why}`);
     }
     const parsed = readExecResult(res.stdout, unit);

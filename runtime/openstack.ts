@@ -8,9 +8,17 @@ import type { StepContext } from "./step-context";
 import { checkCall, ToolError } from "./tool-error";
 import { expandHome } from "./record";
 
-const SOURCE_OPENRC = `for v in $(env | awk -F= '/^OS_/{print $1}'); do unset "$v"; done
+/**
+ * `unset OS_*; source ~/admin-openrc`, then the exported OS_* variables, each ended by a NUL
+ * (`env -0`, GNU coreutils): a value may hold a newline, and a line-based reading would take its
+ * second half for a variable of its own. The openrc's own output goes to /dev/null.
+ */
+const SOURCE_OPENRC = `for v in \${!OS_@}; do unset "$v"; done
 . "$1" >/dev/null 2>&1 </dev/null || { echo "cannot source $1" >&2; exit 3; }
-env | grep '^OS_' || true`;
+env -0 | grep -z '^OS_' || true`;
+
+/** One exported variable as `env -0` prints it: OS_NAME=value (the value may hold newlines). */
+const OS_ENTRY = /^(OS_[A-Za-z0-9_]+)=([\s\S]*)$/;
 
 /** Bound on sourcing the admin openrc (a local file: it answers at once or never). */
 export const OPENRC_TIMEOUT_MS = 30_000;
@@ -41,11 +49,14 @@ export class OpenStack {
         "tool-unavailable",
         true,
       );
-    checkCall(req, res);
+    // The shell's stdout is the openrc's credentials (OS_PASSWORD): a failure (killed mid-way,
+    // timed out, cut at the cap) is named by how it ended, never by what it printed.
+    checkCall(req, { ...res, stdout: "", stderr: "" });
     const env = scrubbed(this.ctx.env);
-    for (const line of res.stdout.split("\n")) {
-      const eq = line.indexOf("=");
-      if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
+    // whole NUL-ended entries only: an unended last one (output cut short) is not read
+    for (const entry of res.stdout.split("\0").slice(0, -1)) {
+      const m = OS_ENTRY.exec(entry);
+      if (m) env[m[1]] = m[2];
     }
     if (!env.OS_AUTH_URL)
       throw new ToolError(

@@ -2,6 +2,7 @@ import type { RouteId } from "../gates/routes";
 import { describeCall, describeExit, type ExecRequest, type ExecResult } from "./exec";
 import { BUDGET_SPENT } from "./deadline";
 import { isSystemError } from "./system-error";
+import { excerpt } from "./excerpt";
 
 /**
  * A call that failed, hung or answered in an unexpected shape: a named failure with a route, and
@@ -45,7 +46,11 @@ export function toolErrorOf(err: unknown, route: RouteId = "tool-unavailable"): 
   throw err;
 }
 
-/** Throw a ToolError for a call that timed out, was not found, could not start, was killed, or exited outside `okCodes`. */
+/**
+ * Throw a ToolError for a call that timed out, was not found, could not start, printed more than
+ * MAX_OUTPUT_BYTES (runtime/exec.ts), was killed, or exited outside `okCodes`. The output a
+ * message quotes is cut to a few KB (runtime/excerpt.ts).
+ */
 export function checkCall(
   req: ExecRequest,
   res: ExecResult,
@@ -56,8 +61,10 @@ export function checkCall(
   if (cutAtDeadline(res))
     throw new ToolError(`${call}: ${describeExit(res, req.timeoutMs)}`, "tool-unavailable", false, true);
   if (res.startError) throw new ToolError(`${call}: ${describeExit(res)}`, "tool-unavailable", true);
+  // whatever its exit code: its output was cut, so no answer of it can be read
+  if (res.overflow) throw new ToolError(`${call}: ${describeExit(res)}`);
   if (res.exitCode === null || !okCodes.includes(res.exitCode)) {
-    const why = (res.stderr.trim() || res.stdout.trim()).split("\n").slice(-3).join(" | ");
+    const why = excerpt((res.stderr.trim() || res.stdout.trim()).split("\n").slice(-3).join(" | "));
     throw new ToolError(`${call}: ${describeExit(res, req.timeoutMs)}${why && !res.timedOut ? `: ${why}` : ""}`);
   }
   return { ...res, exitCode: res.exitCode };

@@ -33,6 +33,8 @@ export async function cloudAssert(flags: StepFlags<typeof CLOUD_ASSERT>, ctx: St
       if (res.notFound) throw new ToolError("bash: not found on PATH", "tool-unavailable", true);
       if (cutAtDeadline(res))
         throw new ToolError(`cloud-assert: ${describeExit(res, flags.timeout)}`, "tool-unavailable", false, true);
+      // its output was cut at the cap (runtime/exec.ts): no verdict can be read from it
+      if (res.overflow) throw new ToolError(`cloud-assert: ${describeExit(res)}`);
       return cloudAssertVerdict(res.timedOut ? null : res.exitCode, res.stdout);
     },
   });

@@ -28,6 +28,7 @@ import type { StepContext } from "../runtime/step-context";
 import { onlyToolErrors } from "../runtime/tool-error";
 import { fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
+import { excerpt } from "../runtime/excerpt";
 
 type Target = StepFlags<typeof OVN_CHECK>;
 const PROBE = "ovn-appctl -t ovn-controller connection-status";
@@ -101,7 +102,7 @@ export async function ovnTlsSweep(flags: StepFlags<typeof OVN_TLS_SWEEP>, ctx: S
         return { code: -1, stdout: e.message };
       });
     details.push(
-      `${t.chassis}: restart ${res.code === 0 ? "done" : `FAILED (${res.stdout.trim().split("\n").pop()})`}`,
+      `${t.chassis}: restart ${res.code === 0 ? "done" : `FAILED (${excerpt(res.stdout.trim().split("\n").pop() ?? "")})`}`,
     );
     return res.code === 0;
   });

@@ -159,7 +159,7 @@ export function jujuExecReply(remoteStdout: string, remoteExitCode = 0, remoteSt
   };
 }
 
-/** The variables the openrc sets, as `bash -c <source openrc> coldstart <openrc>` prints them. */
+/** The variables the openrc sets, as `bash -c <source openrc> coldstart <openrc>` prints them (`env -0`: each ended by a NUL). */
 export const OPENRC_VARS: Readonly<Record<string, string>> = {
   OS_AUTH_URL: "http://keystone:5000/v3",
   OS_USERNAME: "admin",
@@ -169,7 +169,7 @@ export const OPENRC_VARS: Readonly<Record<string, string>> = {
 export function openrcReply(vars: Readonly<Record<string, string>> = OPENRC_VARS): Reply {
   return {
     stdout: Object.entries(vars)
-      .map(([k, v]) => `${k}=${v}\n`)
+      .map(([k, v]) => `${k}=${v}\0`)
       .join(""),
   };
 }
