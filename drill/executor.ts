@@ -20,6 +20,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { isKeyVariable, UNSEAL_STEP } from "../runtime/unseal-keys";
+import { killTree } from "./process-tree";
 
 /** Steps running now (each leads its own process group). */
 const running = new Set<ChildProcess>();
@@ -39,14 +40,13 @@ export function cancelRunningSteps(): void {
   for (const child of running) contextDone(child, "cancel");
 }
 
-/** A lost jumphost or `kill -9` mid-step, for drills: SIGKILL the step's whole process group. */
+/**
+ * A lost jumphost or `kill -9` mid-step, for drills: SIGKILL the step's process group and every
+ * process under it, the tool calls too (each runs in a group of its own: drill/process-tree.ts).
+ */
 export function killStepGroup(child: ChildProcess): void {
   if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
+  killTree(child.pid);
 }
 
 /**
