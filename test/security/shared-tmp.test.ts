@@ -157,8 +157,8 @@ describeWithSecondUser("drill --resume without --dir: never another user's folde
         fs.writeFileSync(savedFile, JSON.stringify(saved));
         const r = coldstart(["drill", ...STACK, "--scenario", "healthy-planned", "--resume"], env);
         expect(errLines(r.stderr)[0]).toBe(`drill directory: ${mine} (resumed)`);
-        expect(r.status).toBe(0);
         expect(fs.existsSync(marker)).toBe(false);
+        expect(r.status).toBe(0);
       }),
     180_000,
   );
