@@ -1,15 +1,14 @@
 /** The maintenance engine over the simulated cloud: the drill engine from `coldstart drill`. */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { PREVIEW_WINDOW, runPlanProgram } from "../plan/plan";
 import type { RegisteredResource } from "../plan/mock-engine";
 import { findProjectDir, readStackConfig } from "../config/stack-files";
-import { UsageError } from "../config/errors";
 import type { Mode } from "../config/schema";
-import { DEFAULT_CALL_TIMEOUT_MS, runDrill } from "../drill/drill";
+import { DEFAULT_CALL_TIMEOUT_MS, readSavedDrill, runDrill } from "../drill/drill";
 import { diffStep, hashStep, loadState } from "../drill/pulumi-state";
 import { parseStackValues } from "../config/load";
 import { drillProgramConfig, type DrillSim } from "../drill/program-config";
+import { simLayout } from "../sim/setup";
 import type { EnginePreview, MaintenanceEngine, StepEvent, UpOptions, UpResult } from "./engine";
 import { STEP_TYPE } from "./pulumi-events";
 import { opsAgainstState, summarise, type ModeInForce, type StepFingerprint } from "./preview-summary";
@@ -49,13 +48,14 @@ export class DrillEngine implements MaintenanceEngine {
     const saved = readSavedDrill(dir);
     const mode: ModeInForce = {
       mode: saved.sim.mode,
-      from: `the resumed drill's mode (${path.join(dir, DRILL_FILE)})`,
+      from: `the resumed drill's mode (${path.join(dir, "drill.json")})`,
     };
     const { plan, resources } = await runPlanProgram({
       stack: this.opts.stack,
       window,
       mode: mode.mode,
-      overrides: resumedConfig(this.opts.stack, dir, window, saved.sim),
+      // the sim's paths derived as the resumed drill derives them, never read from drill.json (issue #21)
+      overrides: resumedConfig(this.opts.stack, dir, window, { ...saved.sim, ...simLayout(path.join(dir, "cloud")) }),
     });
     const stored = loadState(dir).steps;
     return { plan, preview: summarise(opsAgainstState(fingerprints(resources), stored, diffStep), order(plan), mode) };
@@ -74,7 +74,7 @@ export class DrillEngine implements MaintenanceEngine {
       dir: this.opts.dir,
       resume: this.opts.resume,
       timeScale: this.opts.timeScale,
-      keysEnv: opts.env,
+      // no keys from opts.env: the drill unseals with its scenario's keys, never the operator's (issue #21)
       cancel: opts.signal, // the engine's cancel, as pulumi's: running steps' shells are killed
       // maintenance holds the window's lock and gives its run id to the steps' environment
       runId: opts.env.COLDSTART_RUN_ID,
@@ -110,26 +110,12 @@ function fingerprints(resources: RegisteredResource[]): StepFingerprint[] {
   return resources.filter((r) => r.type === STEP_TYPE).map((r) => ({ name: r.name, ...hashStep(r.inputs) }));
 }
 
-const DRILL_FILE = "drill.json";
-
-/** The part of drill/drill.ts's drill.json (SavedDrill, not exported) the program's config comes from. */
-interface SavedDrill {
-  window: string;
-  sim: DrillSim;
-}
-
-function readSavedDrill(dir: string): SavedDrill {
-  const file = path.join(dir, DRILL_FILE);
-  if (!fs.existsSync(file)) throw new UsageError(`--resume: no earlier drill in ${dir} (run it once without --resume)`);
-  return JSON.parse(fs.readFileSync(file, "utf8")) as SavedDrill;
-}
-
 /**
  * The config a resumed drill gives the program, built by the drill's own builder with the
  * maintenance driver's defaults (no --set, the default call timeout; a resumed sim MAAS listens
  * on the saved URL again, so hostsConfig is as saved).
  */
-function resumedConfig(stackName: string, dir: string, window: string, sim: SavedDrill["sim"]): Record<string, string> {
+function resumedConfig(stackName: string, dir: string, window: string, sim: DrillSim): Record<string, string> {
   const stack = readStackConfig(findProjectDir(), stackName);
   const base = parseStackValues(stack.values, PREVIEW_WINDOW);
   return drillProgramConfig({ values: stack.values, base, sim, dir, window, callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS });

@@ -6,7 +6,6 @@
  */
 import { expectSkippedStepRejections } from "../plan/mock-engine";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { runDrill } from "../drill/drill";
 import { loadScenario } from "../sim/scenario";
@@ -17,6 +16,7 @@ import { parseStackValues } from "../config/load";
 import { PREVIEW_WINDOW } from "../plan/plan";
 import { loadState } from "../drill/pulumi-state";
 import { describeLimits, limitsOf } from "./limits";
+import { makePrivateDir } from "../runtime/private-dir";
 
 interface Case {
   label: string;
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   );
   for (const c of CASES) {
     if (!selected(c)) continue;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-bench-"));
+    const dir = makePrivateDir("coldstart-bench-");
     const parallelism = c.parallelism ?? STACK_PARALLELISM;
     const report = await runDrill({
       stack: "prior-build",

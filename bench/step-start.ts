@@ -16,12 +16,12 @@
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { makePlan } from "../plan/plan";
 import { shellWords } from "../plan/render-text";
 import { requestStop, stopFile } from "../runtime/cancel";
 import { EXIT } from "../runtime/exit-codes";
+import { makePrivateDir } from "../runtime/private-dir";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const LAUNCHER = path.join(ROOT, "bin", "coldstart");
@@ -72,7 +72,7 @@ async function createArgs(): Promise<string[]> {
 
 export async function benchStepStart(runs = Number(process.env.BENCH_STEP_RUNS ?? 25)): Promise<void> {
   const create = await createArgs();
-  const recordDir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-bench-step-"));
+  const recordDir = makePrivateDir("coldstart-bench-step-");
   const env = { ...process.env, COLDSTART_WINDOW: WINDOW, COLDSTART_RECORD_DIR: recordDir };
   requestStop(stopFile(recordDir, WINDOW, env), { by: "bench", at: new Date().toISOString(), why: "step start bench" });
   const subjects: Subject[] = [

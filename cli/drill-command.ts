@@ -6,12 +6,16 @@
  * the second stops everything at once, after writing report.json (what is known) and a record
  * line saying so. Exit 130 either way.
  *
- * Every run without `--dir` gets its own directory, `<tmp>/coldstart-drill-<scenario>-<UTC
- * stamp>-<pid>` (printed first); `--resume` without `--dir` takes the newest of that scenario.
- * A second drill of the same directory and window is refused with exit 5 (runtime/run-lock.ts).
+ * Every run without `--dir` gets its own private directory (0700, mkdtemp:
+ * `<$TMPDIR or $XDG_RUNTIME_DIR>/coldstart-drill-<scenario>-<UTC stamp>-XXXXXX`, printed first);
+ * `--resume` without `--dir` takes the newest of that scenario among those that are ours alone
+ * (owned by us, writable by no one else: runtime/private-dir.ts), so a folder someone else
+ * planted is never used. A `--dir` is used only when it is ours alone too (created 0700 if
+ * missing). The operator's unseal keys and Pulumi credentials are dropped from the environment
+ * (runtime/real-secrets.ts): a drill unseals with its scenario's keys. A second drill of the same
+ * directory and window is refused with exit 5 (runtime/run-lock.ts).
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as z from "zod";
 import { expectSkippedStepRejections } from "../plan/mock-engine";
@@ -24,6 +28,8 @@ import { UsageError } from "../config/errors";
 import { DEFAULT_STACK } from "./plan-command";
 import { EXIT } from "../runtime/exit-codes";
 import { stopRunningSteps } from "../drill/executor";
+import { makePrivateDir, privateBase, privateDirProblem, usePrivateDir } from "../runtime/private-dir";
+import { dropRealSecrets, ignoredLine } from "../runtime/real-secrets";
 
 export const drillFlags = z
   .object({
@@ -45,13 +51,15 @@ export const drillFlags = z
     }),
     dir: z.string().optional().meta({
       description:
-        "the run's directory, created if missing (default: a new <tmp>/coldstart-drill-<scenario>-<stamp>-<pid>)",
+        "the run's directory, yours alone (owned by you, writable by no one else; created 0700 if missing). Default: a new private <tmp>/coldstart-drill-<scenario>-<stamp>-XXXXXX",
       placeholder: "dir",
     }),
     resume: z
       .literal("true")
       .optional()
-      .describe("carry on the drill in --dir (or the newest of this scenario) after a cancel, a kill or a fix"),
+      .describe(
+        "carry on the drill in --dir (or the newest of this scenario among your own private ones) after a cancel, a kill or a fix",
+      ),
     "time-scale": z.coerce.number().positive().max(1).optional().meta({
       description:
         "demo pacing only: at least this many real seconds per cloud second (at most 1). The drill runs on the cloud's own clock, which moves only while every step waits: same timeline with or without it, only slower to watch",
@@ -86,14 +94,17 @@ export const drillFlags = z
 export async function drillCommand(argv: string[], out: (text: string) => void): Promise<number> {
   const flags = parseFlags("drill", argv, drillFlags, ["resume", "json"]);
   const resume = flags.resume === "true";
+  // before anything runs: nothing of this process or its children sees them from here on
+  const ignored = ignoredLine("drill", dropRealSecrets(process.env));
   // A bad scenario is one line and exit 2 before any directory is made for it.
   if (!resume) loadScenario(flags.scenario);
   const dir = flags.dir
-    ? usableDir(flags.dir, resume)
+    ? usePrivateDir(flags.dir, resume ? "drill --resume --dir" : "drill --dir", resume)
     : resume
       ? newestRunDir(flags.scenario)
       : newRunDir(flags.scenario);
   process.stderr.write(`drill directory: ${dir}${resume ? " (resumed)" : ""}\n`);
+  if (ignored) process.stderr.write(`${ignored}\n`);
   // A failed step rejects its dependents' registrations; nothing awaits those, by design.
   expectSkippedStepRejections(); // failed steps' registrations, and only those (plan/mock-engine.ts)
   // Steps run in their own process groups (shielded from the terminal's Ctrl-C, as the
@@ -164,59 +175,43 @@ function scenarioPart(scenario: string): string {
 
 const RUN_DIR_PREFIX = "coldstart-drill-";
 
-/** A fresh run's own directory: `<tmp>/coldstart-drill-<scenario>-<UTC stamp>-<pid>`. */
+/** A fresh run's own private directory: `<base>/coldstart-drill-<scenario>-<UTC stamp>-XXXXXX`, 0700. */
 function newRunDir(scenario: string): string {
   const stamp = new Date()
     .toISOString()
     .replace(/[-:]/g, "")
     .replace(/\.\d+Z$/, "Z");
-  const dir = path.join(os.tmpdir(), `${RUN_DIR_PREFIX}${scenarioPart(scenario)}-${stamp}-${process.pid}`);
-  return usableDir(dir, false);
+  return makePrivateDir(`${RUN_DIR_PREFIX}${scenarioPart(scenario)}-${stamp}-`);
 }
 
-/** `--resume` without `--dir`: the newest run directory of this scenario that holds a drill. */
+/**
+ * `--resume` without `--dir`: the newest run directory of this scenario that holds a drill, among
+ * those that are ours alone. Anyone can make a folder of that name in a shared /tmp: one that is
+ * not ours, or that others may write, is skipped (and named when nothing is left).
+ */
 function newestRunDir(scenario: string): string {
+  const base = privateBase();
   const prefix = `${RUN_DIR_PREFIX}${scenarioPart(scenario)}-`;
-  const stamped = new RegExp(`^${prefix}(\\d{8}T\\d{6}Z)-(\\d+)$`);
+  const stamped = new RegExp(`^${prefix}(\\d{8}T\\d{6}Z)-([A-Za-z0-9]+)$`);
+  const skipped: string[] = [];
   const runs = fs
-    .readdirSync(os.tmpdir())
-    .map((name) => ({ name, m: stamped.exec(name) }))
-    .filter((r) => r.m && fs.existsSync(path.join(os.tmpdir(), r.name, "drill.json")))
-    .sort((a, b) => (a.m![1] === b.m![1] ? Number(a.m![2]) - Number(b.m![2]) : a.m![1] < b.m![1] ? -1 : 1));
+    .readdirSync(base)
+    .filter((name) => stamped.test(name))
+    .flatMap((name) => {
+      const dir = path.join(base, name);
+      const problem = privateDirProblem(dir);
+      if (problem) {
+        skipped.push(`${name} (${problem})`);
+        return [];
+      }
+      const saved = path.join(dir, "drill.json");
+      return fs.existsSync(saved) ? [{ dir, stamp: stamped.exec(name)![1], at: fs.statSync(saved).mtimeMs }] : [];
+    })
+    .sort((a, b) => (a.stamp === b.stamp ? a.at - b.at : a.stamp < b.stamp ? -1 : 1));
   const newest = runs[runs.length - 1];
   if (!newest)
     throw new UsageError(
-      `drill --resume: no earlier run of scenario ${scenario} in ${os.tmpdir()} (${prefix}*); give its directory with --dir, or run it without --resume`,
+      `drill --resume: no earlier run of scenario ${scenario} of yours in ${base} (${prefix}*)${skipped.length ? `; skipped, not yours alone: ${skipped.join("; ")}` : ""}; give its directory with --dir, or run it without --resume`,
     );
-  return path.join(os.tmpdir(), newest.name);
-}
-
-/** --dir: a directory we can write (created if missing); a file or an uncreatable path is a usage error. */
-function usableDir(dir: string, resume: boolean): string {
-  const abs = path.resolve(dir);
-  let stat: fs.Stats | undefined;
-  try {
-    stat = fs.statSync(abs);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT")
-      throw new UsageError(
-        `drill --dir ${dir}: cannot be read (${(err as NodeJS.ErrnoException).code}); give a directory you can write`,
-      );
-  }
-  if (stat && !stat.isDirectory())
-    throw new UsageError(`drill --dir ${dir}: is not a directory; give a directory (it is created if missing)`);
-  if (!stat && resume)
-    throw new UsageError(
-      `drill --resume: no earlier drill in ${abs} (it does not exist); run it once without --resume`,
-    );
-  try {
-    fs.mkdirSync(abs, { recursive: true });
-    fs.accessSync(abs, fs.constants.W_OK);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new UsageError(
-      `drill --dir ${dir}: cannot create or write it (${e.code ?? e.message}); give a directory you can write`,
-    );
-  }
-  return abs;
+  return newest.dir;
 }

@@ -69,7 +69,8 @@ const COMMANDS: readonly Command[] = [
   },
   {
     name: "drill",
-    summary: "rehearse the whole restart against the simulated cloud (every step's real command)",
+    summary:
+      "rehearse the whole restart against the simulated cloud (every step's real command), in a private folder, with the scenario's unseal keys (never yours)",
     run: async (argv, out) => {
       requireNode();
       const { drillCommand } = await import("./drill-command");

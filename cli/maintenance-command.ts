@@ -5,10 +5,14 @@
  * scenario (--engine drill, in <dir>/preflight; the window's own sim is built later by up()).
  * A resumed window (--resume, or a record of this window already written) skips it: its cloud is
  * mid-window.
+ *
+ * --engine drill is a rehearsal (issue #21): its folder is a new private one per run (0700,
+ * mkdtemp, printed on stderr) or a --dir that is ours alone, so `--resume` needs `--dir`; its
+ * unseal keys are the scenario's, and the operator's keys and Pulumi credentials are dropped
+ * from the environment (one stderr line names them), so no step, fake tool or sim file sees them.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as os from "node:os";
 import * as z from "zod";
 import { expectSkippedStepRejections } from "../plan/mock-engine";
 import { windowId } from "../config/schema";
@@ -24,6 +28,13 @@ import { resultLines } from "../preflight/checks";
 import { runPreflight } from "../preflight/run";
 import { simTarget, stackTarget } from "../preflight/targets";
 import type { MaintenanceOptions } from "../automation/maintenance";
+import { UsageError } from "../config/errors";
+import { makePrivateDir, usePrivateDir } from "../runtime/private-dir";
+import { dropRealSecrets, ignoredLine } from "../runtime/real-secrets";
+import { KEY_VAR_PREFIX } from "../runtime/unseal-keys";
+import { loadScenario } from "../sim/scenario";
+import { buildState } from "../sim/state";
+import { exportedKeys } from "../sim/setup";
 
 export const maintenanceFlags = z
   .object({
@@ -50,14 +61,15 @@ export const maintenanceFlags = z
       placeholder: "name|file",
     }),
     dir: z.string().optional().meta({
-      description: "with --engine drill: its directory (default: <tmp>/coldstart-maintenance-<window>)",
+      description:
+        "with --engine drill: its directory, yours alone (created 0700 if missing; default: a new private <tmp>/coldstart-maintenance-<window>-XXXXXX per run, printed). --resume needs it",
       placeholder: "dir",
     }),
     resume: z
       .literal("true")
       .optional()
       .describe(
-        "with --engine drill: carry on the earlier run of this window in --dir (no preflight: its cloud is mid-window)",
+        "with --engine drill and --dir: carry on the earlier run of this window in that directory (no preflight: its cloud is mid-window)",
       ),
     "report-dir": z
       .string()
@@ -90,17 +102,16 @@ const processSignals: SignalSource = (handler) => {
 export async function maintenanceCommand(argv: string[]): Promise<number> {
   const flags = parseFlags("maintenance", argv, maintenanceFlags, ["yes", "resume", "json"]);
   expectSkippedStepRejections(); // the drill engine's skipped steps, and only those (plan/mock-engine.ts)
-  const dir = flags.dir ?? path.join(os.tmpdir(), `coldstart-maintenance-${flags.window}`);
-  const engine =
-    flags.engine === "drill"
-      ? new DrillEngine({
-          stack: flags.stack,
-          scenario: flags.scenario,
-          dir,
-          timeScale: flags["time-scale"],
-          resume: flags.resume === "true",
-        })
-      : new PulumiEngine({ stack: flags.stack });
+  const drill = flags.engine === "drill" ? rehearsal(flags) : undefined;
+  const engine = drill
+    ? new DrillEngine({
+        stack: flags.stack,
+        scenario: flags.scenario,
+        dir: drill.dir,
+        timeScale: flags["time-scale"],
+        resume: flags.resume === "true",
+      })
+    : new PulumiEngine({ stack: flags.stack });
   const earlier = readRecord(recordFile(engine.recordDir(), flags.window, process.env));
   const preflight: MaintenanceOptions["preflight"] =
     flags.resume === "true"
@@ -109,13 +120,13 @@ export async function maintenanceCommand(argv: string[]): Promise<number> {
         ? { skip: `window ${flags.window} already started (${earlier.length} record entries): its cloud is mid-window` }
         : async (env, onLine) => {
             const onResult = (r: Parameters<typeof resultLines>[0]) => resultLines(r).forEach(onLine);
-            if (flags.engine === "pulumi") return runPreflight(stackTarget(flags.stack, env), { onResult });
+            if (!drill) return runPreflight(stackTarget(flags.stack, env), { onResult });
             const sim = await simTarget({
               stack: flags.stack,
               scenario: flags.scenario,
-              dir: path.join(path.resolve(dir), "preflight"),
+              dir: path.join(drill.dir, "preflight"),
               timeScale: flags["time-scale"],
-              keysFrom: env, // the keys this window will get, not the scenario's
+              keysFrom: env, // the keys this window will get: the scenario's (rehearsal() below)
             });
             try {
               return await runPreflight(sim.target, { onResult });
@@ -129,7 +140,7 @@ export async function maintenanceCommand(argv: string[]): Promise<number> {
     yes: flags.yes === "true",
     engine,
     reportDir: path.resolve(flags["report-dir"]),
-    env: process.env,
+    env: drill?.env ?? process.env,
     preflight,
     signals: processSignals,
     hardStop: () => {
@@ -142,11 +153,37 @@ export async function maintenanceCommand(argv: string[]): Promise<number> {
       err: (line) => process.stderr.write(line + "\n"),
       interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
       confirm,
-      promptSecret,
+      // a rehearsal asks no one for a key: at a terminal the operator would type a real one
+      promptSecret: drill ? async () => "" : promptSecret,
     },
   });
   if (flags.json) process.stdout.write(JSON.stringify(jsonReport(flags, engine.name, result), null, 2) + "\n");
   return result.exitCode;
+}
+
+/**
+ * --engine drill: its folder (a new private one, or a --dir of ours alone) and the environment
+ * the window gets: the operator's real keys and Pulumi credentials dropped (said in one line),
+ * the scenario's own keys (what its operator exports) in their place.
+ */
+function rehearsal(flags: z.infer<typeof maintenanceFlags>): { dir: string; env: NodeJS.ProcessEnv } {
+  const resume = flags.resume === "true";
+  if (resume && flags.dir === undefined)
+    throw new UsageError(
+      "maintenance --engine drill --resume: give the earlier run's directory with --dir (every run without --dir gets a new private one, printed at its start)",
+    );
+  const ignored = ignoredLine("maintenance --engine drill", dropRealSecrets(process.env));
+  if (ignored) process.stderr.write(`${ignored}\n`);
+  const loaded = loadScenario(flags.scenario); // a bad scenario: one line, exit 2, before any folder is made
+  const dir =
+    flags.dir === undefined
+      ? makePrivateDir(`coldstart-maintenance-${flags.window}-`)
+      : usePrivateDir(flags.dir, resume ? "maintenance --resume --dir" : "maintenance --dir", resume);
+  if (flags.dir === undefined) process.stderr.write(`maintenance drill directory: ${dir}\n`);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const keys = exportedKeys(loaded.scenario, buildState(loaded.scenario, { name: loaded.name, mode: "planned" }));
+  keys.forEach((k, i) => (env[`${KEY_VAR_PREFIX}${i + 1}`] = k));
+  return { dir, env };
 }
 
 /**

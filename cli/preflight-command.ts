@@ -9,6 +9,7 @@ import * as z from "zod";
 import { parseFlags } from "./args";
 import { DEFAULT_STACK } from "./plan-command";
 import { UsageError } from "../config/errors";
+import { usePrivateDir } from "../runtime/private-dir";
 import { resultLines, renderTable, type PreflightReport } from "../preflight/checks";
 import { runPreflight } from "../preflight/run";
 import { simTarget, stackTarget } from "../preflight/targets";
@@ -30,7 +31,8 @@ export const preflightFlags = z
       placeholder: "name|file",
     }),
     dir: z.string().min(1).optional().meta({
-      description: "with --scenario: the simulated cloud's directory (default: a new temporary one)",
+      description:
+        "with --scenario: the simulated cloud's directory, yours alone (created 0700 if missing; default: a new private one)",
       placeholder: "dir",
     }),
     "time-scale": z.coerce
@@ -56,7 +58,8 @@ export async function preflightCommand(
     const sim = await simTarget({
       stack: flags.stack,
       scenario: flags.scenario,
-      dir: flags.dir,
+      // the operator's folder only when it is theirs alone (issue #21); else a new private one
+      dir: flags.dir === undefined ? undefined : usePrivateDir(flags.dir, "preflight --dir"),
       timeScale: flags["time-scale"],
     });
     try {

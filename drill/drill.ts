@@ -17,7 +17,9 @@ import * as path from "node:path";
 import {
   createSimCloud,
   exportedKeys,
+  osEnvOf,
   SIM_MAAS_KEY_VAR,
+  simLayout,
   simState,
   withMaasUrl,
   type SimCloud,
@@ -43,6 +45,8 @@ import { applySets } from "../config/overrides";
 import { startSimClock, type SimClockServer, type SimClockStats } from "./sim-clock";
 import { startToolServer, type ToolServer } from "./tool-server";
 import { stopRunningSteps } from "./executor";
+import { writePrivateFile } from "../runtime/private-dir";
+import { isRealSecret } from "../runtime/real-secrets";
 
 export interface DrillOptions {
   stack: string;
@@ -71,11 +75,6 @@ export interface DrillOptions {
   set?: string[];
   /** `--cancel-at <step>` / `--kill-at <step>`: interrupt that step mid-way (drill/engine.ts). */
   interrupt?: EngineOptions["interrupt"];
-  /**
-   * Where the unseal keys come from: by default the scenario's operator; given here, exactly
-   * these variables instead (the maintenance driver passes the operator's / CI's environment).
-   */
-  keysEnv?: Record<string, string>;
   /**
    * The caller (maintenance over the drill engine) holds this window's lock already, with this
    * run id: the drill does not take it again, its steps carry this id.
@@ -124,14 +123,28 @@ export interface DrillReport {
 }
 
 /**
- * What a resume needs, minus the keys: the unseal keys are derived again, the sim MAAS's API key
- * is made afresh (its server is started again, on the same URL), never written down.
+ * drill.json: what a resume needs that is data. Never a secret (the unseal keys are derived
+ * again, the sim MAAS's API key is made afresh, its server started again on the same URL), and
+ * never what decides what runs (issue #21): the sim's folder, its openrc and cloud-assert script,
+ * PATH and the steps' environment are derived again from the run's folder and this checkout.
  */
 interface SavedDrill {
   window: string;
   scenarioRef: string;
-  sim: Omit<SimCloud<SimPower>, "realMs" | "unsealKeys">;
+  sim: SavedSim;
 }
+
+const SAVED_SIM = [
+  "scenario",
+  "mode",
+  "power",
+  "hostsConfig",
+  "jujuModel",
+  "holdGuests",
+  "clock",
+  "timeScale",
+] as const;
+type SavedSim = Pick<SimCloud<SimPower>, (typeof SAVED_SIM)[number]>;
 
 const DRILL_FILE = "drill.json";
 /** Scaled clock only (preflight --scenario): the real floor of one fake juju/openstack call. */
@@ -145,13 +158,13 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
   // The committed stack as a Config (its numbers and drivers; the window is the drill's own).
   const base = parseStackValues(stack.values, PREVIEW_WINDOW);
   const power: SimPower = base.hosts.some((h) => h.power.driver === "maas") ? "maas" : "virsh";
-  const saved = opts.resume ? readSaved(dir) : undefined;
+  const saved = opts.resume ? readSavedDrill(dir) : undefined;
   const window = opts.window ?? saved?.window ?? `drill-${loadScenario(opts.scenario).name}`;
   // The window's lock first: nothing of an earlier run is cleared or reattached without it.
   const lock = takeLock(dir, window, stack.stack, opts);
   try {
     if (lock.note) opts.progress?.(`note: ${lock.note}`);
-    const sim = saved ? reattach(saved) : create(dir, opts, power);
+    const sim = saved ? reattach(dir, saved) : create(dir, opts, power);
     // the clock before MAAS: MAAS answers on its time
     let fatal: string | undefined;
     const clock = await startSimClock({
@@ -258,14 +271,11 @@ async function runOnSim(
   });
   const simStartMs = clock.nowMs();
   // The environment `pulumi up` would have: coldstart and the cloud's tools on PATH, the
-  // scenario's unseal keys (and no key inherited from whoever started the drill).
+  // scenario's unseal keys, and none of the operator's (no key, no Pulumi credential: a
+  // rehearsal never holds real secrets, issue #21).
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^COLDSTART_/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^COLDSTART_/.test(k) && !isRealSecret(k)) env[k] = v;
   Object.assign(env, sim.env, { PATH: `${path.join(projectDir, "bin")}${path.delimiter}${sim.env.PATH}` });
-  if (opts.keysEnv) {
-    for (const k of Object.keys(env)) if (k.startsWith(KEY_VAR_PREFIX)) delete env[k];
-    Object.assign(env, opts.keysEnv);
-  }
   // The run's id: this run's steps pass the window's lock, anything else's are refused.
   Object.assign(env, lock.env);
   // Where the fake tools' calls go (the shims' thin client): set on every step shell, as the clock's vars are.
@@ -320,7 +330,7 @@ async function runOnSim(
         cancelled: true,
         stoppedAtOnce: true,
       };
-      fs.writeFileSync(path.join(dir, "report.json"), JSON.stringify(report, null, 2));
+      writePrivateFile(path.join(dir, "report.json"), JSON.stringify(report, null, 2));
       runLine(
         130,
         `drill ${why}: running then (killed): ${running.join(", ") || "(none)"}; what each step did is in its own line`,
@@ -381,7 +391,7 @@ async function runOnSim(
     failed,
     cancelled: run.cancelled,
   };
-  fs.writeFileSync(path.join(dir, "report.json"), JSON.stringify(report, null, 2));
+  writePrivateFile(path.join(dir, "report.json"), JSON.stringify(report, null, 2));
   const ran = run.steps.filter((s) => s.status === "passed" || s.status === "failed").length;
   const unchanged = run.steps.filter((s) => s.status === "unchanged").length;
   const notRun = run.steps.length - ran - unchanged;
@@ -443,42 +453,50 @@ function create(dir: string, opts: DrillOptions, power: SimPower): SimCloud<SimP
   return sim;
 }
 
-/** drill.json: everything a resume needs except the secrets (unseal keys, the sim MAAS's API key). */
+/** drill.json: the data a resume needs (SavedDrill), no secret, no path or PATH. */
 function saveDrill(dir: string, window: string, scenarioRef: string, sim: SimCloud<SimPower>): void {
-  const { realMs: _realMs, unsealKeys: _keys, ...saved } = sim;
-  const env = Object.fromEntries(
-    Object.entries(saved.env).filter(([k]) => !k.startsWith(KEY_VAR_PREFIX) && k !== SIM_MAAS_KEY_VAR),
-  );
-  const record: SavedDrill = { window, scenarioRef, sim: { ...saved, env } };
-  fs.writeFileSync(path.join(dir, DRILL_FILE), JSON.stringify(record, null, 2));
+  const data = Object.fromEntries(SAVED_SIM.map((k) => [k, sim[k]])) as SavedSim;
+  const record: SavedDrill = { window, scenarioRef, sim: data };
+  writePrivateFile(path.join(dir, DRILL_FILE), JSON.stringify(record, null, 2));
 }
 
-function readSaved(dir: string): SavedDrill {
+/** drill.json of `dir` (a folder the caller checked is ours): its data only, whatever else it holds. */
+export function readSavedDrill(dir: string): SavedDrill {
   const file = path.join(dir, DRILL_FILE);
   if (!fs.existsSync(file)) throw new UsageError(`--resume: no earlier drill in ${dir} (run it once without --resume)`);
+  let raw: { window?: unknown; scenarioRef?: unknown; sim?: Partial<Record<string, unknown>> };
   try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as SavedDrill;
+    raw = JSON.parse(fs.readFileSync(file, "utf8")) as typeof raw;
   } catch (err) {
     throw new UsageError(
       `--resume: ${file} cannot be read (${(err as Error).message.split("\n")[0]}); run the drill again without --resume`,
     );
   }
+  if (typeof raw.window !== "string" || typeof raw.scenarioRef !== "string" || typeof raw.sim !== "object")
+    throw new UsageError(
+      `--resume: ${file} is not a drill's (no window, scenarioRef or sim); run the drill again without --resume`,
+    );
+  const sim = Object.fromEntries(SAVED_SIM.map((k) => [k, raw.sim?.[k]])) as unknown as SavedSim;
+  sim.power ??= "virsh"; // drill.json of a build before MAAS drills
+  return { window: raw.window, scenarioRef: raw.scenarioRef, sim };
 }
 
-function reattach(saved: SavedDrill): SimCloud<SimPower> {
-  const power: SimPower = saved.sim.power ?? "virsh"; // drill.json of a build before MAAS drills
-  const unsealKeys = exportedKeys(loadScenario(saved.scenarioRef).scenario, simState(saved.sim.dir));
-  const env = { ...saved.sim.env };
+/** The sim of an earlier run in `dir`: its data from drill.json, everything that runs derived again. */
+function reattach(dir: string, saved: SavedDrill): SimCloud<SimPower> {
+  const layout = simLayout(path.join(dir, "cloud"));
+  const state = simState(layout.dir);
+  const unsealKeys = exportedKeys(loadScenario(saved.scenarioRef).scenario, state);
+  const env = { ...layout.env };
   unsealKeys.forEach((k, i) => (env[`${KEY_VAR_PREFIX}${i + 1}`] = k));
-  if (power === "maas") env[SIM_MAAS_KEY_VAR] = generateMaasApiKey();
-  const sim: SimCloud<SimPower> = {
+  if (saved.sim.power === "maas") env[SIM_MAAS_KEY_VAR] = generateMaasApiKey();
+  return {
     ...saved.sim,
-    power,
+    ...layout,
     env,
+    osEnv: osEnvOf(state),
     unsealKeys,
     realMs: (s: number) => s * 1000 * saved.sim.timeScale,
   };
-  return sim;
 }
 
 /** Cloud ms as "mm:ss" (or "h:mm:ss"), for progress lines. */

@@ -13,10 +13,10 @@
  */
 import * as fs from "node:fs";
 import * as net from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
 import { onLines, SIM_CLOCK_FILE_VAR, SIM_CLOCK_VAR, SIM_ID_VAR } from "../runtime/sim-clock";
 import { readClockFileMs, writeClockFile } from "../runtime/clock-file";
+import { makePrivateDir } from "../runtime/private-dir";
 
 interface Conn {
   /** A process's socket; absent for an in-process participant (drill/tool-server.ts). */
@@ -117,7 +117,7 @@ export async function startSimClock(opts: SimClockOptions): Promise<SimClockServ
   }
   writeClockFile(opts.clockFile, t);
   // a private dir: no port, nobody else's socket, and a short path whatever --dir is
-  const sockDir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-clock-"));
+  const sockDir = makePrivateDir("coldstart-clock-");
   const socketPath = path.join(sockDir, "s");
   const tokens = new Map<string, Token>();
   const conns = new Set<Conn>();

@@ -4,8 +4,6 @@
  * drill` builds it (sim/setup.ts createSimCloud, the sim's MAAS for MAAS-powered stacks, the
  * stack's values pointed at the sim by drill/program-config.ts, the drill's scaled call bound).
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { findProjectDir, readStackConfig } from "../config/stack-files";
 import { loadConfig, NAMESPACE } from "../config/load";
@@ -18,7 +16,9 @@ import { startSimMaas } from "../sim/maas-api";
 import { loadScenario } from "../sim/scenario";
 import { CALL_LOG } from "../sim/call-log";
 import { neverInherited } from "../runtime/exec";
-import { KEY_VAR_PREFIX, KEYS_FILE_VAR } from "../runtime/unseal-keys";
+import { KEY_VAR_PREFIX } from "../runtime/unseal-keys";
+import { makePrivateDir, privateSubdir } from "../runtime/private-dir";
+import { isRealSecret } from "../runtime/real-secrets";
 import type { PreflightTarget } from "./run";
 
 /**
@@ -51,13 +51,16 @@ export function stackTarget(stack: string, env: NodeJS.ProcessEnv = process.env)
 export interface SimTargetOptions {
   stack: string;
   scenario: string;
-  /** Folder for the simulated cloud (default: a new temp folder). */
+  /**
+   * Folder for the simulated cloud: one the caller made private (a sub-folder of the maintenance
+   * drill's), or by default a new private one (runtime/private-dir.ts).
+   */
   dir?: string;
   timeScale?: number;
   /**
    * Where this run's unseal keys come from: by default the scenario's operator (as a drill);
-   * given, the COLDSTART_UNSEAL_KEY_n / COLDSTART_UNSEAL_KEYS_FILE of this environment instead
-   * (maintenance counts the keys it will hand to the window).
+   * given, the COLDSTART_UNSEAL_KEY_n of this environment instead (maintenance counts the keys it
+   * will hand to the window: its scenario's). A key file is never read: a sim holds no real key.
    */
   keysFrom?: NodeJS.ProcessEnv;
 }
@@ -75,11 +78,9 @@ export async function simTarget(opts: SimTargetOptions): Promise<SimTarget> {
   const file = readStackConfig(projectDir, opts.stack);
   const base = configOf(file.values);
   const scenario = loadScenario(opts.scenario); // a bad scenario is a one-line UsageError (exit 2)
-  const dir = path.resolve(
-    opts.dir ??
-      fs.mkdtempSync(path.join(os.tmpdir(), `coldstart-preflight-${scenario.name.replace(/[^A-Za-z0-9_-]/g, "_")}-`)),
-  );
-  fs.mkdirSync(dir, { recursive: true });
+  const dir = opts.dir
+    ? privateSubdir(path.dirname(path.resolve(opts.dir)), path.basename(opts.dir))
+    : makePrivateDir(`coldstart-preflight-${scenario.name.replace(/[^A-Za-z0-9_-]/g, "_")}-`);
   const power: SimPower = base.hosts.some((h) => h.power.driver === "maas") ? "maas" : "virsh";
   const sim = createSimCloud<SimPower>({
     dir: path.join(dir, "cloud"),
@@ -99,13 +100,14 @@ export async function simTarget(opts: SimTargetOptions): Promise<SimTarget> {
     window: PREVIEW_WINDOW,
     callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS,
   });
+  // no operator's key or Pulumi credential in a sim's preflight (issue #21)
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("COLDSTART_")) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("COLDSTART_") && !isRealSecret(k)) env[k] = v;
   Object.assign(env, sim.env);
   if (opts.keysFrom) {
     for (const k of Object.keys(env)) if (k.startsWith(KEY_VAR_PREFIX)) delete env[k];
     for (const [k, v] of Object.entries(opts.keysFrom))
-      if ((k.startsWith(KEY_VAR_PREFIX) || k === KEYS_FILE_VAR) && v !== undefined) env[k] = v;
+      if (/^COLDSTART_UNSEAL_KEY_\d+$/.test(k) && v !== undefined) env[k] = v;
   }
   // children get the sim's PATH and folder, never a secret (exec's own rule: runtime/exec.ts)
   const childEnv = Object.fromEntries(Object.entries(sim.env).filter(([k]) => !neverInherited(k)));

@@ -41,7 +41,14 @@ export function readClockFileMs(file: string): number {
 /** Write the clock file (tmp + rename: a reader sees the old value or the new one, never half). */
 export function writeClockFile(file: string, ms: number): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify({ t: ms }));
+  // never through a symlink at the temp name (issue #21); a leftover file of ours is overwritten
+  const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = fs.constants;
+  const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
+  try {
+    fs.writeSync(fd, JSON.stringify({ t: ms }));
+  } finally {
+    fs.closeSync(fd);
+  }
   fs.renameSync(tmp, file);
 }
 

@@ -2,7 +2,7 @@
  * Simulated cloud -- the call log: one JSON line per fake-tool call in <simdir>/calls.jsonl, so a
  * drill can assert what the runbook ran, in which order, and what it never ran. stdin is logged
  * as its LENGTH only: unseal keys travel on stdin and must never reach a file.
- * One appendFileSync of one short line per call: O_APPEND keeps concurrent writers' lines whole.
+ * One write of one short line per call: O_APPEND keeps concurrent writers' lines whole.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -24,7 +24,14 @@ export interface CallRecord {
 }
 
 export function appendCall(dir: string, record: CallRecord): void {
-  fs.appendFileSync(path.join(dir, CALL_LOG), JSON.stringify(record) + "\n");
+  // never through a symlink at its name (issue #21)
+  const { O_APPEND, O_CREAT, O_WRONLY, O_NOFOLLOW } = fs.constants;
+  const fd = fs.openSync(path.join(dir, CALL_LOG), O_APPEND | O_CREAT | O_WRONLY | O_NOFOLLOW, 0o600);
+  try {
+    fs.writeSync(fd, JSON.stringify(record) + "\n");
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export function readCallLog(dir: string): CallRecord[] {

@@ -14,6 +14,7 @@ import { loadScenario, type Mode, type Scale, type Scenario } from "./scenario";
 import { buildState, CONTROLLER, MODEL, type SimState } from "./state";
 import { readState, saveState } from "./store";
 import { CLOCK_FILE, writeClockFileMs, type ClockKind } from "./time";
+import { privateSubdir, writePrivateFile } from "../runtime/private-dir";
 
 /** How coldstart powers the sim's hosts: the fake virsh, or the sim's MAAS API. */
 export type SimPower = "virsh" | "maas";
@@ -95,7 +96,8 @@ function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function osEnvOf(s: SimState): Record<string, string> {
+/** The variables the sim's admin openrc exports. */
+export function osEnvOf(s: SimState): Record<string, string> {
   return {
     OS_AUTH_URL: s.openstack.authUrl,
     OS_USERNAME: s.openstack.username,
@@ -109,13 +111,42 @@ function osEnvOf(s: SimState): Record<string, string> {
   };
 }
 
+/**
+ * Where a sim in `dir` keeps what the steps run or source, and the variables that point the steps
+ * at it: derived from `dir` and this checkout (sim/bin beside this module), never read back from a
+ * run's folder (issue #21: a drill.json must not decide what runs).
+ */
+export function simLayout(dir: string): Pick<
+  SimCloud<SimPower>,
+  "dir" | "binDir" | "openrcPath" | "cloudAssertScript"
+> & {
+  env: Record<string, string>;
+} {
+  const root = projectRoot();
+  const binDir = path.join(root, "sim", "bin");
+  return {
+    dir,
+    binDir,
+    openrcPath: path.join(dir, "admin-openrc"),
+    cloudAssertScript: path.join(dir, "ops-repo", "scripts", "cloud-assert.sh"),
+    env: {
+      PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}`,
+      COLDSTART_SIM_DIR: dir,
+      COLDSTART_SIM_ROOT: root,
+      COLDSTART_SIM_NODE: process.execPath,
+    },
+  };
+}
+
 export function createSimCloud<P extends SimPower = "virsh">(opts: SimCloudOptions<P>): SimCloud<P> {
   const loaded = typeof opts.scenario === "string" ? loadScenario(opts.scenario) : opts.scenario;
   const sc = loaded.scenario;
   const dir = path.resolve(opts.dir);
   const root = projectRoot();
   const entry = path.join(root, "dist", "sim", "tools", "entry.js");
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  privateSubdir(path.dirname(dir), path.basename(dir)); // a symlink here is refused, not followed
+  // removed, not written through: rm unlinks a symlink of these names, never its target
   for (const stale of [CALL_LOG, "state.lock", CLOCK_FILE]) {
     fs.rmSync(path.join(dir, stale), { recursive: true, force: true });
   }
@@ -133,24 +164,26 @@ export function createSimCloud<P extends SimPower = "virsh">(opts: SimCloudOptio
   if (clock === "discrete") writeClockFileMs(dir, 0);
 
   const osEnv = osEnvOf(state);
-  const openrcPath = path.join(dir, "admin-openrc");
-  fs.writeFileSync(
+  const layout = simLayout(dir);
+  const { openrcPath, cloudAssertScript, binDir } = layout;
+  // bash sources it before every openstack call: a new file renamed over the name, never a symlink's target
+  writePrivateFile(
     openrcPath,
     `# admin openrc of the simulated cloud (${loaded.name})\n` +
       Object.entries(osEnv)
         .map(([k, v]) => `export ${k}=${shQuote(v)}`)
         .join("\n") +
       "\n",
-    { mode: 0o600 },
+    0o600,
   );
 
-  const cloudAssertScript = path.join(dir, "ops-repo", "scripts", "cloud-assert.sh");
-  fs.mkdirSync(path.dirname(cloudAssertScript), { recursive: true });
+  privateSubdir(dir, "ops-repo", "scripts");
   // scenario cloudAssert.scriptMissing: the repo has no script (an earlier sim's is removed too)
   if (sc.cloudAssert.scriptMissing) fs.rmSync(cloudAssertScript, { force: true });
-  // executable, as a script checked out of the operations repo is (preflight checks the mode)
+  // executable, as a script checked out of the operations repo is (preflight checks the mode);
+  // Stage 7 runs it: written as the openrc is, never through a symlink
   else {
-    fs.writeFileSync(
+    writePrivateFile(
       cloudAssertScript,
       [
         "#!/usr/bin/env bash",
@@ -163,19 +196,12 @@ export function createSimCloud<P extends SimPower = "virsh">(opts: SimCloudOptio
         `exec "$COLDSTART_SIM_ROOT/sim/bin/sim-tool" cloud-assert "$@"`,
         "",
       ].join("\n"),
-      { mode: 0o755 },
+      0o755,
     );
-    fs.chmodSync(cloudAssertScript, 0o755); // the mode above applies only to a new file
   }
 
   const unsealKeys = exportedKeys(sc, state);
-  const binDir = path.join(root, "sim", "bin");
-  const env: Record<string, string> = {
-    PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}`,
-    COLDSTART_SIM_DIR: dir,
-    COLDSTART_SIM_ROOT: root,
-    COLDSTART_SIM_NODE: process.execPath,
-  };
+  const env: Record<string, string> = { ...layout.env };
   unsealKeys.forEach((k, i) => (env[`COLDSTART_UNSEAL_KEY_${i + 1}`] = k));
   const power = (opts.power ?? "virsh") as P;
   if (power === "maas") env[SIM_MAAS_KEY_VAR] = generateMaasApiKey();

@@ -18,7 +18,7 @@ import { planCommand } from "../cli/plan-command";
 import { flagsOf, HelpRequested } from "../cli/help";
 import { drillDir } from "./support/drill-run";
 import {
-  envWithKeys,
+  rehearsalEnv,
   maintenanceArgs,
   plantedKeys,
   readReport,
@@ -231,7 +231,7 @@ describe("--json: one document on stdout, schemaVersion 1", () => {
     };
     const r = spawnSync(BIN, [...maintenanceArgs(run), "--json"], {
       encoding: "utf8",
-      env: envWithKeys(keys.slice(0, 3)),
+      env: rehearsalEnv(),
       timeout: 120_000,
     });
     expect(r.status).toBe(0);
@@ -261,7 +261,7 @@ describe("--json: one document on stdout, schemaVersion 1", () => {
     };
     const r = spawnSync(BIN, [...maintenanceArgs(run), "--json"], {
       encoding: "utf8",
-      env: envWithKeys(plantedKeys().slice(0, 3)),
+      env: rehearsalEnv(),
       timeout: 120_000,
     });
     const doc = jsonDoc(r.stdout);

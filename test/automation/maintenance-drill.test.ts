@@ -1,13 +1,13 @@
 /**
- * `coldstart maintenance --engine drill` end to end, spawned as CI runs it (non-interactive,
- * keys in COLDSTART_UNSEAL_KEY_1..3): exit codes, what ran and what did not, the report, the
+ * `coldstart maintenance --engine drill` end to end, spawned as CI runs it (non-interactive; the
+ * unseal keys are the scenario's: planted in its Vault, the first 3 exported, issue #21): exit codes, what ran and what did not, the report, the
  * record, safe cancel, and that the planted Vault keys leave no trace outside stdin.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   callLog,
-  envWithKeys,
+  rehearsalEnv,
   filesUnder,
   plantedKeys,
   previewSteps,
@@ -46,7 +46,7 @@ describe("a healthy planned window, approved by CI with --yes", () => {
   const run = newRun("healthy", "healthy-planned");
   let r: Finished;
   beforeAll(() => {
-    r = runMaintenanceProcess(run, envWithKeys(threeKeys));
+    r = runMaintenanceProcess(run, rehearsalEnv());
   }, 50_000);
 
   it("exits 0 and writes the JSON and Markdown report saying it succeeded", () => {
@@ -119,7 +119,7 @@ describe("a gate that fails during the window", () => {
   const run = newRun("chassis", "chassis-stays-disconnected");
   let r: Finished;
   beforeAll(() => {
-    r = runMaintenanceProcess(run, envWithKeys(threeKeys));
+    r = runMaintenanceProcess(run, rehearsalEnv());
   }, 50_000);
 
   it("exits 1 and names the failed gate and the runbook's quick-reference fix on stderr and in the report", () => {
@@ -147,8 +147,9 @@ describe("a gate that fails during the window", () => {
 
 describe("a window without enough unseal keys", () => {
   it("exits 3, tells the operator to escalate, and runs nothing: only the preflight's reads, Vault untouched", () => {
-    const run = newRun("two-keys", "healthy-planned");
-    const r = runMaintenanceProcess(run, envWithKeys(keys.slice(0, 2)));
+    // the scenario's operator holds two of the planted keys (a rehearsal's keys are its scenario's)
+    const run = newRun("two-keys", "healthy-planned", { vault: { threshold: 3, shares: 5, exportKeys: 2 } });
+    const r = runMaintenanceProcess(run, rehearsalEnv());
     expect(r.status).toBe(3);
     expect(r.stderr).toContain("escalate, never improvise");
     expect(r.stderr).toContain("nothing was run");
@@ -165,8 +166,8 @@ describe("a window without enough unseal keys", () => {
     expect(fs.existsSync(run.reportDir)).toBe(false);
   });
 
-  it("a 4-of-7 Vault with the 3 keys CI holds (issue #12): refused by the preflight before any host is touched", () => {
-    // the committed scenario (Vault 4-of-7 with its own shares); CI holds three keys
+  it("a 4-of-7 Vault with the 3 keys its operator holds (issue #12): refused by the preflight before any host is touched", () => {
+    // the committed scenario (Vault 4-of-7 with its own shares); its operator exports three keys
     const root = tempDir("four-of-seven");
     const run: MaintenanceRun = {
       window: "maint-four-of-seven",
@@ -174,7 +175,7 @@ describe("a window without enough unseal keys", () => {
       dir: path.join(root, "drill"),
       reportDir: path.join(root, "reports"),
     };
-    const r = runMaintenanceProcess(run, envWithKeys(keys.slice(0, 3)));
+    const r = runMaintenanceProcess(run, rehearsalEnv());
     expect(r.status).toBe(3);
     expect(r.stderr).toContain("3 unseal key(s) available, Vault needs 4 (threshold 4 of 7)");
     expect(previewSteps(r.stdout)).toEqual([]); // refused before the preview
@@ -185,7 +186,7 @@ describe("a window without enough unseal keys", () => {
 describe("a window whose preflight is not ready", () => {
   it("an unreachable BMC refuses the window with exit 1, naming the host, before anything is powered off", () => {
     const run = newRun("bmc", "preflight-bmc-unreachable");
-    const r = runMaintenanceProcess(run, envWithKeys(threeKeys));
+    const r = runMaintenanceProcess(run, rehearsalEnv());
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^FAIL +power-openstack2 /m);
     expect(r.stderr).toContain("failed to connect to the hypervisor");
@@ -198,7 +199,7 @@ describe("a window whose preflight is not ready", () => {
 describe("a window without approval", () => {
   it("exits 2 when there is no --yes and no terminal to ask at, and runs nothing", () => {
     const run = { ...newRun("no-yes", "healthy-planned"), yes: false };
-    const r = runMaintenanceProcess(run, envWithKeys(threeKeys));
+    const r = runMaintenanceProcess(run, rehearsalEnv());
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("--yes");
     expect(previewSteps(r.stdout)).toHaveLength(34); // the plan was shown ...
@@ -226,7 +227,7 @@ function cancelDuringMysqlCheck(run: MaintenanceRun, group: boolean): Promise<Ca
   // On the cloud's clock (issue #14) the drill would be through mysql-check's 100 s call in a
   // moment of real time: --time-scale paces it (same timeline) so a signal can land mid-step.
   const child: ChildProcessWithoutNullStreams = spawn(COLDSTART, [...maintenanceArgs(run), "--time-scale", "0.02"], {
-    env: envWithKeys(threeKeys),
+    env: rehearsalEnv(),
     detached: group,
     stdio: "pipe",
   });

@@ -13,6 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { drillDir } from "../support/drill-run";
 import { startSimClock } from "../../drill/sim-clock";
+import { simLayout } from "../../sim/setup";
 
 const ROOT = path.resolve(__dirname, "../..");
 const BIN = path.join(ROOT, "bin", "coldstart");
@@ -126,8 +127,10 @@ describe("the MySQL action's once-per-window guard, two step processes at once, 
     if (upTo.status !== 130) throw new Error(`setup drill: exit ${upTo.status}\n${upTo.stderr}`);
     const saved = JSON.parse(fs.readFileSync(path.join(dir, "drill.json"), "utf8")) as {
       window: string;
-      sim: { env: Record<string, string>; jujuModel: string };
+      sim: { jujuModel: string };
     };
+    // the sim's PATH and folder as the drill derives them (drill.json holds data only, issue #21)
+    const simEnv = simLayout(path.join(dir, "cloud")).env;
     // The step's create line from the plan, on the sim's model (the drill's config sets it).
     const plan = await run(BIN, ["plan", "--stack", "prior-build", "--format", "json"]);
     const step = (JSON.parse(plan.stdout) as { steps: { name: string; create: string }[] }).steps.find(
@@ -139,8 +142,8 @@ describe("the MySQL action's once-per-window guard, two step processes at once, 
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("COLDSTART_")) base[k] = v;
     const env = (stepName: string): NodeJS.ProcessEnv => ({
       ...base,
-      ...saved.sim.env,
-      PATH: `${path.join(ROOT, "bin")}${path.delimiter}${saved.sim.env.PATH}`,
+      ...simEnv,
+      PATH: `${path.join(ROOT, "bin")}${path.delimiter}${simEnv.PATH}`,
       COLDSTART_WINDOW: saved.window,
       COLDSTART_RECORD_DIR: path.join(dir, "records"),
       COLDSTART_STACK: "prior-build",

@@ -1,7 +1,7 @@
 /**
  * Issue #12: the drill CLI an operator meets. Input errors are one line and exit 2 (never 70 with
- * a stack trace); every run without --dir gets its own directory, and --resume without --dir
- * takes the newest of that scenario; Ctrl-C (real signals) ends with report.json and a record
+ * a stack trace); every run without --dir gets its own private directory (0700), and --resume
+ * without --dir takes the newest of that scenario among ours (test/security: never anyone else's); Ctrl-C (real signals) ends with report.json and a record
  * line before exit 130 -- the first signal after the cancel, the second at once.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -65,16 +65,18 @@ describe("drill input errors: one line, exit 2", () => {
   });
 });
 
-describe("a directory per run; --resume without --dir takes the newest of the scenario", () => {
+describe("a private directory per run; --resume without --dir takes the newest of the scenario", () => {
   const tmp = drillDir("cli-tmpdir");
   const env = { ...process.env, TMPDIR: tmp };
-  const NAME = /^drill directory: (.*\/coldstart-drill-healthy-planned-\d{8}T\d{6}Z-\d+)$/m;
+  const NAME = /^drill directory: (.*\/coldstart-drill-healthy-planned-\d{8}T\d{6}Z-[A-Za-z0-9]{6})$/m;
 
   it("--resume with no earlier run of that scenario: one line, exit 2", () => {
     const r = drill([...STACK, "--scenario", "healthy-planned", "--resume"], env);
     expect(r.status).toBe(2);
     expect(errLines(r.stderr)).toHaveLength(1);
-    expect(r.stderr).toMatch(/no earlier run of scenario healthy-planned in .*; give its directory with --dir/);
+    expect(r.stderr).toMatch(
+      /no earlier run of scenario healthy-planned of yours in .*; give its directory with --dir/,
+    );
   });
 
   it("two runs get two directories (printed first); the resume finds the newest and finishes it", () => {
@@ -85,6 +87,7 @@ describe("a directory per run; --resume without --dir takes the newest of the sc
     const dirTwo = NAME.exec(two.stderr)?.[1];
     expect(errLines(one.stderr)[0]).toBe(`drill directory: ${dirOne}`);
     expect(dirOne && dirTwo && dirOne !== dirTwo && path.dirname(dirTwo) === tmp).toBe(true);
+    for (const d of [dirOne!, dirTwo!]) expect((fs.statSync(d).mode & 0o777).toString(8)).toBe("700");
     // an older run of the same scenario, and another scenario's: neither is the newest of this one
     fs.mkdirSync(path.join(tmp, "coldstart-drill-healthy-planned-20000101T000000Z-1"));
     fs.writeFileSync(path.join(tmp, "coldstart-drill-healthy-planned-20000101T000000Z-1", "drill.json"), "{}");

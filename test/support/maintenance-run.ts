@@ -49,15 +49,21 @@ export function writeScenario(base: string, keys: string[], into: string, extra:
     fs.readFileSync(path.join(ROOT, "sim", "scenarios", `${base}.json`), "utf8"),
   ) as ScenarioInput;
   const file = path.join(into, `${base}-planted.json`);
-  fs.writeFileSync(file, JSON.stringify({ ...scenario, ...extra, vault: { ...scenario.vault, keys } }, null, 2));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ ...scenario, ...extra, vault: { ...scenario.vault, ...extra.vault, keys } }, null, 2),
+  );
   return file;
 }
 
-/** process.env without any COLDSTART_* variable, plus COLDSTART_UNSEAL_KEY_1..n for the given keys. */
-export function envWithKeys(keys: string[]): NodeJS.ProcessEnv {
+/**
+ * process.env without any COLDSTART_* variable. A maintenance drill takes its unseal keys from its
+ * scenario only (issue #21: writeScenario plants them, `vault.exportKeys` says how many its
+ * operator holds); keys in the environment would be ignored, and said so on stderr.
+ */
+export function rehearsalEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("COLDSTART_")) env[k] = v;
-  keys.forEach((key, i) => (env[`COLDSTART_UNSEAL_KEY_${i + 1}`] = key));
   return env;
 }
 
