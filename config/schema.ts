@@ -16,21 +16,69 @@ const envVarName = z
   .regex(/^[A-Z_][A-Z0-9_]*$/, "expected an environment variable name like IPMI_PASSWORD_OPENSTACK0");
 const nonEmpty = z.string().min(1, "expected a non-empty string");
 
-/** MAAS 2.0 REST API; the API key (consumer:token:secret) is read from a file or env var. */
+/**
+ * A URL whose host is this machine (127.0.0.0/8, ::1, localhost): plain HTTP there never puts the
+ * key on a network -- the drill's and preflight's simulated MAAS listen on 127.0.0.1.
+ */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return false;
+  }
+  return host === "localhost" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * A MAAS URL that sends the API key in clear: http:// to another machine. OAuth 1.0 PLAINTEXT
+ * (power/maas-oauth.ts) puts the token secret itself in every request's Authorization header.
+ */
+export function isPlainHttpMaas(url: string): boolean {
+  return /^http:\/\//i.test(url) && !isLoopbackUrl(url);
+}
+
+/**
+ * MAAS 2.0 REST API; the API key (consumer:token:secret) is read from a file or env var. https://
+ * unless the stack says allowPlainHttp: MAAS serves TLS once `maas config-tls enable <key> <cert>`
+ * ran (default port 5443; canonical.com/maas/docs/config-tls); caFile is the CA that signed its
+ * certificate when the jumphost's system CAs do not (a self-signed MAAS).
+ */
 export const maasPowerSchema = z
   .object({
     driver: z.literal("maas"),
     url: z
       .string()
-      .regex(/^https?:\/\/\S+\/MAAS\/?$/, "expected the MAAS URL ending in /MAAS, e.g. http://maas:5240/MAAS"),
+      .regex(/^https?:\/\/\S+\/MAAS\/?$/, "expected the MAAS URL ending in /MAAS, e.g. https://maas:5443/MAAS"),
     systemId: z.string().regex(/^[a-z0-9]{4,8}$/, "expected a MAAS system_id like e8xa8m"),
     apiKeyFile: nonEmpty.optional(),
     apiKeyEnv: envVarName.optional(),
+    /** Accept http:// to another machine: the key's token secret then crosses the network in clear. */
+    allowPlainHttp: z.boolean().optional(),
+    /** PEM file of the CA(s) that signed MAAS's certificate (https:// only); read at each call. */
+    caFile: nonEmpty.optional(),
   })
   .strict()
   .refine((p) => (p.apiKeyFile === undefined) !== (p.apiKeyEnv === undefined), {
     message: "set exactly one of apiKeyFile or apiKeyEnv (the MAAS key is never a config value)",
+  })
+  .refine((p) => p.allowPlainHttp === true || !isPlainHttpMaas(p.url), {
+    path: ["url"],
+    message:
+      "plain http:// sends the MAAS API key's token secret in clear on every call: use https:// (MAAS: maas config-tls enable), or set allowPlainHttp: true on this host's power to accept that",
+  })
+  .refine((p) => p.caFile === undefined || /^https:\/\//i.test(p.url), {
+    path: ["caFile"],
+    message: "caFile is used only over https://: make url https://, or remove caFile",
   });
+
+/**
+ * IPMI v2.0 cipher suites whose authentication algorithm is RAKP-none: anyone who knows a user
+ * name gets a session without the password (IPMI v2.0 rev 1.1 table 22-20, the table ipmitool(1)
+ * `-C` cites: suite 0 = RAKP-none / none / none; every other standard suite authenticates with
+ * RAKP-HMAC-SHA1, -MD5 or -SHA256).
+ */
+export const NO_AUTH_CIPHER_SUITES: readonly number[] = [0];
 
 /** IPMI over lanplus; the password reaches ipmitool through -E (IPMI_PASSWORD) or -f, never -P. */
 export const ipmiPowerSchema = z
@@ -42,10 +90,17 @@ export const ipmiPowerSchema = z
     passwordFile: nonEmpty.optional(),
     passwordEnv: envVarName.optional(),
     cipherSuite: z.number().int().min(0).max(17).default(3),
+    /** Accept a cipher suite without authentication (NO_AUTH_CIPHER_SUITES). */
+    allowNoAuthCipher: z.boolean().optional(),
   })
   .strict()
   .refine((p) => (p.passwordFile === undefined) !== (p.passwordEnv === undefined), {
     message: "set exactly one of passwordFile or passwordEnv (the BMC password is never a config value)",
+  })
+  .refine((p) => p.allowNoAuthCipher === true || !NO_AUTH_CIPHER_SUITES.includes(p.cipherSuite), {
+    path: ["cipherSuite"],
+    message:
+      "cipher suite 0 has no authentication (RAKP-none: a session without the password): use 3 or 17, or set allowNoAuthCipher: true on this host's power to accept that",
   });
 
 /** A host that is a libvirt domain (the prior build ran on VMs). */

@@ -13,6 +13,7 @@
  * ERROR and SHELVED_OFFLOADED guests are skipped before that).
  */
 import * as z from "zod";
+import { forConsole } from "../runtime/safe-text";
 import { parseJson, type Parsed } from "./parse";
 import type { Verdict } from "./verdict";
 
@@ -77,9 +78,19 @@ export function serverRef(server: Server): string {
   return server.ID ?? server.Name;
 }
 
-function label(server: Server): string {
-  return server.ID === undefined ? server.Name : `${server.Name} (${server.ID})`;
+/**
+ * A server's name as messages show it: a tenant chose it, so no terminal control gets through
+ * (runtime/safe-text.ts). Matching (hold, startGuests, baseline) uses the name as nova has it.
+ */
+export function guestName(server: Server): string {
+  return forConsole(server.Name);
 }
+
+/** "name (id)" for messages; both made safe to print (an ID comes from the same tenant-fed list). */
+export function guestLabel(server: Server): string {
+  return server.ID === undefined ? guestName(server) : `${guestName(server)} (${forConsole(server.ID)})`;
+}
+const label = guestLabel;
 
 /** SHUTOFF guests that are not held: the ones Stage 5 starts. Hold entries match Name or ID exactly. */
 export function guestsToStart(servers: readonly Server[], hold: readonly string[]): Server[] {
@@ -130,7 +141,7 @@ export function guestsVerdict(
   for (const s of shutoff) details.push(`${label(s)}: SHUTOFF (not held: start it)${s.Host ? ` on ${s.Host}` : ""}`);
   for (const s of other) details.push(`${label(s)}: ${s.Status} (not ACTIVE yet)`);
   for (const s of heldServers) details.push(`${label(s)}: ${s.Status} (held: ignored)`);
-  for (const h of holdTargets(servers, hold).unmatched) details.push(`hold entry "${h}" matches no server`);
+  for (const h of holdTargets(servers, hold).unmatched) details.push(`hold entry "${forConsole(h)}" matches no server`);
 
   const parts = [`${active.length} of ${watched.length} guest(s) ACTIVE`];
   if (errored.length > 0) parts.push(`${errored.length} ERROR`);
@@ -250,7 +261,7 @@ export function baselineVerdict(plan: GuestPlan, where: string): Verdict<"all-ac
 
   const details = plan.guests.map((g) => guestLine(g));
   for (const s of plan.gone) details.push(`${label(s)}: before ACTIVE, now gone (deleted?): not counted`);
-  for (const n of plan.unmatchedNamed) details.push(`startGuests entry "${n}" matches no server`);
+  for (const n of plan.unmatchedNamed) details.push(`startGuests entry "${forConsole(n)}" matches no server`);
 
   const parts = [`${active.length} of ${expected.length} expected guest(s) ACTIVE`];
   if (errored.length > 0) parts.push(`${errored.length} ERROR`);

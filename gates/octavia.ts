@@ -5,6 +5,7 @@
  * the CLI prints nothing and exits 0 when the API accepted it (202).
  */
 import * as z from "zod";
+import { forConsole } from "../runtime/safe-text";
 import { parseJson, type Parsed } from "./parse";
 import type { Verdict } from "./verdict";
 
@@ -53,8 +54,13 @@ export function lbsInError(lbs: readonly LoadBalancer[]): LoadBalancer[] {
   return lbs.filter((lb) => lb.provisioning_status === "ERROR");
 }
 
+/** An LB's name (else its id) as messages show it: a tenant chose it (runtime/safe-text.ts). */
+export function lbName(lb: { id: string; name?: string | null }): string {
+  return forConsole(lb.name ?? lb.id);
+}
+
 function label(lb: LoadBalancer): string {
-  return lb.name ? `${lb.name} (${lb.id})` : lb.id;
+  return lb.name ? `${forConsole(lb.name)} (${forConsole(lb.id)})` : forConsole(lb.id);
 }
 
 /**
@@ -101,7 +107,10 @@ export function failoverOutcome(exitCode: number | null, stdout: string, stderr:
       .find((l) => l !== "") ?? "";
   if (exitCode === 0) {
     if (stdout.trim() === "") return { state: "accepted" };
-    return { state: "failed", message: `exit 0 but printed output (failover prints nothing): ${firstLine(stdout)}` };
+    return {
+      state: "failed",
+      message: `exit 0 but printed output (failover prints nothing): ${forConsole(firstLine(stdout))}`,
+    };
   }
   const text = `${stderr}\n${stdout}`;
   if (/Invalid state PENDING_\w+/.test(text) || /is immutable and cannot be updated/.test(text))
@@ -110,6 +119,7 @@ export function failoverOutcome(exitCode: number | null, stdout: string, stderr:
     return { state: "not-found" };
   }
   const what = exitCode === null ? "no exit status (killed or timed out)" : `exit ${exitCode}`;
-  const line = firstLine(stderr) || firstLine(stdout);
+  // the client's error line may quote the LB's tenant-chosen name
+  const line = forConsole(firstLine(stderr) || firstLine(stdout));
   return { state: "failed", message: line === "" ? `${what} with no output` : `${what}: ${line}` };
 }

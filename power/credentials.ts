@@ -53,6 +53,18 @@ function readChecked(ref: SecretRef, file: string): string {
   }
 }
 
+/** Why a file could not be read, in words ("does not exist", "is a directory", ...). */
+export function unreadable(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === "ENOENT"
+    ? "does not exist"
+    : code === "EACCES"
+      ? "cannot be read (permission denied)"
+      : code === "EISDIR"
+        ? "is a directory"
+        : `cannot be read (${code ?? "error"})`;
+}
+
 /**
  * Read the secret. A trailing newline (`echo key > file`) is dropped; anything else is kept as is.
  * Throws a UsageError naming where the secret was looked for.
@@ -65,16 +77,7 @@ export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv): string {
       raw = readChecked(ref, file);
     } catch (err) {
       if (err instanceof UsageError) throw err;
-      const code = (err as NodeJS.ErrnoException).code;
-      const why =
-        code === "ENOENT"
-          ? "does not exist"
-          : code === "EACCES"
-            ? "cannot be read (permission denied)"
-            : code === "EISDIR"
-              ? "is a directory"
-              : `cannot be read (${code ?? "error"})`;
-      throw problem(ref, `file ${ref.file}${file !== ref.file ? ` (${file})` : ""} ${why}`);
+      throw problem(ref, `file ${ref.file}${file !== ref.file ? ` (${file})` : ""} ${unreadable(err)}`);
     }
   } else if (ref.env !== undefined) {
     const value = env[ref.env];

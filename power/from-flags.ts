@@ -33,7 +33,14 @@ export function driverFor(host: string, spec: PowerSpec, ctx: StepContext): Powe
       );
     case "maas":
       return new MaasDriver(
-        { host, url: spec.url, systemId: spec.systemId, apiKeyFile: spec.apiKeyFile, apiKeyEnv: spec.apiKeyEnv },
+        {
+          host,
+          url: spec.url,
+          systemId: spec.systemId,
+          apiKeyFile: spec.apiKeyFile,
+          apiKeyEnv: spec.apiKeyEnv,
+          caFile: spec.caFile,
+        },
         ctx,
       );
   }

@@ -26,13 +26,15 @@
  * power_off/power_on answer nothing (None) when MAAS sent no power action because the power type
  * cannot do it (node.py `_stop`: "The node must be powered off manually"): permanent.
  */
+import * as fs from "node:fs";
 import * as z from "zod";
 import type { StepContext } from "../runtime/step-context";
 import { callTimeout } from "../runtime/deadline";
 import { UsageError } from "../config/errors";
 import { formatDuration } from "../config/duration";
 import { PowerError, type PowerDriver, type PowerState } from "./driver";
-import { readSecret, redact, secretWhere, type SecretRef } from "./credentials";
+import { readSecret, redact, secretWhere, unreadable, type SecretRef } from "./credentials";
+import { expandHome } from "../runtime/record";
 import { httpExchange, HttpTimeout } from "./http-exchange";
 import { authorizationHeader, MalformedApiKey, parseApiKey, type MaasApiKey } from "./maas-oauth";
 
@@ -44,6 +46,8 @@ export interface MaasTarget {
   /** Exactly one of apiKeyFile / apiKeyEnv. */
   apiKeyFile?: string;
   apiKeyEnv?: string;
+  /** A PEM file of the CA(s) that signed MAAS's certificate (https:// only; may start with `~/`). */
+  caFile?: string;
 }
 
 export type MaasOp = "query_power_state" | "power_on" | "power_off";
@@ -60,6 +64,18 @@ export const NO_BMC = /No BMC is defined/;
 
 /** The power_type of power_off's node JSON (absent in odd answers: then nothing is said). */
 const nodePowerType = z.object({ power_type: z.string() });
+
+/**
+ * The codes node:tls gives a certificate that did not verify (OpenSSL's X509_V_ERR_* names, e.g.
+ * DEPTH_ZERO_SELF_SIGNED_CERT, UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED) and Node's own
+ * ERR_TLS_CERT_ALTNAME_INVALID; EPROTO (no TLS at all there) stays "unreachable".
+ */
+const TLS_VERIFY_CODE = /CERT|UNABLE_TO_(GET|VERIFY)|SELF_SIGNED/;
+
+function tlsRefusal(err: unknown): string | undefined {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && TLS_VERIFY_CODE.test(code) ? code : undefined;
+}
 
 /** Text MAAS puts in a 404 for a system_id it does not know (`No Machine matches the given query.`). */
 const NO_SUCH_MACHINE = /^No \w+ matches the given query\.?$/;
@@ -95,8 +111,31 @@ export class MaasDriver implements PowerDriver {
     }
   }
 
+  /**
+   * The CA file's PEM, read at each call like the key. Unreadable or not PEM is a configuration
+   * problem of the run (UsageError, exit 2), never "MAAS unreachable": waiting cannot fix it.
+   */
+  private ca(): string | undefined {
+    const configured = this.target.caFile;
+    if (configured === undefined) return undefined;
+    const file = expandHome(configured, this.ctx.env);
+    const where = `the CA file ${configured}${file !== configured ? ` (${file})` : ""}`;
+    let pem: string;
+    try {
+      pem = fs.readFileSync(file, "utf8");
+    } catch (err) {
+      throw new UsageError(`${this.target.host} (maas): ${where} ${unreadable(err)}: fix caFile in the stack config`);
+    }
+    if (!pem.includes("-----BEGIN CERTIFICATE-----"))
+      throw new UsageError(
+        `${this.target.host} (maas): ${where} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line): fix caFile in the stack config`,
+      );
+    return pem;
+  }
+
   private async call(method: "GET" | "POST", op: MaasOp, form?: Record<string, string>): Promise<string> {
     const key = this.apiKey();
+    const ca = this.ca();
     const url = machineOpUrl(this.target.url, this.target.systemId, op);
     const headers: Record<string, string> = { Authorization: authorizationHeader(key), Accept: "application/json" };
     let body: string | undefined;
@@ -111,9 +150,12 @@ export class MaasDriver implements PowerDriver {
     if (timeoutMs <= 0) throw new PowerError(`${this.label}: not asked: the step's time budget was spent`, false, true);
     try {
       // not a child process, so the drill's clock is told: no cloud time passes during the exchange
-      const exchange = httpExchange(url, { method, headers, body, timeoutMs });
+      const exchange = httpExchange(url, { method, headers, body, timeoutMs, ca });
       ({ status, text } = await (this.ctx.clock.hold ? this.ctx.clock.hold(exchange) : exchange));
     } catch (err) {
+      const tls = tlsRefusal(err);
+      // MAAS answered, its certificate did not verify: waiting will not change the certificate
+      if (tls) throw new PowerError(this.untrusted(tls), true, false, false, { cause: err });
       const timedOut = err instanceof HttpTimeout;
       // the tool boundary: no connection or no whole answer in time is MAAS unreachable, the
       // socket's error kept as the cause
@@ -132,6 +174,14 @@ export class MaasDriver implements PowerDriver {
 
   private rawKey(key: MaasApiKey): string {
     return `${key.consumerKey}:${key.tokenKey}:${key.tokenSecret}`;
+  }
+
+  private untrusted(code: string): string {
+    const fix =
+      this.target.caFile === undefined
+        ? "set caFile on this host's power to the PEM of the CA that signed MAAS's certificate"
+        : `is ${this.target.caFile} the CA that signed MAAS's certificate, and does the certificate name the URL's host?`;
+    return `MAAS at ${this.target.url} for ${this.target.host} (maas): its TLS certificate did not verify (${code}): ${fix}`;
   }
 
   private unreachable(err: unknown): string {

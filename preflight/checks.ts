@@ -4,7 +4,7 @@
  * needs; preflight/run.ts does the I/O. Nothing here ever sees a secret: keys are counts, power
  * and MAAS errors arrive already redacted by the drivers.
  */
-import type { Config } from "../config/schema";
+import { isPlainHttpMaas, type Config, type PowerSpec } from "../config/schema";
 import { appUnitNames } from "../gates/juju-status";
 import type { JujuStatusDoc } from "../gates/juju-schemas";
 import { machinesVerdict } from "../gates/machines";
@@ -136,12 +136,18 @@ const POWER_FIX: Record<Config["hosts"][number]["power"]["driver"], string> = {
   virsh: "check the libvirt URI, its ssh key and the domain name: `virsh -c <uri> domstate <domain>`",
 };
 
-export function powerCheck(
-  label: string,
-  driver: Config["hosts"][number]["power"]["driver"],
-  seen: Seen<"on" | "off">,
-): CheckOutcome {
-  if (seen.ok) return ok(`${label}: power ${seen.value}`);
+export function powerCheck(label: string, power: PowerSpec, seen: Seen<"on" | "off">): CheckOutcome {
+  const driver = power.driver;
+  if (seen.ok) {
+    // allowPlainHttp is an explicit opt-in, so the window may run; every preflight says what it costs
+    if (driver === "maas" && isPlainHttpMaas(power.url))
+      return bad(
+        "warn",
+        `${label}: power ${seen.value}, over plain http:// (allowPlainHttp): the MAAS API key's token secret crosses the network in clear on every call`,
+        "enable TLS on MAAS (sudo maas config-tls enable <key> <cert>, port 5443), then set url to https://<maas>:5443/MAAS (caFile for a private CA) and drop allowPlainHttp",
+      );
+    return ok(`${label}: power ${seen.value}`);
+  }
   // MAAS answered but could not reach the BMC: the key is fine, the BMC (or its network) is not
   if (driver === "maas" && /cannot power-control|MAAS reports power state/.test(seen.error))
     return bad(

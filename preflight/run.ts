@@ -299,7 +299,7 @@ function checksFor(target: PreflightTarget): {
           label = driver.label;
           return driver.state();
         });
-        return powerCheck(label, host.power.driver, state);
+        return powerCheck(label, host.power, state);
       },
     })),
     {

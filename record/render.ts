@@ -7,6 +7,7 @@
  * clear (record/revalidate.ts). The data comes from record/summary.ts.
  */
 import type { RecordEntry, SkippedLine } from "../runtime/record";
+import { forMarkdown } from "../runtime/safe-text";
 import { humanDuration } from "./format";
 import { summarizeRecord, type PlanLike, type RecordSummary } from "./summary";
 import { renderRevalidate } from "./revalidate";
@@ -32,6 +33,15 @@ const FATE: Record<string, string> = {
 
 function cell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+/**
+ * Text that may carry what a tenant chose (a step's "what it saw" and details name servers and
+ * LBs): no terminal control, no HTML, no Markdown of its own (runtime/safe-text.ts). Our own
+ * words around it (stage titles, fixes, verdicts) are written as Markdown on purpose.
+ */
+function seen(text: string): string {
+  return forMarkdown(text.replace(/\r?\n/g, " "));
 }
 
 const list = (xs: string[], none = "not recorded"): string => (xs.length ? xs.join(", ") : none);
@@ -82,7 +92,7 @@ export function renderSummary(s: RecordSummary): string {
     lines.push("|---|---|---|---|---|---|---|---|");
     run.entries.forEach((e, i) => {
       lines.push(
-        `| ${i + 1} | ${cell(e.stage)} | ${cell(e.step)} | ${e.start} | ${e.end} | ${humanDuration(e.durationMs)} | ${RESULT[e.outcome]} | ${cell(e.summary)} |`,
+        `| ${i + 1} | ${cell(e.stage)} | ${cell(e.step)} | ${e.start} | ${e.end} | ${humanDuration(e.durationMs)} | ${RESULT[e.outcome]} | ${seen(e.summary)} |`,
       );
     });
     lines.push("");
@@ -120,7 +130,7 @@ export function renderSummary(s: RecordSummary): string {
     lines.push("| guest | ID | before | after | Stage 5 |", "|---|---|---|---|---|");
     for (const g of s.guests.guests)
       lines.push(
-        `| ${cell(g.name)} | ${cell(g.id ?? "-")} | ${g.before ?? "-"} | ${g.after} | ${cell(FATE[g.fate] ?? g.fate)} |`,
+        `| ${seen(g.name)} | ${seen(g.id ?? "-")} | ${seen(g.before ?? "-")} | ${seen(g.after)} | ${cell(FATE[g.fate] ?? g.fate)} |`,
       );
     lines.push("");
   }
@@ -134,8 +144,8 @@ export function renderSummary(s: RecordSummary): string {
     lines.push("## Failures", "");
     for (const { run, e: f } of failures) {
       lines.push(`### ${f.step} (${RESULT[f.outcome]}, exit ${f.exitCode}, run ${run})`, "");
-      lines.push(`- saw: ${f.summary}`);
-      for (const d of f.details) lines.push(`  - ${d}`);
+      lines.push(`- saw: ${seen(f.summary)}`);
+      for (const d of f.details) lines.push(`  - ${seen(d)}`);
       if (f.fix) lines.push(`- ${f.fix}`);
       lines.push("");
     }

@@ -11,6 +11,7 @@
  *
  * `renderRevalidate` is what `maintenance` puts in its report (automation/maintenance.ts).
  */
+import { forMarkdown } from "../runtime/safe-text";
 import type { EvidenceOf, RecordEntry } from "../runtime/record";
 import { formatDuration } from "../config/duration";
 import { humanDuration } from "./format";
@@ -148,8 +149,8 @@ export function renderRevalidate(entries: readonly RecordEntry[], steps: readonl
   for (const r of items)
     lines.push(
       r.clear
-        ? `- ${r.step} -- "${r.note}": CAN BE CLEARED: ${r.why}. Record this window against the marker in the runbook.`
-        : `- ${r.step} -- "${r.note}": STAYS OPEN: ${r.why}.`,
+        ? `- ${r.step} -- "${r.note}": CAN BE CLEARED: ${forMarkdown(r.why)}. Record this window against the marker in the runbook.`
+        : `- ${r.step} -- "${r.note}": STAYS OPEN: ${forMarkdown(r.why)}.`,
     );
   return lines.join("\n") + "\n";
 }

@@ -26,12 +26,15 @@ const FLAG_OF = {
   systemId: "system-id",
   apiKeyFile: "api-key-file",
   apiKeyEnv: "api-key-env",
+  allowPlainHttp: "allow-plain-http",
+  caFile: "ca-file",
   bmc: "bmc",
   port: "port",
   user: "user",
   cipherSuite: "cipher-suite",
   passwordFile: "password-file",
   passwordEnv: "password-env",
+  allowNoAuthCipher: "allow-no-auth-cipher",
   uri: "uri",
   domain: "domain",
 } as const satisfies Record<PowerField, string>;
@@ -42,12 +45,15 @@ const MEANING: Record<PowerField, string> = {
   systemId: "the host's MAAS system_id",
   apiKeyFile: "a file holding the MAAS API key (never the key itself)",
   apiKeyEnv: "the environment variable holding the MAAS API key (never the key itself)",
+  allowPlainHttp: "true: accept a plain http:// MAAS URL (the API key's token secret crosses the network in clear)",
+  caFile: "a PEM file of the CA(s) that signed MAAS's TLS certificate (https:// only)",
   bmc: "the BMC's address (IPMI over lanplus)",
   port: "the BMC's RMCP+ port",
   user: "the BMC user",
   cipherSuite: "the IPMI cipher suite (-C)",
   passwordFile: "a file holding the BMC password (ipmitool -f; never the password itself)",
   passwordEnv: "the environment variable holding the BMC password (ipmitool -E; never the password itself)",
+  allowNoAuthCipher: "true: accept a cipher suite without authentication (suite 0)",
   uri: "the libvirt connection URI",
   domain: "the libvirt domain of the host",
 };
@@ -59,8 +65,17 @@ type FieldValue<K extends PowerField> = PowerSpec extends infer U
       : never
     : never
   : never;
+/**
+ * A yes/no setting as a flag with a value (`--allow-plain-http true`): the step CLI's bare
+ * switches are its own (`--json`), and a value reads the same in the create line and by hand.
+ */
+const booleanFlag = z.enum(["true", "false"]).transform((v) => v === "true");
 type FlagSchemaOf<K extends PowerField> = z.ZodOptional<
-  FieldValue<K> extends number ? z.ZodCoercedNumber<number | string> : z.ZodString
+  FieldValue<K> extends number
+    ? z.ZodCoercedNumber<number | string>
+    : FieldValue<K> extends boolean
+      ? typeof booleanFlag
+      : z.ZodString
 >;
 type PowerFlagShape = { host: typeof hostName; driver: z.ZodEnum<{ [D in Driver]: D }> } & {
   -readonly [K in PowerField as (typeof FLAG_OF)[K]]: FlagSchemaOf<K>;
@@ -100,7 +115,8 @@ export const powerFlagShape = Object.fromEntries([
   ...FIELDS.map((field) => {
     const { schema, drivers } = fieldIn(field);
     const base = baseOf(schema);
-    const flag = base.type === "number" ? z.coerce.number<number | string>() : z.string();
+    const flag =
+      base.type === "number" ? z.coerce.number<number | string>() : base.type === "boolean" ? booleanFlag : z.string();
     const dflt = base.default === undefined ? "" : `; default ${String(base.default)}`;
     return [
       FLAG_OF[field],
@@ -116,9 +132,14 @@ export type PowerFlags = z.output<z.ZodObject<PowerFlagShape>>;
 
 /** The create line's flags of a host (stages/shutdown.ts, stages/power-on.ts): its config, flattened. */
 export function powerFlags(host: Host): z.input<z.ZodObject<PowerFlagShape>> {
-  const spec = host.power as Partial<Record<PowerField, string | number>>;
+  const spec = host.power as Partial<Record<PowerField, string | number | boolean>>;
   const flags: Record<string, string | number> = { host: host.name, driver: host.power.driver };
-  for (const field of FIELDS) if (spec[field] !== undefined) flags[FLAG_OF[field]] = spec[field];
+  for (const field of FIELDS) {
+    const value = spec[field];
+    // an opt-in is written only when given as true: `false` is what leaving it out means
+    if (value === undefined || value === false) continue;
+    flags[FLAG_OF[field]] = value === true ? "true" : value;
+  }
   return flags as z.input<z.ZodObject<PowerFlagShape>>;
 }
 

@@ -23,7 +23,9 @@ import { HOLD_GUESTS } from "../stages/pre-shutdown";
 import { GUESTS_ACTIVE, NOVA_RESUME_FLAG, START_SHUTOFF_GUESTS } from "../stages/guests";
 import {
   baselineVerdict,
+  guestLabel,
   guestLine,
+  guestName,
   guestPlan,
   guestsToStart,
   guestsVerdict,
@@ -41,6 +43,8 @@ import { OpenStack } from "../runtime/openstack";
 import type { StepContext } from "../runtime/step-context";
 import { expandHome, type EvidenceOf } from "../runtime/record";
 import { onlyToolErrors, ToolError, toolErrorOf } from "../runtime/tool-error";
+import { forConsole } from "../runtime/safe-text";
+import { shellQuote } from "../stages/command-line";
 import { blocker, fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
 import { BASELINE_META, baselineMetaSchema, folderTime } from "./baseline";
@@ -69,13 +73,15 @@ export async function holdGuests(flags: StepFlags<typeof HOLD_GUESTS>, ctx: Step
       return fail(expected, {
         ok: false,
         state: "unknown-guest",
-        summary: `holdGuests names no such server: ${unmatched.join(", ")}; nothing was stopped`,
+        summary: `holdGuests names no such server: ${unmatched.map(forConsole).join(", ")}; nothing was stopped`,
         details: [],
         route: "guests-shutoff",
       });
     }
     for (const s of toStop) {
-      ctx.out.line(`stopping ${s.Name} (${serverRef(s)}), status ${s.Status}, to hold it down after the window`);
+      ctx.out.line(
+        `stopping ${guestName(s)} (${forConsole(serverRef(s))}), status ${s.Status}, to hold it down after the window`,
+      );
       await os.serverStop(serverRef(s));
     }
     const verdict = await runGate(ctx, {
@@ -87,11 +93,11 @@ export async function holdGuests(flags: StepFlags<typeof HOLD_GUESTS>, ctx: Step
       probe: async () => {
         const still = holdTargets(await servers(os), flags.guest).toStop;
         return still.length === 0
-          ? { ok: true, state: "held", summary: `held down: ${flags.guest.join(", ")}`, details: [] }
+          ? { ok: true, state: "held", summary: `held down: ${flags.guest.map(forConsole).join(", ")}`, details: [] }
           : {
               ok: false,
               state: "stopping",
-              summary: `not SHUTOFF yet: ${still.map((s) => `${s.Name} (${s.Status})`).join(", ")}`,
+              summary: `not SHUTOFF yet: ${still.map((s) => `${guestName(s)} (${s.Status})`).join(", ")}`,
               details: [],
             };
       },
@@ -207,13 +213,14 @@ function namedList(flags: BaselineFlags): string[] | undefined {
 
 /** The BLOCKER details: how an operator names the guests to start (and re-runs from this step). */
 export function howToName(shutoff: readonly Server[]): string[] {
-  const example = shutoff[0] ? shutoff[0].Name : "<name-or-id>";
+  // a tenant's name goes into commands the operator may paste: shell-quoted, never spliced
+  const example = shutoff[0] ? guestName(shutoff[0]) : "<name-or-id>";
   return [
-    ...shutoff.map((s) => `SHUTOFF: ${s.Name}${s.ID ? ` (${s.ID})` : ""}`),
+    ...shutoff.map((s) => `SHUTOFF: ${guestLabel(s)}`),
     "name the guests to start (names or IDs) in the stack config, then run `pulumi up` again (it resumes at this step):",
-    `  pulumi config set --path 'coldstart:startGuests[0]' ${example}   (one entry per guest: [1], [2], ...)`,
+    `  pulumi config set --path 'coldstart:startGuests[0]' ${shellQuote(example)}   (one entry per guest: [1], [2], ...)`,
     "  to start none of them: pulumi config set coldstart:startGuests '[]'",
-    `  in a drill: coldstart drill ... --resume --set 'startGuests=["${example}"]'`,
+    `  in a drill: coldstart drill ... --resume --set ${shellQuote(`startGuests=${JSON.stringify([example])}`)}`,
   ];
 }
 
@@ -237,7 +244,7 @@ function decide(flags: BaselineFlags, list: Server[], ctx: StepContext, expected
       stop: fail(expected, {
         ok: false,
         state: "unknown-guest",
-        summary: `startGuests names no such server: ${plan.unmatchedNamed.join(", ")}; nothing was started`,
+        summary: `startGuests names no such server: ${plan.unmatchedNamed.map(forConsole).join(", ")}; nothing was started`,
         details: plan.guests.map((g) => guestLine(g)),
         route: "guests-shutoff",
       }),
@@ -279,13 +286,13 @@ export async function startShutoffGuests(
     const failures: string[] = [];
     const started = new Set<Server>();
     await mapBounded(targets, flags.parallel, async (s) => {
-      ctx.out.line(`openstack server start ${s.Name} (${serverRef(s)})`);
+      ctx.out.line(`openstack server start ${guestName(s)} (${forConsole(serverRef(s))})`);
       await os
         .serverStart(serverRef(s))
         .then(() => started.add(s))
         .catch((e: unknown) => {
           onlyToolErrors(e);
-          failures.push(`${s.Name}: ${e.message}`);
+          failures.push(`${guestName(s)}: ${forConsole(e.message)}`);
         });
     });
     const details = [
@@ -297,7 +304,7 @@ export async function startShutoffGuests(
             : undefined,
         ),
       ),
-      ...plan.gone.map((s) => `${s.Name}${s.ID ? ` (${s.ID})` : ""}: before ACTIVE, now gone (deleted?): not started`),
+      ...plan.gone.map((s) => `${guestLabel(s)}: before ACTIVE, now gone (deleted?): not started`),
       ...failures,
     ];
     const evidence = guestsEvidence(plan, d.where);
@@ -314,7 +321,7 @@ export async function startShutoffGuests(
     const verdict = {
       ok: failures.length === 0,
       state: "started",
-      summary: `started ${targets.length - failures.length} of ${targets.length} SHUTOFF guest(s) that ran before the window: ${targets.map((s) => s.Name).join(", ")}; ${d.where}`,
+      summary: `started ${targets.length - failures.length} of ${targets.length} SHUTOFF guest(s) that ran before the window: ${targets.map(guestName).join(", ")}; ${d.where}`,
       details,
       route: failures.length ? ("guests-shutoff" as const) : undefined,
     };
@@ -347,16 +354,16 @@ async function startEveryShutoffGuest(
     }
     const failures: string[] = [];
     await mapBounded(targets, flags.parallel, async (s) => {
-      ctx.out.line(`openstack server start ${s.Name} (${serverRef(s)})`);
+      ctx.out.line(`openstack server start ${guestName(s)} (${forConsole(serverRef(s))})`);
       await os.serverStart(serverRef(s)).catch((e: unknown) => {
         onlyToolErrors(e);
-        failures.push(`${s.Name}: ${e.message}`);
+        failures.push(`${guestName(s)}: ${forConsole(e.message)}`);
       });
     });
     const verdict = {
       ok: failures.length === 0,
       state: "started",
-      summary: `started ${targets.length - failures.length} of ${targets.length} SHUTOFF guest(s): ${targets.map((s) => s.Name).join(", ")}`,
+      summary: `started ${targets.length - failures.length} of ${targets.length} SHUTOFF guest(s): ${targets.map(guestName).join(", ")}`,
       details: failures,
       route: failures.length ? ("guests-shutoff" as const) : undefined,
     };
@@ -410,13 +417,20 @@ export function guestsEvidence(plan: GuestPlan, baseline: string): EvidenceOf<"g
     baseline,
     guests: [
       ...plan.guests.map((g) => ({
-        name: g.server.Name,
-        id: g.server.ID,
+        // evidence is data, kept as nova has it, but with no terminal control in it
+        name: guestName(g.server),
+        id: g.server.ID === undefined ? undefined : forConsole(g.server.ID),
         before: g.before,
         after: g.server.Status,
         fate: g.fate,
       })),
-      ...plan.gone.map((s) => ({ name: s.Name, id: s.ID, before: s.Status, after: "gone", fate: "expected" })),
+      ...plan.gone.map((s) => ({
+        name: guestName(s),
+        id: s.ID === undefined ? undefined : forConsole(s.ID),
+        before: s.Status,
+        after: "gone",
+        fate: "expected",
+      })),
     ],
   };
 }

@@ -6,7 +6,15 @@
  */
 import type { StepFlags } from "../stages/step-def";
 import { LBS_ACTIVE, LB_FAILOVER, type OCTAVIA_GRACE } from "../stages/octavia";
-import { failoverOutcome, lbsInError, lbsVerdict, parseLoadBalancers, type LoadBalancer } from "../gates/octavia";
+import {
+  failoverOutcome,
+  lbName,
+  lbsInError,
+  lbsVerdict,
+  parseLoadBalancers,
+  type LoadBalancer,
+} from "../gates/octavia";
+import { forConsole } from "../runtime/safe-text";
 import { formatDuration } from "../config/duration";
 import { mapBounded } from "../runtime/bounded";
 import { OpenStack } from "../runtime/openstack";
@@ -45,7 +53,7 @@ export async function octaviaGrace(flags: StepFlags<typeof OCTAVIA_GRACE>, ctx: 
         : {
             ok: false,
             state: "error",
-            summary: `${inError.length} LB(s) in ERROR: ${inError.map((l) => l.name ?? l.id).join(", ")}`,
+            summary: `${inError.length} LB(s) in ERROR: ${inError.map(lbName).join(", ")}`,
             details: [],
           };
     },
@@ -58,8 +66,8 @@ export async function octaviaGrace(flags: StepFlags<typeof OCTAVIA_GRACE>, ctx: 
   for (const lb of tracked)
     done.verdict.details.push(
       lb.recoveredAtMs !== undefined
-        ? `${lb.name ?? lb.id}: ERROR, ACTIVE again ${humanDuration(lb.recoveredAtMs)} into the grace (to within one poll, ${formatDuration(flags.interval)})`
-        : `${lb.name ?? lb.id}: ERROR, not recovered within the grace (${lb.statusAtEnd} at its last probe)`,
+        ? `${lbName(lb)}: ERROR, ACTIVE again ${humanDuration(lb.recoveredAtMs)} into the grace (to within one poll, ${formatDuration(flags.interval)})`
+        : `${lbName(lb)}: ERROR, not recovered within the grace (${lb.statusAtEnd} at its last probe)`,
     );
   done.evidence = { kind: "octavia-grace", graceMs: flags.grace, intervalMs: flags.interval, lbs: tracked };
   return done;
@@ -75,7 +83,8 @@ function track(seen: Map<string, GraceLb>, list: readonly LoadBalancer[], atMs: 
       if (lb.provisioning_status === "ERROR")
         seen.set(lb.id, {
           id: lb.id,
-          name: lb.name ?? undefined,
+          // evidence is data, kept as the name, but with no terminal control in it
+          name: lb.name == null ? undefined : forConsole(lb.name),
           firstErrorAtMs: atMs,
           statusAtEnd: lb.provisioning_status,
         });
@@ -98,7 +107,9 @@ export async function lbFailover(flags: StepFlags<typeof LB_FAILOVER>, ctx: Step
     if (targets.length === 0)
       return pass(expected, { ok: true, state: "none-in-error", summary: "no LB in ERROR: no failover", details: [] });
     const details = await mapBounded(targets, flags.parallel, async (lb) => {
-      ctx.out.line(`openstack loadbalancer failover ${lb.id} (${lb.name ?? "unnamed"})`);
+      ctx.out.line(
+        `openstack loadbalancer failover ${forConsole(lb.id)} (${lb.name == null ? "unnamed" : lbName(lb)})`,
+      );
       const res = await os.loadBalancerFailover(lb.id);
       const outcome = failoverOutcome(res.exitCode, res.stdout, res.stderr);
       return { lb, outcome };
@@ -107,8 +118,10 @@ export async function lbFailover(flags: StepFlags<typeof LB_FAILOVER>, ctx: Step
     const verdict = {
       ok: bad.length === 0,
       state: bad.length ? "failover-failed" : "failover-accepted",
-      summary: `failover for ${targets.length} LB(s) in ERROR: ${details.map((d) => `${d.lb.name ?? d.lb.id} ${d.outcome.state}`).join(", ")}`,
-      details: details.map((d) => `${d.lb.id}: ${d.outcome.state === "failed" ? d.outcome.message : d.outcome.state}`),
+      summary: `failover for ${targets.length} LB(s) in ERROR: ${details.map((d) => `${lbName(d.lb)} ${d.outcome.state}`).join(", ")}`,
+      details: details.map(
+        (d) => `${forConsole(d.lb.id)}: ${d.outcome.state === "failed" ? d.outcome.message : d.outcome.state}`,
+      ),
       route: bad.length ? ("lb-error" as const) : undefined,
     };
     return verdict.ok ? pass(expected, verdict) : fail(expected, verdict);

@@ -208,6 +208,7 @@ describe("secrets never become resource inputs", () => {
         url: "http://10.20.0.2:5240/MAAS",
         systemId: `abc12${i}`,
         apiKeyFile: path.join(dir, "maas-key"),
+        allowPlainHttp: true,
       },
     }));
     hosts.push({

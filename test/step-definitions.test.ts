@@ -236,7 +236,13 @@ describe("power steps: the config's powerSchema is the one set of rules", () => 
     const hosts = [
       {
         name: "openstack0",
-        power: { driver: "maas", url: "http://10.20.0.2:5240/MAAS", systemId: "abc120", apiKeyEnv: "MAAS_KEY" },
+        power: {
+          driver: "maas",
+          url: "http://10.20.0.2:5240/MAAS",
+          systemId: "abc120",
+          apiKeyEnv: "MAAS_KEY",
+          allowPlainHttp: true,
+        },
       },
       { name: "openstack1", power: { driver: "virsh", uri: "qemu+ssh://kvm1/system", domain: "openstack1" } },
       { name: "openstack3", power: { driver: "ipmi", bmc: "10.20.0.13", user: "admin", passwordFile: "~/bmc-pw" } },

@@ -67,12 +67,17 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"))
   dependencies: Record<string, string>;
 };
 
+/**
+ * Each action pinned to one commit (a tag can be moved to other code; a commit cannot), the
+ * release it is in the comment. The commits are those tags in the actions' repositories.
+ */
 const ALLOWED_ACTIONS = [
-  "actions/checkout@v4",
-  "actions/setup-node@v4",
-  "actions/upload-artifact@v4",
-  "pulumi/actions@v6",
+  "actions/checkout@11d5960a326750d5838078e36cf38b85af677262", // v4.4.0
+  "actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020", // v4.4.0
+  "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02", // v4.6.2
+  "pulumi/actions@8582a9e8cc630786854029b4e09281acd6794b58", // v6.6.1
 ];
+const NPM_CI = "npm ci --ignore-scripts";
 const help = spawnSync(path.join(ROOT, "bin", "coldstart"), ["help"], { encoding: "utf8" });
 /** Commands the CLI's own usage lists (`  plan   --stack ...`). */
 const cliCommands = [...help.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]);
@@ -145,19 +150,19 @@ describe("the maintenance job", () => {
     expect(environment).toMatch(/\$\{\{\s*inputs\.stack\s*\}\}/);
   });
 
-  it("uses only allowlisted actions at their pinned major versions", () => {
+  it("uses only allowlisted actions, each pinned to its commit", () => {
     const uses = steps.flatMap((s) => (s.uses ? [s.uses] : []));
     expect(uses.length).toBeGreaterThan(0);
     for (const action of uses) expect(ALLOWED_ACTIONS).toContain(action);
   });
 
-  it("runs only npm ci, coldstart commands the CLI accepts, the CI helper's commands, the pinned plugin install and one GITHUB_ENV line", () => {
+  it("runs only npm ci (no install scripts) and the build, coldstart commands the CLI accepts, the CI helper's commands, the pinned plugin install and one GITHUB_ENV line", () => {
     expect(help.status).toBe(0);
     expect(cliCommands).toEqual(expect.arrayContaining(["plan", "drill", "maintenance"]));
     expect(runLines.length).toBeGreaterThan(0);
     for (const line of runLines) {
       expect(line).not.toMatch(/[;&|`]|\$\(/); // one command per line, nothing chained
-      if (line === "npm ci") continue;
+      if (line === NPM_CI || line === "npm run -s build") continue;
       if (/^pulumi plugin install resource command \S+$/.test(line)) continue;
       if (/^echo "[A-Z_]+=[^"]*" >> "\$GITHUB_ENV"$/.test(line)) continue;
       const ci = /^bin\/coldstart-ci ([a-z-]+)(?: |$)/.exec(line)?.[1];
@@ -228,7 +233,7 @@ describe("secrets", () => {
   });
 
   it("never reach npm ci: not in its env, no token left in .git/config, and it runs before any login", () => {
-    const npmCi = runSteps.filter((s) => linesOf(s.run).includes("npm ci"));
+    const npmCi = runSteps.filter((s) => linesOf(s.run).includes(NPM_CI));
     expect(npmCi).toHaveLength(1);
     expect(secretsIn({ ...workflow.env, ...job.env, ...npmCi[0].env })).toEqual([]);
     const checkout = steps.find((s) => s.uses?.startsWith("actions/checkout@"));
@@ -406,5 +411,29 @@ describe("after a failed or cancelled run", () => {
     const uploaded = String(upload[0].with?.path ?? "").replace(/\/+$/, "");
     expect(uploaded).toBe(reportDir!.replace(/\/+$/, ""));
     expect(indexOf(upload[0])).toBeGreaterThan(indexOf(maintenanceStep));
+  });
+});
+
+describe.each(["maintenance.yml", "preflight.yml"])("%s: supply chain (#21)", (file) => {
+  const text = fs.readFileSync(path.join(ROOT, ".github", "workflows", file), "utf8");
+  const flow = parse(text) as Workflow;
+  const all = Object.values(flow.jobs).flatMap((j) => j.steps);
+
+  it("pins every action to a 40-hex commit with its release in a comment, never a tag", () => {
+    const uses = [...text.matchAll(/^\s*(?:- )?uses: (\S+)(.*)$/gm)];
+    expect(uses.length).toBeGreaterThan(0);
+    for (const [, action, rest] of uses) {
+      expect(action).toMatch(/^[a-z0-9-]+\/[a-z0-9-]+@[0-9a-f]{40}$/);
+      expect(ALLOWED_ACTIONS).toContain(action);
+      expect(rest).toMatch(/^ # v\d+\.\d+\.\d+$/);
+    }
+  });
+
+  it("installs with npm ci --ignore-scripts, then builds in a step of its own (prepare no longer runs)", () => {
+    const lines = all.flatMap((s) => (s.run ? linesOf(s.run) : []));
+    expect(lines.filter((l) => l.startsWith("npm ci"))).toEqual([NPM_CI]);
+    const build = lines.indexOf("npm run -s build");
+    expect(build).toBeGreaterThan(lines.indexOf(NPM_CI));
+    expect(lines.findIndex((l) => l.startsWith("bin/"))).toBeGreaterThan(build);
   });
 });

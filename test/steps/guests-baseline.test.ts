@@ -314,3 +314,34 @@ describe("the baseline capture names its window", () => {
     expect(fs.existsSync(path.join(folder, BASELINE_META))).toBe(false);
   });
 });
+
+describe("a tenant's server name on the console and in commands the operator may paste (#21)", () => {
+  const EVIL = "\u001b]0;pwned\u0007evil<script>*x*|; rm -rf ~";
+  const PRINTED = "evil<script>*x*|; rm -rf ~";
+  const hostile: Row[] = [row(1, EVIL, "SHUTOFF")];
+
+  it("start: the console line, the summary and the details carry no ESC or BEL", async () => {
+    writeBaseline("20261205-060000-pre-maintenance", [row(1, EVIL, "ACTIVE")], "2026-12-05-roosevelt");
+    const fake = cloud(hostile);
+    const ctx = ctxFor(fake);
+    const o = await startShutoffGuests(startFlags("planned"), ctx);
+    expect(started(fake)).toEqual([id(1)]);
+    expect(ctx.out.lines).toContain(`openstack server start ${PRINTED} (${id(1)})`);
+    expect(o.verdict.summary).toContain(`window: ${PRINTED}; baseline`);
+    expect(o.verdict.details[0]).toBe(`${PRINTED} (${id(1)}): before ACTIVE, now SHUTOFF -> start sent: counted`);
+    for (const text of [...ctx.out.lines, o.verdict.summary, ...o.verdict.details])
+      expect([text.includes("\u001b"), text.includes("\u0007")]).toEqual([false, false]);
+  });
+
+  it("the BLOCKER's example commands shell-quote the name instead of splicing it", async () => {
+    const o = await startShutoffGuests(startFlags("unplanned"), ctxFor(cloud(hostile)));
+    expect(o.outcome).toBe("blocker");
+    expect(o.verdict.details[0]).toBe(`SHUTOFF: ${PRINTED} (${id(1)})`);
+    expect(o.verdict.details).toContain(
+      `  pulumi config set --path 'coldstart:startGuests[0]' '${PRINTED}'   (one entry per guest: [1], [2], ...)`,
+    );
+    expect(o.verdict.details).toContain(
+      `  in a drill: coldstart drill ... --resume --set 'startGuests=["${PRINTED}"]'`,
+    );
+  });
+});
