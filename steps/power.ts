@@ -124,8 +124,10 @@ export async function powerOff(flags: StepFlags<typeof POWER_OFF>, ctx: StepCont
       return pass(expected, { ...wait.verdict, summary: `${driver.label}: off after a graceful shutdown` }, wait.polls);
     if (wait.verdict.state === "tool-missing") return fail(expected, wait.verdict, wait.polls);
 
-    // 3. the graceful timeout passed: cut power only if the host is confirmed still on
-    const now = wait.verdict.state === "on" || wait.verdict.state === "off" ? wait.verdict.state : await driver.state();
+    // 3. the graceful timeout passed: cut power only if a read made now confirms the host still on.
+    // Not the gate's last verdict: that poll may be up to an interval old, and under the step's
+    // deadline the probe at the timeout itself is cut and the one before it kept (runtime/poll.ts)
+    const now = await driver.state();
     if (now === "off")
       return pass(expected, {
         ok: true,
