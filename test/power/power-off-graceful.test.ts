@@ -73,6 +73,19 @@ describe("power-off: transient errors retry the graceful path, never a hard off"
     expect(fake.count(SHUTDOWN)).toBe(SOFT_OFF_TRIES);
   });
 
+  it("the step's budget runs out while the soft-off is retried: it stops at the deadline, named, no destroy", async () => {
+    const fake = fakeExec().on(DOMSTATE, running).on(SHUTDOWN, failed("shutdown", LOCK)).on(DESTROY, "");
+    const ctx = testContext(fake);
+    ctx.deadline = ctx.clock.now() + 25_000; // less than the 60 s graceful timeout
+    ctx.exec = execWithinDeadline(ctx, fake.exec);
+    const o = await powerOff(offFlags, ctx);
+    expect(o.outcome).toBe("fail");
+    expect(o.verdict.summary).toMatch(/could not start \(not started: the step's time budget was spent\)$/);
+    expect(ctx.clock.now() - (ctx.deadline - 25_000)).toBe(30_000); // the first try after the deadline, not 60 s
+    expect(fake.count(SHUTDOWN)).toBe(3); // at 0, 10 and 20 s
+    expect(fake.count(DESTROY)).toBe(0);
+  });
+
   it("a cancel while no soft-off was sent yet stops at that safe point: nothing sent", async () => {
     const fake = fakeExec().on(DOMSTATE, failed("get state of", LOCK)).on(SHUTDOWN, "").on(DESTROY, "");
     const ctx = { ...testContext(fake), cancelled: () => "the run was cancelled" };
