@@ -123,6 +123,22 @@ describe("power-off: when a hard off is right", () => {
     ]);
   });
 
+  it("an OS errno `Operation not supported` inside another error is not libvirt refusing the shutdown: retried, no destroy", async () => {
+    const fake = fakeExec()
+      .on(DOMSTATE, running)
+      .on(SHUTDOWN, failed("shutdown", "Unable to read from monitor: Operation not supported"))
+      .on(DESTROY, "");
+    const o = await powerOff(offFlags, testContext(fake));
+    expect(o.verdict.state).toBe("soft-off-not-delivered");
+    expect(fake.count(DESTROY)).toBe(0);
+    // libvirt's own VIR_ERR_OPERATION_UNSUPPORTED still is a refusal
+    const refused = fakeExec()
+      .on(DOMSTATE, running)
+      .on(SHUTDOWN, failed("shutdown", "Operation not supported: ACPI shutdown is not supported"))
+      .on(DESTROY, { exitCode: 0, stdout: "Domain 'openstack1' destroyed\n\n" });
+    expect((await powerOff(offFlags, testContext(refused))).verdict.state).toBe("hard-off-sent");
+  });
+
   it("the OS ignores the soft-off: destroy only once the whole graceful timeout has passed since the soft-off, the host confirmed on", async () => {
     const fake = fakeExec();
     // as the step runs in the CLI: every call cut at the current deadline (cli/step-command.ts)
