@@ -24,8 +24,10 @@
  *   even without -v, before the generic session error): permanent;
  * - `Get Auth Capabilities error` (no answer): transient, the BMC may be busy or rebooting;
  * - `Set Chassis Power Control to Soft failed: <completion code>` (lib/ipmi_chassis.c: the BMC
- *   ANSWERED, with an error) is a definitive refusal of the soft-off; `Unable to set Chassis Power
- *   Control to Soft` (no answer) is transient.
+ *   ANSWERED, with an error) is a definitive refusal of the soft-off only for a code no retry can
+ *   change (invalid command or data, not supported, disabled, no privilege); busy, timeout, in
+ *   progress and unknown codes are transient, like `Unable to set Chassis Power Control to Soft`
+ *   (no answer): power/ipmi-completion-codes.ts.
  */
 import { describeExit } from "../runtime/exec";
 import { cutAtDeadline } from "../runtime/tool-error";
@@ -34,6 +36,7 @@ import { PowerError, type PowerDriver, type PowerState } from "./driver";
 import { readSecret, redact, secretFilePath, secretWhere, type SecretRef } from "./credentials";
 import { UsageError } from "../config/errors";
 import { formatDuration } from "../config/duration";
+import { classifySoftRefusal, formatCode } from "./ipmi-completion-codes";
 
 export interface IpmiTarget {
   host: string;
@@ -204,8 +207,14 @@ export class IpmiDriver implements PowerDriver {
     if (res.exitCode !== 0) {
       const why = redact(firstProblem(res.stderr, res.stdout), password);
       const refused = CONTROL_REFUSED.exec(res.stderr);
-      const softRefused = command === "soft" && refused !== null;
-      const hint = softRefused ? " (this BMC refused a soft, ACPI power-off)" : "";
+      // a completion code refuses the soft-off for good only if no retry can change it
+      const code = command === "soft" && refused !== null ? classifySoftRefusal(refused[2]!) : undefined;
+      const softRefused = code?.kind === "definitive";
+      const hint = !code
+        ? ""
+        : softRefused
+          ? " (this BMC refused a soft, ACPI power-off)"
+          : ` (${code.code !== undefined ? `completion code ${formatCode(code.code)}: ` : ""}${code.why}; the soft-off is tried again)`;
       throw new PowerError(
         `${this.label}: ${what} failed (${describeExit(res)})${why ? `: ${why}` : ""}${hint}`,
         false,

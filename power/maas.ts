@@ -18,8 +18,11 @@
  * - 401/403/404/409: never; and a 503 `No BMC is defined.  Cannot power control node.`
  *   (src/maasserver/models/node.py `_power_control_node`: the machine has no BMC at all) -- permanent;
  * - 503 `No rack controllers can access the BMC of node <hostname>` (node.py
- *   `_get_bmc_client_connection_info`: no rack controller reached the BMC just now), any other 5xx,
- *   a refused connection or no answer: transient, retried while time remains.
+ *   `_get_bmc_client_connection_info`: no rack controller reached the BMC just now), 503
+ *   `Unable to change power state to 'off' for node <hostname>: another action is already in
+ *   progress for that node.` (the rack's PowerActionAlreadyInProgress, src/maasserver/middleware.py
+ *   APIRPCErrorsMiddleware; 504 for its RPC TimeoutError), any other 5xx, a refused connection or
+ *   no answer: transient, retried while time remains.
  * MAAS never refuses stop_mode=soft: `Node._stop` passes it on only for power type ipmi
  * (`power_off_mode`); every other power type (virsh: `destroy`, redfish: `ForceOff`, ...) is powered
  * off HARD by MAAS itself. power_off's node JSON names the power_type, so the step can say so.

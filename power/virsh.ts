@@ -18,8 +18,8 @@
  *   domain '<d>' not running`, src/test/test_driver.c). Both mean the domain is already in the
  *   wanted state (a race with a stale domstate): success, said so in a line;
  * - a shutdown the hypervisor cannot do at all (`this function is not supported by the connection
- *   driver`, VIR_ERR_NO_SUPPORT; `Operation not supported`, VIR_ERR_OPERATION_UNSUPPORTED,
- *   src/util/virerror.c) is a definitive refusal of the soft-off;
+ *   driver`, VIR_ERR_NO_SUPPORT; `Operation not supported: ...`, VIR_ERR_OPERATION_UNSUPPORTED,
+ *   src/util/virerror.c, as the error's own text) is a definitive refusal of the soft-off;
  * - anything else (e.g. `Timed out during operation: cannot acquire state change lock`,
  *   src/conf/virdomainjob.c) is transient.
  * `domstate --reason` prints `<state> (<reason>)` (tools/virsh-domain-monitor.c cmdDomstate).
@@ -74,7 +74,13 @@ const CONNECT_FAILED = /failed to connect to the hypervisor/;
 const NO_DOMAIN = /failed to get domain/;
 const ALREADY_ACTIVE = /Domain is already active/;
 const NOT_RUNNING = /domain is not running|domain '[^']*' not running/;
-const SOFT_UNSUPPORTED = /this function is not supported by the connection driver|Operation not supported/;
+/**
+ * libvirt's own error codes, as the message starts (src/util/virerror.c: VIR_ERR_NO_SUPPORT,
+ * VIR_ERR_OPERATION_UNSUPPORTED) -- not an OS errno's strerror at the end of another error
+ * (`...: Operation not supported`, EOPNOTSUPP), which says nothing about the shutdown itself.
+ */
+const SOFT_UNSUPPORTED =
+  /(?:^|error: )(?:this function is not supported by the connection driver|Operation not supported:)/;
 
 type VirshCommand = "domstate" | "start" | "shutdown" | "destroy";
 

@@ -172,6 +172,18 @@ export const maasReplies = {
     body: "Power state could not be queried: connection timeout",
     contentType: TEXT,
   }),
+  /**
+   * 503 when the rack controller is still carrying out another power action for the node: the
+   * rack's PowerActionAlreadyInProgress (src/provisioningserver/power/change.py
+   * maybe_change_power_state: "Unable to change power state to '%s' for node %s: another action is
+   * already in progress for that node.") becomes a 503 with Retry-After 10 in the API
+   * (src/maasserver/middleware.py APIRPCErrorsMiddleware). Assembled from those sources.
+   */
+  powerActionInProgress: (change: "on" | "off", hostname: string): MaasReply => ({
+    status: 503,
+    body: `Unable to change power state to '${change}' for node ${hostname}: another action is already in progress for that node.`,
+    contentType: TEXT,
+  }),
   unrecognised: (method: string, op: string | null): MaasReply => ({
     status: 400,
     body: `Unrecognised signature: method=${method} op=${op ?? "None"}`,

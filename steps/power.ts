@@ -79,7 +79,8 @@ export async function powerOff(flags: StepFlags<typeof POWER_OFF>, ctx: StepCont
         if (note) ctx.out.line(`${driver.label}: ${note}`);
         delivered = true;
       } catch (err) {
-        if (!(err instanceof PowerError) || err.permanent) throw err;
+        // permanent, or refused at the step's deadline (its budget is spent: no try can follow)
+        if (!(err instanceof PowerError) || err.permanent || err.cut) throw err;
         if (err.refused) {
           ctx.out.line(`${driver.label}: graceful shutdown refused (${err.message}); hard power off`);
           await driver.off(false);
@@ -112,10 +113,13 @@ export async function powerOff(flags: StepFlags<typeof POWER_OFF>, ctx: StepCont
         route: "power-control",
       });
 
-    // 2. wait for the OS to power the host off: the whole graceful timeout from the delivery
+    // 2. wait for the OS to power the host off: the whole graceful timeout from the delivery, or
+    // what is left of the step's budget (stages/budget.ts) if that is less
+    const budgetLeft = ctx.deadline === undefined ? graceful : Math.max(0, ctx.deadline - ctx.clock.now());
+    const waitMs = Math.min(graceful, budgetLeft);
     const wait = await runGate(ctx, {
       expected,
-      timeoutMs: graceful,
+      timeoutMs: waitMs,
       intervalMs: flags.interval,
       cancellable: false, // the graceful shutdown was sent: a cancel lets this power-off finish
       probe: () => probe(driver, "off"),
@@ -123,9 +127,24 @@ export async function powerOff(flags: StepFlags<typeof POWER_OFF>, ctx: StepCont
     if (wait.verdict.ok)
       return pass(expected, { ...wait.verdict, summary: `${driver.label}: off after a graceful shutdown` }, wait.polls);
     if (wait.verdict.state === "tool-missing") return fail(expected, wait.verdict, wait.polls);
+    if (waitMs < graceful)
+      // the OS did not get its graceful timeout: never a hard off on a spent budget
+      return fail(
+        expected,
+        {
+          ok: false,
+          state: "budget-spent",
+          summary: `${driver.label}: the step's time budget was spent ${formatDuration(waitMs)} into the graceful wait of ${formatDuration(graceful)}; no hard power off was sent`,
+          details: [wait.verdict.summary],
+          route: "power-control",
+        },
+        wait.polls,
+      );
 
-    // 3. the graceful timeout passed: cut power only if the host is confirmed still on
-    const now = wait.verdict.state === "on" || wait.verdict.state === "off" ? wait.verdict.state : await driver.state();
+    // 3. the graceful timeout passed: cut power only if a read made now confirms the host still on.
+    // Not the gate's last verdict: that poll may be up to an interval old, and under the step's
+    // deadline the probe at the timeout itself is cut and the one before it kept (runtime/poll.ts)
+    const now = await driver.state();
     if (now === "off")
       return pass(expected, {
         ok: true,

@@ -13,7 +13,8 @@ import { authorizationHeader, oauthEncode, parseApiKey } from "../../power/maas-
 import { driverFromFlags } from "../../power/from-flags";
 import type { Exec } from "../../runtime/exec";
 import type { StepContext } from "../../runtime/step-context";
-import { realClock } from "../../runtime/clock";
+import { fakeClock, realClock } from "../../runtime/clock";
+import { powerOff } from "../../steps/power";
 import { readFixture } from "../fixtures";
 import { captureReporter, type CapturingReporter } from "../support/fake-exec";
 import { FIXTURE_API_KEY, FIXTURE_KEY, startMaasServer, type MaasServer } from "../support/maas-server";
@@ -257,6 +258,54 @@ describe("maas errors: one clear line naming the host and the driver", () => {
         `MAAS cannot power-control ${who()}: No rack controllers can access the BMC of node openstack0`,
       );
       expect(err).toMatchObject({ permanent: false, refused: false });
+    }
+  });
+
+  it("503 another power action in progress (MAAS is busy with this machine): transient, never a refusal; power-off retries the soft-off, no stop_mode=hard", async () => {
+    let softOffs = 0;
+    let power: "on" | "off" = "on";
+    const busy = await serveMaasApi({
+      credentials: FIXTURE_KEY,
+      backend: {
+        exists: () => true,
+        power: (_id, call) => {
+          if (call.op === "query_power_state") return maasReplies.powerState(power);
+          if (call.op === "power_off" && call.stopMode === "soft" && ++softOffs <= 2)
+            return maasReplies.powerActionInProgress("off", "openstack0");
+          if (call.op === "power_off") power = "off";
+          return { status: 200, body: readFixture("maas/power-off-response.json"), contentType: "application/json" };
+        },
+      },
+    });
+    try {
+      const err = await failure(driver({ url: busy.url }).driver.off(true));
+      expect(err.message).toBe(
+        `MAAS cannot power-control openstack0 (maas, ${busy.url}, system_id e8xa8m): Unable to change power state to 'off' for node openstack0: another action is already in progress for that node.`,
+      );
+      expect(err).toMatchObject({ permanent: false, refused: false });
+
+      softOffs = 0;
+      const ctx = { ...context(), clock: fakeClock(0) };
+      const o = await powerOff(
+        {
+          host: "openstack0",
+          driver: "maas",
+          "maas-url": busy.url,
+          "system-id": "e8xa8m",
+          "api-key-env": KEY_VAR,
+          "graceful-timeout": 60_000,
+          interval: 10_000,
+        },
+        ctx,
+      );
+      expect(o).toMatchObject({
+        outcome: "pass",
+        verdict: { summary: expect.stringMatching(/off after a graceful shutdown$/) as string },
+      });
+      expect(softOffs).toBe(3);
+      expect(ctx.out.lines.filter((l) => l.includes("transient error, graceful path retried in 10s"))).toHaveLength(2);
+    } finally {
+      await busy.close();
     }
   });
 

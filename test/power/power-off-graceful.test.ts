@@ -9,6 +9,7 @@ import type { POWER_OFF } from "../../stages/shutdown";
 import { powerOff, powerOn, powerState, SOFT_OFF_TRIES } from "../../steps/power";
 import { readFixture } from "../fixtures";
 import { fakeExec, testContext, type Reply } from "../support/fake-exec";
+import { execWithinDeadline } from "../../runtime/deadline";
 
 const URI = "qemu+ssh://kvm1/system";
 const base = { host: "openstack1" as const, driver: "virsh" as const, uri: URI, domain: "openstack1" };
@@ -72,6 +73,19 @@ describe("power-off: transient errors retry the graceful path, never a hard off"
     expect(fake.count(SHUTDOWN)).toBe(SOFT_OFF_TRIES);
   });
 
+  it("the step's budget runs out while the soft-off is retried: it stops at the deadline, named, no destroy", async () => {
+    const fake = fakeExec().on(DOMSTATE, running).on(SHUTDOWN, failed("shutdown", LOCK)).on(DESTROY, "");
+    const ctx = testContext(fake);
+    ctx.deadline = ctx.clock.now() + 25_000; // less than the 60 s graceful timeout
+    ctx.exec = execWithinDeadline(ctx, fake.exec);
+    const o = await powerOff(offFlags, ctx);
+    expect(o.outcome).toBe("fail");
+    expect(o.verdict.summary).toMatch(/could not start \(not started: the step's time budget was spent\)$/);
+    expect(ctx.clock.now() - (ctx.deadline - 25_000)).toBe(30_000); // the first try after the deadline, not 60 s
+    expect(fake.count(SHUTDOWN)).toBe(3); // at 0, 10 and 20 s
+    expect(fake.count(DESTROY)).toBe(0);
+  });
+
   it("a cancel while no soft-off was sent yet stops at that safe point: nothing sent", async () => {
     const fake = fakeExec().on(DOMSTATE, failed("get state of", LOCK)).on(SHUTDOWN, "").on(DESTROY, "");
     const ctx = { ...testContext(fake), cancelled: () => "the run was cancelled" };
@@ -109,16 +123,70 @@ describe("power-off: when a hard off is right", () => {
     ]);
   });
 
-  it("the OS ignores the soft-off: destroy after the graceful timeout, once the host is confirmed on", async () => {
+  it("an OS errno `Operation not supported` inside another error is not libvirt refusing the shutdown: retried, no destroy", async () => {
     const fake = fakeExec()
       .on(DOMSTATE, running)
-      .on(SHUTDOWN, { exitCode: 0, stdout: "Domain 'openstack1' is being shutdown\n\n" })
+      .on(SHUTDOWN, failed("shutdown", "Unable to read from monitor: Operation not supported"))
+      .on(DESTROY, "");
+    const o = await powerOff(offFlags, testContext(fake));
+    expect(o.verdict.state).toBe("soft-off-not-delivered");
+    expect(fake.count(DESTROY)).toBe(0);
+    // libvirt's own VIR_ERR_OPERATION_UNSUPPORTED still is a refusal
+    const refused = fakeExec()
+      .on(DOMSTATE, running)
+      .on(SHUTDOWN, failed("shutdown", "Operation not supported: ACPI shutdown is not supported"))
       .on(DESTROY, { exitCode: 0, stdout: "Domain 'openstack1' destroyed\n\n" });
+    expect((await powerOff(offFlags, testContext(refused))).verdict.state).toBe("hard-off-sent");
+  });
+
+  it("the OS ignores the soft-off: destroy only once the whole graceful timeout has passed since the soft-off, the host confirmed on", async () => {
+    const fake = fakeExec();
+    // as the step runs in the CLI: every call cut at the current deadline (cli/step-command.ts)
     const ctx = testContext(fake);
+    ctx.exec = execWithinDeadline(ctx, fake.exec);
+    const t0 = ctx.clock.now();
+    const log: string[] = [];
+    const at = (what: string, reply: Reply) => () => (log.push(`${ctx.clock.now() - t0} ${what}`), reply);
+    fake
+      .on(DOMSTATE, at("domstate", running))
+      .on(SHUTDOWN, at("shutdown", { exitCode: 0, stdout: "Domain 'openstack1' is being shutdown\n\n" }))
+      .on(DESTROY, at("destroy", { exitCode: 0, stdout: "Domain 'openstack1' destroyed\n\n" }));
     const o = await powerOff(offFlags, ctx);
     expect(o.verdict.state).toBe("hard-off-sent");
     expect(fake.count(DESTROY)).toBe(1);
     expect(ctx.out.lines).toContain(`${LABEL}: still on after 1m; hard power off`);
+    const time = (what: string) => log.filter((l) => l.endsWith(` ${what}`)).map((l) => Number(l.split(" ")[0]));
+    const [soft] = time("shutdown");
+    const [hard] = time("destroy");
+    // not before the graceful timeout since the soft-off, and not an interval later either
+    expect(hard! - soft!).toBeGreaterThanOrEqual(offFlags["graceful-timeout"]);
+    expect(hard! - soft!).toBeLessThanOrEqual(offFlags["graceful-timeout"] + offFlags.interval);
+    // the decision rests on a read at (or after) the graceful timeout, made just before the destroy
+    expect(log.at(-2)).toBe(`${hard} domstate`);
+    expect(log.at(-1)).toBe(`${hard} destroy`);
+  });
+
+  it("a fresh read at the graceful timeout says off (it went down at the last moment): NO hard off", async () => {
+    const fake = fakeExec();
+    const ctx = testContext(fake);
+    ctx.exec = execWithinDeadline(ctx, fake.exec);
+    let softAt: number | undefined;
+    fake
+      .on(DOMSTATE, () =>
+        softAt !== undefined && ctx.clock.now() >= softAt + offFlags["graceful-timeout"] ? shutOff : running,
+      )
+      .on(SHUTDOWN, () => {
+        softAt = ctx.clock.now();
+        return { exitCode: 0, stdout: "Domain 'openstack1' is being shutdown\n\n" };
+      })
+      .on(DESTROY, "");
+    const o = await powerOff(offFlags, ctx);
+    expect(o).toMatchObject({ outcome: "pass", verdict: { state: "off" } });
+    expect(o.verdict.summary).toBe(`${LABEL}: off after a graceful shutdown`);
+    expect(fake.count(DESTROY)).toBe(0);
+    // the gate's polls all saw it running; the read that decided came after the graceful timeout
+    expect(fake.lines().at(-1)).toMatch(DOMSTATE);
+    expect(ctx.clock.now() - softAt!).toBeGreaterThanOrEqual(offFlags["graceful-timeout"]);
   });
 });
 

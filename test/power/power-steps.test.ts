@@ -117,6 +117,8 @@ describe("power steps over IPMI (ipmitool -> ipmi_sim)", () => {
       "chassis power status",
       "chassis power soft",
       ...Array<string>(9).fill("chassis power status"),
+      // the hard off rests on a read made after the graceful timeout, not on the gate's last poll
+      "chassis power status",
       "chassis power off",
     ]);
     expect(ctx.out.lines).toContain(

@@ -26,7 +26,8 @@ export const CANARY_USER = "canary";
 /** 16 bytes, unique enough that finding it anywhere means it leaked. */
 export const CANARY_PASSWORD = "Kx7canaryQ2wPz9m";
 
-export type SoftMode = "off" | "ignore" | { afterReads: number };
+/** `fail`: the chassis-control program fails the soft-off, so ipmi_sim answers 0xFF (Unspecified error). */
+export type SoftMode = "off" | "ignore" | "fail" | { afterReads: number };
 
 export interface IpmiSim {
   readonly host: string;

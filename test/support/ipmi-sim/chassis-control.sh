@@ -2,8 +2,8 @@
 # popen as: sh chassis-control.sh <dir> get power | set power 0|1 | set shutdown 1
 # State in <dir>: `power` (1 = on, 0 = off), `soft-mode` (what the host's OS does on an ACPI
 # soft-off: `off` = powers off at once, `ignore` = stays on, `after N` = stays on for the next N
-# power reads, then is off), `pending` (reads left before a pending soft-off completes), and
-# `calls.log` (one line per call, for the tests).
+# power reads, then is off; `fail` = the BMC's soft-off itself fails), `pending` (reads left
+# before a pending soft-off completes), and `calls.log` (one line per call, for the tests).
 dir="$1"
 shift
 echo "$*" >> "$dir/calls.log"
@@ -33,6 +33,10 @@ case "$1" in
         case "$mode" in
           off) echo 0 > "$dir/power" ;;
           ignore) ;;
+          # the BMC's chassis control fails: ipmi_sim answers completion code 0xFF (Unspecified
+          # error) when this program exits non-zero (cminyard/openipmi lanserv/bmc_chassis.c
+          # handle_chassis_control, extcmd_setvals -> IPMI_UNKNOWN_ERR_CC)
+          fail) exit 1 ;;
           after*) echo "${mode#after }" > "$dir/pending" ;;
         esac
         ;;
