@@ -33,7 +33,7 @@ async function registrations(stack: string, mode: "planned" | "unplanned"): Prom
   const spy = jest.spyOn(MockMonitor.prototype, "registerResource").mockImplementation(function (
     this: MockMonitor,
     req: RegisterRequest,
-    callback: unknown,
+    callback: Parameters<typeof original>[1],
   ) {
     if (req.getType() === COMMAND) requested.set(req.getName(), req.getAdditionalsecretoutputsList());
     return original.call(this, req, callback);
