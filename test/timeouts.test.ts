@@ -36,10 +36,16 @@ function plan(stack: string, mode: string): Plan {
   return JSON.parse(r.stdout) as Plan;
 }
 
-/** The value of `--name value` in a create line, as ms. */
+/**
+ * The value of `--name value` in a create line, as ms (undefined when the flag is absent). The
+ * value ends at a space or at the line's `; exit $?`; one that is there but no duration throws.
+ */
 function flagMs(create: string, name: string): number | undefined {
-  const m = new RegExp(`--${name} (\\S+)`).exec(create);
-  return m ? parseDurationMs(m[1]) : undefined;
+  const m = new RegExp(`(?:^|\\s)--${name} ([^\\s;]+)`).exec(create);
+  if (!m) return undefined;
+  const ms = parseDurationMs(m[1]);
+  if (ms === undefined) throw new Error(`--${name} ${m[1]}: not a duration, in ${create}`);
+  return ms;
 }
 
 describe.each([
@@ -64,6 +70,30 @@ describe.each([
       expect(s.worstCaseMs).toBeGreaterThan(0);
       expect(s.update).toBe(`coldstart kept ${s.name}`);
       expect(s.budget.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("every step that waits says how long in its own line: every gate --timeout, hold-guests --timeout, power-off --graceful-timeout, octavia-grace --grace", () => {
+    // what each step must announce; the check below only holds a flag to account if it is there
+    const mustAnnounce = (s: Plan["steps"][number]): string[] => {
+      if (s.verb === "gate" || s.name === "hold-guests") return ["timeout"];
+      if (s.name.startsWith("power-off-")) return ["graceful-timeout"];
+      if (s.name === "octavia-grace") return ["grace"];
+      return [];
+    };
+    const announced = (create: string) =>
+      ["timeout", "graceful-timeout", "grace"].filter((f) => flagMs(create, f) !== undefined);
+    const gates = p.steps.filter((s) => s.verb === "gate").map((s) => s.name);
+    // 4 powered-off (planned only), 4 powered-on, machines-started, mysql-cluster-online,
+    // vault-unsealed, ovn-chassis-connected, guests-active, lbs-active, cloud-assert
+    expect(gates).toHaveLength(mode === "planned" ? 15 : 11);
+    for (const s of p.steps) {
+      expect({ step: s.name, announces: announced(s.create) }).toEqual({ step: s.name, announces: mustAnnounce(s) });
+      if (s.verb === "gate")
+        expect({ step: s.name, interval: (flagMs(s.create, "interval") ?? 0) > 0 }).toEqual({
+          step: s.name,
+          interval: true,
+        });
     }
   });
 

@@ -12,7 +12,26 @@ import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "../..");
 const TERMINAL = path.join(ROOT, "dist/cli/terminal.js");
+/**
+ * util-linux `script` gives the harness its pseudo-terminal. CI installs it (.ci/run: bsdutils)
+ * and must run these tests, so there a missing `script` fails the suite; on a developer machine
+ * without it they are left out with a loud notice, as jest.config.js does for ipmitool. Never
+ * skipped silently (test/safety/pty-guard.test.ts runs this file without `script`).
+ */
 const haveScript = spawnSync("script", ["--version"]).status === 0;
+const SCRIPT_MISSING =
+  "util-linux `script` not on PATH: the pty tests of the hidden unseal prompt (test/runtime/terminal-pty.test.ts)";
+if (!haveScript && process.env.CI === "true") {
+  describe("the pty tests' own program", () => {
+    it("util-linux `script` is installed (CI runs the pty tests)", () => {
+      throw new Error(`${SCRIPT_MISSING} cannot run, and CI must run them: apt-get install bsdutils (.ci/run does)`);
+    });
+  });
+} else if (!haveScript) {
+  process.stderr.write(
+    `\nNOTICE: ${SCRIPT_MISSING} are NOT run here. Install it with: apt-get install bsdutils (CI does, and runs them).\n\n`,
+  );
+}
 const maybe = haveScript ? describe : describe.skip;
 
 /** The program run on the pseudo-terminal: one prompt, then what it returned and the raw flag. */

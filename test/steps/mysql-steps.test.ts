@@ -8,7 +8,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { mysqlCheck, mysqlClusterOnline, mysqlReboot } from "../../steps/mysql";
 import type { StepOutcome } from "../../steps/outcome";
-import { readFixture } from "../fixtures";
+import { mustParse, readFixture } from "../fixtures";
+import { parseShowTask } from "../../gates/juju-action";
+import { rebootTaskOutcome } from "../../gates/mysql";
 import { stillPollTimes } from "../support/poll-times";
 import { fakeExec, testContext, type Answer, type FakeExec, type Reply, type TestContext } from "../support/fake-exec";
 
@@ -619,5 +621,156 @@ describe("the mysql-cluster-online gate", () => {
     expect(result).toMatchObject({ exitCode: 3, outcome: "blocker", polls: 1 });
     expect(result.verdict.route).toBe("mysql-partial-outage");
     expect(fake.count(STATUS_CALL)).toBe(1);
+  });
+});
+
+/**
+ * Issue #22: the guards a mutation review found untested. Each case names the one guard in
+ * steps/mysql.ts that, removed or loosened, would let `juju run` reach the cluster here.
+ */
+describe("mysqlReboot's last guards before a juju run (issue #22)", () => {
+  /** Complete outage, with the address the recorded refusal names (10.0.0.218) on /2. */
+  const with218On2 = (name: Recorded = "complete-outage") =>
+    patched(name, (units) => (units[`${APP}/2`]["public-address"] = "10.0.0.218"));
+  const ADDRESS_OF_0 = "192.168.100.54";
+  const markerOf = (window: string) =>
+    JSON.parse(fs.readFileSync(path.join(recordDir, `${window}.mysql-reboot.json`), "utf8")) as {
+      attempts: { unit: string; taskId?: string; outcome?: string; address?: string }[];
+    };
+  const writeMarker = (window: string, attempts: object[]) =>
+    fs.writeFileSync(path.join(recordDir, `${window}.mysql-reboot.json`), JSON.stringify({ window, attempts }));
+  /** The leader's recorded refusal (task 12), as the marker keeps it. */
+  const LEADER_REFUSED = {
+    unit: `${APP}/1`,
+    at: "2025-10-14T11:19:31.000Z",
+    after: 0,
+    taskId: "12",
+    outcome: "not-most-updated",
+    address: "10.0.0.218",
+  };
+
+  it("the attempt limit: a resumed second attempt whose task refuses and names a THIRD unit runs no third juju run", async () => {
+    // The recorded refusal, now from /2's own task 14: /2 is not the most up-to-date either, /0 is.
+    const refusal = (JSON.parse(NOT_GTID_SUPERSET.stdout as string) as Record<string, { results: { output: string } }>)[
+      `${APP}/1`
+    ];
+    const refusedOn2 = JSON.stringify({
+      ...refusal,
+      id: "14",
+      unit: `${APP}/2`,
+      results: {
+        ...refusal.results,
+        output: refusal.results.output
+          .replace("'10.0.0.218:3306'", `'${ADDRESS_OF_0}:3306'`)
+          .replace("(10.0.0.208:3306)", "(10.0.0.218:3306)"),
+      },
+    });
+    // the fixture really is a refusal naming a third unit (not /2 itself, which the same-unit check would stop)
+    expect(rebootTaskOutcome(`${APP}/2`, mustParse(parseShowTask(refusedOn2)))).toEqual({
+      state: "not-most-updated",
+      address: ADDRESS_OF_0,
+    });
+
+    // Run 1: the leader refuses naming /2; the second attempt on /2 outlives juju's wait and the budget.
+    const timedOutOn2: Reply = {
+      stdout: "",
+      stderr: readFixture("juju/mysql-innodb-cluster.reboot-action.timed-out.assembled.stderr"),
+      exitCode: 1,
+    };
+    const first = mysqlFake(with218On2(), (n) => (n === 1 ? NOT_GTID_SUPERSET : timedOutOn2)).on(
+      SHOW_TASK_CALL,
+      readFixture("juju/show-task.reboot-action.running.assembled.json"),
+    );
+    const ctx1 = windowCtx(first, "limit-1");
+    ctx1.deadline = ctx1.clock.now() + 600_000;
+    const r1 = await mysqlReboot(FLAGS, ctx1);
+    expect(actionCalls(first).map(unitOf)).toEqual([`${APP}/1`, `${APP}/2`]);
+    expect(r1.verdict.state).toBe("action-running");
+    expect(markerOf("limit-1").attempts).toEqual([
+      expect.objectContaining({ unit: `${APP}/1`, outcome: "not-most-updated", address: "10.0.0.218" }),
+      expect.objectContaining({ unit: `${APP}/2`, taskId: "14" }),
+    ]);
+    expect(markerOf("limit-1").attempts[1].outcome).toBeUndefined();
+
+    // Run 2, the resume: /2's task ends refusing and naming /0; the cluster still shows the outage.
+    const second = mysqlFake(with218On2()).on(SHOW_TASK_CALL, refusedOn2);
+    const ctx2 = windowCtx(second, "limit-1");
+    const r2 = await mysqlReboot(FLAGS, ctx2);
+
+    expect(actionCalls(second)).toEqual([]);
+    expect(second.lines()).toEqual([
+      `juju status -m ${MODEL} ${APP} --format=json`,
+      `juju show-task -m ${MODEL} 14 --format=json`,
+    ]);
+    // sent at most twice in the window, whatever the error names
+    expect([...actionCalls(first), ...actionCalls(second)]).toHaveLength(2);
+    expect(ctx2.out.lines.some((l) => l.startsWith("RAN:"))).toBe(false);
+    expect(r2).toMatchObject({ exitCode: 3, outcome: "blocker" });
+    expect(r2.verdict.state).toBe("action-failed");
+    expect(r2.verdict.summary).toContain(`still not the most up-to-date member (${ADDRESS_OF_0})`);
+    expect(markerOf("limit-1").attempts).toHaveLength(2);
+    expect(markerOf("limit-1").attempts[1]).toMatchObject({ outcome: "not-most-updated", address: ADDRESS_OF_0 });
+  });
+
+  it.each<[string, Recorded]>([
+    ["healthy", "healthy"],
+    ["converging after someone else's reboot action", "converging-after-reboot-action"],
+  ])(
+    "the outage re-check: a resume holding the leader's refusal, the cluster %s since, runs nothing",
+    async (_name, now) => {
+      writeMarker("reformed", [LEADER_REFUSED]);
+      const fake = mysqlFake(with218On2(now));
+      const ctx = windowCtx(fake, "reformed");
+      const result = await mysqlReboot(FLAGS, ctx);
+
+      expect(actionCalls(fake)).toEqual([]);
+      expect(fake.lines()).toEqual([`juju status -m ${MODEL} ${APP} --format=json`]);
+      expect(ctx.out.lines.some((l) => l.startsWith("RAN:"))).toBe(false);
+      expect(result).toMatchObject({ exitCode: 3, outcome: "blocker" });
+      expect(result.verdict.summary).toContain(
+        `${ACTION} NOT run on ${APP}/2: the status no longer shows a complete outage`,
+      );
+      expect(markerOf("reformed").attempts).toEqual([LEADER_REFUSED]);
+    },
+  );
+
+  it("the cancel check before the first attempt: a stop already requested sends no juju run and leaves the window free", async () => {
+    const fake = mysqlFake(recorded("complete-outage"));
+    const ctx = windowCtx(fake, "cancel-1");
+    ctx.cancelled = () => "stop requested (test)";
+    const result = await mysqlReboot(FLAGS, ctx);
+
+    expect(actionCalls(fake)).toEqual([]);
+    expect(fake.lines()).toEqual([`juju status -m ${MODEL} ${APP} --format=json`]);
+    expect(result.outcome).toBe("cancelled");
+    expect(result.verdict.summary).toContain(`${ACTION} NOT run: stop requested (test)`);
+    expect(fs.existsSync(path.join(recordDir, "cancel-1.mysql-reboot.json"))).toBe(false);
+  });
+
+  it("the cancel check before the second attempt: a stop requested during the leader's refused attempt sends no second juju run", async () => {
+    const fake = mysqlFake(with218On2(), () => NOT_GTID_SUPERSET);
+    const ctx = windowCtx(fake, "cancel-2");
+    ctx.cancelled = () => (fake.count(ACTION_CALL) >= 1 ? "stop requested (test)" : undefined);
+    const result = await mysqlReboot(FLAGS, ctx);
+
+    expect(actionCalls(fake).map(unitOf)).toEqual([`${APP}/1`]);
+    expect(result.outcome).toBe("cancelled");
+    expect(result.verdict.summary).toContain(`${ACTION} NOT run on ${APP}/2: stop requested (test)`);
+    expect(markerOf("cancel-2").attempts).toEqual([
+      expect.objectContaining({ unit: `${APP}/1`, outcome: "not-most-updated", address: "10.0.0.218" }),
+    ]);
+  });
+
+  it("the same cancel check on a resume holding the leader's refusal: no juju run", async () => {
+    writeMarker("cancel-3", [LEADER_REFUSED]);
+    const fake = mysqlFake(with218On2());
+    const ctx = windowCtx(fake, "cancel-3");
+    ctx.cancelled = () => "stop requested (test)";
+    const result = await mysqlReboot(FLAGS, ctx);
+
+    expect(actionCalls(fake)).toEqual([]);
+    expect(fake.lines()).toEqual([`juju status -m ${MODEL} ${APP} --format=json`]);
+    expect(result.outcome).toBe("cancelled");
+    expect(markerOf("cancel-3").attempts).toEqual([LEADER_REFUSED]);
   });
 });
