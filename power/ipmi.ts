@@ -31,6 +31,7 @@
  */
 import { describeExit } from "../runtime/exec";
 import { cutAtDeadline } from "../runtime/tool-error";
+import { excerpt } from "../runtime/excerpt";
 import type { StepContext } from "../runtime/step-context";
 import { PowerError, type PowerDriver, type PowerState } from "./driver";
 import { readSecret, redact, secretFilePath, secretWhere, type SecretRef } from "./credentials";
@@ -180,6 +181,8 @@ export class IpmiDriver implements PowerDriver {
       throw new PowerError(
         `${this.label}: ${what} gave no answer within ${formatDuration(this.ctx.callTimeoutMs)} (killed)`,
       );
+    // cut at the cap and killed: nothing it printed can be trusted (transient, like no answer)
+    if (res.overflow) throw new PowerError(`${this.label}: ${what} ${describeExit(res)}`);
     const lookup = ADDRESS_LOOKUP_FAILED.exec(res.stderr);
     if (lookup)
       throw new PowerError(
@@ -200,12 +203,12 @@ export class IpmiDriver implements PowerDriver {
         );
       throw new PowerError(
         `cannot authenticate to or reach the BMC ${t.bmc}:${t.port} for ${t.host} (ipmi): ` +
-          `no session (${redact(firstProblem(res.stderr, res.stdout), password)}): the BMC is down, busy or unreachable, ` +
+          `no session (${excerpt(redact(firstProblem(res.stderr, res.stdout), password))}): the BMC is down, busy or unreachable, ` +
           `or cipher suite ${t.cipherSuite} is not offered`,
       );
     }
     if (res.exitCode !== 0) {
-      const why = redact(firstProblem(res.stderr, res.stdout), password);
+      const why = excerpt(redact(firstProblem(res.stderr, res.stdout), password));
       const refused = CONTROL_REFUSED.exec(res.stderr);
       // a completion code refuses the soft-off for good only if no retry can change it
       const code = command === "soft" && refused !== null ? classifySoftRefusal(refused[2]!) : undefined;

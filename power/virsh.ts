@@ -26,6 +26,7 @@
  */
 import { describeExit } from "../runtime/exec";
 import { cutAtDeadline } from "../runtime/tool-error";
+import { excerpt } from "../runtime/excerpt";
 import type { StepContext } from "../runtime/step-context";
 import { PowerError, type PowerDriver, type PowerState } from "./driver";
 
@@ -67,7 +68,7 @@ export function virshErrors(stderr: string, stdout = ""): string {
     .map((l) => l.trim())
     .filter((l) => l !== "");
   const errors = lines.filter((l) => l.startsWith("error:"));
-  return (errors.length > 0 ? errors : lines.length > 0 ? lines : [stdout.trim()]).join(" ").trim();
+  return excerpt((errors.length > 0 ? errors : lines.length > 0 ? lines : [stdout.trim()]).join(" ").trim());
 }
 
 const CONNECT_FAILED = /failed to connect to the hypervisor/;
@@ -106,6 +107,8 @@ export class VirshDriver implements PowerDriver {
       throw new PowerError(
         `${this.label}: virsh ${command} gave no answer within ${Math.round(this.ctx.callTimeoutMs / 1000)}s`,
       );
+    // cut at the cap and killed: nothing it printed can be trusted (transient, like no answer)
+    if (res.overflow) throw new PowerError(`${this.label}: virsh ${command} ${describeExit(res)}`);
     if (res.exitCode === 0) return { stdout: res.stdout };
     const why = virshErrors(res.stderr, res.stdout) || describeExit(res);
     if (command === "start" && ALREADY_ACTIVE.test(why)) return { stdout: res.stdout, already: why };

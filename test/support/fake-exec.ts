@@ -115,6 +115,7 @@ function toResult(answer: Answer): ExecResult {
     notFound: reply.notFound ?? false,
     ...(reply.signal ? { signal: reply.signal } : {}),
     ...(reply.startError ? { startError: reply.startError } : {}),
+    ...(reply.overflow ? { overflow: reply.overflow } : {}),
   };
 }
 
