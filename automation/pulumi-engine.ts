@@ -17,7 +17,6 @@
  * accepts it either way (pulumi/pulumi pkg/cmd/pulumi/operations/preview.go).
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { ConcurrentUpdateError, LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
 import { makePlan } from "../plan/plan";
@@ -30,6 +29,7 @@ import { eventMapper, exitCodeOf, PLAN_REFUSED, planRefusal } from "./pulumi-eve
 import { modeInForce, summariseEvents } from "./preview-summary";
 import type { Mode } from "../config/schema";
 import { isKeyVariable } from "../runtime/unseal-keys";
+import { makePrivateDir } from "../runtime/private-dir";
 
 export interface PulumiEngineOptions {
   stack: string;
@@ -97,7 +97,7 @@ export class PulumiEngine implements MaintenanceEngine {
     // that mode; what happens to each step is the engine's own preview.
     const plan = await makePlan({ stack: this.opts.stack, window, mode: mode.mode, projectDir: this.projectDir });
     const stack = await this.select(window, mode.mode, {});
-    const planFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-plan-")), "update-plan.json");
+    const planFile = path.join(makePrivateDir("coldstart-plan-"), "update-plan.json");
     const events: EngineEvent[] = [];
     try {
       await stack.preview({ color: "never", plan: planFile, onEvent: (e) => events.push(e) });

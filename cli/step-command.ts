@@ -147,7 +147,7 @@ async function runStep(
   try {
     const stale =
       claim?.kind === "claimed" && claim.stale
-        ? `an earlier run of ${stepName} (pid ${claim.stale.pid}, started ${claim.stale.start}) ended without a verdict (killed outright?); ran it again, which is safe for this step (README "When a step is killed")`
+        ? `an earlier run of ${stepName} (pid ${claim.stale.pid}, started ${claim.stale.start}) ended without a verdict (${claim.stale.gone ?? "killed outright?"}); ran it again, which is safe for this step (README "When a step is killed")`
         : undefined;
     if (stale) ctx.out.warn(stale);
     const stopWhy = claim?.kind === "cancelled" ? claim.why : ctx.cancelled?.();

@@ -58,7 +58,7 @@ describe("kill -9 of power-off-openstack0 mid-way (a lost jumphost)", () => {
     expect(resumed.status).toBe(0);
     const entry = resumed.record.find((e) => e.step === "power-off-openstack0");
     expect(entry?.details[0]).toMatch(
-      /^an earlier run of power-off-openstack0 \(pid \d+, started [^)]+\) ended without a verdict/,
+      /^an earlier run of power-off-openstack0 \(pid (\d+), started [^)]+\) ended without a verdict \(its process \(pid \1\) is gone\)/,
     );
     for (const host of HOSTS) expect({ host, start: count(resumed, "start", host) }).toEqual({ host, start: 1 });
     // never a hard power-off of a host that was already going down gracefully
