@@ -135,3 +135,36 @@ describe("coldstart preflight --scenario (what maintenance runs first)", () => {
     expect(seen.some((e) => e.COLDSTART_SIM_DIR !== undefined)).toBe(true);
   });
 });
+
+describe("coldstart maintenance --engine drill (its preflight, then every step under the engine)", () => {
+  it("every openrc-sourcing bash, of the preflight and of the steps, sees none of the operator's credentials", () => {
+    const out = path.join(dir, "bash-env");
+    const realBash = spawnSync("sh", ["-c", "command -v bash"], { encoding: "utf8" }).stdout.trim();
+    fs.writeFileSync(
+      path.join(bin, "bash"),
+      `#!/bin/sh\n{ env -0; printf '\\0--end--\\0'; } >> '${out}'\nexec '${realBash}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    const r = spawnSync(
+      COLDSTART,
+      [
+        ...["maintenance", "--engine", "drill", "--stack", "prior-build", "--window", "tool-env-maint"],
+        ...[
+          "--scenario",
+          "healthy-planned",
+          "--dir",
+          path.join(dir, "drill"),
+          "--report-dir",
+          path.join(dir, "reports"),
+        ],
+        "--yes",
+      ],
+      { env: operatorEnv(), encoding: "utf8", timeout: 90_000 },
+    );
+    expect(r.status).toBe(0);
+    const seen = dumps(out);
+    // the preflight's openstack checks and the guest/LB steps of the window each sourced the openrc
+    expect(seen.length).toBeGreaterThan(3);
+    expectNoSecret(seen, fs.readFileSync(out, "utf8") + r.stdout + r.stderr);
+  }, 120_000);
+});
