@@ -274,3 +274,51 @@ export function baselineVerdict(plan: GuestPlan, where: string): Verdict<"all-ac
   if (waiting.length > 0) return { ok: false, state: "waiting", summary, details, route: "guests-shutoff" };
   return { ok: true, state: "all-active", summary, details };
 }
+
+// ---------------------------------------------------------------------------------------------
+// One server start/stop, decided from the server as listed now (a resume after a kill included)
+
+export type PowerVerb = "start" | "stop";
+
+/**
+ * What to do about one `openstack server <verb>` given the server's Status and Task State now:
+ * - send: the server is where the verb applies, with no task under way;
+ * - in-progress: the verb's own transition is under way (an earlier request, e.g. of a killed run,
+ *   reached nova): wait for its end, never send it again;
+ * - busy: another task is under way: wait for it to clear, then decide again;
+ * - done: already where the verb leads (nova would refuse it too).
+ * Nova refuses a stop or start while any task_state is set, a stop unless vm_state is active or
+ * error, and a start unless it is stopped (openstack/nova @
+ * 00a030403f672b975364c855b7d25b40ef83e757, nova/compute/api.py `stop` / `start` under
+ * `check_instance_state`, HTTP 409). Other statuses are sent as before: the API says no, the step
+ * reports it.
+ */
+export type PowerMove =
+  { move: "send" } | { move: "in-progress"; task: string } | { move: "busy"; task: string } | { move: "done" };
+
+/** The task_state nova sets while a stop / start runs (nova/compute/task_states.py). */
+export const POWER_TASK: Record<PowerVerb, string> = { stop: "powering-off", start: "powering-on" };
+/** The Status a finished stop / start leaves (nova/api/openstack/common.py _STATE_MAP). */
+export const POWER_TARGET: Record<PowerVerb, string> = { stop: "SHUTOFF", start: "ACTIVE" };
+
+export function powerMove(server: Server, verb: PowerVerb): PowerMove {
+  // a listing without the column (no --long) says nothing: as before, decide by Status alone
+  const task = server["Task State"] ?? null;
+  if (task === POWER_TASK[verb]) return { move: "in-progress", task };
+  if (task !== null && task !== "") return { move: "busy", task };
+  return server.Status === POWER_TARGET[verb] ? { move: "done" } : { move: "send" };
+}
+
+/** "stop already in progress (task_state powering-off): not sent again" and the like (after "server X: "). */
+export function powerMoveNote(verb: PowerVerb, m: PowerMove): string {
+  switch (m.move) {
+    case "in-progress":
+      return `${verb} already in progress (task_state ${forConsole(m.task)}): not sent again`;
+    case "busy":
+      return `busy (task_state ${forConsole(m.task)}): nova refuses a ${verb} meanwhile`;
+    case "done":
+      return `already ${POWER_TARGET[verb]}: no ${verb} sent`;
+    case "send":
+      return `${verb} sent`;
+  }
+}

@@ -54,6 +54,23 @@ export function lbsInError(lbs: readonly LoadBalancer[]): LoadBalancer[] {
   return lbs.filter((lb) => lb.provisioning_status === "ERROR");
 }
 
+/**
+ * What lb-failover does about one LB as listed now: ERROR -> failover; PENDING_* -> under way (a
+ * failover -- perhaps this window's own, sent by a run killed before it read the answer -- or
+ * another update): never a second request (Octavia's API sets PENDING_UPDATE before it answers a
+ * failover and refuses one meanwhile with 409 `Invalid state PENDING_UPDATE`: openstack/octavia,
+ * octavia/api/v2/controllers/load_balancer.py `_test_and_set_failover_prov_status`, which raises
+ * LBPendingStateError); the lbs-active gate
+ * waits for it. So an LB is failed over again in one window only when its last failover ended in
+ * ERROR. Anything else is left alone.
+ */
+export type FailoverMove = "failover" | "in-progress" | "leave";
+
+export function failoverMove(lb: LoadBalancer): FailoverMove {
+  if (lb.provisioning_status === "ERROR") return "failover";
+  return lb.provisioning_status.startsWith("PENDING_") ? "in-progress" : "leave";
+}
+
 /** An LB's name (else its id) as messages show it: a tenant chose it (runtime/safe-text.ts). */
 export function lbName(lb: { id: string; name?: string | null }): string {
   return forConsole(lb.name ?? lb.id);

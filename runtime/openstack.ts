@@ -84,6 +84,11 @@ export class OpenStack {
     return (await this.call(["server", "list", "--all-projects", "-f", "json"])).stdout;
   }
 
+  /** `server list --all-projects --long -f json`: with Task State (a stop / start under way). */
+  async serverListLong(): Promise<string> {
+    return (await this.call(["server", "list", "--all-projects", "--long", "-f", "json"])).stdout;
+  }
+
   async serverStart(id: string): Promise<void> {
     await this.call(["server", "start", id]);
   }

@@ -868,6 +868,11 @@ export function restartNeutronServer(s: SimState, unit: string, now: number): vo
 
 // --- Nova (Stage 5) ----------------------------------------------------------------------------
 
+/**
+ * nova sets the task_state (powering-on / powering-off) before the API answers and clears it when
+ * the compute host is done (openstack/nova @ 00a030403f672b975364c855b7d25b40ef83e757,
+ * nova/compute/api.py `start` / `force_stop`); the Status stays SHUTOFF / ACTIVE meanwhile.
+ */
 export function startGuest(s: SimState, index: number, now: number): void {
   const g = s.guests[index];
   g.task = "powering-on";

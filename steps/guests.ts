@@ -31,6 +31,8 @@ import {
   guestsVerdict,
   holdTargets,
   parseServerList,
+  powerMove,
+  powerMoveNote,
   serverRef,
   type Baseline,
   type GuestPlan,
@@ -53,6 +55,11 @@ async function servers(os: OpenStack): Promise<Server[]> {
   return unwrap(parseServerList(await os.serverList()));
 }
 
+/** With Task State: what an action step decides a start / stop by (gates/guests.ts powerMove). */
+async function serversLong(os: OpenStack): Promise<Server[]> {
+  return unwrap(parseServerList(await os.serverListLong()));
+}
+
 /** Pre-shutdown: stop the guests to hold down after the window (before the hosts go down). */
 export async function holdGuests(flags: StepFlags<typeof HOLD_GUESTS>, ctx: StepContext): Promise<StepOutcome> {
   const expected = HOLD_GUESTS.expected;
@@ -65,9 +72,32 @@ export async function holdGuests(flags: StepFlags<typeof HOLD_GUESTS>, ctx: Step
     });
   }
   const os = new OpenStack(ctx, flags.openrc);
+  // Decided from each server as listed now, so a resume after a kill that came right after a stop
+  // reached nova waits for that stop instead of sending it again (nova's 409: task_state set).
+  const sent = new Set<string>();
+  const noted = new Set<string>();
+  const notes: string[] = [];
+  const act = async (list: readonly Server[]): Promise<void> => {
+    for (const s of holdTargets(list, flags.guest).toStop) {
+      const ref = serverRef(s);
+      const m = powerMove(s, "stop");
+      if (m.move === "send" && !sent.has(ref)) {
+        sent.add(ref);
+        ctx.out.line(
+          `stopping ${guestName(s)} (${forConsole(ref)}), status ${s.Status}, to hold it down after the window`,
+        );
+        await os.serverStop(ref);
+      } else if ((m.move === "in-progress" || m.move === "busy") && !sent.has(ref) && !noted.has(ref)) {
+        noted.add(ref);
+        const text = `server ${guestLabel(s)}: ${powerMoveNote("stop", m)}; waiting${m.move === "busy" ? " for it to clear" : " for SHUTOFF"}`;
+        ctx.out.line(text);
+        notes.push(text);
+      }
+    }
+  };
   try {
-    const list = await servers(os);
-    const { toStop, unmatched } = holdTargets(list, flags.guest);
+    const list = await serversLong(os);
+    const { unmatched } = holdTargets(list, flags.guest);
     if (unmatched.length > 0) {
       // A typo here would let a forensics guest auto-resume: stop before changing anything.
       return fail(expected, {
@@ -78,12 +108,7 @@ export async function holdGuests(flags: StepFlags<typeof HOLD_GUESTS>, ctx: Step
         route: "guests-shutoff",
       });
     }
-    for (const s of toStop) {
-      ctx.out.line(
-        `stopping ${guestName(s)} (${forConsole(serverRef(s))}), status ${s.Status}, to hold it down after the window`,
-      );
-      await os.serverStop(serverRef(s));
-    }
+    await act(list);
     const verdict = await runGate(ctx, {
       expected,
       timeoutMs: flags.timeout,
@@ -91,18 +116,25 @@ export async function holdGuests(flags: StepFlags<typeof HOLD_GUESTS>, ctx: Step
       cancellable: false, // the stops were sent: see them through
 
       probe: async () => {
-        const still = holdTargets(await servers(os), flags.guest).toStop;
+        const now = await serversLong(os);
+        // a guest busy with another task at the first look gets its stop once that task is over
+        await act(now);
+        const still = holdTargets(now, flags.guest).toStop;
         return still.length === 0
           ? { ok: true, state: "held", summary: `held down: ${flags.guest.map(forConsole).join(", ")}`, details: [] }
           : {
               ok: false,
               state: "stopping",
-              summary: `not SHUTOFF yet: ${still.map((s) => `${guestName(s)} (${s.Status})`).join(", ")}`,
+              summary: `not SHUTOFF yet: ${still.map((s) => `${guestName(s)} (${s.Status}${s["Task State"] ? `, task_state ${forConsole(s["Task State"])}` : ""})`).join(", ")}`,
               details: [],
             };
       },
     });
-    return verdict;
+    // what an earlier request left under way is said in the record, as the console said it
+    const waited = notes.map((n) => n.replace(/; waiting.*$/, "; waited"));
+    return waited.length === 0
+      ? verdict
+      : { ...verdict, verdict: { ...verdict.verdict, details: [...waited, ...verdict.verdict.details] } };
   } catch (err) {
     onlyToolErrors(err);
     return fail(expected, toolVerdict(err));
@@ -268,6 +300,45 @@ function decide(flags: BaselineFlags, list: Server[], ctx: StepContext, expected
   return { where, plan };
 }
 
+/**
+ * `openstack server start` for each target whose Task State allows it (gates/guests.ts powerMove):
+ * one already powering-on (an earlier run's start reached nova before that run was killed) is not
+ * sent again -- guests-active waits for it to be ACTIVE, as for every start sent here; one busy with
+ * another task is not sent either (nova's 409) and is a failure naming the task.
+ * fates: what happened to each target, as the record's "now" of its guest line.
+ */
+async function startEach(
+  targets: readonly Server[],
+  parallel: number,
+  os: OpenStack,
+  ctx: StepContext,
+): Promise<{ failures: string[]; fates: Map<Server, string> }> {
+  const failures: string[] = [];
+  const fates = new Map<Server, string>();
+  await mapBounded([...targets], parallel, async (s) => {
+    const m = powerMove(s, "start");
+    if (m.move !== "send") {
+      const note = powerMoveNote("start", m);
+      ctx.out.line(
+        `server ${guestLabel(s)}: ${note}${m.move === "in-progress" ? "; guests-active waits for ACTIVE" : ""}`,
+      );
+      fates.set(s, `${s.Status}, ${note}`);
+      if (m.move === "busy") failures.push(`${guestName(s)}: ${note}; not started`);
+      return;
+    }
+    ctx.out.line(`openstack server start ${guestName(s)} (${forConsole(serverRef(s))})`);
+    await os
+      .serverStart(serverRef(s))
+      .then(() => fates.set(s, "SHUTOFF -> start sent"))
+      .catch((e: unknown) => {
+        onlyToolErrors(e);
+        fates.set(s, "SHUTOFF -> start FAILED");
+        failures.push(`${guestName(s)}: ${forConsole(e.message)}`);
+      });
+  });
+  return { failures, fates };
+}
+
 /** Start the unexpectedly SHUTOFF guests; held guests are never started. */
 export async function startShutoffGuests(
   flags: StepFlags<typeof START_SHUTOFF_GUESTS>,
@@ -277,33 +348,15 @@ export async function startShutoffGuests(
   const expected = START_SHUTOFF_GUESTS.expected;
   const os = new OpenStack(ctx, flags.openrc);
   try {
-    const list = await servers(os);
+    const list = await serversLong(os);
     const d = decide(flags, list, ctx, expected);
     ctx.out.line(d.where);
     if (d.stop) return d.stop;
     const plan = d.plan!;
     const targets = plan.toStart;
-    const failures: string[] = [];
-    const started = new Set<Server>();
-    await mapBounded(targets, flags.parallel, async (s) => {
-      ctx.out.line(`openstack server start ${guestName(s)} (${forConsole(serverRef(s))})`);
-      await os
-        .serverStart(serverRef(s))
-        .then(() => started.add(s))
-        .catch((e: unknown) => {
-          onlyToolErrors(e);
-          failures.push(`${guestName(s)}: ${forConsole(e.message)}`);
-        });
-    });
+    const { failures, fates } = await startEach(targets, flags.parallel, os, ctx);
     const details = [
-      ...plan.guests.map((g) =>
-        guestLine(
-          g,
-          targets.includes(g.server)
-            ? `SHUTOFF -> ${started.has(g.server) ? "start sent" : "start FAILED"}`
-            : undefined,
-        ),
-      ),
+      ...plan.guests.map((g) => guestLine(g, targets.includes(g.server) ? fates.get(g.server) : undefined)),
       ...plan.gone.map((s) => `${guestLabel(s)}: before ACTIVE, now gone (deleted?): not started`),
       ...failures,
     ];
@@ -343,7 +396,7 @@ async function startEveryShutoffGuest(
   );
   const os = new OpenStack(ctx, flags.openrc);
   try {
-    const targets = guestsToStart(await servers(os), flags.hold);
+    const targets = guestsToStart(await serversLong(os), flags.hold);
     if (targets.length === 0) {
       return skipped(expected, {
         ok: true,
@@ -352,19 +405,15 @@ async function startEveryShutoffGuest(
         details: [],
       });
     }
-    const failures: string[] = [];
-    await mapBounded(targets, flags.parallel, async (s) => {
-      ctx.out.line(`openstack server start ${guestName(s)} (${forConsole(serverRef(s))})`);
-      await os.serverStart(serverRef(s)).catch((e: unknown) => {
-        onlyToolErrors(e);
-        failures.push(`${guestName(s)}: ${forConsole(e.message)}`);
-      });
-    });
+    const { failures, fates } = await startEach(targets, flags.parallel, os, ctx);
+    const notes = targets.flatMap((s) =>
+      fates.get(s)?.includes("not sent again") ? [`${guestLabel(s)}: ${fates.get(s)!}`] : [],
+    );
     const verdict = {
       ok: failures.length === 0,
       state: "started",
       summary: `started ${targets.length - failures.length} of ${targets.length} SHUTOFF guest(s): ${targets.map(guestName).join(", ")}`,
-      details: failures,
+      details: [...notes, ...failures],
       route: failures.length ? ("guests-shutoff" as const) : undefined,
     };
     return verdict.ok ? pass(expected, verdict) : fail(expected, verdict);

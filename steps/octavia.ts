@@ -7,6 +7,7 @@
 import type { StepFlags } from "../stages/step-def";
 import { LBS_ACTIVE, LB_FAILOVER, type OCTAVIA_GRACE } from "../stages/octavia";
 import {
+  failoverMove,
   failoverOutcome,
   lbName,
   lbsInError,
@@ -103,9 +104,22 @@ export async function lbFailover(flags: StepFlags<typeof LB_FAILOVER>, ctx: Step
   const expected = LB_FAILOVER.expected;
   const os = new OpenStack(ctx, flags.openrc);
   try {
-    const targets = lbsInError(await lbs(os));
+    const list = await lbs(os);
+    const targets = list.filter((lb) => failoverMove(lb) === "failover");
+    const underWay = list
+      .filter((lb) => failoverMove(lb) === "in-progress")
+      .map(
+        (lb) =>
+          `${lbName(lb)} (${forConsole(lb.id)}): provisioning ${forConsole(lb.provisioning_status)}: a failover or update already in progress, not sent again; lbs-active waits for it`,
+      );
+    for (const line of underWay) ctx.out.line(line);
     if (targets.length === 0)
-      return pass(expected, { ok: true, state: "none-in-error", summary: "no LB in ERROR: no failover", details: [] });
+      return pass(expected, {
+        ok: true,
+        state: "none-in-error",
+        summary: "no LB in ERROR: no failover",
+        details: underWay,
+      });
     const details = await mapBounded(targets, flags.parallel, async (lb) => {
       ctx.out.line(
         `openstack loadbalancer failover ${forConsole(lb.id)} (${lb.name == null ? "unnamed" : lbName(lb)})`,
@@ -119,9 +133,12 @@ export async function lbFailover(flags: StepFlags<typeof LB_FAILOVER>, ctx: Step
       ok: bad.length === 0,
       state: bad.length ? "failover-failed" : "failover-accepted",
       summary: `failover for ${targets.length} LB(s) in ERROR: ${details.map((d) => `${lbName(d.lb)} ${d.outcome.state}`).join(", ")}`,
-      details: details.map(
-        (d) => `${forConsole(d.lb.id)}: ${d.outcome.state === "failed" ? d.outcome.message : d.outcome.state}`,
-      ),
+      details: [
+        ...details.map(
+          (d) => `${forConsole(d.lb.id)}: ${d.outcome.state === "failed" ? d.outcome.message : d.outcome.state}`,
+        ),
+        ...underWay,
+      ],
       route: bad.length ? ("lb-error" as const) : undefined,
     };
     return verdict.ok ? pass(expected, verdict) : fail(expected, verdict);

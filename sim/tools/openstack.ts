@@ -164,7 +164,13 @@ function findServer(s: SimState, ref: string): { index: number } | ToolResult {
   return fail(`No server with a name or ID of '${ref}' exists.\n`);
 }
 
-/** `server start|stop <ref>…`: nova accepts start from SHUTOFF, stop from ACTIVE, else 409. */
+/**
+ * `server start|stop <ref>…`: nova accepts start from SHUTOFF, stop from ACTIVE, and neither while
+ * a task_state is set (an earlier stop/start still under way), else 409 (openstack/nova @
+ * 00a030403f672b975364c855b7d25b40ef83e757, nova/compute/api.py `check_instance_state`, whose
+ * default task_state is (None,); nova/api/openstack/common.py
+ * `raise_http_conflict_for_instance_invalid_state`). The sim's stop is nova's from ACTIVE only.
+ */
 function serverPower(session: Session, verb: "start" | "stop", refs: string[]): ToolResult {
   if (refs.length === 0)
     return fail(
@@ -230,7 +236,11 @@ function findLb(s: SimState, ref: string): { index: number } | ToolResult {
   return fail(`Unable to locate ${ref} in loadbalancers\n`);
 }
 
-/** Octavia accepts a failover from ACTIVE or ERROR only (409 otherwise); the CLI prints nothing on 202. */
+/**
+ * Octavia accepts a failover from ACTIVE or ERROR only (409 otherwise: a failover under way is
+ * PENDING_UPDATE, set before the API answers -- openstack/octavia, octavia/api/v2/controllers/
+ * load_balancer.py `_test_and_set_failover_prov_status`); the CLI prints nothing on 202.
+ */
 function failover(session: Session, ref: string | undefined): ToolResult {
   if (!ref) return fail("usage: openstack loadbalancer failover [-h] [--wait] <load_balancer>\n", 2);
   return session.update((s, now) => {

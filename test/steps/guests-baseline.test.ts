@@ -14,7 +14,8 @@ import { readFixture } from "../fixtures";
 import { fakeExec, OPENRC_CALL, openrcReply, testContext, type FakeExec } from "../support/fake-exec";
 
 const OPENRC = "~/admin-openrc";
-const SERVER_LIST = /^openstack server list --all-projects -f json$/;
+// hold-guests and start-shutoff-guests list with --long (Task State); the gate without
+const SERVER_LIST = /^openstack server list --all-projects (--long )?-f json$/;
 const SERVER_START = /^openstack server start (\S+)$/;
 const NOW = Date.UTC(2026, 11, 5, 9, 0, 0);
 

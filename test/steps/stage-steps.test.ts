@@ -216,7 +216,8 @@ describe("the OVN TLS sweep", () => {
 
 // --- Stage 5: guests -------------------------------------------------------------------------
 
-const SERVER_LIST = /^openstack server list --all-projects -f json$/;
+// hold-guests and start-shutoff-guests list with --long (Task State); the gate without
+const SERVER_LIST = /^openstack server list --all-projects (--long )?-f json$/;
 const SERVER_START = /^openstack server start (\S+)$/;
 const SERVER_STOP = /^openstack server stop (\S+)$/;
 
