@@ -61,7 +61,7 @@ const GATES_NO_EXEC = {
 };
 
 module.exports = tseslint.config(
-  { ignores: ["node_modules/", "dist/", "coverage/", "**/*.js", "sim/bin/"] },
+  { ignores: ["node_modules/", "dist/", "coverage/", ".stryker-tmp/", "reports/", "**/*.js", "sim/bin/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,205 @@
+/**
+ * `npm run mutation:survivors [report.json]`: what lived in the last mutation run (issue #22,
+ * README "Mutation testing"). Reads Stryker's JSON report (default reports/mutation/mutation.json,
+ * stryker.config.js jsonReporter) and prints, per file, the score raw and excluding the mutants
+ * listed as equivalent in test/mutation/equivalent.json, then every mutant that was not detected
+ * (survived, or covered by no test) as `file:line:column  mutator  original → replacement`.
+ *
+ * An equivalent mutant is matched by file + mutator + original text + replacement text (spaces
+ * folded), never by line: the entry stays right when lines move. An entry that matches no mutant
+ * of the report is named at the end (the code changed under it, or the file was not in this run).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** One mutant as Stryker's JSON report (mutation-testing-report-schema) holds it; the fields used. */
+export interface ReportMutant {
+  id: string;
+  mutatorName: string;
+  replacement?: string;
+  status: string;
+  location: { start: { line: number; column: number }; end: { line: number; column: number } };
+}
+
+export interface Report {
+  files: Record<string, { source: string; mutants: ReportMutant[] }>;
+}
+
+/** One entry of test/mutation/equivalent.json. */
+export interface Equivalent {
+  file: string;
+  mutator: string;
+  original: string;
+  replacement: string;
+  why: string;
+}
+
+/** Detected: a test failed (Killed) or the run hung (Timeout). Undetected: the rest that ran or could. */
+const DETECTED = new Set(["Killed", "Timeout"]);
+const UNDETECTED = new Set(["Survived", "NoCoverage"]);
+
+export interface FileScore {
+  file: string;
+  detected: number;
+  survived: number;
+  noCoverage: number;
+  equivalent: number;
+  /** Stryker's score: detected / (detected + undetected), in %; null with no valid mutant. */
+  raw: number | null;
+  /** The same without the undetected mutants listed as equivalent. */
+  excludingEquivalents: number | null;
+}
+
+export interface Undetected {
+  file: string;
+  line: number;
+  column: number;
+  mutator: string;
+  original: string;
+  replacement: string;
+  status: string;
+  equivalent?: Equivalent;
+}
+
+const fold = (text: string) => text.replace(/\s+/g, " ").trim();
+
+/** The source text a mutant replaced (the report's columns are 1-based, as its lines are). */
+export function originalText(source: string, m: ReportMutant): string {
+  const lines = source.split("\n");
+  const { start, end } = m.location;
+  if (start.line === end.line) return lines[start.line - 1].slice(start.column - 1, end.column - 1);
+  const parts = [lines[start.line - 1].slice(start.column - 1)];
+  for (let l = start.line; l < end.line - 1; l++) parts.push(lines[l]);
+  parts.push(lines[end.line - 1].slice(0, end.column - 1));
+  return parts.join("\n");
+}
+
+export function matchEquivalent(
+  equivalents: Equivalent[],
+  file: string,
+  mutator: string,
+  original: string,
+  replacement: string,
+): Equivalent | undefined {
+  return equivalents.find(
+    (e) =>
+      e.file === file &&
+      e.mutator === mutator &&
+      fold(e.original) === fold(original) &&
+      fold(e.replacement) === fold(replacement),
+  );
+}
+
+const percent = (detected: number, undetected: number) =>
+  detected + undetected === 0 ? null : (100 * detected) / (detected + undetected);
+
+/** Per-file scores and the undetected mutants, in file then position order. */
+export function analyse(
+  report: Report,
+  equivalents: Equivalent[],
+): { scores: FileScore[]; undetected: Undetected[]; unusedEquivalents: Equivalent[] } {
+  const scores: FileScore[] = [];
+  const undetected: Undetected[] = [];
+  const used = new Set<Equivalent>();
+  for (const file of Object.keys(report.files).sort()) {
+    const { source, mutants } = report.files[file];
+    let detected = 0;
+    let survived = 0;
+    let noCoverage = 0;
+    let equivalent = 0;
+    const sorted = [...mutants].sort(
+      (a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column,
+    );
+    for (const m of sorted) {
+      if (DETECTED.has(m.status)) detected++;
+      if (!UNDETECTED.has(m.status)) continue;
+      if (m.status === "Survived") survived++;
+      else noCoverage++;
+      const original = originalText(source, m);
+      const replacement = m.replacement ?? "";
+      const eq = matchEquivalent(equivalents, file, m.mutatorName, original, replacement);
+      if (eq) {
+        equivalent++;
+        used.add(eq);
+      }
+      undetected.push({
+        file,
+        line: m.location.start.line,
+        column: m.location.start.column,
+        mutator: m.mutatorName,
+        original,
+        replacement,
+        status: m.status,
+        equivalent: eq,
+      });
+    }
+    scores.push({
+      file,
+      detected,
+      survived,
+      noCoverage,
+      equivalent,
+      raw: percent(detected, survived + noCoverage),
+      excludingEquivalents: percent(detected, survived + noCoverage - equivalent),
+    });
+  }
+  const inReport = new Set(Object.keys(report.files));
+  const unusedEquivalents = equivalents.filter((e) => inReport.has(e.file) && !used.has(e));
+  return { scores, undetected, unusedEquivalents };
+}
+
+const short = (text: string, max = 70) => {
+  const one = fold(text);
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+};
+const pct = (n: number | null) => (n === null ? "n/a" : `${n.toFixed(2)}`);
+
+export function render(result: ReturnType<typeof analyse>): string {
+  const out: string[] = [];
+  const width = Math.max(4, ...result.scores.map((s) => s.file.length));
+  out.push(
+    `${"file".padEnd(width)}  ${"raw %".padStart(7)}  ${"excl. eq. %".padStart(11)}  detected  survived  no-cov  equivalent`,
+  );
+  for (const s of result.scores) {
+    out.push(
+      `${s.file.padEnd(width)}  ${pct(s.raw).padStart(7)}  ${pct(s.excludingEquivalents).padStart(11)}  ` +
+        `${String(s.detected).padStart(8)}  ${String(s.survived).padStart(8)}  ${String(s.noCoverage).padStart(6)}  ` +
+        `${String(s.equivalent).padStart(10)}`,
+    );
+  }
+  let current = "";
+  for (const u of result.undetected) {
+    if (u.file !== current) {
+      current = u.file;
+      out.push("", `== ${current}`);
+    }
+    const tag = u.status === "NoCoverage" ? " [no coverage]" : "";
+    const eq = u.equivalent ? `   (equivalent: ${u.equivalent.why})` : "";
+    out.push(
+      `${u.file}:${u.line}:${u.column}  ${u.mutator}  ${short(u.original)} → ${short(u.replacement)}${tag}${eq}`,
+    );
+  }
+  if (result.unusedEquivalents.length > 0) {
+    out.push("", "equivalent.json entries that match no undetected mutant of this report (stale? killed now?):");
+    for (const e of result.unusedEquivalents)
+      out.push(`  ${e.file}  ${e.mutator}  ${short(e.original)} → ${short(e.replacement)}`);
+  }
+  return out.join("\n");
+}
+
+function main(argv: string[]): number {
+  const root = path.resolve(__dirname, "..", "..");
+  const reportFile = path.resolve(argv[0] ?? path.join(root, "reports", "mutation", "mutation.json"));
+  if (!fs.existsSync(reportFile)) {
+    process.stderr.write(`mutation-survivors: no report at ${reportFile}; run \`npm run mutation\` first\n`);
+    return 2;
+  }
+  const report = JSON.parse(fs.readFileSync(reportFile, "utf8")) as Report;
+  const equivalents = JSON.parse(
+    fs.readFileSync(path.join(root, "test", "mutation", "equivalent.json"), "utf8"),
+  ) as Equivalent[];
+  process.stdout.write(`${render(analyse(report, equivalents))}\n`);
+  return 0;
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));
