@@ -159,6 +159,8 @@ describe("acquireRunLock", () => {
   it("of several processes that start together, exactly one gets the window", async () => {
     const mod = path.resolve(__dirname, "../../dist/runtime/run-lock.js");
     expect(fs.existsSync(mod)).toBe(true); // build first: npx tsc -p .
+    // The winner holds the lock until the test closes its stdin, which it does only once the three
+    // others have ended: a loaded machine that starts one late cannot let it in after a release.
     const script = `
       const { acquireRunLock } = require(${JSON.stringify(mod)});
       const start = Number(process.argv[1]);
@@ -166,21 +168,31 @@ describe("acquireRunLock", () => {
       try {
         const l = acquireRunLock({ recordDir: ${JSON.stringify(dir)}, window: ${JSON.stringify(W)}, stack: "s", kind: "drill", env: process.env });
         process.stdout.write("GOT " + l.runId);
-        setTimeout(() => l.release(), 800);
-      } catch (e) { process.stdout.write("REFUSED " + e.name); process.exitCode = 5; }`;
+        process.stdin.on("data", () => undefined);
+        process.stdin.on("end", () => l.release());
+      } catch (e) { process.stdout.write("REFUSED " + e.name); process.exitCode = 5; process.stdin.destroy(); }`;
     const at = String(Date.now() + 1500);
+    const children = Array.from({ length: 4 }, () =>
+      spawn(process.execPath, ["-e", script, at], { stdio: ["pipe", "pipe", "inherit"] }),
+    );
+    let ended = 0;
+    const releaseAll = () => children.forEach((c) => c.stdin.end());
+    // two winners would wait for each other: let them go after a while, the count below says so
+    const backstop = setTimeout(releaseAll, 10_000);
     const runs = await Promise.all(
-      Array.from(
-        { length: 4 },
-        () =>
+      children.map(
+        (p) =>
           new Promise<{ code: number | null; out: string }>((resolve) => {
-            const p = spawn(process.execPath, ["-e", script, at], { stdio: ["ignore", "pipe", "inherit"] });
             let out = "";
             p.stdout.on("data", (d: Buffer) => (out += d.toString()));
-            p.on("close", (code) => resolve({ code, out }));
+            p.on("close", (code) => {
+              resolve({ code, out });
+              if (++ended === children.length - 1) releaseAll();
+            });
           }),
       ),
     );
+    clearTimeout(backstop);
     expect(runs.filter((r) => r.out.startsWith("GOT")).length).toBe(1);
     expect(runs.filter((r) => r.code === 5 && r.out === "REFUSED WindowLockedError").length).toBe(3);
     expect(fs.existsSync(lockFile(dir, W))).toBe(false);
