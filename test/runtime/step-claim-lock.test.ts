@@ -115,3 +115,28 @@ describe("coldstart <verb> <step> while another run holds the window", () => {
     lock.release();
   });
 });
+
+describe("claimStep: a run that takes the window while the step claims (issue #22)", () => {
+  it("the claim looks at the lock again after it is written: the step is refused, and leaves no claim", async () => {
+    // the module object runtime/step-claim.ts calls through, not this file's import copy
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeFs = require("node:fs") as typeof import("node:fs");
+    const realLink = nodeFs.linkSync.bind(nodeFs);
+    let lock: ReturnType<typeof takeWindow> | undefined;
+    // the run starts between the step's first look at the lock and its claim landing
+    const spy = jest.spyOn(nodeFs, "linkSync").mockImplementation((from, to) => {
+      if (String(to).endsWith("mysql-reboot-cluster.json")) lock ??= takeWindow("maintenance");
+      realLink(from, to);
+    });
+    try {
+      const claim = await claimStep(opts());
+      expect(lock).toBeDefined();
+      expect(claim.kind).toBe("held-elsewhere");
+      if (claim.kind === "held-elsewhere") expect(claim.file).toBe(lockFile(dir, W));
+      expect(fs.existsSync(path.join(claimDirOf(), "mysql-reboot-cluster.json"))).toBe(false);
+    } finally {
+      spy.mockRestore();
+      lock?.release();
+    }
+  });
+});
