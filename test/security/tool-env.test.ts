@@ -113,16 +113,24 @@ describe("a step run by hand", () => {
   });
 });
 
+/**
+ * A bash first on PATH that reports its environment, then is the real one (sim/bin has no bash:
+ * this one is found by the openrc sourcing). Returns the file its dumps go to.
+ */
+function fakeBashDumpingEnv(): string {
+  const out = path.join(dir, "bash-env");
+  const realBash = spawnSync("sh", ["-c", "command -v bash"], { encoding: "utf8" }).stdout.trim();
+  fs.writeFileSync(
+    path.join(bin, "bash"),
+    `#!/bin/sh\n{ env -0; printf '\\0--end--\\0'; } >> '${out}'\nexec '${realBash}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  return out;
+}
+
 describe("coldstart preflight --scenario (what maintenance runs first)", () => {
   it("the bash that sources the openrc sees PATH, HOME, LANG, the sim's folder and none of the operator's credentials", () => {
-    const out = path.join(dir, "bash-env");
-    const realBash = spawnSync("sh", ["-c", "command -v bash"], { encoding: "utf8" }).stdout.trim();
-    // a bash that reports its environment, then is the real one (sim/bin has no bash: this one is found)
-    fs.writeFileSync(
-      path.join(bin, "bash"),
-      `#!/bin/sh\n{ env -0; printf '\\0--end--\\0'; } >> '${out}'\nexec '${realBash}' "$@"\n`,
-      { mode: 0o755 },
-    );
+    const out = fakeBashDumpingEnv();
     const r = spawnSync(
       COLDSTART,
       ["preflight", "--stack", "roosevelt", "--scenario", "preflight-healthy", "--dir", path.join(dir, "pf"), "--json"],
@@ -138,13 +146,7 @@ describe("coldstart preflight --scenario (what maintenance runs first)", () => {
 
 describe("coldstart maintenance --engine drill (its preflight, then every step under the engine)", () => {
   it("every openrc-sourcing bash, of the preflight and of the steps, sees none of the operator's credentials", () => {
-    const out = path.join(dir, "bash-env");
-    const realBash = spawnSync("sh", ["-c", "command -v bash"], { encoding: "utf8" }).stdout.trim();
-    fs.writeFileSync(
-      path.join(bin, "bash"),
-      `#!/bin/sh\n{ env -0; printf '\\0--end--\\0'; } >> '${out}'\nexec '${realBash}' "$@"\n`,
-      { mode: 0o755 },
-    );
+    const out = fakeBashDumpingEnv();
     const r = spawnSync(
       COLDSTART,
       [
