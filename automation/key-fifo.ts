@@ -16,6 +16,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { privateDirProblem } from "../runtime/private-dir";
 
 /** Debian's coreutils puts it here; Node has no mkfifo (nodejs/node#2350). */
 export const MKFIFO = "/usr/bin/mkfifo";
@@ -32,10 +33,13 @@ export interface KeyFifo {
   close(): void;
 }
 
-/** Where the private folder goes: the user's runtime folder (tmpfs, 0700, per user) when set. */
+/**
+ * Where the private folder goes: the user's runtime folder (tmpfs, 0700, per user) when it is set
+ * and really ours alone (runtime/private-dir.ts), else the temp folder.
+ */
 export function fifoParent(env: NodeJS.ProcessEnv): string {
   const runtime = env.XDG_RUNTIME_DIR;
-  if (runtime && path.isAbsolute(runtime) && fs.existsSync(runtime)) return runtime;
+  if (runtime && path.isAbsolute(runtime) && privateDirProblem(runtime) === undefined) return runtime;
   return os.tmpdir();
 }
 

@@ -199,6 +199,18 @@ describe("maintenance's key FIFO (automation/key-fifo.ts)", () => {
     served.close(); // twice is harmless
   });
 
+  it("an $XDG_RUNTIME_DIR that others may write (or not a folder of ours) is passed over for the temp folder", () => {
+    fs.chmodSync(dir, 0o777);
+    const served = serveKeys(KEYS, { XDG_RUNTIME_DIR: dir });
+    try {
+      expect(path.dirname(served.dir)).toBe(os.tmpdir());
+      expect(fs.readdirSync(dir)).toEqual([]);
+    } finally {
+      served.close();
+      fs.chmodSync(dir, 0o700);
+    }
+  });
+
   it("without $XDG_RUNTIME_DIR it uses the temp folder", () => {
     const served = serveKeys(KEYS, {});
     try {
