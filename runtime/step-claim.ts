@@ -19,6 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { expandHome, lastRecordEntry, recordFile, type RecordEntry } from "./record";
 import { holderGone, isLive, thisProcess, type HolderProcess } from "./holder";
+import { createWhole } from "./whole-file";
 import { describeHolder, lockFile, readRunLock, RUN_ID_ENV } from "./run-lock";
 
 export interface StepClaimHolder extends HolderProcess {
@@ -154,14 +155,7 @@ function heldByAnotherRun(opts: ClaimOptions): Extract<ClaimResult, { kind: "hel
  * reads it as a claim.
  */
 function writeClaim(file: string, me: StepClaimHolder): void {
-  // the Web Crypto global, not node:crypto: loading that costs each step's start (run-lock.ts)
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomUUID()}.tmp`);
-  fs.writeFileSync(tmp, JSON.stringify(me) + "\n", { flag: "wx", mode: 0o600 });
-  try {
-    fs.linkSync(tmp, file);
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
+  createWhole(file, JSON.stringify(me) + "\n");
 }
 
 /** Drop our claim, and the window's claim folder once no step holds one. */

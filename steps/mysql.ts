@@ -32,6 +32,7 @@ import { Juju, jujuWait } from "../runtime/juju";
 import { onlyToolErrors, ToolError, toolErrorOf } from "../runtime/tool-error";
 import { expandHome } from "../runtime/record";
 import { isSystemError } from "../runtime/system-error";
+import { createWhole, writeTempBeside } from "../runtime/whole-file";
 import type { StepContext } from "../runtime/step-context";
 import {
   blocker,
@@ -542,27 +543,6 @@ class MarkerNotWritten extends Error {
   }
 }
 
-/**
- * Write `text` to a new private file beside the marker and flush it to disk: after a power loss a
- * marker is whole or absent, never empty (an empty one would stop the window as unreadable, and
- * must: nobody could tell whether the action ran).
- */
-function writeTemp(file: string, text: string): string {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomUUID()}.tmp`);
-  const fd = fs.openSync(tmp, "wx", 0o600);
-  let whole = false;
-  try {
-    const data = Buffer.from(text);
-    for (let done = 0; done < data.length;) done += fs.writeSync(fd, data, done);
-    fs.fsyncSync(fd);
-    whole = true;
-  } finally {
-    fs.closeSync(fd);
-    if (!whole) fs.rmSync(tmp, { force: true }); // a full disk: leave nothing behind
-  }
-  return tmp;
-}
-
 /** Flush a folder's entries (the marker's new name) to disk; where a folder cannot be opened for that, the write stands as it is. */
 function syncDir(dir: string): void {
   let fd: number | undefined;
@@ -584,12 +564,13 @@ function syncDir(dir: string): void {
  * failure leaves nothing behind and is a MarkerNotWritten.
  */
 function takeMarker(file: string, marker: RebootMarker): boolean {
-  let tmp: string | undefined;
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    tmp = writeTemp(file, JSON.stringify(marker, null, 2) + "\n");
+    // flushed before it takes the name: after a power loss a marker is whole or absent, never
+    // empty (an empty one would stop the window as unreadable, and must: nobody could tell
+    // whether the action ran)
     try {
-      fs.linkSync(tmp, file);
+      createWhole(file, JSON.stringify(marker, null, 2) + "\n", { durable: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
       throw err;
@@ -599,8 +580,6 @@ function takeMarker(file: string, marker: RebootMarker): boolean {
   } catch (err) {
     if (!isSystemError(err)) throw err;
     throw new MarkerNotWritten(file, err, "there is no marker: the action was not run");
-  } finally {
-    if (tmp) fs.rmSync(tmp, { force: true });
   }
 }
 
@@ -608,7 +587,7 @@ function takeMarker(file: string, marker: RebootMarker): boolean {
 function writeMarker(file: string, marker: RebootMarker): void {
   let tmp: string | undefined;
   try {
-    tmp = writeTemp(file, JSON.stringify(marker, null, 2) + "\n");
+    tmp = writeTempBeside(file, JSON.stringify(marker, null, 2) + "\n", { durable: true });
     fs.renameSync(tmp, file);
     tmp = undefined;
   } catch (err) {
