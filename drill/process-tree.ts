@@ -5,6 +5,7 @@
  * jumphost kills them all the same. Linux only: the tree is read from /proc/<pid>/stat.
  */
 import * as fs from "node:fs";
+import { fieldsAfterComm, statOf } from "../runtime/holder";
 
 interface ProcStat {
   pid: number;
@@ -12,27 +13,20 @@ interface ProcStat {
   pgid: number;
 }
 
-/** Fields 4 (ppid) and 5 (pgrp) of /proc/<pid>/stat, read after the `(comm)` that may hold spaces. */
+/** Fields 4 (ppid) and 5 (pgrp) of a /proc/<pid>/stat line. */
 export function parseStat(text: string): ProcStat | undefined {
-  const close = text.lastIndexOf(")");
   const pid = Number.parseInt(text, 10);
-  if (close < 0 || !Number.isInteger(pid)) return undefined;
-  const rest = text.slice(close + 2).split(" ");
-  const ppid = Number(rest[1]);
-  const pgid = Number(rest[2]);
-  return Number.isInteger(ppid) && Number.isInteger(pgid) ? { pid, ppid, pgid } : undefined;
+  const [, ppid, pgid] = fieldsAfterComm(text).map(Number);
+  return [pid, ppid, pgid].every(Number.isInteger) ? { pid, ppid: ppid!, pgid: pgid! } : undefined;
 }
 
 function allProcesses(): ProcStat[] {
   const out: ProcStat[] = [];
   for (const name of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
-    try {
-      const st = parseStat(fs.readFileSync(`/proc/${name}/stat`, "utf8"));
-      if (st) out.push(st);
-    } catch {
-      // gone between readdir and read
-    }
+    const text = statOf(Number(name)); // undefined: gone between readdir and read
+    const st = text === undefined ? undefined : parseStat(text);
+    if (st) out.push(st);
   }
   return out;
 }

@@ -24,7 +24,7 @@ export interface HolderProcess {
 }
 
 /** /proc/<pid>/stat, or undefined when the process is gone or there is no /proc. */
-function statOf(pid: number): string | undefined {
+export function statOf(pid: number): string | undefined {
   try {
     return fs.readFileSync(`/proc/${pid}/stat`, "utf8");
   } catch {
@@ -34,9 +34,9 @@ function statOf(pid: number): string | undefined {
 
 /**
  * The fields after `(comm)` (comm may hold spaces and parentheses, so cut at the last ")"):
- * [0] is field 3 (state), [19] is field 22 (starttime).
+ * [0] is field 3 (state), [1] field 4 (ppid), [2] field 5 (pgrp), [19] field 22 (starttime).
  */
-function fieldsAfterComm(stat: string): string[] {
+export function fieldsAfterComm(stat: string): string[] {
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 

@@ -7,12 +7,12 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { killStepGroup } from "../../drill/executor";
 import { descendants, parseStat } from "../../drill/process-tree";
+import { fieldsAfterComm } from "../../runtime/holder";
 
 /** Alive and not a zombie waiting for its reaper. */
 function alive(pid: number): boolean {
   try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return text.slice(text.lastIndexOf(")") + 2, text.lastIndexOf(")") + 3) !== "Z";
+    return fieldsAfterComm(fs.readFileSync(`/proc/${pid}/stat`, "utf8"))[0] !== "Z";
   } catch {
     return false;
   }
