@@ -8,10 +8,9 @@
  * (runtime/secret-file.ts, as ssh refuses such a private key), is a configuration problem of the
  * run (exit 2, stops at once), not a power-control failure to poll through: it is a UsageError.
  */
-import * as fs from "node:fs";
 import { UsageError } from "../config/errors";
 import { expandHome } from "../runtime/record";
-import { secretFileProblem } from "../runtime/secret-file";
+import { readSecretFile } from "../runtime/secret-file";
 
 export interface SecretRef {
   host: string;
@@ -41,18 +40,6 @@ export function secretFilePath(ref: SecretRef, env: NodeJS.ProcessEnv): string {
   return expandHome(ref.file, env);
 }
 
-/** The file's text, refused (one line, the fix) when its group or others may access it: runtime/secret-file.ts. */
-function readChecked(ref: SecretRef, file: string): string {
-  const fd = fs.openSync(file, "r");
-  try {
-    const refused = secretFileProblem(`${ref.host} (${ref.driver}): the ${ref.what} file`, file, fs.fstatSync(fd));
-    if (refused) throw new UsageError(refused);
-    return fs.readFileSync(fd, "utf8");
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /** Why a file could not be read, in words ("does not exist", "is a directory", ...). */
 export function unreadable(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
@@ -73,12 +60,12 @@ export function readSecret(ref: SecretRef, env: NodeJS.ProcessEnv): string {
   let raw: string;
   if (ref.file !== undefined) {
     const file = secretFilePath(ref, env);
-    try {
-      raw = readChecked(ref, file);
-    } catch (err) {
-      if (err instanceof UsageError) throw err;
-      throw problem(ref, `file ${ref.file}${file !== ref.file ? ` (${file})` : ""} ${unreadable(err)}`);
-    }
+    // the open file's mode is checked before it is read (runtime/secret-file.ts)
+    const read = readSecretFile(`${ref.host} (${ref.driver}): the ${ref.what} file`, file);
+    if (!read.ok && read.code === "EMODE") throw new UsageError(read.problem);
+    if (!read.ok)
+      throw problem(ref, `file ${ref.file}${file !== ref.file ? ` (${file})` : ""} ${unreadable({ code: read.code })}`);
+    raw = read.text;
   } else if (ref.env !== undefined) {
     const value = env[ref.env];
     if (value === undefined)
