@@ -10,6 +10,14 @@
 // has the file references). Its coverage does not come back by itself: test/mutation/ has a
 // preload that writes a child's coverage at exit and a jest setup that adds it to the test that ran
 // the child, so "perTest" coverage also counts what only a drill reaches.
+//
+// MUTATION_TIER=unit (`npm run mutation:unit`): the same, without the tests that run whole drills
+// (test/mutation/tiers.js). Each mutant then costs its unit tests only: minutes for a file instead of
+// hours. Its score is a floor of the full one (a drill can only kill more).
+const tiers = require("./test/mutation/tiers.js");
+const jestFile = require("./jest.config.js");
+const unitTier = process.env.MUTATION_TIER === "unit";
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 module.exports = {
   mutate: [
@@ -36,6 +44,7 @@ module.exports = {
       // and the children's coverage channel
       globalSetup: "<rootDir>/test/mutation/jest-global-setup.js",
       setupFilesAfterEnv: ["<rootDir>/test/mutation/child-coverage-setup.js"],
+      ...(unitTier ? { testPathIgnorePatterns: [...jestFile.testPathIgnorePatterns, ...tiers.DRILL_TESTS] } : {}),
     },
   },
   coverageAnalysis: "perTest",
@@ -56,7 +65,7 @@ module.exports = {
   buildCommand: "npm run -s mutation:build",
   ignorePatterns: ["dist", "coverage", "records", ".drill", "maintenance-reports", "reports"],
   incremental: true,
-  incrementalFile: "reports/stryker-incremental.json",
+  incrementalFile: unitTier ? "reports/stryker-incremental-unit.json" : "reports/stryker-incremental.json",
   concurrency: 2,
   // A drill's test waits on step processes; a mutant may make one slower without a loop. Jest's
   // own testTimeout (30 s) still ends a hung test.
@@ -66,7 +75,7 @@ module.exports = {
   // busy shared 2-core machine it passed 40 min (README "Mutation testing").
   dryRunTimeoutMinutes: 120,
   reporters: ["clear-text", "json", "progress"],
-  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  jsonReporter: { fileName: unitTier ? "reports/mutation/mutation-unit.json" : "reports/mutation/mutation.json" },
   clearTextReporter: {
     allowColor: false,
     logTests: false,
