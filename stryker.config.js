@@ -17,6 +17,13 @@
 const tiers = require("./test/mutation/tiers.js");
 const jestFile = require("./jest.config.js");
 const unitTier = process.env.MUTATION_TIER === "unit";
+// MUTATION_TESTS="test/gates/**/*.test.ts,test/recorded/**/*.test.ts": only those test files (Jest
+// testMatch globs), for a quick look at one file's survivors while writing its tests.
+const onlyTests = (process.env.MUTATION_TESTS ?? "")
+  .split(",")
+  .map((glob) => glob.trim())
+  .filter((glob) => glob !== "")
+  .map((glob) => `<rootDir>/${glob}`);
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 module.exports = {
@@ -45,6 +52,7 @@ module.exports = {
       globalSetup: "<rootDir>/test/mutation/jest-global-setup.js",
       setupFilesAfterEnv: ["<rootDir>/test/mutation/child-coverage-setup.js"],
       ...(unitTier ? { testPathIgnorePatterns: [...jestFile.testPathIgnorePatterns, ...tiers.DRILL_TESTS] } : {}),
+      ...(onlyTests.length > 0 ? { testMatch: onlyTests } : {}),
     },
   },
   coverageAnalysis: "perTest",
