@@ -51,11 +51,16 @@ export interface UpResult {
 export interface UpOptions {
   onEvent: (event: StepEvent) => void;
   /**
-   * The engine's own cancel (maintenance's second signal): SIGINT to the pulumi CLI, which kills
-   * running steps' shells; coldstart under them still ends at a safe point. The first signal is
-   * not this: it is the window's stop request (runtime/cancel.ts).
+   * The engine's own cancel (maintenance's second signal): one SIGINT to the pulumi CLI, which
+   * kills running steps' shells; coldstart under them still ends at a safe point. The first
+   * signal is not this: it is the window's stop request (runtime/cancel.ts).
    */
   signal: AbortSignal;
+  /**
+   * The engine's terminate (maintenance's third signal): pulumi's second SIGINT. An engine with
+   * `terminateGraceMs` ends up() by itself within that time; one without is stopped by the driver.
+   */
+  terminate?: AbortSignal;
   /** Environment for the steps: unseal keys and credentials travel only this way. */
   env: Record<string, string>;
 }
@@ -78,6 +83,11 @@ export interface MaintenanceEngine {
   up(window: string, opts: UpOptions): Promise<UpResult>;
   /** Where the steps append the window's as-executed record. */
   recordDir(): string;
+  /**
+   * After `terminate`, how long up() may take to return by itself (pulumi: its plugins' 5 s
+   * SIGKILL and margin). Absent: the engine runs in this process and the driver stops it at once.
+   */
+  readonly terminateGraceMs?: number;
 }
 
 /** The stack is locked by another update (Automation API ConcurrentUpdateError). */

@@ -7,15 +7,15 @@
  * run only through a FIFO this process serves (automation/key-fifo.ts): the engine's environment
  * (every step's) holds its path, never a key. A first Ctrl-C /
  * SIGTERM writes the window's stop request (the running step finishes, nothing new starts), a
- * second cancels the engine and stops at once; both leave a record line saying where the run
- * stopped.
+ * second is the engine's cancel, a third its terminate; each leaves a record line saying where
+ * the run stopped, and report.json lists them (`interrupts`).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EXIT, type ExitCode } from "../runtime/exit-codes";
 import { appendRecord, readRecord, recordFile, type RecordEntry, type RecordRead } from "../runtime/record";
-import { readStop, requestStop, stopFile } from "../runtime/cancel";
+import { interruptFor, readStop, requestStop, stopFile, type Interrupt } from "../runtime/cancel";
 import { isKeyVariable, KEY_VAR_PREFIX, KEYS_FILE_VAR, readUnsealKeys, type UnsealKeys } from "../runtime/unseal-keys";
 import { serveKeys, type KeyFifo } from "./key-fifo";
 import { renderTable, resultLines, verdictOf, vaultKeysCheck, type PreflightReport } from "../preflight/checks";
@@ -44,7 +44,7 @@ export interface MaintenanceIO {
   promptSecret(label: string): Promise<string>;
 }
 
-/** How the driver hears Ctrl-C / SIGTERM: `handler(n)` is called with 1 on the first, 2 on the second. */
+/** How the driver hears Ctrl-C / SIGTERM: `handler(n)` is called with n = 1, 2, 3, ... (runtime/cancel.ts interruptFor). */
 export type SignalSource = (handler: (count: number) => void) => () => void;
 
 export interface MaintenanceOptions {
@@ -63,7 +63,7 @@ export interface MaintenanceOptions {
    */
   preflight: ((env: NodeJS.ProcessEnv, onLine: (line: string) => void) => Promise<PreflightReport>) | { skip: string };
   signals: SignalSource;
-  /** Called on a second signal after the record note is written (the CLI exits 130). */
+  /** Called to stop at once, after the record note and the report are written (the CLI exits 130). */
   hardStop: () => void;
   now?: () => Date;
 }
@@ -143,11 +143,15 @@ async function underLock(opts: MaintenanceOptions, lock: RunLock, release: () =>
     }
   }
 
-  // 4. Up, with live progress and safe cancel. The first signal never reaches the engine as a
-  //    kill: it writes the window's stop request (runtime/cancel.ts), so no step starts after it,
-  //    a gate stops between polls and an action in progress finishes. The second signal is the
-  //    engine's own cancel (SIGINT to the CLI / the drill engine's cancel) and stops at once.
+  // 4. Up, with live progress and safe cancel, escalating one step per signal (runtime/cancel.ts
+  //    interruptFor). The first never reaches the engine: it writes the window's stop request, so
+  //    no step starts after it, a gate stops between polls and an action in progress finishes.
+  //    The second is the engine's cancel (one SIGINT to the pulumi CLI, which runs in a process
+  //    group of its own so the terminal's Ctrl-C never reaches it: automation/pulumi-cli.ts; the
+  //    drill engine's cancel). The third is the engine's terminate (pulumi's second SIGINT); a
+  //    fourth, or an engine that runs in this process, stops at once.
   const controller = new AbortController();
+  const terminator = new AbortController();
   const running = new Set<string>();
   const finished: string[] = [];
   const file = recordFile(engine.recordDir(), window, opts.env);
@@ -160,6 +164,10 @@ async function underLock(opts: MaintenanceOptions, lock: RunLock, release: () =>
     fs.rmSync(stop, { force: true });
   }
   let stopRequested: { at: string; running: string[] } | undefined;
+  const interrupts: InterruptSeen[] = [];
+  /** Set once a terminate or stop-at-once note is in the record (the end's graceful note is then not written). */
+  let stoppedNote = false;
+  let graceTimer: NodeJS.Timeout | undefined;
   /** The FIFO serving the keys while up() runs (closed after it, or before a hard stop exits). */
   let fifo: KeyFifo | undefined;
   const stopNote = (how: string): RecordEntry => ({
@@ -177,9 +185,29 @@ async function underLock(opts: MaintenanceOptions, lock: RunLock, release: () =>
     summary: `${how}; last step finished: ${finished[finished.length - 1] ?? "(none)"}; running then: ${[...running].join(", ") || "(none)"}`,
     details: [],
   });
+  /** Exit now (hardStop): a record line, the report with what is known, the lock and the keys released. */
+  const stopAtOnce = (how: string) => {
+    clearTimeout(graceTimer);
+    if (!stoppedNote) appendRecord(file, stopNote(how));
+    stoppedNote = true;
+    const reportFiles = writeReport(
+      opts,
+      { result: "cancelled", unchanged: [] },
+      EXIT.cancelled,
+      readRecord(file),
+      plan,
+      interrupts,
+    );
+    io.err(`stopped at once; record: ${file}; report: ${reportFiles.join(", ")}`);
+    release(); // hardStop exits the process: no finally runs after it
+    fifo?.close();
+    opts.hardStop();
+  };
   const unsubscribe = opts.signals((count) => {
-    if (count === 1) {
-      const at = now().toISOString();
+    const what = interruptFor(count);
+    const at = now().toISOString();
+    interrupts.push({ signal: count, what, at });
+    if (what === "stop-request") {
       stopRequested = { at, running: [...running] };
       requestStop(stop, {
         by: `${os.userInfo().username}@${os.hostname()} (maintenance)`,
@@ -187,15 +215,28 @@ async function underLock(opts: MaintenanceOptions, lock: RunLock, release: () =>
         why: "Ctrl-C / SIGTERM",
       });
       io.err(
-        `cancel requested: ${running.size ? `${[...running].join(", ")} finish${running.size === 1 ? "es" : ""}` : "nothing is running"}, no new step starts (signal again to stop at once)`,
+        `cancel requested: ${running.size ? `${[...running].join(", ")} finish${running.size === 1 ? "es" : ""}` : "nothing is running"}, no new step starts (signal again for the engine's cancel)`,
+      );
+    } else if (what === "engine-cancel") {
+      controller.abort();
+      io.err(
+        `engine cancel sent to ${engine.name}: running steps' shells are killed (coldstart under them finishes its action or stops a gate between polls); signal again to terminate`,
+      );
+    } else if (what === "terminate") {
+      terminator.abort();
+      appendRecord(file, stopNote(`terminated by a third signal at ${at}`));
+      stoppedNote = true;
+      const grace = engine.terminateGraceMs;
+      if (!grace) return stopAtOnce(`terminated by a third signal at ${at}`);
+      io.err(
+        `terminate sent to ${engine.name}: it stops its steps and ends (waiting up to ${Math.round(grace / 1000)} s; signal again to exit at once)`,
+      );
+      graceTimer = setTimeout(
+        () => stopAtOnce(`the engine did not end within ${Math.round(grace / 1000)} s of its terminate`),
+        grace,
       );
     } else {
-      controller.abort();
-      appendRecord(file, stopNote("stopped at once by a second signal"));
-      io.err(`stopped at once; record: ${file}`);
-      release(); // hardStop exits the process: no finally runs after it
-      fifo?.close();
-      opts.hardStop();
+      stopAtOnce(`exited at once by signal ${count} at ${at}`);
     }
   });
   let up: UpResult;
@@ -205,6 +246,7 @@ async function underLock(opts: MaintenanceOptions, lock: RunLock, release: () =>
     up = await engine.up(window, {
       env: { ...keys, ...lock.env },
       signal: controller.signal,
+      terminate: terminator.signal,
       onEvent: (e) => {
         progress(io, e);
         if (e.kind === "output") return; // a RAN:/SKIPPED:/WARNING: line, not a finish
@@ -216,12 +258,14 @@ async function underLock(opts: MaintenanceOptions, lock: RunLock, release: () =>
       },
     });
   } catch (err) {
+    clearTimeout(graceTimer);
     unsubscribe();
     if (err instanceof StackLockedError) return locked(io, err);
     throw err;
   } finally {
     fifo?.close();
   }
+  clearTimeout(graceTimer);
   unsubscribe();
   // A step that refused to start because of our stop request (exit 130) is the cancel taking effect.
   if (
@@ -229,24 +273,25 @@ async function underLock(opts: MaintenanceOptions, lock: RunLock, release: () =>
     (up.result === "cancelled" || up.failedExitCode === EXIT.cancelled || up.failedExitCode === undefined)
   )
     up = { ...up, result: "cancelled" };
-  if (up.result === "cancelled") {
+  if (up.result === "cancelled" && !stoppedNote) {
     const inFlight = stopRequested?.running ?? [];
     const outcomes = readRecord(file);
     const ended = inFlight.map((step) => {
       const last = outcomes.filter((e) => e.step === step).pop();
       return `${step}: ${last ? `completed (${last.outcome}) at ${last.end}` : "no verdict recorded"}`;
     });
+    const cancelAt = interrupts.find((i) => i.what === "engine-cancel")?.at;
     appendRecord(
       file,
       stopNote(
-        `cancelled by the operator (graceful) at ${stopRequested?.at ?? now().toISOString()}; in flight then: ${ended.join("; ") || "(none)"}`,
+        `cancelled by the operator (${cancelAt ? `engine cancel at ${cancelAt}` : "graceful"}) at ${stopRequested?.at ?? now().toISOString()}; in flight then: ${ended.join("; ") || "(none)"}`,
       ),
     );
   }
 
   // 5. Report and exit code.
   const exitCode = exitCodeFor(up);
-  const reportFiles = writeReport(opts, up, exitCode, readRecord(file), plan);
+  const reportFiles = writeReport(opts, up, exitCode, readRecord(file), plan, interrupts);
   io.out(summaryLine(up, exitCode));
   if (up.message) io.err(up.message);
   io.out(`report: ${reportFiles.join(", ")}`);
@@ -378,12 +423,20 @@ function summaryLine(up: UpResult, code: ExitCode): string {
   return `maintenance STOPPED at ${up.failedStep ?? "an unknown step"} (exit ${code}${code === EXIT.blocker ? ": BLOCKER, escalate" : ""})`;
 }
 
+/** One Ctrl-C / SIGTERM maintenance received during up(), and what it did (report.json `interrupts`). */
+export interface InterruptSeen {
+  signal: number;
+  what: Interrupt;
+  at: string;
+}
+
 function writeReport(
   opts: MaintenanceOptions,
   up: UpResult,
   exitCode: number,
   entries: RecordRead,
   plan: Plan,
+  interrupts: readonly InterruptSeen[],
 ): string[] {
   fs.mkdirSync(opts.reportDir, { recursive: true });
   const base = path.join(opts.reportDir, `maintenance-${opts.window}`);
@@ -395,6 +448,7 @@ function writeReport(
     exitCode,
     failedStep: up.failedStep,
     unchanged: up.unchanged,
+    interrupts,
   };
   // The [REVALIDATE] markers this window exercised (clearable) and those it did not (stay open, why).
   const revalidate = revalidateItems(entries, plan.steps);

@@ -13,12 +13,22 @@
  *   path to an update plan to use for the update"; stack.js up() pushes `--plan`): the engine
  *   refuses any operation the plan does not contain, so a step that became an update, a changed
  *   mode or another window's state between the approval and the run stops the run instead.
- * The CLI marks --save-plan [EXPERIMENTAL] and hides it unless PULUMI_EXPERIMENTAL is set, but
- * accepts it either way (pulumi/pulumi pkg/cmd/pulumi/operations/preview.go).
+ * `preview --save-plan` is a visible [PREVIEW] flag since pulumi/pulumi#20271; `up --plan` is the
+ * hidden one; the CLI accepts both without PULUMI_EXPERIMENTAL.
+ *
+ * The CLI runs in a process group of its own (automation/pulumi-cli.ts): a terminal's Ctrl-C
+ * reaches maintenance only, which forwards SIGINT on purpose: up()'s `signal` is pulumi's cancel
+ * (its first SIGINT), `terminate` its terminate (its second).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConcurrentUpdateError, LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
+import {
+  ConcurrentUpdateError,
+  LocalWorkspace,
+  type EngineEvent,
+  type PulumiCommand,
+  type Stack,
+} from "@pulumi/pulumi/automation";
 import { makePlan } from "../plan/plan";
 import { findProjectDir, readStackConfig } from "../config/stack-files";
 import { UsageError } from "../config/errors";
@@ -30,6 +40,7 @@ import { modeInForce, summariseEvents } from "./preview-summary";
 import type { Mode } from "../config/schema";
 import { isKeyVariable } from "../runtime/unseal-keys";
 import { makePrivateDir } from "../runtime/private-dir";
+import { GroupedPulumiCommand } from "./pulumi-cli";
 
 export interface PulumiEngineOptions {
   stack: string;
@@ -47,8 +58,17 @@ export interface PulumiEngineOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * How long after its terminate pulumi takes to end: it SIGINTs each plugin's group and SIGKILLs it
+ * 5 s later (pulumi/pulumi pkg/resource/plugin/plugin.go), then exits; the rest is margin.
+ */
+export const PULUMI_TERMINATE_GRACE_MS = 10_000;
+
 export class PulumiEngine implements MaintenanceEngine {
   readonly name = "pulumi (Automation API)";
+  readonly terminateGraceMs = PULUMI_TERMINATE_GRACE_MS;
+  /** The CLI, run in a process group of its own (made once: `pulumi version` is checked then). */
+  private cli: Promise<GroupedPulumiCommand> | undefined;
   private readonly projectDir: string;
   /** window -> the update plan its approved preview saved, and the mode it was made in. */
   private readonly plans = new Map<string, { file: string; mode: Mode }>();
@@ -75,11 +95,16 @@ export class PulumiEngine implements MaintenanceEngine {
       PATH: `${path.join(this.projectDir, "bin")}${path.delimiter}${process.env.PATH ?? ""}`,
     };
     try {
+      this.cli ??= GroupedPulumiCommand.get();
+      // the SDK types pulumiCommand as its own class (private constructor); ours has the members
+      // LocalWorkspace and Stack call (command, version, run: see automation/pulumi-cli.ts)
+      const pulumiCommand = (await this.cli) as unknown as PulumiCommand;
       return await LocalWorkspace.selectStack(
         { stackName: this.opts.stack, workDir: this.projectDir },
-        { envVars: envVars as Record<string, string> },
+        { envVars: envVars as Record<string, string>, pulumiCommand },
       );
     } catch (err) {
+      this.cli = undefined; // e.g. no CLI yet: the next select looks again
       const text = String((err as Error).message ?? err);
       if (/ENOENT/.test(text))
         throw new UsageError(
@@ -140,12 +165,16 @@ export class PulumiEngine implements MaintenanceEngine {
     const stack = await this.select(window, approved.mode, opts.env);
     const mapper = eventMapper(Date.now());
     let failedStep: string | undefined;
+    // maintenance's third signal: a second SIGINT to the CLI, which pulumi takes as terminate
+    const cli = await this.cli;
+    const terminate = () => cli?.interrupt();
+    opts.terminate?.addEventListener("abort", terminate, { once: true });
     try {
       await stack.up({
         color: "never",
         parallel: this.opts.parallel ?? this.stackParallelism(window),
         plan: planFile, // only what the approved preview showed (see the top of this file)
-        signal: opts.signal, // abort = SIGINT to the CLI: a graceful cancel
+        signal: opts.signal, // abort = one SIGINT to the CLI: pulumi's cancel (automation/pulumi-cli.ts)
         onEvent: (e) => {
           const step = mapper.map(e);
           if (!step) return;
@@ -166,6 +195,7 @@ export class PulumiEngine implements MaintenanceEngine {
       const message = failedStep ? mapper.errorOf(failedStep) : text;
       return { result: "failed", failedStep, failedExitCode: exitCodeOf(message), message, unchanged: [] };
     } finally {
+      opts.terminate?.removeEventListener("abort", terminate);
       // A plan is good for one run: the next run previews (and is approved) again.
       this.plans.delete(window);
       removePlan(planFile);

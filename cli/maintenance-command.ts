@@ -87,7 +87,11 @@ export const maintenanceFlags = z
   })
   .strict();
 
-/** Counts SIGINT/SIGTERM: 1 = graceful cancel, 2 = stop at once. */
+/**
+ * Counts SIGINT/SIGTERM: 1 = the stop request, 2 = the engine's cancel, 3 = its terminate, 4 = exit
+ * at once (runtime/cancel.ts interruptFor). The pulumi CLI and every step's tool call run in process
+ * groups of their own, so a terminal's Ctrl-C reaches this process only and it decides.
+ */
 const processSignals: SignalSource = (handler) => {
   let count = 0;
   const on = () => handler(++count);

@@ -13,6 +13,23 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { expandHome } from "./record";
 
+/**
+ * What the n-th Ctrl-C / SIGTERM to `coldstart maintenance` does (README "Ctrl-C"), escalating:
+ * 1. stop-request: the window's stop file only; the engine is not touched (running actions finish,
+ *    gates stop between polls, no new step starts);
+ * 2. engine-cancel: the engine's own cancel (one SIGINT to pulumi: its cancel);
+ * 3. terminate: the engine's terminate (a second SIGINT to pulumi: its terminate);
+ * 4. exit-now: maintenance exits at once without waiting for the engine.
+ */
+export type Interrupt = "stop-request" | "engine-cancel" | "terminate" | "exit-now";
+
+export function interruptFor(count: number): Interrupt {
+  if (count <= 1) return "stop-request";
+  if (count === 2) return "engine-cancel";
+  if (count === 3) return "terminate";
+  return "exit-now";
+}
+
 export function stopFile(recordDir: string, window: string, env: NodeJS.ProcessEnv = process.env): string {
   return path.join(expandHome(recordDir, env), `${window}.stop`);
 }

@@ -109,6 +109,7 @@ class FakeEngine implements MaintenanceEngine {
     window: string;
     env: Record<string, string>;
     signal: AbortSignal;
+    terminate?: AbortSignal;
     /** What the vault-unseal step would read from COLDSTART_UNSEAL_KEYS_FILE during up(), and what that file was. */
     keys?: KeysServed;
   }[] = [];
@@ -134,7 +135,13 @@ class FakeEngine implements MaintenanceEngine {
   }
 
   async up(window: string, opts: UpOptions): Promise<UpResult> {
-    this.ups.push({ window, env: { ...opts.env }, signal: opts.signal, keys: await readKeysAsUnsealStep(opts.env) });
+    this.ups.push({
+      window,
+      env: { ...opts.env },
+      signal: opts.signal,
+      terminate: opts.terminate,
+      keys: await readKeysAsUnsealStep(opts.env),
+    });
     for (const e of this.script.events ?? []) opts.onEvent(e);
     for (const name of this.script.records ?? []) appendRecord(this.recordFile(window), passed(window, name));
     if (this.script.throws) throw this.script.throws;
@@ -670,24 +677,95 @@ describe("cancel", () => {
     );
   });
 
-  it("a second signal calls hardStop after appending a cancelled record line naming the running step", async () => {
+  it("a second signal is the engine's cancel only: no hardStop, the keys still served, the run ends cancelled (130) with both in the report", async () => {
+    const s = setup({ script: running });
+    const done = s.run();
+    await s.engine.blocked;
+    s.signals.send();
+    expect(s.engine.ups[0].signal.aborted).toBe(false);
+    s.signals.send();
+    expect(s.engine.ups[0].signal.aborted).toBe(true); // the second signal is the engine's cancel
+    expect(s.engine.ups[0].terminate?.aborted).toBe(false); // ... not its terminate
+    expect(s.hardStops).toBe(0);
+    expect(fs.existsSync(s.engine.ups[0].keys!.file)).toBe(true); // a cancelled engine may still finish an unseal
+    expect(s.io.errLines.join("\n")).toContain("engine cancel sent to fake engine");
+    // the engine cancels: the running step's shell killed (no exit code), nothing more started
+    s.engine.release({ result: "failed", failedStep: "mysql-check", unchanged: [] });
+    const r = await done;
+    expect(r.exitCode).toBe(EXIT.cancelled);
+    const last = readRecord(s.engine.recordFile()).pop()!;
+    expect(last.summary).toMatch(/^cancelled by the operator \(engine cancel at 2026-12-05T07:00:00.000Z\)/);
+    const report = JSON.parse(fs.readFileSync(r.reportFiles[0], "utf8")) as {
+      summary: { result: string; interrupts: { signal: number; what: string }[] };
+    };
+    expect(report.summary.result).toBe("cancelled");
+    expect(report.summary.interrupts.map((i) => `${i.signal} ${i.what}`)).toEqual([
+      "1 stop-request",
+      "2 engine-cancel",
+    ]);
+  });
+
+  it("a third signal to an engine in this process (no grace) stops at once: record line, report, keys' FIFO gone, then hardStop", async () => {
     const s = setup({ script: running });
     const done = s.run();
     await s.engine.blocked;
     s.signals.send();
     expect(fs.existsSync(s.engine.ups[0].keys!.file)).toBe(true); // still served after a graceful cancel
     s.signals.send();
+    expect(s.hardStops).toBe(0);
+    s.signals.send();
     expect(s.hardStops).toBe(1);
+    expect(s.engine.ups[0].terminate?.aborted).toBe(true);
     // hardStop exits at once (no finally runs): the keys' FIFO and its folder are gone before it
     expect(fs.existsSync(path.dirname(s.engine.ups[0].keys!.file))).toBe(false);
-    expect(s.engine.ups[0].signal.aborted).toBe(true); // the second signal is the engine's cancel
     const record = readRecord(s.engine.recordFile());
     const last = record[record.length - 1];
     expect(last.outcome).toBe("cancelled");
+    expect(last.summary).toContain("terminated by a third signal");
     expect(last.summary).toContain("running then: mysql-check");
     expect(last.summary).toContain("last step finished: baseline-capture");
+    expect(record.filter((e) => e.step === "maintenance")).toHaveLength(1);
+    const report = JSON.parse(fs.readFileSync(path.join(s.reportDir, `maintenance-${WINDOW}.json`), "utf8")) as {
+      summary: { result: string; exitCode: number; interrupts: { what: string }[] };
+    };
+    expect(report.summary).toMatchObject({ result: "cancelled", exitCode: 130 });
+    expect(report.summary.interrupts.map((i) => i.what)).toEqual(["stop-request", "engine-cancel", "terminate"]);
     expect(s.io.errLines.join("\n")).toContain(s.engine.recordFile());
     s.engine.release({ result: "cancelled", unchanged: [] }); // hardStop would have exited; let the run end
+    await done;
+  });
+
+  it("a third signal to an engine with a grace (pulumi) is its terminate: maintenance waits for it to end, then reports cancelled (130)", async () => {
+    const s = setup({ script: running });
+    Object.assign(s.engine, { terminateGraceMs: 60_000 });
+    const done = s.run();
+    await s.engine.blocked;
+    s.signals.send();
+    s.signals.send();
+    s.signals.send();
+    expect(s.engine.ups[0].terminate?.aborted).toBe(true);
+    expect(s.hardStops).toBe(0); // pulumi ends its plugins and exits by itself
+    expect(s.io.errLines.join("\n")).toContain("terminate sent to fake engine");
+    s.engine.release({ result: "failed", message: "error: update failed", unchanged: [] });
+    const r = await done;
+    expect(r.exitCode).toBe(EXIT.cancelled);
+    expect(s.hardStops).toBe(0);
+    const notes = readRecord(s.engine.recordFile()).filter((e) => e.step === "maintenance");
+    expect(notes).toHaveLength(1); // the terminate's line; no second "graceful" one
+    expect(notes[0].summary).toContain("terminated by a third signal");
+  });
+
+  it("a fourth signal exits at once even while the engine is terminating", async () => {
+    const s = setup({ script: running });
+    Object.assign(s.engine, { terminateGraceMs: 60_000 });
+    const done = s.run();
+    await s.engine.blocked;
+    for (let i = 0; i < 3; i++) s.signals.send();
+    expect(s.hardStops).toBe(0);
+    s.signals.send();
+    expect(s.hardStops).toBe(1);
+    expect(fs.existsSync(path.join(s.reportDir, `maintenance-${WINDOW}.json`))).toBe(true);
+    s.engine.release({ result: "cancelled", unchanged: [] });
     await done;
   });
 
