@@ -21,7 +21,12 @@ import * as z from "zod";
 import { expectSkippedStepRejections } from "../plan/mock-engine";
 import { windowId } from "../config/schema";
 import { parseFlags } from "./args";
-import { runDrill, type DrillControl, type DrillOptions } from "../drill/drill";
+import { readSavedDrill, runDrill, type DrillControl, type DrillOptions } from "../drill/drill";
+import { checkInterrupt } from "../drill/interrupt-plan";
+import { makePlan } from "../plan/plan";
+import { findProjectDir, readStackConfig } from "../config/stack-files";
+import { applySets } from "../config/overrides";
+import { shellQuote } from "../stages/command-line";
 import { WindowLockedError } from "../runtime/run-lock";
 import { loadScenario } from "../sim/scenario";
 import { UsageError } from "../config/errors";
@@ -97,12 +102,18 @@ export async function drillCommand(argv: string[], out: (text: string) => void):
   // before anything runs: nothing of this process or its children sees them from here on
   const ignored = ignoredLine("drill", dropRealSecrets(process.env));
   // A bad scenario is one line and exit 2 before any directory is made for it.
-  if (!resume) loadScenario(flags.scenario);
+  const fresh = resume ? undefined : loadScenario(flags.scenario).scenario;
+  const wantsInterrupt = ["cancel-at", "kill-at", "at-call"].some((f) => flags[f as keyof typeof flags] !== undefined);
+  // --cancel-at/--kill-at/--at-call against the plan before anything is made or run (issue #23);
+  // a resume's mode is the earlier run's, read from its folder (found, never created, by --resume)
+  let interrupt: DrillOptions["interrupt"];
+  if (fresh && wantsInterrupt) interrupt = await planInterrupt(flags, flags.mode ?? fresh.mode);
   const dir = flags.dir
     ? usePrivateDir(flags.dir, resume ? "drill --resume --dir" : "drill --dir", resume)
     : resume
       ? newestRunDir(flags.scenario)
       : newRunDir(flags.scenario);
+  if (resume && wantsInterrupt) interrupt = await planInterrupt(flags, flags.mode ?? readSavedDrill(dir).sim.mode);
   process.stderr.write(`drill directory: ${dir}${resume ? " (resumed)" : ""}\n`);
   if (ignored) process.stderr.write(`${ignored}\n`);
   // A failed step rejects its dependents' registrations; nothing awaits those, by design.
@@ -125,6 +136,7 @@ export async function drillCommand(argv: string[], out: (text: string) => void):
       control?.stopNow("stopped at once by a second signal");
     } finally {
       process.stderr.write(`stopped at once; report: ${path.join(dir, "report.json")}\n`);
+      process.stderr.write(`resume this window: ${resumeCommand(flags, dir)}\n`);
       process.exit(EXIT.cancelled);
     }
   };
@@ -141,7 +153,7 @@ export async function drillCommand(argv: string[], out: (text: string) => void):
       resume,
       timeScale: flags["time-scale"],
       set: flags.set,
-      interrupt: interruptOf(flags["cancel-at"], flags["kill-at"], flags["at-call"]),
+      interrupt,
       cancel: cancel.signal,
       control: (c) => (control = c),
       progress: flags.json ? undefined : (line) => process.stderr.write(line + "\n"),
@@ -151,6 +163,9 @@ export async function drillCommand(argv: string[], out: (text: string) => void):
     process.stderr.write(`coldstart: drill: ${err.message}\n`);
     return EXIT.locked;
   }
+  // a stop that left the window unfinished (cancel, kill, a failed step): how to carry it on
+  if (report.cancelled || report.failed)
+    process.stderr.write(`resume this window: ${resumeCommand(flags, report.dir)}\n`);
   // README "Machine-readable output": additive changes keep schemaVersion, removals/renames bump it.
   if (flags.json) out(JSON.stringify({ schemaVersion: 1, ...report }, null, 2) + "\n");
   else
@@ -158,14 +173,32 @@ export async function drillCommand(argv: string[], out: (text: string) => void):
   return report.exitCode;
 }
 
-/** At most one of --cancel-at / --kill-at: the engine's cancel, or a kill -9, mid-way through that step. */
-function interruptOf(cancelAt?: string, killAt?: string, atCall?: string): DrillOptions["interrupt"] {
-  if (cancelAt && killAt) throw new UsageError("drill: --cancel-at and --kill-at: give one of them, not both");
-  const call = atCall ? { call: atCall } : {};
-  if (cancelAt) return { step: cancelAt, how: "cancel", ...call };
-  if (killAt) return { step: killAt, how: "kill", ...call };
-  if (atCall) throw new UsageError("drill: --at-call goes with --cancel-at or --kill-at (which step's call)");
-  return undefined;
+/**
+ * At most one of --cancel-at / --kill-at (the engine's cancel, or a kill -9, mid-way through that
+ * step), checked against this stack's plan in this mode, with this run's --set values
+ * (drill/interrupt-plan.ts): exit 2 naming the flag, nothing run.
+ */
+async function planInterrupt(
+  flags: z.infer<typeof drillFlags>,
+  mode: "planned" | "unplanned",
+): Promise<DrillOptions["interrupt"]> {
+  const committed = readStackConfig(findProjectDir(), flags.stack);
+  const plan = await makePlan({ stack: flags.stack, mode, overrides: applySets(committed.values, flags.set) });
+  return checkInterrupt(
+    { cancelAt: flags["cancel-at"], killAt: flags["kill-at"], atCall: flags["at-call"] },
+    { stack: plan.stack, mode: plan.mode, steps: plan.steps },
+  );
+}
+
+/**
+ * The exact command that carries this window on: this checkout's coldstart, the same stack,
+ * scenario and --set values (other values would change the steps' inputs), the run's directory.
+ */
+export function resumeCommand(flags: { stack: string; scenario: string; set: string[] }, dir: string): string {
+  const bin = path.join(findProjectDir(), "bin", "coldstart");
+  const args = ["drill", "--stack", flags.stack, "--scenario", flags.scenario, "--dir", dir, "--resume"];
+  for (const set of flags.set) args.push("--set", set);
+  return [bin, ...args].map(shellQuote).join(" ");
 }
 
 /** The scenario as a file-name part: a scenario file's base name, anything odd as `_`. */

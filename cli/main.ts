@@ -130,6 +130,7 @@ const EXIT_TEXT: Record<keyof typeof EXIT, string> = {
   notImplemented: "not implemented",
   locked: "another run holds the window",
   declined: "approval declined",
+  notReached: "drill: the --cancel-at/--kill-at asked for was never reached",
   internal: "internal error (a bug)",
   cancelled: "cancelled",
 };

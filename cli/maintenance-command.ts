@@ -35,6 +35,8 @@ import { KEY_VAR_PREFIX } from "../runtime/unseal-keys";
 import { loadScenario } from "../sim/scenario";
 import { buildState } from "../sim/state";
 import { exportedKeys } from "../sim/setup";
+import { findProjectDir } from "../config/stack-files";
+import { shellQuote } from "../stages/command-line";
 
 export const maintenanceFlags = z
   .object({
@@ -149,6 +151,7 @@ export async function maintenanceCommand(argv: string[]): Promise<number> {
     signals: processSignals,
     hardStop: () => {
       stopRunningSteps(); // the drill engine's steps run in their own process groups
+      process.stderr.write(`resume this window: ${maintenanceResume(flags, drill?.dir)}\n`);
       process.exit(EXIT.cancelled);
     },
     io: {
@@ -161,8 +164,24 @@ export async function maintenanceCommand(argv: string[]): Promise<number> {
       promptSecret: drill ? async () => "" : promptSecret,
     },
   });
+  // a window left unfinished (cancelled, killed, stopped at a step): the command that carries it on
+  if (result.result === "cancelled" || result.result === "failed")
+    process.stderr.write(`resume this window: ${maintenanceResume(flags, drill?.dir)}\n`);
   if (flags.json) process.stdout.write(JSON.stringify(jsonReport(flags, engine.name, result), null, 2) + "\n");
   return result.exitCode;
+}
+
+/**
+ * The exact command that resumes this window: the same stack and window (the real engine: the
+ * steps that passed are unchanged, the record tells the rest); a rehearsal also its scenario and
+ * directory, with --resume.
+ */
+export function maintenanceResume(flags: z.infer<typeof maintenanceFlags>, drillDir?: string): string {
+  const args = ["maintenance", "--stack", flags.stack, "--window", flags.window];
+  if (flags["report-dir"] !== "maintenance-reports") args.push("--report-dir", flags["report-dir"]);
+  if (drillDir !== undefined)
+    args.push("--engine", "drill", "--scenario", flags.scenario, "--dir", drillDir, "--resume");
+  return [path.join(findProjectDir(), "bin", "coldstart"), ...args].map(shellQuote).join(" ");
 }
 
 /**

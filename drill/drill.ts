@@ -34,10 +34,11 @@ import type { Config } from "../config/schema";
 import { PREVIEW_WINDOW } from "../plan/plan";
 import { UsageError } from "../config/errors";
 import { formatDuration } from "../config/duration";
-import { appendRecord, recordFile, type RecordEntry } from "../runtime/record";
+import { appendRecord, readRecord, recordFile, type RecordEntry } from "../runtime/record";
 import { acquireRunLock, readRunLock, lockFile, type RunLock } from "../runtime/run-lock";
 import type { StepInfo } from "../stages/step-def";
-import { runEngine, type EngineOptions, type StepRun } from "./engine";
+import { runEngine, type EngineOptions, type EngineRun, type StepRun } from "./engine";
+import { EXIT } from "../runtime/exit-codes";
 import { outputLine } from "../automation/engine";
 import { parseStackValues } from "../config/load";
 import { drillProgramConfig } from "./program-config";
@@ -116,6 +117,12 @@ export interface DrillReport {
   failed?: { step: string; exitCode: number; message: string; killedBy?: "timeout" | "cancel" };
   /** The engine was cancelled: no step started after that. */
   cancelled: boolean;
+  /** The steps running when the engine's cancel came (their shells killed). */
+  inFlightAtCancel?: string[];
+  /** Where --cancel-at/--kill-at fired: the step and the call (as the call log has it). */
+  interruptedAt?: { step: string; call?: string };
+  /** --cancel-at/--kill-at was asked for and never fired: why (the drill then never exits 0). */
+  interruptNotReached?: string;
   /** Stopped at once (the second Ctrl-C): steps still running then were killed; this report is what was known. */
   stoppedAtOnce?: boolean;
   recordFile: string;
@@ -362,17 +369,16 @@ async function runOnSim(
       const at = `[+${formatClock(atMs)} cloud]`;
       if (kind === "start") say(`${at} start  ${step.stage}/${step.name}`);
       else if (kind === "output") say(`${at} ${outputLine({ step: step.name, line: event.line })}`);
-      else
-        say(
-          `${at} ${step.status === "passed" ? "done  " : "FAILED"} ${step.stage}/${step.name} (${formatDuration(Math.round(1000 * ((step.simEnd ?? 0) - (step.simStart ?? 0))))})`,
-        );
+      else {
+        const took = `(${formatDuration(Math.round(1000 * ((step.simEnd ?? 0) - (step.simStart ?? 0))))})`;
+        const { word, note } = finishWord(step, recordPath, lock.env.COLDSTART_RUN_ID, opts.interrupt);
+        say(`${at} ${word} ${step.stage}/${step.name} ${took}${note ? `: ${note}` : ""}`);
+      }
     },
   });
   if (run.programError) throw new UsageError(String((run.programError as Error).message ?? run.programError));
-  if (opts.interrupt && !run.steps.some((s) => s.name === opts.interrupt?.step))
-    throw new UsageError(
-      `drill: --${opts.interrupt.how}-at ${opts.interrupt.step}: no such step (known: ${run.steps.map((s) => s.name).join(", ")})`,
-    );
+  // a requested interruption that never came: said, and never a pass (issue #23)
+  const notReached = opts.interrupt && !run.interruptedAt ? notReachedLine(opts.interrupt, run) : undefined;
   const failed = run.failed && {
     step: run.failed.name,
     // a shell killed by the provider has no exit code: Go reports `signal: killed`
@@ -380,9 +386,10 @@ async function runOnSim(
     message: run.failed.message ?? "",
     ...(run.failed.killedBy ? { killedBy: run.failed.killedBy } : {}),
   };
+  const exitCode = failed ? failed.exitCode : run.cancelled ? 130 : 0;
   const report: DrillReport = {
     ...about,
-    exitCode: failed ? failed.exitCode : run.cancelled ? 130 : 0,
+    exitCode: notReached && exitCode === 0 ? EXIT.notReached : exitCode,
     wallMs: run.wallMs,
     steps: run.steps,
     simStartS: simStartMs / 1000,
@@ -390,17 +397,26 @@ async function runOnSim(
     clock: { ...clock.stats },
     failed,
     cancelled: run.cancelled,
+    ...(run.inFlightAtCancel ? { inFlightAtCancel: run.inFlightAtCancel } : {}),
+    ...(run.interruptedAt ? { interruptedAt: run.interruptedAt } : {}),
+    ...(notReached ? { interruptNotReached: notReached } : {}),
   };
   writePrivateFile(path.join(dir, "report.json"), JSON.stringify(report, null, 2));
   const ran = run.steps.filter((s) => s.status === "passed" || s.status === "failed").length;
   const unchanged = run.steps.filter((s) => s.status === "unchanged").length;
   const notRun = run.steps.length - ran - unchanged;
   const updated = run.steps.filter((s) => s.op === "update" && s.status === "passed").length;
+  const inFlight = run.inFlightAtCancel?.length ? run.inFlightAtCancel.join(", ") : "none";
+  const killedAt = opts.interrupt?.how === "kill" && run.interruptedAt ? run.interruptedAt : undefined;
   const verdict = run.cancelled
-    ? `drill CANCELLED${failed ? ` (in flight: ${failed.step})` : ""}`
-    : failed
-      ? `drill STOPPED at ${failed.step} (exit ${failed.exitCode}${failed.killedBy === "timeout" ? ", killed at its customTimeouts" : ""})`
-      : "drill PASSED";
+    ? `drill CANCELLED (in flight at the cancel: ${inFlight})`
+    : killedAt
+      ? `drill KILLED at ${killedAt.step} (--kill-at: every process of that step killed${killedAt.call ? ` after ${JSON.stringify(killedAt.call)} returned` : ""}, as a lost jumphost)`
+      : failed
+        ? `drill STOPPED at ${failed.step} (exit ${failed.exitCode}${failed.killedBy === "timeout" ? ", killed at its customTimeouts" : ""})`
+        : notReached
+          ? "drill NOT INTERRUPTED"
+          : "drill PASSED";
   if (run.cancelled)
     runLine(
       130,
@@ -409,8 +425,52 @@ async function runOnSim(
   say(
     `${verdict}: ${ran} steps ran (${updated} as an update: kept), ${unchanged} unchanged from an earlier run, ${notRun} not run; cloud time ${formatDuration(Math.round((report.recovery?.cloudS ?? 0) * 1000))}${report.recovery?.criticalPathS ? ` (the cloud's own critical path ${formatDuration(report.recovery.criticalPathS * 1000)})` : ""}, wall ${(run.wallMs / 1000).toFixed(2)}s`,
   );
-  if (failed) say(failed.message);
+  if (failed && !run.cancelled && !killedAt) say(failed.message);
+  if (notReached) say(notReached);
   return report;
+}
+
+/**
+ * How a finished step reads on the console. A shell the engine killed (the cancel) may sit over a
+ * coldstart that finished its action and wrote its verdict (README "Ctrl-C"): that verdict, from
+ * this run's record, is what the console says, never FAILED for a step the record shows passed.
+ */
+function finishWord(
+  step: StepRun,
+  recordPath: string,
+  runId: string | undefined,
+  interrupt?: DrillOptions["interrupt"],
+): { word: string; note?: string } {
+  if (step.status === "passed") return { word: "done  " };
+  if (step.killedBy === "cancel") {
+    const entry = lastEntryOf(recordPath, step.name, runId);
+    const killed = "its shell was killed by the cancel";
+    return entry
+      ? { word: "ended ", note: `${killed}; the coldstart under it finished: ${entry.outcome} (in the record)` }
+      : { word: "ended ", note: `${killed}; no verdict in the record (stopped before its end)` };
+  }
+  if (interrupt?.how === "kill" && interrupt.step === step.name && step.exitCode === undefined)
+    return { word: "KILLED", note: "--kill-at: the step and every call under it killed; no verdict in the record" };
+  return { word: "FAILED" };
+}
+
+/** This run's last record line for `step` (undefined when none, or the record cannot be read). */
+function lastEntryOf(recordPath: string, step: string, runId: string | undefined): RecordEntry | undefined {
+  const entries = readRecord(recordPath).filter((e) => e.step === step && (runId === undefined || e.runId === runId));
+  return entries[entries.length - 1];
+}
+
+/** The end-of-run line for an interruption that never came, and why. */
+function notReachedLine(interrupt: NonNullable<DrillOptions["interrupt"]>, run: EngineRun): string {
+  const asked = `--${interrupt.how}-at ${interrupt.step}${interrupt.call !== undefined ? ` --at-call ${JSON.stringify(interrupt.call)}` : ""}`;
+  const step = run.steps.find((s) => s.name === interrupt.step);
+  const why =
+    step?.status === "unchanged"
+      ? `${interrupt.step} passed in an earlier run of this window: nothing of it ran in this one`
+      : step?.status === "passed" || step?.status === "failed"
+        ? `${interrupt.step} ran (${step.status}) ${interrupt.call !== undefined ? `without a call that starts with ${JSON.stringify(interrupt.call)}` : "without a cloud call"}`
+        : `${interrupt.step} never started (${run.failed ? `the run stopped at ${run.failed.name} first` : run.cancelled ? "the run was cancelled first" : "an earlier step did not pass"})`;
+  return `${asked} was never reached: ${why}; nothing was interrupted, so this rehearsal did not happen (exit ${EXIT.notReached} unless the run failed otherwise)`;
 }
 
 /**

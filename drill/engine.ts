@@ -49,6 +49,10 @@ export interface EngineRun {
   failed?: StepRun;
   /** The engine was cancelled (cancel()): no step started after it. */
   cancelled: boolean;
+  /** The steps running when the cancel came (their shells were killed), in start order. */
+  inFlightAtCancel?: string[];
+  /** opts.interrupt fired: at that step's call (the call log's line), or at its first output line. */
+  interruptedAt?: { step: string; call?: string };
   wallMs: number;
   programError?: unknown;
 }
@@ -109,9 +113,16 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
   const runs = new Map<string, StepRun>();
   let failed: StepRun | undefined;
   let cancelled = false;
+  let inFlightAtCancel: string[] | undefined;
+  let interruptedAt: EngineRun["interruptedAt"];
   let lost = false;
   const slots = semaphore(opts.parallel ?? Number.POSITIVE_INFINITY);
   const onCancel = () => {
+    if (!cancelled)
+      inFlightAtCancel = [...runs.values()]
+        .filter((r) => r.startMs !== undefined && r.endMs === undefined)
+        .sort((a, b) => (a.startMs ?? 0) - (b.startMs ?? 0))
+        .map((r) => r.name);
     cancelled = true;
     cancelRunningSteps();
   };
@@ -166,9 +177,10 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
     let interrupted = false;
     /** A kill's own token: busy (never connected) until the killed shell closes. */
     let killing: { id: string } | undefined;
-    const interrupt = () => {
+    const interrupt = (call?: string) => {
       if (!opts.interrupt || interrupted || !shell) return;
       interrupted = true;
+      interruptedAt = { step: args.name, ...(call === undefined ? {} : { call }) };
       if (opts.interrupt.how === "cancel") onCancel();
       else {
         lost = true; // the jumphost is gone: nothing else starts either
@@ -248,7 +260,15 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
     );
     // Steps the program declared but that never reached the engine: their dependencies failed.
     const steps = declared.map((s) => runs.get(s.name) ?? { name: s.name, stage: s.stage, status: "skipped" as const });
-    return { steps, failed, cancelled, wallMs: Date.now() - start, programError: result.programError };
+    return {
+      steps,
+      failed,
+      cancelled,
+      ...(inFlightAtCancel ? { inFlightAtCancel } : {}),
+      ...(interruptedAt ? { interruptedAt } : {}),
+      wallMs: Date.now() - start,
+      programError: result.programError,
+    };
   } finally {
     opts.cancel?.removeEventListener("abort", onCancel);
   }
@@ -262,7 +282,7 @@ function watchCalls(
   simDir: string | undefined,
   step: string,
   prefix: string | undefined,
-  hit: () => void,
+  hit: (call: string) => void,
   clock?: SimClockServer,
 ): { stop(): void } | undefined {
   if (!simDir) return undefined;
@@ -293,9 +313,10 @@ function watchCalls(
         continue;
       }
       if (call.step !== step) continue;
-      if (prefix && !`${call.tool ?? ""} ${(call.argv ?? []).join(" ")}`.startsWith(prefix)) continue;
+      const text = `${call.tool ?? ""} ${(call.argv ?? []).join(" ")}`;
+      if (prefix && !text.startsWith(prefix)) continue;
       stopped = true;
-      hit();
+      hit(text);
       return true;
     }
     return false;

@@ -13,6 +13,8 @@ export const EXIT = {
   locked: 5,
   /** The operator declined the approval: nothing ran. */
   declined: 6,
+  /** drill: the --cancel-at/--kill-at asked for was never reached (the rehearsal did not happen). */
+  notReached: 7,
   /** Cancelled by the operator (Ctrl-C / SIGTERM). */
   cancelled: 130,
   /** A bug in coldstart itself. */

@@ -18,9 +18,14 @@
  *   error bodies as `text/plain` (404 "No Machine matches the given query.", 409, 503, 400).
  *
  * The sim logs every request to the call log (tool "maas", argv [method, path?query, form body
- * if any], exitCode 0 for a 2xx answer, else the HTTP status); never the Authorization header.
+ * if any], exitCode 0 for a 2xx answer, else the HTTP status, and the calling step); never the
+ * Authorization header. The calling step is read from the process at the other end of the
+ * connection (`loopbackPeerStep`), as the fake CLI tools log their own COLDSTART_STEP: a step
+ * talks HTTP to MAAS itself, so nothing else names it (issue #23: without it `--kill-at` and
+ * `--cancel-at` never fired at a power step of a MAAS stack).
  */
 import { createHash, randomInt } from "node:crypto";
+import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
@@ -29,6 +34,7 @@ import { appendCall } from "./call-log";
 import { powerOff, powerOn, requestShutdown, type Power } from "./state";
 import { loadState, readState, updateState } from "./store";
 import { callLogAt, stateTime, type SimTime } from "./time";
+import { descendants } from "../drill/process-tree";
 
 // ---------------------------------------------------------------------------------------------
 // OAuth 1.0 PLAINTEXT, checked as piston3 checks it
@@ -225,6 +231,8 @@ export interface MaasHttpRequest {
   authorization: string | undefined;
   contentType: string | undefined;
   body: string;
+  /** The calling step (COLDSTART_STEP of the process that opened the connection), when known. */
+  step?: string;
 }
 
 export interface MaasBackend {
@@ -243,6 +251,11 @@ export interface MaasApiOptions {
   onRequest?: (req: MaasHttpRequest) => void;
   /** Every request with the answer it got. */
   onReply?: (req: MaasHttpRequest, reply: MaasReply) => void;
+  /**
+   * The step that opened a connection (its client's port, our port), asked once per request as it
+   * arrives, while the client waits for the answer. Default: none.
+   */
+  callerOf?: (peer: { remotePort: number; localPort: number }) => string | undefined;
 }
 
 export interface MaasApiServer {
@@ -283,6 +296,11 @@ async function answer(req: MaasHttpRequest, opts: MaasApiOptions, nonces: Set<st
 export async function serveMaasApi(opts: MaasApiOptions): Promise<MaasApiServer> {
   const nonces = new Set<string>();
   const server = http.createServer((incoming, res) => {
+    const { remotePort, localPort } = incoming.socket;
+    const step =
+      opts.callerOf && remotePort !== undefined && localPort !== undefined
+        ? opts.callerOf({ remotePort, localPort })
+        : undefined;
     let body = "";
     incoming.on("data", (chunk: Buffer) => (body += chunk.toString()));
     incoming.on("end", () => {
@@ -292,6 +310,7 @@ export async function serveMaasApi(opts: MaasApiOptions): Promise<MaasApiServer>
         authorization: incoming.headers.authorization,
         contentType: incoming.headers["content-type"],
         body,
+        ...(step === undefined ? {} : { step }),
       };
       opts.onRequest?.(req);
       answer(req, opts, nonces)
@@ -371,6 +390,8 @@ export interface SimMaasOptions {
   apiKey: string;
   /** Default 0 (a free port). A drill resumed on the same port keeps its steps' inputs equal. */
   port?: number;
+  /** Who made a request (default: loopbackPeerStep, a process under this one). */
+  callerOf?: MaasApiOptions["callerOf"];
   /**
    * The sim's clock (sim/time.ts): in a drill on the discrete-event clock, the clock server's
    * `time` (the drill process is the server); tests inject a scaled one on a fake real clock.
@@ -463,7 +484,109 @@ export async function startSimMaas(simDir: string, opts: SimMaasOptions): Promis
         stdinBytes: Buffer.byteLength(req.body),
         at: callLogAt(time, initial),
         exitCode: reply.status >= 200 && reply.status < 300 ? 0 : reply.status,
+        ...(req.step === undefined ? {} : { step: req.step }),
       }),
+    callerOf: opts.callerOf ?? ((peer) => loopbackPeerStep(peer.remotePort, peer.localPort)),
   });
   return { url: server.url, port: server.port, systemIds, close: () => server.close() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// which step called: the process at the other end of a loopback connection (Linux /proc)
+
+/** The inode of the TCP socket bound to 127.0.0.1/::1 `localPort` and connected to `remotePort`. */
+function socketInode(localPort: number, remotePort: number): string | undefined {
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, "0");
+  const ends = (addr: string | undefined, port: number) => addr?.endsWith(`:${hex(port)}`) === true;
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = fs.readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (ends(f[1], localPort) && ends(f[2], remotePort)) return f[9];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The processes under `root`, nearest first, read through /proc/<pid>/task/<tid>/children (a few
+ * reads: the drill's step shells and their coldstart); where the kernel has no such file, every
+ * process's stat (drill/process-tree.ts), which costs a read per process on the machine.
+ */
+function processesUnder(root: number): number[] {
+  const children = (pid: number): number[] | undefined => {
+    let tids: string[];
+    try {
+      tids = fs.readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return [];
+    }
+    const out: number[] = [];
+    for (const tid of tids) {
+      let text: string;
+      try {
+        text = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8");
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT" && pid === root) return undefined; // no such file here
+        continue;
+      }
+      for (const word of text.split(" ")) if (/^\d+$/.test(word)) out.push(Number(word));
+    }
+    return out;
+  };
+  const first = children(root);
+  if (first === undefined) return descendants(root).map((p) => p.pid);
+  const found: number[] = [];
+  for (let queue = first; queue.length > 0;) {
+    found.push(...queue);
+    queue = queue.flatMap((pid) => children(pid) ?? []);
+  }
+  return found;
+}
+
+/** COLDSTART_STEP from a process's environment (undefined: none, or not ours to read). */
+function stepOfProcess(pid: number): string | undefined {
+  try {
+    const env = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    return env.find((e) => e.startsWith("COLDSTART_STEP="))?.slice("COLDSTART_STEP=".length) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The step a MAAS request came from: the client's socket (its port `clientPort`, connected to our
+ * `serverPort`) is looked up in /proc/net/tcp, then among the processes under `root` (the drill:
+ * a step's shell and its coldstart), the one holding that socket; its COLDSTART_STEP, which every
+ * step's environment sets (stages/stage.ts). Undefined when any part cannot be read (not Linux,
+ * the client already gone): the call is then logged without a step, as before.
+ */
+export function loopbackPeerStep(clientPort: number, serverPort: number, root = process.pid): string | undefined {
+  const inode = socketInode(clientPort, serverPort);
+  if (inode === undefined || inode === "0") return undefined;
+  const target = `socket:[${inode}]`;
+  for (const pid of processesUnder(root)) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      let link: string;
+      try {
+        link = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (link === target) return stepOfProcess(pid);
+    }
+  }
+  return undefined;
 }
