@@ -35,6 +35,8 @@ import { PREVIEW_WINDOW } from "../plan/plan";
 import { UsageError } from "../config/errors";
 import { formatDuration } from "../config/duration";
 import { appendRecord, recordFile, type RecordEntry } from "../runtime/record";
+import { onCloudClock } from "../record/meta";
+import { keepStepOutput } from "../record/step-output";
 import { acquireRunLock, readRunLock, lockFile, type RunLock } from "../runtime/run-lock";
 import type { StepInfo } from "../stages/step-def";
 import { runEngine, type EngineOptions, type StepRun } from "./engine";
@@ -304,8 +306,7 @@ async function runOnSim(
       stage: "drill",
       step: "drill",
       command: "drill",
-      start: runStart.toISOString(),
-      end: new Date().toISOString(),
+      ...onCloudClock(simStartMs, clock.nowMs()), // the cloud's clock, as every step's line
       exitCode,
       outcome: "cancelled",
       summary,
@@ -342,6 +343,9 @@ async function runOnSim(
   say(
     `drill ${sim.scenario} on stack ${stack.stack} (${sim.mode}), window ${window}, on the cloud's clock (from +${formatClock(simStartMs)})${opts.timeScale ? `, paced at ${opts.timeScale} real s per cloud s` : ""}; in ${dir}`,
   );
+  // every step's whole output, a file per step run (record/step-output.ts)
+  const output = keepStepOutput(dir, lock.env.COLDSTART_RUN_ID ?? "run", !opts.resume);
+  say(`step output: ${output.dir}/<step>.log (everything each step prints)`);
   const run = await runEngine({
     project: stack.project,
     stack: stack.stack,
@@ -355,6 +359,7 @@ async function runOnSim(
     interrupt: opts.interrupt,
     clock,
     onProgram: (steps) => (declared = steps),
+    onOutput: (step, stream, line) => output.onOutput(step, stream, line),
     onEvent: (event) => {
       opts.onEvent?.(event);
       const { kind, step, atMs } = event;
@@ -368,6 +373,7 @@ async function runOnSim(
         );
     },
   });
+  output.close();
   if (run.programError) throw new UsageError(String((run.programError as Error).message ?? run.programError));
   if (opts.interrupt && !run.steps.some((s) => s.name === opts.interrupt?.step))
     throw new UsageError(
