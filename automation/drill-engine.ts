@@ -9,6 +9,7 @@ import { diffStep, hashStep, loadState } from "../drill/pulumi-state";
 import { parseStackValues } from "../config/load";
 import { drillProgramConfig, type DrillSim } from "../drill/program-config";
 import { simLayout } from "../sim/setup";
+import { readClockFileMs, SIM_EPOCH_MS } from "../runtime/clock-file";
 import type { EnginePreview, MaintenanceEngine, StepEvent, UpOptions, UpResult } from "./engine";
 import { STEP_TYPE } from "./pulumi-events";
 import { opsAgainstState, summarise, type ModeInForce, type StepFingerprint } from "./preview-summary";
@@ -63,6 +64,17 @@ export class DrillEngine implements MaintenanceEngine {
 
   recordDir(): string {
     return path.join(path.resolve(this.opts.dir), "records");
+  }
+
+  /** The drill's cloud time (<dir>/cloud/clock, as every step reads it); the cloud's start before the drill made it. */
+  now(): Date {
+    let t = 0;
+    try {
+      t = readClockFileMs(path.join(path.resolve(this.opts.dir), "cloud", "clock"));
+    } catch {
+      // no clock yet: the drill has not begun, its cloud is at its start
+    }
+    return new Date(SIM_EPOCH_MS + t);
   }
 
   async up(window: string, opts: UpOptions): Promise<UpResult> {

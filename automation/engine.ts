@@ -25,11 +25,11 @@ export interface StepEvent {
 }
 
 /**
- * A step's output line the console shows as it happens: `RAN:`, `SKIPPED:`, `WARNING:` or
+ * A step's output line the console shows as it happens: `RAN:`, `FOLLOWED:`, `SKIPPED:`, `WARNING:` or
  * `BLOCKER:` at its start (any case; `warning: ...` is how older steps warned on stderr).
  */
 export function notableOutput(line: string): boolean {
-  return /^\s*(RAN|SKIPPED|WARNING|BLOCKER):/i.test(line);
+  return /^\s*(RAN|FOLLOWED|SKIPPED|WARNING|BLOCKER):/i.test(line);
 }
 
 /** How a console prints an output event: `<step>: <line>`. */
@@ -88,6 +88,11 @@ export interface MaintenanceEngine {
    * SIGKILL and margin). Absent: the engine runs in this process and the driver stops it at once.
    */
   readonly terminateGraceMs?: number;
+  /**
+   * The clock the steps write the record by, when it is not the real one (a drill's is the
+   * cloud's): maintenance's own record lines use it too, one clock per record (issue #23).
+   */
+  now?(): Date;
 }
 
 /** The stack is locked by another update (Automation API ConcurrentUpdateError). */

@@ -105,7 +105,8 @@ export async function runMaintenance(opts: MaintenanceOptions): Promise<Maintena
 
 async function underLock(opts: MaintenanceOptions, lock: RunLock, release: () => void): Promise<MaintenanceResult> {
   const { io, window, engine } = opts;
-  const now = opts.now ?? (() => new Date());
+  // the clock the steps write the record by (a drill's is the cloud's): one clock per record
+  const now = opts.now ?? (engine.now ? () => engine.now!() : () => new Date());
 
   // 1. Preflight first: a planned window that shuts the cloud down must not discover at Stage 3
   //    that nobody can unseal Vault, nor at power-off that a BMC does not answer. The keys are

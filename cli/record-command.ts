@@ -6,7 +6,10 @@
  * notice naming the file and the line number, never a crash. Without --stack, the stack the record
  * names is used for the plan (the steps that did not run, the [REVALIDATE] markers).
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as z from "zod";
+import { stepOutputDir } from "../record/step-output";
 import { windowId } from "../config/schema";
 import { parseFlags } from "./args";
 import { readRecord, recordFile } from "../runtime/record";
@@ -58,6 +61,15 @@ export async function recordCommand(
     readStackConfig(projectDir, flagStack).values["coldstart:recordDir"] ??
     "~/coldstart-records";
   const file = recordFile(dir, flags.window);
+  // a drill keeps each run's steps' output beside its records: <dir>/output/<run id> (record/step-output.ts)
+  const outputOf = (runId: string): string | undefined => {
+    if (!/^[A-Za-z0-9-]+$/.test(runId)) return undefined; // a run id names a folder only as a uuid does
+    const folder = stepOutputDir(path.dirname(path.dirname(file)), runId);
+    return path.basename(path.dirname(file)) === "records" &&
+      fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()
+      ? folder
+      : undefined;
+  };
   const entries = readRecord(file);
   err(`record: ${file} (${entries.length} entr${entries.length === 1 ? "y" : "ies"})\n`);
   for (const line of skippedNotice(file, entries.skipped)) err(line + "\n");
@@ -70,10 +82,10 @@ export async function recordCommand(
   const plan = await makePlan({ stack, window: flags.window, mode: modes.length === 1 ? modes[0] : undefined });
   if (flags.json || flags.format === "json") {
     // README "Machine-readable output": additive changes keep schemaVersion, removals/renames bump it.
-    const summary = summarizeRecord({ window: flags.window, entries, file, skipped: entries.skipped, plan });
+    const summary = summarizeRecord({ window: flags.window, entries, file, skipped: entries.skipped, plan, outputOf });
     out(JSON.stringify({ schemaVersion: 1, ...summary }, null, 2) + "\n");
     return EXIT.ok;
   }
-  out(renderRecord(flags.window, entries, { plan, file, skipped: entries.skipped }));
+  out(renderRecord(flags.window, entries, { plan, file, skipped: entries.skipped, outputOf }));
   return EXIT.ok;
 }

@@ -23,7 +23,7 @@ import { execWithinDeadline, STEP_BUDGET_ENV } from "../runtime/deadline";
 import { commandsOf, loadStep } from "../stages/step-index";
 import type { StepDef } from "../stages/step-def";
 import { fillWords, renderFlagsHelp, synopsisWords, wantsHelp } from "./help";
-import { keep, recordLost, writeRecord } from "./step-record";
+import { keep, recordLost, requestRecorder, writeRecord } from "./step-record";
 
 /** `--json`: one JSON object per line on stdout instead of human lines (for records and CI). */
 export const STEP_SWITCHES = ["json"] as const;
@@ -95,6 +95,9 @@ async function runStep(
   const handler = await def.handler();
   const stepName = env.COLDSTART_STEP ?? key;
   const start = new Date(ctx.clock.now());
+  // every RAN: / FOLLOWED: line the step says also goes into its record line
+  const said = requestRecorder(ctx.out, () => ctx.clock.now());
+  ctx.out = said.out;
   // The step's own budget (stages/budget.ts): every call is cut at this deadline.
   const budgetMs = Number(env[STEP_BUDGET_ENV]);
   if (ctx.deadline === undefined && budgetMs > 0) ctx.deadline = start.getTime() + budgetMs;
@@ -119,6 +122,7 @@ async function runStep(
             sleep: (ms) => ctx.clock.sleep(ms),
             cancelled: ctx.cancelled,
             say: (line) => ctx.out.line(line),
+            now: () => ctx.clock.now(),
           })
         : undefined;
   } catch (err) {
@@ -147,7 +151,7 @@ async function runStep(
   try {
     const stale =
       claim?.kind === "claimed" && claim.stale
-        ? `an earlier run of ${stepName} (pid ${claim.stale.pid}, started ${claim.stale.start}) ended without a verdict (${claim.stale.gone ?? "killed outright?"}); ran it again, which is safe for this step (README "When a step is killed")`
+        ? `an earlier run of ${stepName} (pid ${claim.stale.pid}, started ${claim.stale.start}) ended without a verdict (${claim.stale.gone ?? "killed outright?"}); this run takes the step up again from what the record and the cloud show now (each request it sends or follows is a RAN: / FOLLOWED: line; README "When a step is killed")`
         : undefined;
     if (stale) ctx.out.warn(stale);
     const stopWhy = claim?.kind === "cancelled" ? claim.why : ctx.cancelled?.();
@@ -155,7 +159,7 @@ async function runStep(
     if (stale) outcome.verdict.details.unshift(stale);
     const end = new Date(ctx.clock.now());
     report(ctx, stepName, outcome, json);
-    const problem = writeRecord(ctx.env, key, stepName, start, end, outcome, mode);
+    const problem = writeRecord(ctx.env, key, stepName, start, end, outcome, mode, said.requests);
     if (problem) return recordLost(stepName, problem, `its verdict was ${outcome.outcome}`, outcome.exitCode);
   } finally {
     release();

@@ -6,7 +6,7 @@
 import { describeRoute } from "../gates/routes";
 import { runFields } from "../record/meta";
 import { EXIT } from "../runtime/exit-codes";
-import { appendRecord, recordFile } from "../runtime/record";
+import { appendRecord, recordFile, REQUEST_LINE, type RequestLine } from "../runtime/record";
 import type { Reporter } from "../runtime/step-context";
 import type { StepOutcome } from "../steps/outcome";
 
@@ -19,6 +19,7 @@ export function writeRecord(
   end: Date,
   o: StepOutcome,
   mode: string | undefined,
+  requests: readonly RequestLine[] = [],
 ): string | undefined {
   const { COLDSTART_WINDOW: window, COLDSTART_RECORD_DIR: dir } = env;
   if (!window || !dir) return undefined;
@@ -40,6 +41,7 @@ export function writeRecord(
     polls: o.polls,
     durationMs: end.getTime() - start.getTime(),
     ...runFields(env, mode),
+    ...(requests.length ? { requests: [...requests] } : {}),
     evidence: o.evidence,
   });
 }
@@ -86,4 +88,23 @@ export function keep(
   };
   const problem = writeRecord(ctx.env, key, step, start, new Date(ctx.now()), outcome, mode);
   return problem ? recordLost(step, problem, "it was kept") : EXIT.ok;
+}
+
+/**
+ * The step's reporter, keeping every `RAN:` / `FOLLOWED:` line it says (the requests it sent, the
+ * earlier ones it found in progress) for its record line: the record lists what the console
+ * showed, word for word, by construction (issue #23).
+ */
+export function requestRecorder(out: Reporter, now: () => number): { out: Reporter; requests: RequestLine[] } {
+  const requests: RequestLine[] = [];
+  return {
+    requests,
+    out: {
+      line: (text, data) => {
+        if (REQUEST_LINE.test(text)) requests.push({ at: new Date(now()).toISOString(), line: text.trim() });
+        out.line(text, data);
+      },
+      warn: (text) => out.warn(text),
+    },
+  };
 }

@@ -35,6 +35,8 @@ import { PREVIEW_WINDOW } from "../plan/plan";
 import { UsageError } from "../config/errors";
 import { formatDuration } from "../config/duration";
 import { appendRecord, readRecord, recordFile, type RecordEntry } from "../runtime/record";
+import { onCloudClock } from "../record/meta";
+import { keepStepOutput } from "../record/step-output";
 import { acquireRunLock, readRunLock, lockFile, type RunLock } from "../runtime/run-lock";
 import type { StepInfo } from "../stages/step-def";
 import { runEngine, type EngineOptions, type EngineRun, type StepRun } from "./engine";
@@ -311,8 +313,7 @@ async function runOnSim(
       stage: "drill",
       step: "drill",
       command: "drill",
-      start: runStart.toISOString(),
-      end: new Date().toISOString(),
+      ...onCloudClock(simStartMs, clock.nowMs()), // the cloud's clock, as every step's line
       exitCode,
       outcome: "cancelled",
       summary,
@@ -349,6 +350,9 @@ async function runOnSim(
   say(
     `drill ${sim.scenario} on stack ${stack.stack} (${sim.mode}), window ${window}, on the cloud's clock (from +${formatClock(simStartMs)})${opts.timeScale ? `, paced at ${opts.timeScale} real s per cloud s` : ""}; in ${dir}`,
   );
+  // every step's whole output, a file per step run (record/step-output.ts)
+  const output = keepStepOutput(dir, lock.env.COLDSTART_RUN_ID ?? "run", !opts.resume);
+  say(`step output: ${output.dir}/<step>.log (everything each step prints)`);
   const run = await runEngine({
     project: stack.project,
     stack: stack.stack,
@@ -362,6 +366,7 @@ async function runOnSim(
     interrupt: opts.interrupt,
     clock,
     onProgram: (steps) => (declared = steps),
+    onOutput: (step, stream, line) => output.onOutput(step, stream, line),
     onEvent: (event) => {
       opts.onEvent?.(event);
       const { kind, step, atMs } = event;
@@ -376,6 +381,7 @@ async function runOnSim(
       }
     },
   });
+  output.close();
   if (run.programError) throw new UsageError(String((run.programError as Error).message ?? run.programError));
   // a requested interruption that never came: said, and never a pass (issue #23)
   const notReached = opts.interrupt && !run.interruptedAt ? notReachedLine(opts.interrupt, run) : undefined;

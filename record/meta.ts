@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { RecordEntry } from "../runtime/record";
+import { SIM_EPOCH_MS } from "../runtime/clock-file";
 
 let version: string | undefined;
 
@@ -67,5 +68,19 @@ export function runFields(
     by: whoRan(env),
     runId: env.COLDSTART_RUN_ID || undefined,
     runKind: env.COLDSTART_RUN_KIND || undefined,
+  };
+}
+
+/**
+ * When a drill's own line (a cancel, a stop at once) happened, on the cloud's clock as every step
+ * of the drill writes its line (runtime/sim-clock.ts: SIM_EPOCH_MS + cloud ms): one clock per
+ * record, so a cancelled 2 s drill does not show a window of days between the simulated steps and
+ * the real now (issue #23).
+ */
+export function onCloudClock(fromMs: number, toMs: number): Pick<RecordEntry, "start" | "end" | "durationMs"> {
+  return {
+    start: new Date(SIM_EPOCH_MS + fromMs).toISOString(),
+    end: new Date(SIM_EPOCH_MS + toMs).toISOString(),
+    durationMs: toMs - fromMs,
   };
 }

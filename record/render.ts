@@ -96,6 +96,15 @@ export function renderSummary(s: RecordSummary): string {
       );
     });
     lines.push("");
+    if (run.requests.length) {
+      lines.push(
+        `Requests the steps sent to the cloud (\`RAN:\`) and earlier ones they found in progress and followed (\`FOLLOWED:\`), as the console showed them:`,
+        "",
+      );
+      for (const r of run.requests) lines.push(`- ${r.at} ${cell(r.step)}: ${seen(r.line)}`);
+      lines.push("");
+    }
+    if (run.output) lines.push(`Each step's whole output in this run: \`${run.output}/<step>.log\`.`, "");
   }
 
   if (s.notRun.length || s.notInPlan.length) {
@@ -160,7 +169,12 @@ export function renderSummary(s: RecordSummary): string {
 export function renderRecord(
   window: string,
   entries: readonly RecordEntry[],
-  opts: { plan?: PlanLike; file?: string; skipped?: readonly SkippedLine[] } = {},
+  opts: {
+    plan?: PlanLike;
+    file?: string;
+    skipped?: readonly SkippedLine[];
+    outputOf?: (runId: string) => string | undefined;
+  } = {},
 ): string {
   const summary = summarizeRecord({ window, entries, ...opts });
   const body = renderSummary(summary);

@@ -6,7 +6,7 @@
  * before and after, and the [REVALIDATE] markers (record/revalidate.ts).
  */
 import type { Plan, PlanStep } from "../plan/model";
-import { NOT_STARTED, type EvidenceOf, type RecordEntry, type SkippedLine } from "../runtime/record";
+import { NOT_STARTED, type EvidenceOf, type RecordEntry, type RequestLine, type SkippedLine } from "../runtime/record";
 import { revalidateItems, type RevalidateItem } from "./revalidate";
 
 /** What the summary needs from the plan (plan/plan.ts makePlan gives it; tests may give less). */
@@ -39,6 +39,10 @@ export interface RunSummary {
   verdict: string;
   entries: (RecordEntry & { durationMs: number })[];
   stages: StageSpan[];
+  /** Every RAN: / FOLLOWED: line of the run's steps, in time order (issue #23). */
+  requests: (RequestLine & { step: string })[];
+  /** The folder holding each step's whole output (a drill's `<dir>/output/<run id>`), when it exists. */
+  output?: string;
 }
 
 export interface NotRun {
@@ -95,10 +99,14 @@ const ms = (iso: string): number => Date.parse(iso);
 const span = (start: string, end: string): number => Math.max(0, ms(end) - ms(start)) || 0;
 const durationOf = (e: RecordEntry): number => e.durationMs ?? span(e.start, e.end);
 
+/** A run's own note (a cancel, a stop at once) is not a step: it is said as the run stopping, never "at drill". */
+const stoppedRun = (note: RecordEntry): string => `the ${note.step} run was stopped`;
+
 function resultOf(entries: readonly RecordEntry[]): string {
   const worst = [...entries].sort((a, b) => RANK[b.outcome] - RANK[a.outcome])[0];
   if (!worst || RANK[worst.outcome] === 0) return "passed";
-  return `${(PROBLEM_WORD[worst.outcome] ?? worst.outcome).replace(/^(was|hit a) /, "")} at ${worst.step}`;
+  const word = (PROBLEM_WORD[worst.outcome] ?? worst.outcome).replace(/^(was|hit a) /, "");
+  return RUN_NOTES.has(worst.step) ? `${word}: ${stoppedRun(worst)}` : `${word} at ${worst.step}`;
 }
 
 /** Runs in the order they first wrote; entries without a run id that follow each other are one run. */
@@ -114,7 +122,8 @@ function groupRuns(entries: readonly RecordEntry[]): RecordEntry[][] {
 }
 
 function stageSpans(entries: readonly RecordEntry[], plan?: PlanLike): StageSpan[] {
-  const order = uniq(entries.map((e) => e.stage));
+  // a run's own note is no stage of the runbook (it was a "drill" pseudo-stage)
+  const order = uniq(entries.filter((e) => !RUN_NOTES.has(e.step)).map((e) => e.stage));
   return order.map((stage) => {
     const own = entries.filter((e) => e.stage === stage);
     const start = own.map((e) => e.start).sort()[0]!;
@@ -133,7 +142,12 @@ function stageSpans(entries: readonly RecordEntry[], plan?: PlanLike): StageSpan
   });
 }
 
-function summarizeRun(index: number, entries: RecordEntry[], plan?: PlanLike): RunSummary {
+function summarizeRun(
+  index: number,
+  entries: RecordEntry[],
+  plan?: PlanLike,
+  outputOf?: (runId: string) => string | undefined,
+): RunSummary {
   const start = entries.map((e) => e.start).sort()[0]!;
   const end = entries
     .map((e) => e.end)
@@ -152,6 +166,10 @@ function summarizeRun(index: number, entries: RecordEntry[], plan?: PlanLike): R
     verdict: resultOf(entries),
     entries: entries.map((e) => ({ ...e, durationMs: durationOf(e) })),
     stages: stageSpans(entries, plan),
+    requests: entries
+      .flatMap((e) => (e.requests ?? []).map((r) => ({ ...r, step: e.step })))
+      .sort((a, b) => ms(a.at) - ms(b.at)),
+    ...(first.runId && outputOf?.(first.runId) ? { output: outputOf(first.runId) } : {}),
   };
 }
 
@@ -205,6 +223,7 @@ function notRunReasons(runs: RunSummary[], entries: readonly RecordEntry[], plan
       const up = blockedBy(s.name);
       if (up?.entry)
         return `not reached: it waits for ${up.step}, which ${PROBLEM_WORD[up.entry.outcome] ?? up.entry.outcome} (run ${runOf(up.entry)?.index ?? "?"}, ${up.entry.end})`;
+      if (anyProblem && RUN_NOTES.has(anyProblem.step)) return `not reached: ${stoppedRun(anyProblem)} before it`;
       if (anyProblem)
         return `not reached: the run stopped after ${anyProblem.step} ${PROBLEM_WORD[anyProblem.outcome] ?? anyProblem.outcome}`;
       if (up)
@@ -242,7 +261,7 @@ function overallVerdict(
     const word = { blocker: "BLOCKER", fail: "FAILED", usage: "FAILED", cancelled: "CANCELLED" }[
       worst.outcome as "blocker" | "fail" | "usage" | "cancelled"
     ];
-    return `${word} at ${worst.step}${notRun.length ? `; ${notRun.filter((n) => !n.why.startsWith("kept")).length} step(s) of the plan did not run` : ""}`;
+    return `${word}${RUN_NOTES.has(worst.step) ? `: ${stoppedRun(worst)}` : ` at ${worst.step}`}${notRun.length ? `; ${notRun.filter((n) => !n.why.startsWith("kept")).length} step(s) of the plan did not run` : ""}`;
   }
   const missing = notRun.filter((n) => !n.why.startsWith("kept"));
   if (plan && missing.length)
@@ -257,9 +276,11 @@ export function summarizeRecord(input: {
   file?: string;
   skipped?: readonly SkippedLine[];
   plan?: PlanLike;
+  /** Where a run kept its steps' whole output, if anywhere (cli/record-command.ts looks; this stays pure). */
+  outputOf?: (runId: string) => string | undefined;
 }): RecordSummary {
   const { entries, plan } = input;
-  const runs = groupRuns(entries).map((g, i) => summarizeRun(i + 1, g, plan));
+  const runs = groupRuns(entries).map((g, i) => summarizeRun(i + 1, g, plan, input.outputOf));
   const notRun = plan ? notRunReasons(runs, entries, plan) : [];
   const kinds = uniq(entries.map((e) => e.windowKind));
   const starts = entries.map((e) => e.start).sort();

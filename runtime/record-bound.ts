@@ -15,7 +15,7 @@
  * A cut string keeps its head (which names the call) and its tail (where tools print the error),
  * with a marker between them that says it was cut and how long it was.
  */
-import type { Evidence, RecordEntry } from "./record";
+import type { Evidence, RecordEntry, RequestLine } from "./record";
 
 const KiB = 1024;
 export const RECORD_BOUNDS = {
@@ -92,11 +92,18 @@ function fitDetails(details: readonly string[]): string[] {
   return kept;
 }
 
+/** The requests' lines, bounded as the details are (each 2 KiB, all 32 KiB, a last one saying what was cut). */
+function fitRequests(requests: readonly RequestLine[]): RequestLine[] {
+  const lines = fitDetails(requests.map((r) => r.line));
+  return lines.map((line, i) => ({ at: requests[i]?.at ?? requests.at(-1)?.at ?? "", line }));
+}
+
 /** The entry as the record writes it: within RECORD_BOUNDS. An entry already within them is returned as it is. */
 export function boundEntry(entry: RecordEntry): RecordEntry {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(entry)) {
     if (key === "details") out[key] = fitDetails(value as string[]);
+    else if (key === "requests") out[key] = fitRequests(value as RequestLine[]);
     else if (key === "summary") out[key] = fitString(value as string, RECORD_BOUNDS.summary);
     else if (key === "fix" && typeof value === "string") out[key] = fitString(value, RECORD_BOUNDS.fix);
     else out[key] = fitDeep(value, RECORD_BOUNDS.field);

@@ -164,8 +164,24 @@ export interface RecordEntry {
   runId?: string;
   /** COLDSTART_RUN_KIND: maintenance | drill | step. */
   runKind?: string;
+  /**
+   * Every state-changing request the step sent, and every earlier request of its own it found
+   * still in progress and waited for instead of sending again: its `RAN:` and `FOLLOWED:` lines,
+   * as the console showed them, with the time each was said (the step's clock: a drill's is the
+   * cloud's). Absent in lines written before #23 and when the step sent nothing.
+   */
+  requests?: RequestLine[];
   evidence?: Evidence;
 }
+
+/** A `RAN:` / `FOLLOWED:` line of a step (cli/step-record.ts requestRecorder collects them). */
+export interface RequestLine {
+  at: string;
+  line: string;
+}
+
+/** The lines a step says about the requests it sent or followed (cli/step-record.ts keeps them for the record). */
+export const REQUEST_LINE = /^\s*(RAN|FOLLOWED):/;
 
 /**
  * How a line of the record is read back: the fields every version wrote are required, the rest
@@ -200,6 +216,7 @@ function buildRecordEntrySchema() {
     by: z.string().optional(),
     runId: z.string().optional(),
     runKind: z.string().optional(),
+    requests: z.array(z.object({ at: z.string(), line: z.string() })).optional(),
     // evidence of a shape this version does not know is dropped, never the whole line
     evidence: z
       .unknown()

@@ -67,6 +67,8 @@ export interface ClaimOptions {
   cancelled?: () => string | undefined;
   /** Said while waiting for a live holder (once). */
   say?: (line: string) => void;
+  /** The step's clock (a drill's is the cloud's): the claim's start, which a resume quotes in the record. */
+  now?: () => number;
 }
 
 export async function claimStep(opts: ClaimOptions): Promise<ClaimResult | { kind: "cancelled"; why: string }> {
@@ -80,7 +82,11 @@ export async function claimStep(opts: ClaimOptions): Promise<ClaimResult | { kin
     if (locked) return locked;
     const earlier = passedEarlier(opts.recordDir, opts.window, opts.step, opts.env);
     if (earlier) return { kind: "done", entry: earlier };
-    const me: StepClaimHolder = { ...thisProcess(), start: new Date().toISOString(), step: opts.step };
+    const me: StepClaimHolder = {
+      ...thisProcess(),
+      start: new Date(opts.now?.() ?? Date.now()).toISOString(),
+      step: opts.step,
+    };
     try {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       writeClaim(file, me);

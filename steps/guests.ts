@@ -49,6 +49,7 @@ import { forConsole } from "../runtime/safe-text";
 import { shellQuote } from "../stages/command-line";
 import { blocker, fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
+import { followed, sent as sentLine } from "./request-line";
 import { BASELINE_META, baselineMetaSchema, folderTime } from "./baseline";
 
 async function servers(os: OpenStack): Promise<Server[]> {
@@ -83,15 +84,20 @@ export async function holdGuests(flags: StepFlags<typeof HOLD_GUESTS>, ctx: Step
       const m = powerMove(s, "stop");
       if (m.move === "send" && !sent.has(ref)) {
         sent.add(ref);
-        ctx.out.line(
-          `stopping ${guestName(s)} (${forConsole(ref)}), status ${s.Status}, to hold it down after the window`,
+        await sentLine(
+          ctx.out,
+          `openstack server stop ${guestName(s)} (${forConsole(ref)}), status ${s.Status}, to hold it down after the window`,
+          () => os.serverStop(ref),
         );
-        await os.serverStop(ref);
       } else if ((m.move === "in-progress" || m.move === "busy") && !sent.has(ref) && !noted.has(ref)) {
         noted.add(ref);
         const text = `server ${guestLabel(s)}: ${powerMoveNote("stop", m)}; waiting${m.move === "busy" ? " for it to clear" : " for SHUTOFF"}`;
-        ctx.out.line(text);
-        notes.push(text);
+        // in progress: an earlier run's stop reached nova (FOLLOWED: console and record); busy: another task's
+        if (m.move === "in-progress") notes.push(followed(ctx.out, text));
+        else {
+          ctx.out.line(text);
+          notes.push(text);
+        }
       }
     }
   };
@@ -319,16 +325,16 @@ async function startEach(
     const m = powerMove(s, "start");
     if (m.move !== "send") {
       const note = powerMoveNote("start", m);
-      ctx.out.line(
-        `server ${guestLabel(s)}: ${note}${m.move === "in-progress" ? "; guests-active waits for ACTIVE" : ""}`,
-      );
+      if (m.move === "in-progress")
+        followed(ctx.out, `server ${guestLabel(s)}: ${note}; guests-active waits for ACTIVE`);
+      else ctx.out.line(`server ${guestLabel(s)}: ${note}`);
       fates.set(s, `${s.Status}, ${note}`);
       if (m.move === "busy") failures.push(`${guestName(s)}: ${note}; not started`);
       return;
     }
-    ctx.out.line(`openstack server start ${guestName(s)} (${forConsole(serverRef(s))})`);
-    await os
-      .serverStart(serverRef(s))
+    await sentLine(ctx.out, `openstack server start ${guestName(s)} (${forConsole(serverRef(s))})`, () =>
+      os.serverStart(serverRef(s)),
+    )
       .then(() => fates.set(s, "SHUTOFF -> start sent"))
       .catch((e: unknown) => {
         onlyToolErrors(e);

@@ -47,6 +47,7 @@ import {
   type StepOutcome,
 } from "./outcome";
 import { unwrap } from "./unwrap";
+import { followed } from "./request-line";
 import { parseAppStatus } from "../gates/juju-status";
 
 const ACTION = "reboot-cluster-from-complete-outage";
@@ -179,10 +180,12 @@ async function rebootGuarded(flags: Target, ctx: StepContext, expected: string):
     const last = earlier?.attempts[earlier.attempts.length - 1];
     if (earlier && last && last.outcome === undefined) {
       // An earlier run started the action and never learnt how it ended (killed, cut at its deadline).
-      ctx.out.line(
-        `an earlier run started ${ACTION} on ${last.unit} at ${last.at} and recorded no outcome (${markerFile}): following its task, never running the action again`,
+      followed(
+        ctx.out,
+        `${ACTION} on ${last.unit}: the earlier attempt${last.taskId ? ` (task ${last.taskId})` : ""}, started at ${last.at}, recorded no outcome (${markerFile}); following its task, not run again`,
       );
-      return decide(run(markerFile), earlier, await settle(run(markerFile), earlier, last, false), last);
+      const outcome = await decide(run(markerFile), earlier, await settle(run(markerFile), earlier, last, false), last);
+      return followedEarlier(outcome, last, earlier.attempts.at(-1) !== last);
     }
     if (earlier && last?.outcome === "not-most-updated" && last.address && earlier.attempts.length === 1) {
       // Interrupted between the refusal on the leader and the attempt on the unit it names.
@@ -235,6 +238,17 @@ async function rebootGuarded(flags: Target, ctx: StepContext, expected: string):
   }
   ctx.out.line(`RAN: ${ACTION} on ${leader} (complete outage on all ${flags.units} units; window ${window})`);
   return decide(r, marker, await settle(r, marker, first, true), first);
+}
+
+/**
+ * The verdict of a run that followed an earlier, interrupted attempt says so first, with its task:
+ * the record and the console must never read as if the destructive action was run again.
+ */
+function followedEarlier(outcome: StepOutcome, earlier: RebootAttempt, thenSecond: boolean): StepOutcome {
+  const task = earlier.taskId === undefined ? "its task not found" : `task ${earlier.taskId}`;
+  const then = thenSecond ? " (then the second attempt its error directs: the RAN: line)" : "";
+  outcome.verdict.summary = `followed the earlier attempt, ${task}; not run again${then}: ${outcome.verdict.summary}`;
+  return outcome;
 }
 
 /**

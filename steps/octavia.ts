@@ -23,6 +23,7 @@ import type { StepContext } from "../runtime/step-context";
 import { onlyToolErrors } from "../runtime/tool-error";
 import { fail, pass, runGate, toolVerdict, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
+import { answerOf, followed, sent } from "./request-line";
 import type { EvidenceOf } from "../runtime/record";
 import { humanDuration } from "../record/format";
 
@@ -112,7 +113,8 @@ export async function lbFailover(flags: StepFlags<typeof LB_FAILOVER>, ctx: Step
         (lb) =>
           `${lbName(lb)} (${forConsole(lb.id)}): provisioning ${forConsole(lb.provisioning_status)}: a failover or update already in progress, not sent again; lbs-active waits for it`,
       );
-    for (const line of underWay) ctx.out.line(line);
+    // an earlier run's failover (or an update) still PENDING: followed, never sent again (console and record)
+    for (const line of underWay) followed(ctx.out, line);
     if (targets.length === 0)
       return pass(expected, {
         ok: true,
@@ -121,10 +123,16 @@ export async function lbFailover(flags: StepFlags<typeof LB_FAILOVER>, ctx: Step
         details: underWay,
       });
     const details = await mapBounded(targets, flags.parallel, async (lb) => {
-      ctx.out.line(
-        `openstack loadbalancer failover ${forConsole(lb.id)} (${lb.name == null ? "unnamed" : lbName(lb)})`,
+      const what = `openstack loadbalancer failover ${forConsole(lb.id)} (${lb.name == null ? "unnamed" : lbName(lb)})`;
+      const res = await sent(
+        ctx.out,
+        what,
+        () => os.loadBalancerFailover(lb.id),
+        (r) => {
+          const o = failoverOutcome(r.exitCode, r.stdout, r.stderr);
+          return o.state === "failed" ? `failed (${answerOf(o.message)})` : o.state;
+        },
       );
-      const res = await os.loadBalancerFailover(lb.id);
       const outcome = failoverOutcome(res.exitCode, res.stdout, res.stderr);
       return { lb, outcome };
     });

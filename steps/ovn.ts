@@ -28,6 +28,7 @@ import type { StepContext } from "../runtime/step-context";
 import { onlyToolErrors } from "../runtime/tool-error";
 import { fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
+import { answerOf } from "./request-line";
 import { excerpt } from "../runtime/excerpt";
 
 type Target = StepFlags<typeof OVN_CHECK>;
@@ -94,13 +95,15 @@ export async function ovnTlsSweep(flags: StepFlags<typeof OVN_TLS_SWEEP>, ctx: S
   }
   const details: string[] = [];
   const restarted = await mapBounded(targets, flags.parallel, async (t) => {
-    ctx.out.line(`restarting ovs-vswitchd and ovn-controller on ${t.chassis} (${t.principal})`);
     const res = await juju
       .execOnUnit(t.chassis, "systemctl restart ovs-vswitchd ovn-controller")
       .catch((e: unknown) => {
         onlyToolErrors(e);
         return { code: -1, stdout: e.message };
       });
+    ctx.out.line(
+      `RAN: systemctl restart ovs-vswitchd ovn-controller on ${t.chassis} (${t.principal}): ${restartAnswer(res)}`,
+    );
     details.push(
       `${t.chassis}: restart ${res.code === 0 ? "done" : `FAILED (${excerpt(res.stdout.trim().split("\n").pop() ?? "")})`}`,
     );
@@ -148,15 +151,22 @@ function chassisEvidence(results: Probed[]): StepOutcome["evidence"] {
   };
 }
 
+/** A restart's answer in its RAN: line: done, or FAILED with the remote exit code and its last line. */
+function restartAnswer(res: { code: number; stdout: string }): string {
+  if (res.code === 0) return "done";
+  const last = res.stdout.trim().split("\n").pop() ?? "";
+  return `FAILED (${res.code === -1 ? "no result" : `exit ${res.code}`}${last ? `: ${answerOf(last)}` : ""})`;
+}
+
 /** neutron-server on every neutron-api unit, after the chassis restarts (runbook Stage 4 sweep). */
 async function restartNeutronServer(juju: Juju, app: string, ctx: StepContext, details: string[]): Promise<void> {
   const neutron = unwrap(parseAppStatus(await juju.status(app), app));
   for (const unit of appUnitNames(neutron, app)) {
-    ctx.out.line(`restarting neutron-server on ${unit}`);
     const res = await juju.execOnUnit(unit, "systemctl restart neutron-server").catch((e: unknown) => {
       onlyToolErrors(e);
       return { code: -1, stdout: e.message };
     });
+    ctx.out.line(`RAN: systemctl restart neutron-server on ${unit}: ${restartAnswer(res)}`);
     details.push(`${unit}: neutron-server restart ${res.code === 0 ? "done" : "FAILED"}`);
   }
 }

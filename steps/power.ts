@@ -12,6 +12,7 @@ import type { Verdict } from "../gates/verdict";
 import { formatDuration } from "../config/duration";
 import { cancelled, fail, pass, runGate, skipped, type StepOutcome } from "./outcome";
 import { onlyToolErrors } from "../runtime/tool-error";
+import { answerOf, sent } from "./request-line";
 
 /** A power call that failed (a PowerError is a ToolError on route power-control); anything else is rethrown: a bug. */
 function powerFailure(err: unknown): Verdict {
@@ -59,6 +60,7 @@ export async function powerOff(flags: StepFlags<typeof POWER_OFF>, ctx: StepCont
   let delivered = false;
   let lastError: PowerError | undefined;
   let tries = 0;
+  let sending = false; // the soft-off request of this try is out: its error is the BMC's answer to it
   try {
     // 1. deliver the soft-off (retrying transient errors within the graceful timeout)
     while (!delivered) {
@@ -73,17 +75,26 @@ export async function powerOff(flags: StepFlags<typeof POWER_OFF>, ctx: StepCont
             : `${driver.label}: already off, nothing done`;
           return (asked ? pass : skipped)(expected, { ok: true, state: "off", summary, details: [] });
         }
-        ctx.out.line(`${driver.label}: graceful shutdown${tries > 1 ? ` (try ${tries})` : ""}`);
         asked = true;
+        sending = true;
         const note = await driver.off(true);
-        if (note) ctx.out.line(`${driver.label}: ${note}`);
+        sending = false;
+        ctx.out.line(
+          `RAN: ${driver.label}: graceful shutdown${tries > 1 ? ` (try ${tries})` : ""}: ${note || "accepted"}`,
+        );
         delivered = true;
       } catch (err) {
+        // the soft-off's own answer (a refusal, a transient error, a permanent one), as the BMC gave it
+        const said = sending ? `RAN: ${driver.label}: graceful shutdown${tries > 1 ? ` (try ${tries})` : ""}: ` : "";
+        sending = false;
         // permanent, or refused at the step's deadline (its budget is spent: no try can follow)
-        if (!(err instanceof PowerError) || err.permanent || err.cut) throw err;
+        if (!(err instanceof PowerError) || err.permanent || err.cut) {
+          if (said) ctx.out.line(`${said}FAILED (${answerOf(err)})`);
+          throw err;
+        }
         if (err.refused) {
-          ctx.out.line(`${driver.label}: graceful shutdown refused (${err.message}); hard power off`);
-          await driver.off(false);
+          ctx.out.line(`${said || `${driver.label}: `}refused (${answerOf(err)}); hard power off`);
+          await sent(ctx.out, `${driver.label}: hard power off (soft-off refused)`, () => driver.off(false));
           return pass(expected, {
             ok: true,
             state: "hard-off-sent",
@@ -93,11 +104,15 @@ export async function powerOff(flags: StepFlags<typeof POWER_OFF>, ctx: StepCont
         }
         lastError = err;
         const left = until - ctx.clock.now();
-        if (left <= 0 && tries >= SOFT_OFF_TRIES) break;
+        if (left <= 0 && tries >= SOFT_OFF_TRIES) {
+          if (said) ctx.out.line(`${said}transient error (${answerOf(err)}); no try left`);
+          break;
+        }
         const pause = Math.max(0, Math.min(flags.interval, left)) || flags.interval;
-        ctx.out.line(
-          `${driver.label}: transient error, graceful path retried in ${formatDuration(pause)}: ${err.message}`,
-        );
+        // a flaky BMC's retries are seen as they happen (console: RAN: / WARNING: lines; record: RAN:)
+        const retry = `transient error (${answerOf(err)}); graceful path retried in ${formatDuration(pause)}`;
+        if (said) ctx.out.line(`${said}${retry}`);
+        else ctx.out.warn(`${driver.label}: power state not read: ${retry}`);
         await ctx.clock.sleep(pause);
         // a safe point only while no soft-off was sent yet; once it was, see the power-off through
         const stop = asked ? undefined : ctx.cancelled?.();
@@ -153,7 +168,9 @@ export async function powerOff(flags: StepFlags<typeof POWER_OFF>, ctx: StepCont
         details: [],
       });
     ctx.out.line(`${driver.label}: still on after ${formatDuration(graceful)}; hard power off`);
-    await driver.off(false);
+    await sent(ctx.out, `${driver.label}: hard power off (still on after the graceful timeout)`, () =>
+      driver.off(false),
+    );
     return pass(expected, {
       ok: true,
       state: "hard-off-sent",
@@ -177,7 +194,7 @@ export async function powerOn(flags: StepFlags<typeof POWER_ON>, ctx: StepContex
         details: [],
       });
     }
-    await driver.on();
+    await sent(ctx.out, `${driver.label}: power on`, () => driver.on());
     return pass(expected, {
       ok: true,
       state: "power-on-sent",

@@ -13,6 +13,7 @@ import type { StepContext } from "../runtime/step-context";
 import { KEY_VAR_PREFIX, KEYS_FILE_VAR, readUnsealKeys } from "../runtime/unseal-keys";
 import { blocker, fail, pass, runGate, toolVerdict, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
+import { sent } from "./request-line";
 import { onlyToolErrors, ToolError } from "../runtime/tool-error";
 import type { EvidenceOf } from "../runtime/record";
 
@@ -153,16 +154,36 @@ async function unsealUnit(
   ctx: StepContext,
 ): Promise<{ line: string; unit: UnitUnseal }> {
   let status = start;
-  let sent = 0;
+  let used = 0;
   const reset = status.progress > 0;
   if (reset) {
     // A partial unseal by someone else: start over so we know which shares were given.
-    status = unwrap(parseVaultStatus(await juju.sshWithStdin(unit, UNSEAL_COMMAND, JSON.stringify({ reset: true }))));
-    ctx.out.line(`${unit}: unseal progress was ${start.progress}/${start.t}; reset before unsealing`);
+    status = unwrap(
+      parseVaultStatus(
+        await sent(
+          ctx.out,
+          `${unit}: unseal reset (progress was ${start.progress}/${start.t}, someone else's partial unseal)`,
+          () => juju.sshWithStdin(unit, UNSEAL_COMMAND, JSON.stringify({ reset: true })),
+          () => "done",
+        ),
+      ),
+    );
   }
   for (let i = 0; i < status.t && status.sealed; i++) {
     if (keys[i] === undefined) throw new ToolError(`${unit}: ran out of keys after ${i} (threshold ${status.t})`);
-    const raw = await juju.sshWithStdin(unit, UNSEAL_COMMAND, JSON.stringify({ key: keys[i] }));
+    // said without the key: its number, and Vault's progress or refusal (Vault never echoes a key)
+    const what = `${unit}: unseal key ${i + 1} of ${status.t}`;
+    const raw = await sent(
+      ctx.out,
+      what,
+      () => juju.sshWithStdin(unit, UNSEAL_COMMAND, JSON.stringify({ key: keys[i] })),
+      (r) => {
+        const a = parseVaultStatus(r);
+        return a.ok
+          ? `accepted (sealed=${a.value.sealed}, progress ${a.value.progress}/${a.value.t})`
+          : `refused (${vaultErrors(r) ? "Vault refused the key" : "no unseal answer"})`;
+      },
+    );
     const answer = parseVaultStatus(raw);
     if (!answer.ok) {
       const refused = vaultErrors(raw);
@@ -172,14 +193,11 @@ async function unsealUnit(
       );
     }
     status = answer.value;
-    sent = i + 1;
-    ctx.out.line(
-      `${unit}: key ${i + 1} of ${status.t} accepted (sealed=${status.sealed}, progress ${status.progress}/${status.t})`,
-    );
+    used = i + 1;
   }
   return {
-    line: `${unit}: ${status.sealed ? "STILL SEALED after the threshold" : `unsealed with ${sent} key(s) (threshold ${status.t})`}`,
-    unit: { unit, keysUsed: sent, threshold: status.t, result: status.sealed ? "still-sealed" : "unsealed", reset },
+    line: `${unit}: ${status.sealed ? "STILL SEALED after the threshold" : `unsealed with ${used} key(s) (threshold ${status.t})`}`,
+    unit: { unit, keysUsed: used, threshold: status.t, result: status.sealed ? "still-sealed" : "unsealed", reset },
   };
 }
 

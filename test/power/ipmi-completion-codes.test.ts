@@ -238,9 +238,11 @@ describe("a real BMC (ipmi_sim) failing the soft-off", () => {
       expect(o.verdict.state).toBe("soft-off-not-delivered");
       const calls = fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n");
       expect(calls).toEqual(["status", "soft", "status", "soft", "status", "soft"]);
-      expect(ctx.out.lines.filter((l) => l.includes("transient error, graceful path retried"))[0]).toContain(
-        "Set Chassis Power Control to Soft failed: Node busy (completion code 0xC0: ",
-      );
+      expect(
+        ctx.out.lines.filter((l) =>
+          /^RAN: .*: graceful shutdown.*: transient error \(.*\); graceful path retried/.test(l),
+        )[0],
+      ).toContain("Set Chassis Power Control to Soft failed: Node busy (completion code 0xC0: ");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

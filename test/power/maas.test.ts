@@ -303,7 +303,11 @@ describe("maas errors: one clear line naming the host and the driver", () => {
         verdict: { summary: expect.stringMatching(/off after a graceful shutdown$/) as string },
       });
       expect(softOffs).toBe(3);
-      expect(ctx.out.lines.filter((l) => l.includes("transient error, graceful path retried in 10s"))).toHaveLength(2);
+      expect(
+        ctx.out.lines.filter((l) =>
+          /^RAN: .*: graceful shutdown.*: transient error \(.*\); graceful path retried in 10s$/.test(l),
+        ),
+      ).toHaveLength(2);
     } finally {
       await busy.close();
     }

@@ -51,7 +51,7 @@ describe("power-off: transient errors retry the graceful path, never a hard off"
     expect(fake.count(SHUTDOWN)).toBe(3);
     expect(fake.count(DESTROY)).toBe(0);
     expect(ctx.out.lines).toContain(
-      `${LABEL}: transient error, graceful path retried in 10s: ${LABEL}: virsh shutdown failed: error: Failed to shutdown domain 'openstack1' error: ${LOCK}`,
+      `RAN: ${LABEL}: graceful shutdown: transient error (${LABEL}: virsh shutdown failed: error: Failed to shutdown domain 'openstack1' error: ${LOCK}); graceful path retried in 10s`,
     );
   });
 
@@ -232,7 +232,7 @@ describe("virsh races with a stale domstate are the wanted state", () => {
     expect(o).toMatchObject({ outcome: "pass", verdict: { summary: `${LABEL}: off after a graceful shutdown` } });
     expect(fake.count(DESTROY)).toBe(0);
     expect(ctx.out.lines).toContain(
-      `${LABEL}: virsh shutdown: error: Failed to shutdown domain 'openstack1' error: Requested operation is not valid: domain is not running -- it is off already (the wanted state)`,
+      `RAN: ${LABEL}: graceful shutdown: virsh shutdown: error: Failed to shutdown domain 'openstack1' error: Requested operation is not valid: domain is not running -- it is off already (the wanted state)`,
     );
   });
 

@@ -260,8 +260,16 @@ describe("power steps over MAAS (the API stand-in)", () => {
         "GET query_power_state",
       ]);
       expect(
-        ctx.out.lines.filter((l) => /transient error, graceful path retried in 5s: MAAS cannot power-control/.test(l)),
+        // the 503s answered the power-state reads (no soft-off was out yet): warnings, not RAN: lines
+        ctx.out.warnings.filter((l) =>
+          /: power state not read: transient error \(.*MAAS cannot power-control.*\); graceful path retried in 5s$/.test(
+            l,
+          ),
+        ),
       ).toHaveLength(2);
+      expect(ctx.out.lines.filter((l) => l.startsWith("RAN: "))).toEqual([
+        `RAN: openstack0 via maas (${maas.url}, system_id e8xa8m): graceful shutdown (try 3): MAAS power type virsh has no soft power-off: MAAS powers it off hard whatever stop_mode says (only ipmi gets a soft off)`,
+      ]);
     } finally {
       maas.requests.push = push;
     }

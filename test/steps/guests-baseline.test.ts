@@ -327,7 +327,7 @@ describe("a tenant's server name on the console and in commands the operator may
     const ctx = ctxFor(fake);
     const o = await startShutoffGuests(startFlags("planned"), ctx);
     expect(started(fake)).toEqual([id(1)]);
-    expect(ctx.out.lines).toContain(`openstack server start ${PRINTED} (${id(1)})`);
+    expect(ctx.out.lines).toContain(`RAN: openstack server start ${PRINTED} (${id(1)}): accepted`);
     expect(o.verdict.summary).toContain(`window: ${PRINTED}; baseline`);
     expect(o.verdict.details[0]).toBe(`${PRINTED} (${id(1)}): before ACTIVE, now SHUTOFF -> start sent: counted`);
     for (const text of [...ctx.out.lines, o.verdict.summary, ...o.verdict.details])

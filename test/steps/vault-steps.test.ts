@@ -181,7 +181,7 @@ describe("vaultUnseal with the planted keys", () => {
     }
     // the progress lines, every argv/env/other stdin, the outcome and the report it gives
     const text = [...leakSurface(fake, ctx), JSON.stringify(outcome), ...describeOutcome("vault-unseal", outcome)];
-    expect(ctx.out.lines.filter((l) => /key \d of 3 accepted/.test(l))).toHaveLength(3);
+    expect(ctx.out.lines.filter((l) => /^RAN: vault\/\d: unseal key \d of 3: accepted /.test(l))).toHaveLength(3);
     expect(keyLeaks(text.join("\n"), PLANTED)).toEqual([]);
   });
 
