@@ -9,6 +9,7 @@
  * - cancel (pulumi's first Ctrl-C) kills every running step's shell and starts nothing new;
  * - after the first failure no new step starts (pulumi up without --continue-on-error).
  */
+import { occurrenceMatcher } from "./at-call";
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
 import { restartProgram } from "../program";
 import type { StepInfo } from "../stages/step-def";
@@ -270,6 +271,7 @@ function watchCalls(
   let offset = fileSize(file);
   let partial = "";
   let stopped = false;
+  const matches = occurrenceMatcher(prefix);
   /** Read what the log gained; true when the call was seen (and `hit` called). */
   const check = (): boolean => {
     if (stopped) return false;
@@ -293,7 +295,7 @@ function watchCalls(
         continue;
       }
       if (call.step !== step) continue;
-      if (prefix && !`${call.tool ?? ""} ${(call.argv ?? []).join(" ")}`.startsWith(prefix)) continue;
+      if (!matches(call)) continue; // the prefix's N-th call (drill/at-call.ts), or the step's first
       stopped = true;
       hit();
       return true;
