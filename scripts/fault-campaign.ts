@@ -66,6 +66,11 @@ export function spread<T>(items: readonly T[], n: number | undefined): T[] {
   return Array.from({ length: n }, (_, i) => items[Math.round((i * (items.length - 1)) / (n - 1))]!);
 }
 
+/** The campaign's verdict line (README "Fault campaign"). */
+export function summaryLine(results: readonly { survived: boolean }[]): string {
+  return `fault campaign: ${results.length} kill points, ${results.filter((r) => r.survived).length} survived`;
+}
+
 async function main(): Promise<number> {
   const opts = parse(process.argv.slice(2));
   const base = campaignBase();
@@ -97,9 +102,7 @@ async function main(): Promise<number> {
     process.stdout.write(`  replay: ${r.replay}\n`);
   }
   if (!lost.length) fs.rmSync(base, { recursive: true, force: true });
-  process.stdout.write(
-    `fault campaign: ${results.length} kill points, ${results.length - lost.length} survived (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
-  );
+  process.stdout.write(`${summaryLine(results)} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   return lost.length ? 1 : 0;
 }
 

@@ -13,7 +13,13 @@ import * as path from "node:path";
 import * as z from "zod";
 import { countRequests, killPoints, parseCallLog, requestDiff, type KillPoint, type LoggedCall } from "./points";
 
-const ROOT = path.resolve(__dirname, "../../..");
+/** The checkout: bin/coldstart above this file, whether it runs from dist/ or from source (jest). */
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, "bin", "coldstart")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+const ROOT = repoRoot();
 const COLDSTART = path.join(ROOT, "bin", "coldstart");
 
 /** One scenario of the campaign and how its drill is run. */
