@@ -35,7 +35,7 @@ it("has a kill point at every call of every state-changing step, by occurrence",
       "juju ssh -m maas-controller:openstack vault/0 -- curl -sS --max-time 30 -X PUT --data-binary @- http://127.0.0.1:8220/v1/sys/unseal#3",
     ]),
   );
-  expect(ref.points.length).toBeGreaterThan(100);
+  expect(ref.points.length).toBeGreaterThan(3 * steps.size); // not one point per step: every call
 });
 
 it("two kill points, run as the campaign does: each survived", async () => {
