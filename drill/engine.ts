@@ -9,6 +9,7 @@
  * - cancel (pulumi's first Ctrl-C) kills every running step's shell and starts nothing new;
  * - after the first failure no new step starts (pulumi up without --continue-on-error).
  */
+import { occurrenceMatcher } from "./at-call";
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime/mocks";
 import { restartProgram } from "../program";
 import type { StepInfo } from "../stages/step-def";
@@ -290,6 +291,7 @@ function watchCalls(
   let offset = fileSize(file);
   let partial = "";
   let stopped = false;
+  const matches = occurrenceMatcher(prefix);
   /** Read what the log gained; true when the call was seen (and `hit` called). */
   const check = (): boolean => {
     if (stopped) return false;
@@ -313,8 +315,8 @@ function watchCalls(
         continue;
       }
       if (call.step !== step) continue;
+      if (!matches(call)) continue; // the prefix's N-th call (drill/at-call.ts), or the step's first
       const text = `${call.tool ?? ""} ${(call.argv ?? []).join(" ")}`;
-      if (prefix && !text.startsWith(prefix)) continue;
       stopped = true;
       hit(text);
       return true;

@@ -10,6 +10,7 @@
  * step's code builds (runtime/juju.ts, runtime/openstack.ts, power/*.ts, steps/baseline.ts).
  * test/drill/interruption-flags.test.ts checks every call of real drills against it.
  */
+import { parseAtCall } from "./at-call";
 import { UsageError } from "../config/errors";
 
 export interface InterruptRequest {
@@ -140,7 +141,8 @@ export function checkInterrupt(
       `drill: ${flag} ${name}: no such step in stack ${plan.stack}'s ${plan.mode} plan; give one of: ${plan.steps.map((s) => s.name).join(", ")} (or see: coldstart plan --stack ${plan.stack} --mode ${plan.mode})`,
     );
   const calls = callsOf(step);
-  if (atCall !== undefined && calls && !calls.some((c) => canStartWith(c, atCall)))
+  // `#N` picks the N-th such call (drill/at-call.ts): the step must be able to make the call itself
+  if (atCall !== undefined && calls && !calls.some((c) => canStartWith(c, parseAtCall(atCall).prefix)))
     throw new UsageError(
       `drill: --at-call ${JSON.stringify(atCall)}: ${name} makes no call that starts with it; give the start of one of its calls: ${calls.map((c) => c.replace(/ \.\.\.$/, "")).join(", ")}${calls.some((c) => c.includes(" * ")) ? " (* = any word)" : ""}`,
     );

@@ -162,3 +162,24 @@ export function ovnVerdict(results: ChassisResult[], afterSweep = false): Verdic
 export function sweepTargets(results: ChassisResult[]): ChassisResult[] {
   return results.filter((r) => r.status === "not connected");
 }
+
+/** The sweep's own earlier restart of one unit in this window: which services, their InvocationIDs just before it. */
+export interface EarlierRestart {
+  services: string;
+  before: string[];
+}
+
+/**
+ * Did this window's earlier restart of a unit take effect? systemd gives a service a new
+ * InvocationID at every start (src/core/unit.c `unit_acquire_invocation_id`), so ids that all
+ * differ from the ones read just before the restart was sent prove it ran: it is not sent again.
+ * The same ids (or none could be read) prove nothing was restarted: the restart is sent.
+ */
+export function restartTookEffect(
+  earlier: EarlierRestart | undefined,
+  services: string,
+  now: readonly string[] | undefined,
+): boolean {
+  if (!earlier || earlier.services !== services || !now || now.length !== earlier.before.length) return false;
+  return now.every((id, i) => id !== "" && id !== earlier.before[i]);
+}

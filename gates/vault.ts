@@ -200,3 +200,29 @@ export function vaultVerdict(
 export function isCharmSealedMessage(workload: string, message: string): boolean {
   return workload === "blocked" && message === CHARM_SEALED_MESSAGE;
 }
+
+/**
+ * This window's own earlier unseal of one unit, as its marker holds it: the index of the key it
+ * was sending when it stopped (indexes only: never a key, never a nonce).
+ */
+export interface EarlierUnseal {
+  sending: number;
+}
+
+/**
+ * Where one sealed unit's unseal starts (issue #23). Vault keeps the shares given so far until the
+ * threshold (seal-status `progress`) and ignores a share given twice (hashicorp/vault
+ * `vault/core.go` `unsealPart`: "Check if we already have this piece"). Progress that this
+ * window's own attempt explains -- it was sending key k, and Vault counts k (the kill came before
+ * the answer was read) or k+1 (after) -- is continued from the next key: the keys Vault counted
+ * are never sent again. Any other progress is someone else's: reset, then from the first key.
+ */
+export function unsealStart(
+  status: Pick<VaultStatus, "progress">,
+  earlier: EarlierUnseal | undefined,
+): { from: number; reset: boolean; ours: boolean } {
+  if (status.progress === 0) return { from: 0, reset: false, ours: false };
+  if (earlier && (status.progress === earlier.sending || status.progress === earlier.sending + 1))
+    return { from: status.progress, reset: false, ours: true };
+  return { from: 0, reset: true, ours: false };
+}

@@ -861,6 +861,29 @@ export function restartChassis(s: SimState, index: number, now: number): void {
   s.timers.push({ at: now + s.ovn.restartSeconds, kind: "chassis", chassis: index, gen: c.gen });
 }
 
+/**
+ * A service's systemd InvocationID: a new random 128-bit id at every start of the unit (systemd
+ * `src/core/unit.c` `unit_acquire_invocation_id`, called as the unit starts), shown by
+ * `systemctl show -p InvocationID --value <unit>`. Here derived from the unit, the service and how
+ * often the sweep restarted it, so one start keeps one id and a restart (or a reboot) changes it.
+ */
+export function invocationId(s: SimState, unit: string, service: string): string {
+  const chassis = s.ovn.chassis.find((c) => c.name === unit);
+  const starts = chassis
+    ? `${chassis.restarts}.${chassis.gen}`
+    : service === "neutron-server"
+      ? `${s.neutron.restarts}`
+      : "0";
+  let h1 = 2166136261;
+  let h2 = 5381;
+  for (const ch of `${unit}/${service}/${starts}`) {
+    h1 = Math.imul(h1 ^ ch.charCodeAt(0), 16777619) >>> 0;
+    h2 = (Math.imul(h2, 33) + ch.charCodeAt(0)) >>> 0;
+  }
+  const hex = (n: number) => n.toString(16).padStart(8, "0");
+  return hex(h1) + hex(h2) + hex(h1 ^ h2) + hex((h1 + h2) >>> 0);
+}
+
 export function restartNeutronServer(s: SimState, unit: string, now: number): void {
   s.neutron.restarts++;
   event(s, now, `${unit}: neutron-server restarted`);

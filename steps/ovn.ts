@@ -18,7 +18,9 @@ import {
   chassisApplications,
   ovnVerdict,
   parseConnectionStatus,
+  restartTookEffect,
   sweepTargets,
+  type EarlierRestart,
   type ChassisResult,
 } from "../gates/ovn";
 import type { Verdict } from "../gates/verdict";
@@ -28,8 +30,10 @@ import type { StepContext } from "../runtime/step-context";
 import { onlyToolErrors } from "../runtime/tool-error";
 import { fail, pass, probeSafely, runGate, toolVerdict, skipped, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
-import { answerOf } from "./request-line";
+import { answerOf, followed } from "./request-line";
 import { excerpt } from "../runtime/excerpt";
+import * as z from "zod";
+import { windowMarker } from "./window-marker";
 
 type Target = StepFlags<typeof OVN_CHECK>;
 const PROBE = "ovn-appctl -t ovn-controller connection-status";
@@ -82,6 +86,26 @@ export async function ovnTlsSweep(flags: StepFlags<typeof OVN_TLS_SWEEP>, ctx: S
     return fail(expected, toolVerdict(err));
   }
   const targets = sweepTargets(results);
+  const restarts = restartMarker(ctx);
+  if (targets.length === 0 && restarts.any()) {
+    // every chassis is connected now, but this window's earlier sweep was cut after its chassis
+    // restarts: it still owes neutron-server its restart (sent only if that one did not run)
+    const details: string[] = [];
+    try {
+      await restartNeutronServer(juju, flags["neutron-app"], ctx, details, restarts);
+    } catch (err) {
+      onlyToolErrors(err);
+      return fail(expected, { ...toolVerdict(err), details });
+    }
+    const outcome = pass(expected, {
+      ok: true,
+      state: "swept",
+      summary: `all ${results.length} chassis connected after this window's earlier sweep; neutron-server finished`,
+      details,
+    });
+    outcome.evidence = { kind: "ovn-tls-sweep", chassis: results.length, restarted: [] };
+    return outcome;
+  }
   if (targets.length === 0) {
     const verdict: Verdict = {
       ok: true,
@@ -95,24 +119,16 @@ export async function ovnTlsSweep(flags: StepFlags<typeof OVN_TLS_SWEEP>, ctx: S
   }
   const details: string[] = [];
   const restarted = await mapBounded(targets, flags.parallel, async (t) => {
-    const res = await juju
-      .execOnUnit(t.chassis, "systemctl restart ovs-vswitchd ovn-controller")
-      .catch((e: unknown) => {
-        onlyToolErrors(e);
-        return { code: -1, stdout: e.message };
-      });
-    ctx.out.line(
-      `RAN: systemctl restart ovs-vswitchd ovn-controller on ${t.chassis} (${t.principal}): ${restartAnswer(res)}`,
-    );
+    const res = await restartOnce(juju, t.chassis, CHASSIS_SERVICES, restarts, ctx, `on ${t.chassis} (${t.principal})`);
     details.push(
-      `${t.chassis}: restart ${res.code === 0 ? "done" : `FAILED (${excerpt(res.stdout.trim().split("\n").pop() ?? "")})`}`,
+      `${t.chassis}: restart ${res.already ? ALREADY : res.code === 0 ? "done" : `FAILED (${excerpt(res.stdout.trim().split("\n").pop() ?? "")})`}`,
     );
     return res.code === 0;
   });
   let after: Verdict;
   let reprobed: Probed[];
   try {
-    await restartNeutronServer(juju, flags["neutron-app"], ctx, details);
+    await restartNeutronServer(juju, flags["neutron-app"], ctx, details, restarts);
     reprobed = await probeAll(juju, flags, flags.parallel);
     after = verdictOf(reprobed);
   } catch (err) {
@@ -158,16 +174,79 @@ function restartAnswer(res: { code: number; stdout: string }): string {
   return `FAILED (${res.code === -1 ? "no result" : `exit ${res.code}`}${last ? `: ${answerOf(last)}` : ""})`;
 }
 
+const CHASSIS_SERVICES = "ovs-vswitchd ovn-controller";
+const ALREADY = "already done by this window's earlier run (new InvocationID): not sent again";
+
+/** Which units this window's sweep restarted, and their services' InvocationIDs just before (issue #23). */
+const restartFile = z.object({
+  units: z.record(z.string(), z.object({ services: z.string(), before: z.array(z.string()) })),
+});
+interface RestartMarker {
+  earlier(unit: string): EarlierRestart | undefined;
+  /** Did this window's earlier run restart anything? */
+  any(): boolean;
+  sending(unit: string, r: EarlierRestart): void;
+}
+
+function restartMarker(ctx: StepContext): RestartMarker {
+  const marker = windowMarker(ctx, "ovn-tls-sweep", restartFile);
+  const earlier = { ...marker.earlier?.units };
+  const units = { ...earlier };
+  return {
+    earlier: (unit) => earlier[unit],
+    any: () => Object.keys(earlier).length > 0,
+    sending: (unit, r) => {
+      units[unit] = r;
+      marker.write({ units });
+    },
+  };
+}
+
+/**
+ * `systemctl restart <services>` on a unit at most once per window: the services' InvocationIDs
+ * are read and noted before the restart is sent, so a resume after a kill sees whether that
+ * restart ran (gates/ovn.ts `restartTookEffect`) instead of restarting the unit again.
+ */
+async function restartOnce(
+  juju: Juju,
+  unit: string,
+  services: string,
+  marker: RestartMarker,
+  ctx: StepContext,
+  where: string,
+): Promise<{ code: number; stdout: string; already?: boolean }> {
+  const ids = await juju
+    .execOnUnit(unit, `systemctl show -p InvocationID --value ${services}`)
+    .then((r) => (r.code === 0 ? r.stdout.split("\n").slice(0, services.split(" ").length) : undefined))
+    .catch((e: unknown) => {
+      onlyToolErrors(e);
+      return undefined; // unknown: the restart is sent, as without a marker
+    });
+  if (restartTookEffect(marker.earlier(unit), services, ids)) {
+    followed(ctx.out, `systemctl restart ${services} ${where}: ${ALREADY}`);
+    return { code: 0, stdout: "", already: true };
+  }
+  if (ids) marker.sending(unit, { services, before: ids });
+  const res = await juju.execOnUnit(unit, `systemctl restart ${services}`).catch((e: unknown) => {
+    onlyToolErrors(e);
+    return { code: -1, stdout: e.message };
+  });
+  ctx.out.line(`RAN: systemctl restart ${services} ${where}: ${restartAnswer(res)}`);
+  return res;
+}
+
 /** neutron-server on every neutron-api unit, after the chassis restarts (runbook Stage 4 sweep). */
-async function restartNeutronServer(juju: Juju, app: string, ctx: StepContext, details: string[]): Promise<void> {
+async function restartNeutronServer(
+  juju: Juju,
+  app: string,
+  ctx: StepContext,
+  details: string[],
+  marker: RestartMarker,
+): Promise<void> {
   const neutron = unwrap(parseAppStatus(await juju.status(app), app));
   for (const unit of appUnitNames(neutron, app)) {
-    const res = await juju.execOnUnit(unit, "systemctl restart neutron-server").catch((e: unknown) => {
-      onlyToolErrors(e);
-      return { code: -1, stdout: e.message };
-    });
-    ctx.out.line(`RAN: systemctl restart neutron-server on ${unit}: ${restartAnswer(res)}`);
-    details.push(`${unit}: neutron-server restart ${res.code === 0 ? "done" : "FAILED"}`);
+    const res = await restartOnce(juju, unit, "neutron-server", marker, ctx, `on ${unit}`);
+    details.push(`${unit}: neutron-server restart ${res.already ? ALREADY : res.code === 0 ? "done" : "FAILED"}`);
   }
 }
 

@@ -13,6 +13,18 @@ import { formatDuration } from "../config/duration";
 import { cancelled, fail, pass, runGate, skipped, type StepOutcome } from "./outcome";
 import { onlyToolErrors } from "../runtime/tool-error";
 import { answerOf, sent } from "./request-line";
+import * as z from "zod";
+import { windowMarker } from "./window-marker";
+
+/**
+ * This window's soft-off of one host, noted before it is sent (steps/window-marker.ts): when
+ * (the step's clock) and whether its answer was read. A BMC or hypervisor shows no "shutting
+ * down" state (IPMI `chassis power status`, MAAS `query_power_state` and `virsh domstate` say on
+ * until the OS is off), so this note is how a resume after a kill knows an OS is already shutting
+ * down and must not be asked again (issue #23).
+ */
+const softOffNote = z.object({ sentAt: z.number(), delivered: z.boolean() });
+type SoftOffNote = z.infer<typeof softOffNote>;
 
 /** A power call that failed (a PowerError is a ToolError on route power-control); anything else is rethrown: a bug. */
 function powerFailure(err: unknown): Verdict {
@@ -61,7 +73,12 @@ export async function powerOff(flags: StepFlags<typeof POWER_OFF>, ctx: StepCont
   let lastError: PowerError | undefined;
   let tries = 0;
   let sending = false; // the soft-off request of this try is out: its error is the BMC's answer to it
+  const note = windowMarker(ctx, `power-off-${flags.host}`, softOffNote);
   try {
+    if (note.earlier) {
+      const followed = await followEarlierSoftOff(driver, flags, ctx, expected, note.earlier);
+      if (followed) return followed;
+    }
     // 1. deliver the soft-off (retrying transient errors within the graceful timeout)
     while (!delivered) {
       tries++;
@@ -76,11 +93,14 @@ export async function powerOff(flags: StepFlags<typeof POWER_OFF>, ctx: StepCont
           return (asked ? pass : skipped)(expected, { ok: true, state: "off", summary, details: [] });
         }
         asked = true;
+        const sentAt = ctx.clock.now();
+        note.write({ sentAt, delivered: false }); // before: a kill after the call still leaves it
         sending = true;
-        const note = await driver.off(true);
+        const said = await driver.off(true);
         sending = false;
+        note.write({ sentAt, delivered: true });
         ctx.out.line(
-          `RAN: ${driver.label}: graceful shutdown${tries > 1 ? ` (try ${tries})` : ""}: ${note || "accepted"}`,
+          `RAN: ${driver.label}: graceful shutdown${tries > 1 ? ` (try ${tries})` : ""}: ${said || "accepted"}`,
         );
         delivered = true;
       } catch (err) {
@@ -180,6 +200,57 @@ export async function powerOff(flags: StepFlags<typeof POWER_OFF>, ctx: StepCont
   } catch (err) {
     return fail(expected, powerFailure(err));
   }
+}
+
+/**
+ * A resume after this window's earlier run sent a soft-off (issue #23): the OS got that request,
+ * so it is not sent again; the host gets the whole graceful timeout counted from that send. Off
+ * by then: passed. Still on: a hard power off only if that soft-off's answer was read (delivered,
+ * as the first run would have done); if the run was killed before reading it, the host being on
+ * proves it never took effect, and undefined sends the graceful shutdown again.
+ */
+async function followEarlierSoftOff(
+  driver: PowerDriver,
+  flags: StepFlags<typeof POWER_OFF>,
+  ctx: StepContext,
+  expected: string,
+  earlier: SoftOffNote,
+): Promise<StepOutcome | undefined> {
+  const graceful = flags["graceful-timeout"];
+  const offAfter = `${driver.label}: off after the graceful shutdown this window's earlier run sent (not sent again)`;
+  if ((await driver.state()) === "off")
+    return pass(expected, { ok: true, state: "off", summary: offAfter, details: [] });
+  const left = earlier.sentAt + graceful - ctx.clock.now();
+  ctx.out.line(
+    `${driver.label}: graceful shutdown already in progress (sent by this window's earlier run ${formatDuration(Math.max(0, ctx.clock.now() - earlier.sentAt))} ago): not sent again; waiting ${formatDuration(Math.max(0, left))} for the OS`,
+  );
+  if (left > 0) {
+    const wait = await runGate(ctx, {
+      expected,
+      timeoutMs: left,
+      intervalMs: flags.interval,
+      cancellable: false, // a graceful shutdown is under way: see it through
+      probe: () => probe(driver, "off"),
+    });
+    if (wait.verdict.ok) return pass(expected, { ...wait.verdict, summary: offAfter }, wait.polls);
+    if (wait.verdict.state === "tool-missing") return fail(expected, wait.verdict, wait.polls);
+  }
+  if ((await driver.state()) === "off")
+    return pass(expected, { ok: true, state: "off", summary: offAfter, details: [] });
+  if (!earlier.delivered) {
+    ctx.out.line(
+      `${driver.label}: still on ${formatDuration(graceful)} after the earlier run's soft-off, whose answer it never read: graceful shutdown again`,
+    );
+    return undefined;
+  }
+  ctx.out.line(`${driver.label}: still on after ${formatDuration(graceful)}; hard power off`);
+  await driver.off(false);
+  return pass(expected, {
+    ok: true,
+    state: "hard-off-sent",
+    summary: `${driver.label}: hard power off sent after the graceful timeout of the earlier run's soft-off; the power-state gate confirms`,
+    details: [],
+  });
 }
 
 export async function powerOn(flags: StepFlags<typeof POWER_ON>, ctx: StepContext): Promise<StepOutcome> {

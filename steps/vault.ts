@@ -7,15 +7,25 @@
 import type { StepFlags } from "../stages/step-def";
 import { type VAULT_UNSEAL, VAULT_UNSEALED } from "../stages/vault-unseal";
 import { appUnitNames, parseAppStatus } from "../gates/juju-status";
-import { parseVaultStatus, readVaultStatus, unsealPlan, vaultVerdict, type VaultStatus } from "../gates/vault";
+import * as z from "zod";
+import {
+  parseVaultStatus,
+  readVaultStatus,
+  unsealPlan,
+  unsealStart,
+  vaultVerdict,
+  type EarlierUnseal,
+  type VaultStatus,
+} from "../gates/vault";
 import { Juju } from "../runtime/juju";
 import type { StepContext } from "../runtime/step-context";
 import { KEY_VAR_PREFIX, KEYS_FILE_VAR, readUnsealKeys } from "../runtime/unseal-keys";
 import { blocker, fail, pass, runGate, toolVerdict, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
-import { sent } from "./request-line";
+import { followed, sent } from "./request-line";
 import { onlyToolErrors, ToolError } from "../runtime/tool-error";
 import type { EvidenceOf } from "../runtime/record";
+import { windowMarker } from "./window-marker";
 
 type UnitUnseal = EvidenceOf<"vault-unseal">["units"][number];
 
@@ -114,13 +124,14 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
   }
   const details: string[] = [];
   const used: UnitUnseal[] = [];
+  const progress = progressMarker(ctx);
   try {
     for (const p of plans) {
       if (p.plan.action !== "unseal") {
         details.push(`${p.unit}: already unsealed`);
         used.push({ unit: p.unit, keysUsed: 0, threshold: p.status.t, result: "already-unsealed" });
       } else {
-        const done = await unsealUnit(juju, p.unit, p.status, keys.keys, ctx);
+        const done = await unsealUnit(juju, p.unit, p.status, keys.keys, ctx, progress);
         details.push(done.line);
         used.push(done.unit);
       }
@@ -145,6 +156,32 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
   return outcome;
 }
 
+/**
+ * Which key this window's unseal was sending to each unit (indexes only), in
+ * `<recordDir>/<window>.vault-unseal.json`, written whole before each key is sent: a run killed
+ * mid-unseal lets the resume tell its own progress from someone else's (gates/vault.ts
+ * `unsealStart`). Outside a window (no COLDSTART_WINDOW / COLDSTART_RECORD_DIR): not kept.
+ */
+const progressFile = z.object({ units: z.record(z.string(), z.object({ sending: z.number().int().min(0) })) });
+
+interface ProgressMarker {
+  earlier(unit: string): EarlierUnseal | undefined;
+  sending(unit: string, index: number): void;
+}
+
+function progressMarker(ctx: StepContext): ProgressMarker {
+  const marker = windowMarker(ctx, "vault-unseal", progressFile);
+  const earlier = { ...marker.earlier?.units };
+  const units = { ...earlier };
+  return {
+    earlier: (unit) => earlier[unit],
+    sending: (unit, index) => {
+      units[unit] = { sending: index };
+      marker.write({ units });
+    },
+  };
+}
+
 /** Send the threshold of keys to one unit, each as a request body on stdin. Returns its detail line and key count. */
 async function unsealUnit(
   juju: Juju,
@@ -152,10 +189,12 @@ async function unsealUnit(
   start: VaultStatus,
   keys: string[],
   ctx: StepContext,
+  marker: ProgressMarker,
 ): Promise<{ line: string; unit: UnitUnseal }> {
   let status = start;
   let used = 0;
-  const reset = status.progress > 0;
+  const begin = unsealStart(status, marker.earlier(unit));
+  const reset = begin.reset;
   if (reset) {
     // A partial unseal by someone else: start over so we know which shares were given.
     status = unwrap(
@@ -169,8 +208,13 @@ async function unsealUnit(
       ),
     );
   }
-  for (let i = 0; i < status.t && status.sealed; i++) {
+  const resumed = begin.ours
+    ? `${unit}: unseal already in progress from this window's earlier run (progress ${start.progress}/${start.t}): key(s) 1-${begin.from} counted, not sent again`
+    : undefined;
+  if (resumed) followed(ctx.out, resumed);
+  for (let i = begin.from; i < status.t && status.sealed; i++) {
     if (keys[i] === undefined) throw new ToolError(`${unit}: ran out of keys after ${i} (threshold ${status.t})`);
+    marker.sending(unit, i);
     // said without the key: its number, and Vault's progress or refusal (Vault never echoes a key)
     const what = `${unit}: unseal key ${i + 1} of ${status.t}`;
     const raw = await sent(
@@ -195,8 +239,11 @@ async function unsealUnit(
     status = answer.value;
     used = i + 1;
   }
+  const verdict = status.sealed
+    ? "STILL SEALED after the threshold"
+    : `unsealed with ${used} key(s) (threshold ${status.t})`;
   return {
-    line: `${unit}: ${status.sealed ? "STILL SEALED after the threshold" : `unsealed with ${used} key(s) (threshold ${status.t})`}`,
+    line: resumed ? `${unit}: ${verdict}; ${resumed.slice(unit.length + 2)}` : `${unit}: ${verdict}`,
     unit: { unit, keysUsed: used, threshold: status.t, result: status.sealed ? "still-sealed" : "unsealed", reset },
   };
 }

@@ -12,6 +12,7 @@ import {
   agentStartedAt,
   machineStarted,
   rebootClusterFromCompleteOutage,
+  invocationId,
   restartChassis,
   restartNeutronServer,
   unsealReset,
@@ -65,6 +66,9 @@ const EXIT_TRAILER = "; echo coldstart-exit=$?";
 const CONNECTION_STATUS = "ovn-appctl -t ovn-controller connection-status";
 const RESTART_CHASSIS = "systemctl restart ovs-vswitchd ovn-controller";
 const RESTART_NEUTRON = "systemctl restart neutron-server";
+/** `systemctl show -p InvocationID --value <unit>…`: one line per unit (a new id at each start of it). */
+const INVOCATION_IDS = /^systemctl show -p InvocationID --value ((?:[a-z-]+)(?: [a-z-]+)*)$/;
+const CHASSIS_SERVICES = ["ovs-vswitchd", "ovn-controller"];
 /** Applications deployed from the ovn-chassis charm (octavia-ovn-chassis: format/juju.ts). */
 const CHASSIS_APPS = ["ovn-chassis", "octavia-ovn-chassis"];
 const ACTION = "reboot-cluster-from-complete-outage";
@@ -153,6 +157,16 @@ function innerCommand(session: Session, app: string, unit: UnitRec, inner: strin
       ),
     );
     return remote("", 0);
+  }
+  const shown = INVOCATION_IDS.exec(inner);
+  if (shown) {
+    const services = shown[1]!.split(" ");
+    const known = CHASSIS_APPS.includes(app) ? CHASSIS_SERVICES : app === "neutron-api" ? ["neutron-server"] : [];
+    // systemctl show prints an empty value for a unit it does not know (it loads it as not-found)
+    return remote(
+      services.map((svc) => (known.includes(svc) ? invocationId(s, unit.name, svc) : "")).join("\n") + "\n",
+      0,
+    );
   }
   if (inner === RESTART_NEUTRON) {
     if (app !== "neutron-api")
