@@ -187,7 +187,7 @@ function report(ctx: StepContext, stepName: string, outcome: StepOutcome, json: 
  * `--json`: each line a JSON object with `schemaVersion` first (README "Machine-readable output");
  * warnings stay human lines on stderr.
  */
-function jsonReporter(write = (s: string) => process.stdout.write(s)): Reporter {
+export function jsonReporter(write = (s: string) => process.stdout.write(s)): Reporter {
   const human = consoleReporter(false);
   return {
     line: (text, data) => {

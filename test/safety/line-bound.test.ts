@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { jsonReporter } from "../../cli/step-command";
 import { LINE_CUT_MARKER, lineBounder, MAX_LINE_BYTES } from "../../runtime/line-bound";
 
 /** bufio.MaxScanTokenSize: the longest line the engine's Scanner takes. */
@@ -89,5 +90,18 @@ process.stdout.write(JSON.stringify({ model: { name: "m" }, machines: {}, applic
     expect(lines.length).toBeGreaterThan(0);
     for (const l of [...lines, ...r.stderr.split("\n")]) expect(Buffer.byteLength(l)).toBeLessThan(SCANNER_LIMIT);
     for (const l of lines) expect(() => JSON.parse(l) as unknown).not.toThrow();
+  });
+});
+
+describe("the steps' --json reporter", () => {
+  it("a message that would make a line past the bound is cut, and the line stays one JSON object", () => {
+    const written: string[] = [];
+    const out = jsonReporter((s) => written.push(s));
+    out.line("x".repeat(MiB));
+    out.line("short", { state: "ok" });
+    expect(written.length).toBe(2);
+    expect(Buffer.byteLength(written[0])).toBeLessThan(MAX_LINE_BYTES);
+    expect(JSON.parse(written[0])).toMatchObject({ schemaVersion: 1, cut: true });
+    expect(JSON.parse(written[1])).toEqual({ schemaVersion: 1, message: "short", state: "ok" });
   });
 });
