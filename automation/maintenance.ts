@@ -16,7 +16,14 @@ import * as path from "node:path";
 import { EXIT, type ExitCode } from "../runtime/exit-codes";
 import { appendRecord, readRecord, recordFile, type RecordEntry, type RecordRead } from "../runtime/record";
 import { interruptFor, readStop, requestStop, stopFile, type Interrupt } from "../runtime/cancel";
-import { isKeyVariable, KEY_VAR_PREFIX, KEYS_FILE_VAR, readUnsealKeys, type UnsealKeys } from "../runtime/unseal-keys";
+import {
+  isKeyVariable,
+  KEY_VAR_PREFIX,
+  KEYS_FILE_VAR,
+  malformedKeys,
+  readUnsealKeys,
+  type UnsealKeys,
+} from "../runtime/unseal-keys";
 import { serveKeys, type KeyFifo } from "./key-fifo";
 import { renderTable, resultLines, verdictOf, vaultKeysCheck, type PreflightReport } from "../preflight/checks";
 import { renderRecord } from "../record/render";
@@ -340,7 +347,12 @@ async function preflightAndKeys(opts: MaintenanceOptions): Promise<HeldKeys | { 
           ok: true,
           value: [{ unit: "vault", status: { ok: true, value: thresholdStatus(t, report.vault.shares ?? t) } }],
         },
-        { ok: true, count: keys.length, source: `${keys.length} key(s) (environment and typed at the prompt)` },
+        {
+          ok: true,
+          count: keys.length,
+          source: `${keys.length} key(s) (environment and typed at the prompt)`,
+          malformed: malformedKeys(keys),
+        },
       );
       checks = checks.map((c) => (c.id === "vault-keys" ? { ...c, ...again } : c));
     }

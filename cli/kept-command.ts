@@ -10,8 +10,11 @@ import { readSimClockMs, SIM_CLOCK_VAR, SIM_EPOCH_MS } from "../runtime/clock-fi
 import { consoleReporter } from "../runtime/step-context";
 import { passedEarlier } from "../runtime/step-claim";
 import { keep } from "./step-record";
+import { boundStepOutput } from "../runtime/line-bound";
 
 export function keptCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
+  // the real `kept` (not a test's call with its own env): its lines too are the engine's (runtime/line-bound.ts)
+  if (env === process.env) boundStepOutput();
   const [step, ...rest] = argv;
   if (!step || rest.length)
     throw new UsageError("kept: expected exactly one step name (this is each step's update command)");

@@ -24,6 +24,8 @@ import { commandsOf, loadStep } from "../stages/step-index";
 import type { StepDef } from "../stages/step-def";
 import { fillWords, renderFlagsHelp, synopsisWords, wantsHelp } from "./help";
 import { keep, recordLost, requestRecorder, writeRecord } from "./step-record";
+import { boundStepOutput, MAX_LINE_BYTES } from "../runtime/line-bound";
+import { excerpt } from "../runtime/excerpt";
 
 /** `--json`: one JSON object per line on stdout instead of human lines (for records and CI). */
 export const STEP_SWITCHES = ["json"] as const;
@@ -45,6 +47,8 @@ async function joinDrillClock(env: NodeJS.ProcessEnv) {
 }
 
 export async function stepCommand(verb: string, argv: string[], ctxOverride?: Partial<StepContext>): Promise<number> {
+  // a real step's stdout and stderr are the engine's log lines: none over 16 KiB (runtime/line-bound.ts)
+  if (!ctxOverride) boundStepOutput();
   const sim = ctxOverride ? undefined : await joinDrillClock(process.env);
   try {
     return await runStep(verb, argv, ctxOverride, sim);
@@ -187,11 +191,22 @@ function report(ctx: StepContext, stepName: string, outcome: StepOutcome, json: 
  * `--json`: each line a JSON object with `schemaVersion` first (README "Machine-readable output");
  * warnings stay human lines on stderr.
  */
-function jsonReporter(write = (s: string) => process.stdout.write(s)): Reporter {
+export function jsonReporter(write = (s: string) => process.stdout.write(s)): Reporter {
   const human = consoleReporter(false);
   return {
-    line: (text, data) =>
-      write(JSON.stringify({ schemaVersion: STEP_JSON_SCHEMA_VERSION, message: text, ...data }) + "\n"),
+    line: (text, data) => {
+      const whole = JSON.stringify({ schemaVersion: STEP_JSON_SCHEMA_VERSION, message: text, ...data });
+      // a line the engine can read (runtime/line-bound.ts) that is still one JSON object: its message cut
+      const line =
+        Buffer.byteLength(whole, "utf8") < MAX_LINE_BYTES
+          ? whole
+          : JSON.stringify({
+              schemaVersion: STEP_JSON_SCHEMA_VERSION,
+              message: excerpt(text, MAX_LINE_BYTES / 2),
+              cut: true,
+            });
+      write(line + "\n");
+    },
     warn: (text) => human.warn(text),
   };
 }

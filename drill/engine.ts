@@ -97,6 +97,7 @@ export interface EngineOptions {
 
 /** Go's exec error text for how the shell ended (what the provider puts before the output). */
 function goExitText(result: CommandResult): string {
+  if (result.startError) return result.startError;
   return result.signal
     ? `signal: ${result.signal === "SIGKILL" ? "killed" : result.signal}`
     : `exit status ${result.exitCode}`;
@@ -167,10 +168,12 @@ export async function runEngine(opts: EngineOptions): Promise<EngineRun> {
     }
     const cmd = inputs as CommandInputs;
     const command = run.op === "update" ? (cmd.update ?? cmd.create ?? "") : (cmd.create ?? "");
-    // On update the provider adds the previous outputs when non-empty (addPreviousOutputInEnv).
+    // On update the provider adds the previous outputs when non-empty, unless addPreviousOutputInEnv
+    // is false (pulumi-command v1.2.1 commandOutputs.go `run`).
     const previous: Record<string, string> = {};
-    if (run.op === "update" && stored?.stdout) previous.PULUMI_COMMAND_STDOUT = stored.stdout;
-    if (run.op === "update" && stored?.stderr) previous.PULUMI_COMMAND_STDERR = stored.stderr;
+    const addPrevious = run.op === "update" && cmd.addPreviousOutputInEnv !== false;
+    if (addPrevious && stored?.stdout) previous.PULUMI_COMMAND_STDOUT = stored.stdout;
+    if (addPrevious && stored?.stderr) previous.PULUMI_COMMAND_STDERR = stored.stderr;
     run.startMs = Date.now() - start;
     if (clock) run.simStart = simSeconds();
     opts.onEvent?.({ kind: "start", step: run, atMs: clock ? simSeconds() * 1000 : run.startMs });

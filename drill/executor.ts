@@ -66,6 +66,8 @@ export interface CommandInputs {
   dir?: string;
   environment?: Record<string, string>;
   stdin?: string;
+  /** On an update, the previous stdout/stderr in PULUMI_COMMAND_STDOUT/STDERR unless false (default true). */
+  addPreviousOutputInEnv?: boolean;
 }
 
 export interface CommandResult {
@@ -74,6 +76,8 @@ export interface CommandResult {
   signal: NodeJS.Signals | null;
   /** The provider's context ended it: at customTimeouts.create, or by the engine's cancel. */
   killedBy?: "timeout" | "cancel";
+  /** The shell could not be started at all (Go's cmd.Start error text). */
+  startError?: string;
   stdout: string;
   stderr: string;
 }
@@ -133,6 +137,22 @@ export function runCommand(
     child.on("error", (err) => {
       cancelTimer();
       running.delete(child);
+      // The shell never started (E2BIG: an environment string past MAX_ARG_STRLEN, ENOENT, ...): the
+      // provider's cmd.Start fails and the step fails with Go's text (commandOutputs.go `run`:
+      // "%w: running %q:\n%s"), e.g. "fork/exec /bin/sh: argument list too long". A failed step,
+      // never a step that silently did not run.
+      if (child.pid === undefined) {
+        const why = (err as NodeJS.ErrnoException).code === "E2BIG" ? "argument list too long" : err.message;
+        const startError = `fork/exec ${file}: ${why}`;
+        resolve({
+          exitCode: null,
+          signal: null,
+          startError,
+          stdout: "",
+          stderr: `${startError}: running ${JSON.stringify(command)}:`,
+        });
+        return;
+      }
       reject(err);
     });
     // 'close' waits for the pipes, like Go's Wait without WaitDelay: an orphan keeps it open.

@@ -7,7 +7,9 @@
  *   `runCommandBase.Init` (no --wait, or --wait=0: 60 s; negative: no limit), `processOperationResults`
  *   (progress on stderr: "Running operation N with 1 task", "  - task M on unit-…", "", "Waiting for
  *   task M..."), `waitForTasks` (the JSON is written, keyed by unit id, BEFORE the "task failed"
- *   error, so a failed action has JSON on stdout AND exit 1), `handleTimeout` ("timed out waiting for
+ *   error; that error and exit 1 come only for a task whose return-code is 1 or more, so an action
+ *   failed through action-fail with its script exiting 0 prints "status": "failed" and exits 0),
+ *   `handleTimeout` ("timed out waiting for
  *   results from: unit <name>": no JSON at all), `formatActionResult` (`id`, `status`, `unit`,
  *   `message`, `results`, `log`, `timing`), `convertActionOutput` (`stdout`/`stderr` dropped when
  *   empty, `return-code` an int), `GetActionResult` (only `pending`/`running` are unfinished).

@@ -12,6 +12,7 @@ import type { ResumeFlag } from "../gates/nova-config";
 import { resumeFlagVerdict } from "../gates/nova-config";
 import { ROUTES } from "../gates/routes";
 import { unsealPlan, type VaultStatus } from "../gates/vault";
+import { keyFormProblem } from "../runtime/unseal-keys";
 import { EXIT } from "../runtime/exit-codes";
 
 /** pass; warn (the window may run, said loudly); fail (not ready); blocker (escalate); skipped (not checked, said why). */
@@ -202,7 +203,15 @@ export function vaultThreshold(units: Seen<VaultUnitSeen[]>): { t: number; n: nu
   return { t: Math.max(...read.map((s) => s.t)), n: Math.max(...read.map((s) => s.n)) };
 }
 
-export type KeysSeen = { ok: true; count: number; source: string } | { ok: false; problem: string };
+export type KeysSeen =
+  | {
+      ok: true;
+      count: number;
+      source: string;
+      /** 1-based positions of keys Vault would refuse for their form (runtime/unseal-keys.ts vaultAcceptsKeyForm). */
+      malformed: number[];
+    }
+  | { ok: false; problem: string };
 
 /**
  * The unseal keys this run holds (a count, never a value) against the threshold Vault itself
@@ -213,6 +222,9 @@ export type KeysSeen = { ok: true; count: number; source: string } | { ok: false
 export function vaultKeysCheck(units: Seen<VaultUnitSeen[]>, keys: KeysSeen): CheckOutcome {
   const escalate = ROUTES["vault-keys-missing"].fix;
   if (!keys.ok) return bad("blocker", `unseal keys unreadable: ${keys.problem}`, escalate);
+  // before the threshold: a key Vault refuses for its form would stop Stage 3 as surely as a missing one
+  if (keys.malformed.length > 0)
+    return bad("blocker", keyFormProblem(keys.malformed, keys.count, keys.source), escalate);
   const read = units.ok ? units.value.flatMap((u) => (u.status.ok ? [{ unit: u.unit, s: u.status.value }] : [])) : [];
   if (read.length === 0)
     return bad(

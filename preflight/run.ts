@@ -31,7 +31,7 @@ import type { StepContext } from "../runtime/step-context";
 import { ToolError } from "../runtime/tool-error";
 import { excerpt } from "../runtime/excerpt";
 import { pulumiCliEnv } from "../runtime/tool-env";
-import { readUnsealKeys } from "../runtime/unseal-keys";
+import { malformedKeys, readUnsealKeys } from "../runtime/unseal-keys";
 import { STATUS_COMMAND } from "../steps/vault";
 import { driverFor } from "../power/from-flags";
 import {
@@ -365,7 +365,9 @@ function lastLine(text: string): string {
 /** The keys this run holds: a count and where they came from, never a value. */
 export function keysOf(env: NodeJS.ProcessEnv): KeysSeen {
   const keys = readUnsealKeys(env);
-  return keys.ok ? { ok: true, count: keys.keys.length, source: keys.source } : { ok: false, problem: keys.problem };
+  return keys.ok
+    ? { ok: true, count: keys.keys.length, source: keys.source, malformed: malformedKeys(keys.keys) }
+    : { ok: false, problem: keys.problem };
 }
 
 async function pulumiStacks(target: PreflightTarget, ctx: StepContext): Promise<PulumiSeen> {

@@ -88,3 +88,51 @@ function readKeysFile(file: string, opts: ReadKeysOptions): UnsealKeys {
   ];
   return { ok: true, keys, from: "file", source: `${keys.length} key(s) from the file in ${KEYS_FILE_VAR}` };
 }
+
+// --- the keys' form: what Vault's unseal endpoint accepts at all -------------------------------
+
+/**
+ * Vault's bounds on one unseal share, in bytes: the barrier key is 16 to 32 bytes (vault
+ * barrier_aes_gcm.go `KeyLength`: aes.BlockSize to 2 x aes.BlockSize) and a Shamir share has one
+ * byte more (shamir.ShareOverhead). `vault operator init` prints 33-byte shares.
+ */
+export const KEY_MIN_BYTES = 16;
+export const KEY_MAX_BYTES = 33;
+
+const HEX = /^(?:[0-9a-fA-F]{2})+$/;
+/** Go's base64.StdEncoding: the standard alphabet, padded to a multiple of 4. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+const inRange = (bytes: number) => bytes >= KEY_MIN_BYTES && bytes <= KEY_MAX_BYTES;
+
+/**
+ * Whether Vault would take `key` as an unseal share at all (not whether it is the right one):
+ * hashicorp/vault http/sys_seal.go `handleSysUnseal` decodes it as hex, and when that fails or
+ * gives a length outside the barrier's bounds, as standard base64 (else 400 "'key' must be a
+ * valid hex or base64 string"); vault/core.go `Unseal` then refuses a share shorter than 16 or
+ * longer than 33 bytes (400 "key is shorter than minimum 16 bytes").
+ */
+export function vaultAcceptsKeyForm(key: string): boolean {
+  if (HEX.test(key) && inRange(key.length / 2)) return true;
+  if (!BASE64.test(key)) return false;
+  const padding = key.endsWith("==") ? 2 : key.endsWith("=") ? 1 : 0;
+  return inRange((key.length / 4) * 3 - padding);
+}
+
+/** The 1-based positions of the keys Vault would refuse for their form. */
+export function malformedKeys(keys: readonly string[]): number[] {
+  return keys.flatMap((k, i) => (vaultAcceptsKeyForm(k) ? [] : [i + 1]));
+}
+
+/**
+ * One line naming the keys of the wrong form by position, never a value nor a length, and the fix.
+ * `source`: where the keys came from (UnsealKeys.source).
+ */
+export function keyFormProblem(malformed: readonly number[], count: number, source: string): string {
+  const which = malformed.length === 1 ? `unseal key ${malformed[0]}` : `unseal keys ${malformed.join(", ")}`;
+  return (
+    `${which} of ${count} (${source}) ${malformed.length === 1 ? "is" : "are"} not of a form Vault accepts ` +
+    `(hex or base64 of ${KEY_MIN_BYTES} to ${KEY_MAX_BYTES} bytes, as \`vault operator init\` prints them): ` +
+    `copy ${malformed.length === 1 ? "it" : "them"} again from the key custodians' unseal_keys_b64 or unseal_keys_hex`
+  );
+}

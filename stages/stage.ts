@@ -101,6 +101,12 @@ export class RunbookStage extends pulumi.ComponentResource implements StageBuild
           COLDSTART_SECRET_VARS: secretVarNames(this.config).join(","),
         },
         logging: args.handlesSecrets ? "none" : "stdoutAndStderr",
+        // Nothing reads PULUMI_COMMAND_STDOUT/STDERR, and on an update the provider would put the
+        // step's whole previous output into ONE environment string (pulumi-command v1.2.1
+        // provider/pkg/provider/local/commandOutputs.go `run`, on unless this is false): past
+        // Linux's MAX_ARG_STRLEN (128 KiB a string) `kept` could not even start (E2BIG,
+        // "argument list too long"); the unseal step's output is no one else's to read either.
+        addPreviousOutputInEnv: false,
       },
       {
         parent: this,

@@ -19,7 +19,7 @@ import {
 } from "../gates/vault";
 import { Juju } from "../runtime/juju";
 import type { StepContext } from "../runtime/step-context";
-import { KEY_VAR_PREFIX, KEYS_FILE_VAR, readUnsealKeys } from "../runtime/unseal-keys";
+import { KEY_VAR_PREFIX, KEYS_FILE_VAR, keyFormProblem, malformedKeys, readUnsealKeys } from "../runtime/unseal-keys";
 import { blocker, fail, pass, runGate, toolVerdict, type StepOutcome } from "./outcome";
 import { unwrap } from "./unwrap";
 import { followed, sent } from "./request-line";
@@ -122,6 +122,16 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
       route: "vault-keys-missing",
     });
   }
+  // a key Vault would refuse for its form (400 at that key, progress kept): none is sent
+  const malformed = malformedKeys(keys.keys);
+  if (malformed.length > 0 && plans.some((p) => p.plan.action === "unseal"))
+    return blocker(expected, {
+      ok: false,
+      state: "blocker",
+      summary: `Vault NOT touched: ${keyFormProblem(malformed, keys.keys.length, keys.source)}`,
+      details: [],
+      route: "vault-keys-missing",
+    });
   const details: string[] = [];
   const used: UnitUnseal[] = [];
   const progress = progressMarker(ctx);

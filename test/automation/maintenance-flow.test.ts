@@ -31,9 +31,9 @@ import { keysOf } from "../../preflight/run";
 
 const WINDOW = "2026-12-05-roosevelt";
 const KEYS_ENV = {
-  COLDSTART_UNSEAL_KEY_1: "a2V5LW9uZQ==",
-  COLDSTART_UNSEAL_KEY_2: "a2V5LXR3bw==",
-  COLDSTART_UNSEAL_KEY_3: "a2V5LXRocmVl",
+  COLDSTART_UNSEAL_KEY_1: "a2V5LW9uZS4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u",
+  COLDSTART_UNSEAL_KEY_2: "a2V5LXR3by4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u",
+  COLDSTART_UNSEAL_KEY_3: "a2V5LXRocmVlLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u",
 };
 
 function step(name: string, stage: string, extra: Partial<PlanStep> = {}): PlanStep {
@@ -484,7 +484,11 @@ describe("what the approval shows: the engine's own preview", () => {
 
 describe("unseal keys", () => {
   it("at a terminal with no keys in the environment it asks for Vault's threshold of keys hidden and serves them to up through a FIFO only", async () => {
-    const typed = ["dHlwZWQtb25l", "dHlwZWQtdHdv", "dHlwZWQtdGhyZWU="];
+    const typed = [
+      "dHlwZWQtb25lLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u",
+      "dHlwZWQtdHdvLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u",
+      "dHlwZWQtdGhyZWUuLi4uLi4uLi4uLi4uLi4uLi4uLi4u",
+    ];
     const io = new FakeIO(true, true, typed);
     const s = setup({ io, yes: false, env: { HOME: os.tmpdir() } });
     const r = await s.run();
@@ -509,16 +513,28 @@ describe("unseal keys", () => {
 
   it("keys from the file named in COLDSTART_UNSEAL_KEYS_FILE reach up through maintenance's FIFO, not that file", async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-keys-")), "keys");
-    fs.writeFileSync(file, "Zmlyc3Q=\nc2Vjb25k\n\ndGhpcmQ=\n", { mode: 0o600 });
+    fs.writeFileSync(
+      file,
+      "Zmlyc3QuLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u\nc2Vjb25kLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u\n\ndGhpcmQuLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u\n",
+      { mode: 0o600 },
+    );
     const s = setup({ env: { COLDSTART_UNSEAL_KEYS_FILE: file } });
     expect((await s.run()).exitCode).toBe(EXIT.ok);
-    servedThroughFifo(s.engine.ups[0], ["Zmlyc3Q=", "c2Vjb25k", "dGhpcmQ="]);
+    servedThroughFifo(s.engine.ups[0], [
+      "Zmlyc3QuLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u",
+      "c2Vjb25kLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u",
+      "dGhpcmQuLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u",
+    ]);
     expect(s.engine.ups[0].keys!.file).not.toBe(file);
   });
 
   it("a keys file its group or others may read is refused in one line (exit 3) before preview and up, its content never shown", async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-keys-")), "keys");
-    fs.writeFileSync(file, "Zmlyc3Q=\nc2Vjb25k\ndGhpcmQ=\n", { mode: 0o640 });
+    fs.writeFileSync(
+      file,
+      "Zmlyc3QuLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u\nc2Vjb25kLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u\ndGhpcmQuLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u\n",
+      { mode: 0o640 },
+    );
     fs.chmodSync(file, 0o640); // whatever the umask
     const s = setup({ env: { COLDSTART_UNSEAL_KEYS_FILE: file } });
     const r = await s.run();
@@ -528,23 +544,32 @@ describe("unseal keys", () => {
     expect(s.io.errLines.join("\n")).toContain(
       `the unseal keys file ${file} has mode 0640: group or others may access it; refused (run: chmod 600 ${file})`,
     );
-    expect(s.io.all.join("\n")).not.toMatch(/Zmlyc3Q=|c2Vjb25k|dGhpcmQ=/);
+    expect(s.io.all.join("\n")).not.toMatch(/Zmlyc3Q=|c2Vjb25kLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u|dGhpcmQ=/);
   });
 
   it("the operator's own FIFO in COLDSTART_UNSEAL_KEYS_FILE is read once, by maintenance (the preflight counts what was read)", async () => {
     const fifo = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-keys-")), "fifo");
     execFileSync("/usr/bin/mkfifo", ["-m", "600", fifo]);
     // the operator's writer: one serving, as `printf ... > fifo` gives
-    const writer = spawn("/bin/sh", ["-c", 'printf "b25l\\ndHdv\\ndGhyZWU=\\n" > "$1"', "sh", fifo]);
+    const writer = spawn("/bin/sh", [
+      "-c",
+      'printf "b25lLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u\\ndHdvLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u\\ndGhyZWUuLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u\\n" > "$1"',
+      "sh",
+      fifo,
+    ]);
     const s = setup({ env: { COLDSTART_UNSEAL_KEYS_FILE: fifo } });
     expect((await s.run()).exitCode).toBe(EXIT.ok);
     expect(s.preflights).toEqual([3]);
-    servedThroughFifo(s.engine.ups[0], ["b25l", "dHdv", "dGhyZWU="]);
+    servedThroughFifo(s.engine.ups[0], [
+      "b25lLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u",
+      "dHdvLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u",
+      "dGhyZWUuLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u",
+    ]);
     await new Promise((resolve) => (writer.exitCode !== null ? resolve(null) : writer.on("exit", resolve)));
   });
 
   it("fewer keys typed than Vault's threshold exits 3 (escalate) before preview and up", async () => {
-    const io = new FakeIO(true, true, ["b25seS1vbmU=", ""]);
+    const io = new FakeIO(true, true, ["b25seS1vbmUuLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u", ""]);
     const s = setup({ io, yes: false, env: {} });
     const r = await s.run();
     expect(r.exitCode).toBe(EXIT.blocker);
@@ -553,11 +578,16 @@ describe("unseal keys", () => {
     expect(s.engine.ups).toEqual([]);
     expect(io.questions).toEqual([]);
     expect(io.errLines.join("\n")).toContain("escalate, never improvise");
-    expect(io.all.join("\n")).not.toContain("b25seS1vbmU=");
+    expect(io.all.join("\n")).not.toContain("b25seS1vbmUuLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u");
   });
 
   it("in CI (no terminal) two keys of three exit 3 without asking and without a preview", async () => {
-    const s = setup({ env: { COLDSTART_UNSEAL_KEY_1: "YQ==", COLDSTART_UNSEAL_KEY_2: "Yg==" } });
+    const s = setup({
+      env: {
+        COLDSTART_UNSEAL_KEY_1: "YS4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u",
+        COLDSTART_UNSEAL_KEY_2: "Yi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u",
+      },
+    });
     const r = await s.run();
     expect(r.exitCode).toBe(EXIT.blocker);
     expect(s.io.secretLabels).toEqual([]);
@@ -597,13 +627,13 @@ describe("preflight first", () => {
   });
 
   it("at a terminal with 3 keys for a 4-of-7 Vault it asks for the 4th only, then runs with all 4", async () => {
-    const io = new FakeIO(true, true, ["Zm91cnRo"]);
+    const io = new FakeIO(true, true, ["Zm91cnRoLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u"]);
     const s = setup({ threshold: 4, io, yes: false });
     const r = await s.run();
     expect(r.exitCode).toBe(EXIT.ok);
     expect(io.secretLabels).toEqual(["Unseal key 4 of 4: "]);
-    servedThroughFifo(s.engine.ups[0], [...Object.values(KEYS_ENV), "Zm91cnRo"]);
-    expect(io.all.filter((l) => l.includes("Zm91cnRo"))).toEqual([]);
+    servedThroughFifo(s.engine.ups[0], [...Object.values(KEYS_ENV), "Zm91cnRoLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u"]);
+    expect(io.all.filter((l) => l.includes("Zm91cnRoLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4uLi4u"))).toEqual([]);
   });
 
   it("a ready preflight prints its table before the preview, and a warning does not stop the window", async () => {
