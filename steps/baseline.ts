@@ -21,7 +21,8 @@ import { OpenStack } from "../runtime/openstack";
 import { expandHome } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
 import { toolErrorOf } from "../runtime/tool-error";
-import { fail, pass, toolVerdict, type StepOutcome } from "./outcome";
+import { keyFormProblem, malformedKeys, readUnsealKeys } from "../runtime/unseal-keys";
+import { blocker, fail, pass, toolVerdict, type StepOutcome } from "./outcome";
 
 /** The file that marks a complete capture and names its window. */
 export const BASELINE_META = "coldstart-baseline.json";
@@ -58,6 +59,20 @@ export async function baselineCapture(
   const capturedAt = ctx.clock.now();
   const dir = path.join(expandHome(flags.dir, ctx.env), `${stamp(capturedAt)}-pre-maintenance`);
   const window = ctx.env.COLDSTART_WINDOW || null;
+  // Keys Vault would refuse for their form stop Stage 3 after every host was restarted: refused
+  // here, before anything is shut down (issue #23). Only keys this step can see without taking
+  // them: a bare `pulumi up` gives every step the environment's keys; a keys FIFO is never opened
+  // (its one reader is the unseal step); maintenance checks the keys it serves itself.
+  const keys = readUnsealKeys(ctx.env);
+  const malformed = keys.ok ? malformedKeys(keys.keys) : [];
+  if (keys.ok && malformed.length > 0)
+    return blocker(expected, {
+      ok: false,
+      state: "blocker",
+      summary: `nothing captured, nothing shut down: ${keyFormProblem(malformed, keys.keys.length, keys.source)}`,
+      details: [],
+      route: "vault-keys-missing",
+    });
   try {
     await juju.showModel();
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -316,6 +316,42 @@ describe("the baseline capture names its window", () => {
   });
 });
 
+describe("the baseline capture refuses unseal keys of a form Vault refuses, before anything (#23)", () => {
+  const MODEL = "c:openstack";
+  const GOOD = Buffer.alloc(33, 7).toString("base64");
+  const cloudFake = () =>
+    fakeExec()
+      .on(new RegExp(`^juju show-model ${MODEL} --format=json$`), "{}")
+      .on(/^juju export-bundle/, "")
+      .on(/^juju status -m c:openstack --format=yaml$/, "model: {}\n")
+      .on(OPENRC_CALL, openrcReply())
+      .on(/^openstack /, readFixture("openstack/server-list-all-projects.json"));
+
+  it("a malformed key in the environment: BLOCKER naming it by position, no call made, no folder", async () => {
+    const fake = cloudFake();
+    const secret = "not-a-vault-key!";
+    const env = { HOME: "/home/operator", COLDSTART_UNSEAL_KEY_1: GOOD, COLDSTART_UNSEAL_KEY_2: secret };
+    const o = await baselineCapture({ model: MODEL, openrc: OPENRC, dir }, testContext(fake, { env, start: NOW }));
+    expect(o.outcome).toBe("blocker");
+    expect(o.exitCode).toBe(EXIT.blocker);
+    expect(o.verdict.summary).toMatch(/^nothing captured, nothing shut down: unseal key 2 of 2 /);
+    expect(o.verdict.summary).not.toContain(secret);
+    expect(fake.calls).toHaveLength(0);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it("keys of Vault's form, or none at all: the capture runs", async () => {
+    for (const env of [{ HOME: "/home/operator", COLDSTART_UNSEAL_KEY_1: GOOD }, { HOME: "/home/operator" }]) {
+      const o = await baselineCapture(
+        { model: MODEL, openrc: OPENRC, dir },
+        testContext(cloudFake(), { env, start: NOW }),
+      );
+      expect(o.outcome).toBe("pass");
+      fs.rmSync(path.join(dir, "20261205-090000-pre-maintenance"), { recursive: true });
+    }
+  });
+});
+
 describe("a tenant's server name on the console and in commands the operator may paste (#21)", () => {
   const EVIL = "\u001b]0;pwned\u0007evil<script>*x*|; rm -rf ~";
   const PRINTED = "evil<script>*x*|; rm -rf ~";
