@@ -93,11 +93,9 @@ export async function holdGuests(flags: StepFlags<typeof HOLD_GUESTS>, ctx: Step
         noted.add(ref);
         const text = `server ${guestLabel(s)}: ${powerMoveNote("stop", m)}; waiting${m.move === "busy" ? " for it to clear" : " for SHUTOFF"}`;
         // in progress: an earlier run's stop reached nova (FOLLOWED: console and record); busy: another task's
-        if (m.move === "in-progress") notes.push(followed(ctx.out, text));
-        else {
-          ctx.out.line(text);
-          notes.push(text);
-        }
+        if (m.move === "in-progress") followed(ctx.out, text);
+        else ctx.out.line(text);
+        notes.push(text); // the record's details keep the fact; the console line its FOLLOWED: label
       }
     }
   };

@@ -111,7 +111,7 @@ run("Ctrl-C at a terminal, pulumi engine (stand-in pulumi that records its signa
     const log = path.join(fake, "pulumi.jsonl");
     try {
       await pty.until("pulumi up to run a step", () => readLog(log).some((l) => l.cmd === "up" && l.event === "start"));
-      const maintenance = groupOf(pty.pid()); // bin/coldstart execs node: the pane's pid is maintenance's;
+      const maintenance = groupOf(pty.pid()); // the pane's shell and maintenance (bin/coldstart execs node) share the terminal's foreground group;
       pty.ctrlC();
       await pty.until("the stop request", () => pty.screen().includes("cancel requested"));
       if (ctrlCs >= 2) {

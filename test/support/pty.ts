@@ -21,6 +21,7 @@ export class Pty {
   private constructor(
     private readonly socket: string,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly exitFile: string,
   ) {}
 
   /** Start `argv` (run directly, no shell) in a new 200x50 pane with `env` and `cwd`. */
@@ -28,8 +29,14 @@ export class Pty {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-pty-"));
     const conf = path.join(dir, "tmux.conf");
     fs.writeFileSync(conf, "set -g remain-on-exit on\nset -g history-limit 100000\n");
-    const pty = new Pty(path.join(dir, "sock"), env);
-    pty.tmux(["-f", conf, "new-session", "-d", "-s", "t", "-x", "200", "-y", "50", "-c", cwd, "--", ...argv]);
+    const pty = new Pty(path.join(dir, "sock"), env, path.join(dir, "exit"));
+    // The program runs under a shell that writes its exit status to a file: tmux 3.3a sometimes
+    // marks the pane dead with neither pane_dead_status nor pane_dead_signal filled (seen for
+    // programs that exited 130 by themselves, one run in three). The shell traps SIGINT (the
+    // terminal's Ctrl-C reaches the whole foreground group) so it outlives the program; a trapped
+    // signal is reset to its default in the program, which sees Ctrl-C exactly as without it.
+    const wrapped = ["/bin/sh", "-c", `trap : INT; "$0" "$@"; echo $? > "${path.join(dir, "exit")}"`, ...argv];
+    pty.tmux(["-f", conf, "new-session", "-d", "-s", "t", "-x", "200", "-y", "50", "-c", cwd, "--", ...wrapped]);
     return pty;
   }
 
@@ -39,7 +46,7 @@ export class Pty {
     return r.stdout;
   }
 
-  /** The pid of the pane's program (its session leader). */
+  /** The pid of the pane's shell (its session leader), in the program's process group. */
   pid(): number {
     return Number(this.tmux(["display-message", "-p", "-t", "t", "#{pane_pid}"]).trim());
   }
@@ -54,12 +61,15 @@ export class Pty {
     return this.tmux(["capture-pane", "-p", "-J", "-S", "-", "-E", "-", "-t", "t"]);
   }
 
-  /** The program's exit status once it has ended. */
+  /** The program's exit status once it has ended (written by the shell it runs under). */
   exitStatus(): number | undefined {
-    const [dead, status] = this.tmux(["display-message", "-p", "-t", "t", "#{pane_dead} #{pane_dead_status}"])
-      .trim()
-      .split(" ");
-    return dead === "1" ? Number(status) : undefined;
+    let text: string;
+    try {
+      text = fs.readFileSync(this.exitFile, "utf8");
+    } catch {
+      return undefined;
+    }
+    return text.endsWith("\n") ? Number(text.trim()) : undefined; // whole once the line is
   }
 
   /** Poll until `what` is true (every 50 ms), or fail naming it and the screen. */
