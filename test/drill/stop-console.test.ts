@@ -42,13 +42,18 @@ describe("drill --cancel-at power-off-openstack0 (no --json: the operator's cons
   });
 
   it("no FAILED for a power-off the record shows as passed: each shows the recorded verdict", () => {
+    // The cancel lands at power-off-openstack0's first call: that one has sent its soft-off and
+    // passes; the other three were in flight too, each passed or stopped at a safe point before
+    // its request (which depends on how far it got: the record says, and the console must say the same).
+    expect(record.find((e) => e.step === "power-off-openstack0")?.outcome).toBe("pass");
     for (const host of HOSTS) {
       const step = `power-off-${host}`;
-      expect({ step, outcome: record.find((e) => e.step === step)?.outcome }).toEqual({ step, outcome: "pass" });
+      const outcome = record.find((e) => e.step === step)?.outcome;
+      expect({ step, outcome: ["pass", "cancelled"].includes(outcome ?? "") }).toEqual({ step, outcome: true });
       expect(cancelled.stderr).not.toMatch(new RegExp(`FAILED +shutdown/${step}\\b`));
       expect(cancelled.stderr).toMatch(
         new RegExp(
-          `ended +shutdown/${step} \\(\\S+\\): its shell was killed by the cancel; the coldstart under it finished: pass \\(in the record\\)`,
+          `ended +shutdown/${step} \\(\\S+\\): its shell was killed by the cancel; the coldstart under it finished: ${outcome} \\(in the record\\)`,
         ),
       );
     }

@@ -42,6 +42,9 @@ const CHASSIS_RESTART =
   /^juju exec -m c:openstack --unit (\S+) --format=json -- systemctl restart ovs-vswitchd ovn-controller$/;
 const NEUTRON_RESTART = /^juju exec -m c:openstack --unit (\S+) --format=json -- systemctl restart neutron-server$/;
 const ANY_SYSTEMCTL = / systemctl /;
+/** The sweep reads its services' systemd InvocationIDs before a restart (steps/ovn.ts restartOnce). */
+const INVOCATION_IDS =
+  /^juju exec -m c:openstack --unit (\S+) --format=json -- systemctl show -p InvocationID --value (.+)$/;
 
 /** `juju status neutron-api`: hand-made (no recorded neutron-api status), units only. */
 const NEUTRON_APP_STATUS = JSON.stringify({
@@ -67,6 +70,7 @@ const NEUTRON_APP_STATUS = JSON.stringify({
  */
 function ovnCloud(down: string[], model = "juju/nova-compute.ovn-chassis.healthy.juju3.status.json") {
   const notConnected = new Set(down);
+  const starts = new Map<string, number>();
   const fake = fakeExec()
     .on(MODEL_STATUS, readFixture(model))
     .on(NEUTRON_STATUS, NEUTRON_APP_STATUS)
@@ -80,10 +84,22 @@ function ovnCloud(down: string[], model = "juju/nova-compute.ovn-chassis.healthy
       ),
     )
     .on(CHASSIS_RESTART, (call) => {
-      notConnected.delete(CHASSIS_RESTART.exec(call.line)?.[1] ?? "");
+      const unit = CHASSIS_RESTART.exec(call.line)?.[1] ?? "";
+      notConnected.delete(unit);
+      starts.set(unit, (starts.get(unit) ?? 0) + 1);
       return jujuExecReply("");
     })
-    .on(NEUTRON_RESTART, jujuExecReply(""));
+    // systemd gives a unit a new InvocationID at each start (src/core/unit.c unit_acquire_invocation_id)
+    .on(INVOCATION_IDS, (call) => {
+      const [, unit = "", services = ""] = INVOCATION_IDS.exec(call.line) ?? [];
+      const ids = services.split(" ").map((svc) => `${unit}-${svc}-${starts.get(unit) ?? 0}`);
+      return jujuExecReply(ids.join("\n") + "\n");
+    })
+    .on(NEUTRON_RESTART, (call) => {
+      const unit = NEUTRON_RESTART.exec(call.line)?.[1] ?? "";
+      starts.set(unit, (starts.get(unit) ?? 0) + 1);
+      return jujuExecReply("");
+    });
   return { fake, notConnected };
 }
 

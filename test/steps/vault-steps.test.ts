@@ -199,7 +199,8 @@ describe("vaultUnseal with the planted keys", () => {
     expect(code).toBe(0);
     expect(state.sealed).toBe(false);
     const files = fs.readdirSync(recordDir);
-    expect(files).toEqual(["2026-12-05-roosevelt.jsonl"]);
+    // the record, and the step's progress note (which key index it was sending: never a key)
+    expect(files.sort()).toEqual(["2026-12-05-roosevelt.jsonl", "2026-12-05-roosevelt.vault-unseal.json"]);
     const record = files.map((f) => fs.readFileSync(path.join(recordDir, f), "utf8")).join("\n");
     expect(record).toContain('"outcome":"pass"');
     expect(keyLeaks([record, written.join(""), ...leakSurface(fake, ctx)].join("\n"), PLANTED)).toEqual([]);
