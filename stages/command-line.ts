@@ -7,7 +7,7 @@ const SAFE = /^[A-Za-z0-9_@%+=:,./~-]+$/;
 
 /** POSIX-shell single-quote a word unless it is plainly safe (keeps the preview readable). */
 export function shellQuote(word: string): string {
-  if (word !== "" && SAFE.test(word)) return word;
+  if (SAFE.test(word)) return word; // SAFE needs one character at least: "" is quoted ('')
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
