@@ -33,7 +33,7 @@ import { unwrap } from "./unwrap";
 import { answerOf, followed } from "./request-line";
 import { excerpt } from "../runtime/excerpt";
 import * as z from "zod";
-import { windowMarker } from "./window-marker";
+import { unitMarker, type UnitMarker } from "./window-marker";
 
 type Target = StepFlags<typeof OVN_CHECK>;
 const PROBE = "ovn-appctl -t ovn-controller connection-status";
@@ -178,29 +178,9 @@ const CHASSIS_SERVICES = "ovs-vswitchd ovn-controller";
 const ALREADY = "already done by this window's earlier run (new InvocationID): not sent again";
 
 /** Which units this window's sweep restarted, and their services' InvocationIDs just before (issue #23). */
-const restartFile = z.object({
-  units: z.record(z.string(), z.object({ services: z.string(), before: z.array(z.string()) })),
-});
-interface RestartMarker {
-  earlier(unit: string): EarlierRestart | undefined;
-  /** Did this window's earlier run restart anything? */
-  any(): boolean;
-  sending(unit: string, r: EarlierRestart): void;
-}
-
-function restartMarker(ctx: StepContext): RestartMarker {
-  const marker = windowMarker(ctx, "ovn-tls-sweep", restartFile);
-  const earlier = { ...marker.earlier?.units };
-  const units = { ...earlier };
-  return {
-    earlier: (unit) => earlier[unit],
-    any: () => Object.keys(earlier).length > 0,
-    sending: (unit, r) => {
-      units[unit] = r;
-      marker.write({ units });
-    },
-  };
-}
+type RestartMarker = UnitMarker<EarlierRestart>;
+const restartMarker = (ctx: StepContext): RestartMarker =>
+  unitMarker(ctx, "ovn-tls-sweep", z.object({ services: z.string(), before: z.array(z.string()) }));
 
 /**
  * `systemctl restart <services>` on a unit at most once per window: the services' InvocationIDs
@@ -226,7 +206,7 @@ async function restartOnce(
     followed(ctx.out, `systemctl restart ${services} ${where}: ${ALREADY}`);
     return { code: 0, stdout: "", already: true };
   }
-  if (ids) marker.sending(unit, { services, before: ids });
+  if (ids) marker.note(unit, { services, before: ids });
   const res = await juju.execOnUnit(unit, `systemctl restart ${services}`).catch((e: unknown) => {
     onlyToolErrors(e);
     return { code: -1, stdout: e.message };

@@ -25,7 +25,7 @@ import { unwrap } from "./unwrap";
 import { followed, sent } from "./request-line";
 import { onlyToolErrors, ToolError } from "../runtime/tool-error";
 import type { EvidenceOf } from "../runtime/record";
-import { windowMarker } from "./window-marker";
+import { unitMarker, type UnitMarker } from "./window-marker";
 
 type UnitUnseal = EvidenceOf<"vault-unseal">["units"][number];
 
@@ -172,25 +172,9 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
  * mid-unseal lets the resume tell its own progress from someone else's (gates/vault.ts
  * `unsealStart`). Outside a window (no COLDSTART_WINDOW / COLDSTART_RECORD_DIR): not kept.
  */
-const progressFile = z.object({ units: z.record(z.string(), z.object({ sending: z.number().int().min(0) })) });
-
-interface ProgressMarker {
-  earlier(unit: string): EarlierUnseal | undefined;
-  sending(unit: string, index: number): void;
-}
-
-function progressMarker(ctx: StepContext): ProgressMarker {
-  const marker = windowMarker(ctx, "vault-unseal", progressFile);
-  const earlier = { ...marker.earlier?.units };
-  const units = { ...earlier };
-  return {
-    earlier: (unit) => earlier[unit],
-    sending: (unit, index) => {
-      units[unit] = { sending: index };
-      marker.write({ units });
-    },
-  };
-}
+type ProgressMarker = UnitMarker<EarlierUnseal>;
+const progressMarker = (ctx: StepContext): ProgressMarker =>
+  unitMarker(ctx, "vault-unseal", z.object({ sending: z.number().int().min(0) }));
 
 /** Send the threshold of keys to one unit, each as a request body on stdin. Returns its detail line and key count. */
 async function unsealUnit(
@@ -224,7 +208,7 @@ async function unsealUnit(
   if (resumed) followed(ctx.out, resumed);
   for (let i = begin.from; i < status.t && status.sealed; i++) {
     if (keys[i] === undefined) throw new ToolError(`${unit}: ran out of keys after ${i} (threshold ${status.t})`);
-    marker.sending(unit, i);
+    marker.note(unit, { sending: i });
     // said without the key: its number, and Vault's progress or refusal (Vault never echoes a key)
     const what = `${unit}: unseal key ${i + 1} of ${status.t}`;
     const raw = await sent(

@@ -8,6 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as zod from "zod";
 import type * as z from "zod";
 import { expandHome } from "../runtime/record";
 import type { StepContext } from "../runtime/step-context";
@@ -37,6 +38,32 @@ export function windowMarker<T>(ctx: StepContext, name: string, schema: z.ZodTyp
       if (!file) return;
       const tmp = writeTempBeside(file, JSON.stringify(value) + "\n", { durable: true });
       fs.renameSync(tmp, file);
+    },
+  };
+}
+
+/**
+ * A window marker keyed by unit: what this step noted for each unit before its request to it
+ * (the sweep's restarts, the unseal's key index). `earlier` is what the window's earlier runs
+ * left; `note` rewrites the whole file with this unit's entry added or replaced.
+ */
+export interface UnitMarker<V> {
+  earlier(unit: string): V | undefined;
+  /** Did this window's earlier runs note any unit? */
+  any(): boolean;
+  note(unit: string, value: V): void;
+}
+
+export function unitMarker<V>(ctx: StepContext, name: string, value: z.ZodType<V>): UnitMarker<V> {
+  const marker = windowMarker(ctx, name, zod.object({ units: zod.record(zod.string(), value) }));
+  const earlier: Record<string, V> = { ...marker.earlier?.units };
+  const units: Record<string, V> = { ...earlier };
+  return {
+    earlier: (unit) => earlier[unit],
+    any: () => Object.keys(earlier).length > 0,
+    note: (unit, v) => {
+      units[unit] = v;
+      marker.write({ units });
     },
   };
 }
