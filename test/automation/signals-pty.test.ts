@@ -48,14 +48,17 @@ interface Interrupt {
   what: string;
 }
 
-const readLog = (file: string): PulumiLog[] =>
-  fs.existsSync(file)
-    ? fs
-        .readFileSync(file, "utf8")
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l) as PulumiLog)
-    : [];
+/** The stand-in's log, complete lines only: it is read while the stand-in is still writing it, so
+ * the file may exist empty or end in half a line (CI once read it in that instant). */
+const readLog = (file: string): PulumiLog[] => {
+  if (!fs.existsSync(file)) return [];
+  const text = fs.readFileSync(file, "utf8");
+  return text
+    .slice(0, text.lastIndexOf("\n") + 1)
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as PulumiLog);
+};
 
 /** /proc/<pid>/stat's process group and session. */
 function groupOf(pid: number): { pgid: number; sid: number } {
