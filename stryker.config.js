@@ -1,6 +1,6 @@
 // StrykerJS: mutation testing of the safety core (issue #22; README "Mutation testing").
 // `npm run mutation` runs it; `npm run mutation -- --mutate stages/budget.ts` one file;
-// `npm run mutation:survivors` lists what lived (test/mutation/equivalent.json: the equivalents).
+// `npm run mutation:survivors` lists what lived (test/mutation/equivalent/*.json: the equivalents).
 //
 // Many tests run the BUILT program (bin/coldstart -> dist/, and the esbuild step bundle), not the
 // TS sources, so the sandbox is built after Stryker instruments it (buildCommand): dist/ then holds
@@ -83,7 +83,13 @@ module.exports = {
   // busy shared 2-core machine it passed 40 min (README "Mutation testing").
   dryRunTimeoutMinutes: 120,
   reporters: ["clear-text", "json", "progress"],
-  jsonReporter: { fileName: unitTier ? "reports/mutation/mutation-unit.json" : "reports/mutation/mutation.json" },
+  // MUTATION_REPORT=reports/mutation/gates.json: a part's own report, so parts run one after the
+  // other keep theirs (`npm run mutation:survivors -- <report>...` reads several).
+  jsonReporter: {
+    fileName:
+      process.env.MUTATION_REPORT ||
+      (unitTier ? "reports/mutation/mutation-unit.json" : "reports/mutation/mutation.json"),
+  },
   clearTextReporter: {
     allowColor: false,
     logTests: false,

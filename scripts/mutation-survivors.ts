@@ -1,8 +1,8 @@
 /**
- * `npm run mutation:survivors [report.json]`: what lived in the last mutation run (issue #22,
+ * `npm run mutation:survivors [--min 90] [report.json ...]`: what lived in the last mutation run (issue #22,
  * README "Mutation testing"). Reads Stryker's JSON report (default reports/mutation/mutation.json,
  * stryker.config.js jsonReporter) and prints, per file, the score raw and excluding the mutants
- * listed as equivalent in test/mutation/equivalent.json, then every mutant that was not detected
+ * listed as equivalent in test/mutation/equivalent/*.json, then every mutant that was not detected
  * (survived, or covered by no test) as `file:line:column  mutator  original → replacement`.
  *
  * An equivalent mutant is matched by file + mutator + original text + replacement text (spaces
@@ -25,7 +25,7 @@ export interface Report {
   files: Record<string, { source: string; mutants: ReportMutant[] }>;
 }
 
-/** One entry of test/mutation/equivalent.json. */
+/** One entry of a test/mutation/equivalent/*.json list. */
 export interface Equivalent {
   file: string;
   mutator: string;
@@ -180,26 +180,78 @@ export function render(result: ReturnType<typeof analyse>): string {
     );
   }
   if (result.unusedEquivalents.length > 0) {
-    out.push("", "equivalent.json entries that match no undetected mutant of this report (stale? killed now?):");
+    out.push("", "equivalent/*.json entries that match no undetected mutant of this report (stale? killed now?):");
     for (const e of result.unusedEquivalents)
       out.push(`  ${e.file}  ${e.mutator}  ${short(e.original)} → ${short(e.replacement)}`);
   }
   return out.join("\n");
 }
 
+/** Every list in test/mutation/equivalent/ (one per area of the safety core: gates.json, power.json,
+ * steps.json, runtime.json, stages.json), as one. */
+export function readEquivalents(dir: string): Equivalent[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .flatMap((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Equivalent[]);
+}
+
+/** Several reports (one per part, run one after the other) as one: a file in more than one keeps
+ * the report with the most detected mutants, a floor either way (the same mutants, more tests). */
+export function mergeReports(reports: Report[]): Report {
+  const files: Report["files"] = {};
+  const detected = (f: Report["files"][string]) => f.mutants.filter((m) => DETECTED.has(m.status)).length;
+  for (const r of reports)
+    for (const [file, entry] of Object.entries(r.files))
+      if (!files[file] || detected(entry) > detected(files[file])) files[file] = entry;
+  return { files };
+}
+
+/** Files whose score, equivalents excluded, is below `min` %. */
+export function belowMinimum(scores: FileScore[], min: number): FileScore[] {
+  return scores.filter((s) => s.excludingEquivalents !== null && s.excludingEquivalents < min);
+}
+
+const USAGE = "usage: npm run mutation:survivors -- [--min <percent>] [report.json ...]";
+
 function main(argv: string[]): number {
   const root = path.resolve(__dirname, "..", "..");
-  const reportFile = path.resolve(argv[0] ?? path.join(root, "reports", "mutation", "mutation.json"));
-  if (!fs.existsSync(reportFile)) {
-    process.stderr.write(`mutation-survivors: no report at ${reportFile}; run \`npm run mutation\` first\n`);
-    return 2;
+  const files: string[] = [];
+  let min: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--min") {
+      const n = Number(argv[++i]);
+      if (!Number.isFinite(n) || n < 0 || n > 100) {
+        process.stderr.write(`mutation-survivors: --min needs a percent from 0 to 100, e.g. --min 90\n${USAGE}\n`);
+        return 2;
+      }
+      min = n;
+    } else if (argv[i].startsWith("-")) {
+      process.stderr.write(`mutation-survivors: unknown flag ${argv[i]}\n${USAGE}\n`);
+      return 2;
+    } else files.push(path.resolve(argv[i]));
   }
-  const report = JSON.parse(fs.readFileSync(reportFile, "utf8")) as Report;
-  const equivalents = JSON.parse(
-    fs.readFileSync(path.join(root, "test", "mutation", "equivalent.json"), "utf8"),
-  ) as Equivalent[];
-  process.stdout.write(`${render(analyse(report, equivalents))}\n`);
-  return 0;
+  if (files.length === 0) files.push(path.join(root, "reports", "mutation", "mutation.json"));
+  const reports: Report[] = [];
+  for (const reportFile of files) {
+    if (!fs.existsSync(reportFile)) {
+      process.stderr.write(`mutation-survivors: no report at ${reportFile}; run \`npm run mutation\` first\n`);
+      return 2;
+    }
+    reports.push(JSON.parse(fs.readFileSync(reportFile, "utf8")) as Report);
+  }
+  const equivalents = readEquivalents(path.join(root, "test", "mutation", "equivalent"));
+  const result = analyse(mergeReports(reports), equivalents);
+  process.stdout.write(`${render(result)}\n`);
+  if (min === undefined) return 0;
+  const below = belowMinimum(result.scores, min);
+  if (below.length === 0) {
+    process.stdout.write(`\nevery file at or above ${min} % (equivalents excluded)\n`);
+    return 0;
+  }
+  process.stdout.write(`\nbelow ${min} % (equivalents excluded): ${below.map((s) => s.file).join(", ")}\n`);
+  return 1;
 }
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

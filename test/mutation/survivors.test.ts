@@ -1,11 +1,20 @@
 /**
  * Issue #22: `npm run mutation:survivors` (scripts/mutation-survivors.ts) reads Stryker's JSON
- * report. An equivalent mutant listed in test/mutation/equivalent.json is matched by file, mutator
+ * report. An equivalent mutant listed in test/mutation/equivalent/*.json is matched by file, mutator
  * and text, not by line, and the score is printed raw and without the listed equivalents.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { analyse, originalText, render, type Equivalent, type Report } from "../../scripts/mutation-survivors";
+import {
+  analyse,
+  belowMinimum,
+  mergeReports,
+  originalText,
+  readEquivalents,
+  render,
+  type Equivalent,
+  type Report,
+} from "../../scripts/mutation-survivors";
 
 const SOURCE = ["export function f(a: number) {", "  if (a > 1) return 'x';", "  return 'y';", "}"].join("\n");
 const at = (line: number, column: number, endColumn: number, endLine = line) => ({
@@ -92,8 +101,37 @@ describe("mutation survivors", () => {
     expect(out).toMatch(/match no undetected mutant[^\n]*\n {2}stages\/f\.ts {2}EqualityOperator {2}a > 2 → a >= 1/);
   });
 
-  it("every entry of test/mutation/equivalent.json says which mutant and why", () => {
-    const list = JSON.parse(fs.readFileSync(path.join(__dirname, "equivalent.json"), "utf8")) as Equivalent[];
+  it("merges one report per part: a file in several keeps the one with the most detected", () => {
+    const weaker = report();
+    const stronger = report();
+    stronger.files["stages/f.ts"].mutants[0] = { ...stronger.files["stages/f.ts"].mutants[0], status: "Killed" };
+    const other: Report = { files: { "gates/g.ts": { source: "x", mutants: [] } } };
+    for (const parts of [
+      [weaker, stronger, other],
+      [stronger, weaker, other],
+    ]) {
+      const merged = mergeReports(parts);
+      expect(Object.keys(merged.files).sort()).toEqual(["gates/g.ts", "stages/f.ts"]);
+      expect(merged.files["stages/f.ts"].mutants[0].status).toBe("Killed");
+    }
+  });
+
+  it("--min names the files below it, equivalents excluded; a file with no valid mutant is not below", () => {
+    const { scores } = analyse(report(), [EQ]);
+    expect(belowMinimum(scores, 66).map((s) => s.file)).toEqual([]);
+    expect(belowMinimum(scores, 67).map((s) => s.file)).toEqual(["stages/f.ts"]);
+    expect(belowMinimum([{ ...scores[0], raw: null, excludingEquivalents: null }], 90)).toEqual([]);
+  });
+
+  it("every entry of test/mutation/equivalent/*.json says which mutant and why", () => {
+    const list = readEquivalents(path.join(__dirname, "equivalent"));
+    expect(fs.readdirSync(path.join(__dirname, "equivalent")).sort()).toEqual([
+      "gates.json",
+      "power.json",
+      "runtime.json",
+      "stages.json",
+      "steps.json",
+    ]);
     for (const e of list) {
       expect(Object.keys(e).sort()).toEqual(["file", "mutator", "original", "replacement", "why"]);
       expect(fs.existsSync(path.join(__dirname, "..", "..", e.file))).toBe(true);
