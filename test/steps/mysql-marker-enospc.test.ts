@@ -14,6 +14,7 @@
  * The action is counted on the fake juju's call log, across every run of the step.
  */
 import { spawnSync } from "node:child_process";
+import type { PathLike } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { mysqlReboot } from "../../steps/mysql";
@@ -70,6 +71,7 @@ function expectNamedFailure(r: Awaited<ReturnType<typeof mysqlReboot>>, dir: str
   expect(r.verdict.summary).toContain(`Free space on the filesystem of the record dir ${dir}`);
   expect(r.verdict.summary).toContain("then resume");
   expect(r.verdict.summary).not.toContain("\n");
+  expect(r.verdict.details).toEqual([`marker: ${markerIn(dir)}`, "error: ENOSPC"]);
 }
 
 // --- for real: a full tmpfs ---------------------------------------------------------------------
@@ -78,6 +80,9 @@ const mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-enospc-"));
 const mountProblem = ((): string | undefined => {
   if (process.platform !== "linux") return "not Linux";
   if (process.getuid?.() !== 0) return "not root (mount needs it)";
+  // Stryker ends a runner at a timeout: afterAll would never unmount, and the next run's removal of
+  // the temp roots (test/mutation/jest-global-setup.js, shared by every run) would fail EBUSY
+  if (process.env.MUTATION_TMPDIR !== undefined) return "under mutation testing";
   const r = spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k,mode=0700", "coldstart-enospc", mountPoint], {
     encoding: "utf8",
   });
@@ -218,5 +223,103 @@ describe("the marker on a disk that answers ENOSPC (injected)", () => {
     expect(r2).toMatchObject({ exitCode: 0, outcome: "pass" });
     expect(resume.lines(ACTION_CALL)).toEqual([]);
     expect(first.lines(ACTION_CALL).length + resume.lines(ACTION_CALL).length).toBe(1);
+  });
+});
+
+/**
+ * Issue #22: the marker's NAME is flushed too (the record dir fsynced) before the action: after a
+ * power loss a marker written but not yet named on disk would let the next run start the
+ * destructive action a second time. Where a folder cannot be opened for that, the write stands.
+ */
+describe("the marker's folder entry is flushed before the action", () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-dirsync-"))));
+  afterEach(() => {
+    jest.restoreAllMocks();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the marker's text, then its name (the record dir, opened, fsynced, closed) are flushed before juju run; its rewrites too", async () => {
+    const events: string[] = [];
+    const dirFds = new Set<number>();
+    const textFds = new Set<number>(); // the marker's text, in its temporary file
+    const open = fs.openSync;
+    jest.spyOn(fs, "openSync").mockImplementation(((p: PathLike, ...rest: unknown[]) => {
+      const fd = (open as (...a: unknown[]) => number)(p, ...rest);
+      if (p === dir) dirFds.add(fd);
+      if (/\.mysql-reboot\.json\..*\.tmp$/.test(String(p))) textFds.add(fd);
+      return fd;
+    }) as typeof fs.openSync);
+    const fsync = fs.fsyncSync;
+    jest.spyOn(fs, "fsyncSync").mockImplementation((fd: number) => {
+      if (dirFds.has(fd)) events.push(`fsync dir (marker ${fs.existsSync(markerIn(dir)) ? "named" : "absent"})`);
+      if (textFds.has(fd)) events.push("fsync marker text");
+      fsync(fd);
+    });
+    const close = fs.closeSync;
+    jest.spyOn(fs, "closeSync").mockImplementation((fd: number) => {
+      if (dirFds.has(fd)) events.push("close dir");
+      dirFds.delete(fd); // a number the next open may reuse
+      textFds.delete(fd);
+      close(fd);
+    });
+    const fake = mysqlFake().on(ACTION_CALL, () => (events.push("juju run"), SUCCESS));
+    const r = await mysqlReboot(FLAGS, ctxFor(fake, dir));
+    expect(r).toMatchObject({ exitCode: 0, outcome: "pass" });
+    // the text flushed before it takes the name, the name before the action; every rewrite flushed too
+    expect(events.slice(0, 5)).toEqual([
+      "fsync marker text",
+      "fsync dir (marker named)",
+      "close dir",
+      "juju run",
+      "fsync marker text",
+    ]);
+  });
+
+  it("a record dir that cannot be opened for the flush: the marker stands and the action runs once", async () => {
+    const open = fs.openSync;
+    jest.spyOn(fs, "openSync").mockImplementation(((p: PathLike, ...rest: unknown[]) => {
+      if (p === dir) throw Object.assign(new Error(`EACCES: permission denied, open '${dir}'`), { code: "EACCES" });
+      return (open as (...a: unknown[]) => number)(p, ...rest);
+    }) as typeof fs.openSync);
+    const fake = mysqlFake();
+    const r = await mysqlReboot(FLAGS, ctxFor(fake, dir));
+    expect(r).toMatchObject({ exitCode: 0, outcome: "pass" });
+    expect(fake.lines(ACTION_CALL)).toHaveLength(1);
+    expect(JSON.parse(fs.readFileSync(markerIn(dir), "utf8")).attempts).toEqual([
+      expect.objectContaining({ unit: `${APP}/1`, outcome: "success" }),
+    ]);
+  });
+});
+
+describe("rewriting the marker after the action, when the rename fails", () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-rename-"))));
+  afterEach(() => {
+    jest.restoreAllMocks();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a named failure; the marker keeps the attempt as taken, and its temporary file is removed", async () => {
+    const rename = fs.renameSync;
+    jest.spyOn(fs, "renameSync").mockImplementation((from: PathLike, to: PathLike) => {
+      if (String(to) === markerIn(dir))
+        throw Object.assign(new Error(`EROFS: read-only file system, rename '${String(from)}'`), {
+          errno: -30,
+          code: "EROFS",
+          syscall: "rename",
+        });
+      rename(from, to);
+    });
+    const fake = mysqlFake();
+    const r = await mysqlReboot(FLAGS, ctxFor(fake, dir));
+    expect(fake.lines(ACTION_CALL)).toHaveLength(1);
+    expect(r).toMatchObject({ exitCode: 1, outcome: "fail" });
+    expect(r.verdict.state).toBe("marker-not-written");
+    expect(r.verdict.details).toEqual([`marker: ${markerIn(dir)}`, "error: EROFS"]);
+    expect(markerFiles(dir)).toEqual(["w1.mysql-reboot.json"]);
+    expect(JSON.parse(fs.readFileSync(markerIn(dir), "utf8")).attempts).toEqual([
+      { unit: `${APP}/1`, at: expect.any(String), after: 0 },
+    ]);
   });
 });

@@ -388,6 +388,10 @@ describe("mysqlReboot on a confirmed complete outage", () => {
     expect(actionCalls(fake)).toEqual([]);
     expect(result).toMatchObject({ exitCode: 3, outcome: "blocker" });
     expect(result.verdict.state).toBe("no-window");
+    expect(result.verdict.summary).toBe(
+      `${ACTION} NOT run: it must run inside a maintenance window (COLDSTART_WINDOW and COLDSTART_RECORD_DIR), so that it runs at most once per window`,
+    );
+    expect(result.verdict.route).toBe("mysql-will-not-reform");
   });
 });
 
@@ -730,6 +734,7 @@ describe("mysqlReboot's last guards before a juju run (issue #22)", () => {
       expect(result.verdict.summary).toContain(
         `${ACTION} NOT run on ${APP}/2: the status no longer shows a complete outage`,
       );
+      expect(result.verdict.route).toBe("mysql-will-not-reform");
       expect(markerOf("reformed").attempts).toEqual([LEADER_REFUSED]);
     },
   );
@@ -772,5 +777,408 @@ describe("mysqlReboot's last guards before a juju run (issue #22)", () => {
     expect(fake.lines()).toEqual([`juju status -m ${MODEL} ${APP} --format=json`]);
     expect(result.outcome).toBe("cancelled");
     expect(markerOf("cancel-3").attempts).toEqual([LEADER_REFUSED]);
+  });
+});
+
+/**
+ * Issue #22: what the reboot step says and records on each path (the verdict, the console, the
+ * marker), so an operator reading it after a kill, a refusal or a lost task knows what ran.
+ */
+describe("mysqlReboot: verdicts, console lines and the marker on each path (issue #22)", () => {
+  const markerFile = (window: string) => path.join(recordDir, `${window}.mysql-reboot.json`);
+  const markerOf = (window: string) =>
+    JSON.parse(fs.readFileSync(markerFile(window), "utf8")) as {
+      attempts: { unit: string; taskId?: string; outcome?: string; after?: number }[];
+    };
+  const writeMarker = (window: string, attempts: object[]) =>
+    fs.writeFileSync(markerFile(window), JSON.stringify({ window, attempts }));
+  const with218On2 = () => patched("complete-outage", (units) => (units[`${APP}/2`]["public-address"] = "10.0.0.218"));
+  const RUNNING_ON_1 = { unit: `${APP}/1`, at: "2025-10-14T11:20:41.000Z", after: 0, operationId: "13", taskId: "14" };
+
+  it("the first run says what it ran and what juju answered, task and outcome", async () => {
+    const fake = mysqlFake(recorded("complete-outage"));
+    const ctx = windowCtx(fake, "say-1");
+    const result = await mysqlReboot(FLAGS, ctx);
+    expect(ctx.out.lines).toEqual([
+      `RAN: ${ACTION} on ${APP}/1 (complete outage on all 3 units; window say-1)`,
+      `juju run ${APP}/1 ${ACTION} (task 14): completed, outcome Success`,
+    ]);
+    expect(result.verdict).toMatchObject({
+      state: "rebooted",
+      summary: `${ACTION} completed on ${APP}/1 (task 14); the cluster-online gate now polls until every unit reassesses`,
+      details: [],
+    });
+  });
+
+  it("a result with no task id in juju's stderr takes the task id from the result itself", async () => {
+    const doc = JSON.parse(SUCCESS) as Record<string, { id: string }>;
+    const fake = mysqlFake(recorded("complete-outage"), () => ({ stdout: SUCCESS, stderr: "" }));
+    await mysqlReboot(FLAGS, windowCtx(fake, "id-1"));
+    expect(markerOf("id-1").attempts[0]).toMatchObject({
+      taskId: String(Object.values(doc)[0].id),
+      outcome: "success",
+    });
+  });
+
+  it("a refusal naming the leader's own address: a blocker that says so and lists every unit's addresses", async () => {
+    const status = patched("complete-outage", (units) => (units[`${APP}/1`]["public-address"] = "10.0.0.218"));
+    const fake = mysqlFake(status, () => NOT_GTID_SUPERSET);
+    const ctx = windowCtx(fake, "same-1");
+    const result = await mysqlReboot(FLAGS, ctx);
+    expect(result.verdict).toMatchObject({ state: "action-failed", route: "mysql-will-not-reform" });
+    expect(result.verdict.summary).toBe(
+      `${ACTION} on ${APP}/1 refused: not the most up-to-date member; it names 10.0.0.218, which is the same unit`,
+    );
+    expect(result.verdict.details).toEqual([
+      `${APP}/0: 192.168.100.54`,
+      `${APP}/1: 10.0.0.218, 192.168.100.46`,
+      `${APP}/2: 192.168.100.52`,
+    ]);
+    expect(ctx.out.lines).toContain(
+      `juju run ${APP}/1 ${ACTION} (task 12): refused: not the most up-to-date member; it names 10.0.0.218`,
+    );
+  });
+
+  it("the second attempt is said as such, and a failure there names the task and the address", async () => {
+    const fake = mysqlFake(with218On2(), () => NOT_GTID_SUPERSET);
+    const ctx = windowCtx(fake, "second-1");
+    const result = await mysqlReboot(FLAGS, ctx);
+    expect(ctx.out.lines).toContain(
+      `${APP}/1 is not the most up-to-date member; running ${ACTION} once on ${APP}/2 (10.0.0.218) as the error directs`,
+    );
+    expect(ctx.out.lines).toContain(`RAN: ${ACTION} on ${APP}/2 (second and last attempt, as the error directs)`);
+    expect(result.verdict.summary).toBe(
+      `${ACTION} on ${APP}/2 (task 12) failed: still not the most up-to-date member (10.0.0.218)`,
+    );
+    expect(markerOf("second-1").attempts.map((a) => [a.unit, a.outcome])).toEqual([
+      [`${APP}/1`, "not-most-updated"],
+      [`${APP}/2`, "not-most-updated"],
+    ]);
+  });
+
+  it("a failed task: a blocker with the action's own message, the marker keeps it", async () => {
+    const failed = JSON.stringify({
+      [`${APP}/1`]: {
+        id: "14",
+        message: "Reboot cluster from complete outage failed.",
+        status: "failed",
+        unit: `${APP}/1`,
+      },
+    });
+    const fake = mysqlFake(recorded("complete-outage"), () => ({ stdout: failed, exitCode: 1 }));
+    const ctx = windowCtx(fake, "failed-1");
+    const result = await mysqlReboot(FLAGS, ctx);
+    expect(result.verdict.summary).toBe(
+      `${ACTION} on ${APP}/1 (task 14) failed: ${APP}/1: action failed: Reboot cluster from complete outage failed.`,
+    );
+    expect(ctx.out.lines).toContain(
+      `juju run ${APP}/1 ${ACTION} (task 14): failed: ${APP}/1: action failed: Reboot cluster from complete outage failed.`,
+    );
+    expect(markerOf("failed-1").attempts[0].outcome).toBe(
+      `failed: ${APP}/1: action failed: Reboot cluster from complete outage failed.`,
+    );
+  });
+
+  it("juju stopping its wait is said with the --wait it had and the task it follows", async () => {
+    const fake = mysqlFake(recorded("complete-outage"), () => TIMED_OUT).on(SHOW_TASK_CALL, COMPLETED_TASK);
+    const ctx = windowCtx(fake, "wait-1");
+    await mysqlReboot(FLAGS, ctx);
+    expect(ctx.out.lines).toContain(
+      `juju run ${APP}/1 ${ACTION} --wait=1170s: juju stopped waiting for unit ${APP}/1; the action runs on the unit agent, not in juju: following task 14 to its end, never running it again`,
+    );
+    expect(ctx.out.lines).toContain(`task 14 of ${ACTION} on ${APP}/1 completed: completed, outcome Success`);
+  });
+
+  it("still running at the budget's end: the verdict names the window, the task and the marker", async () => {
+    const fake = mysqlFake(recorded("complete-outage"), () => TIMED_OUT).on(SHOW_TASK_CALL, RUNNING_TASK);
+    const ctx = windowCtx(fake, "run-1");
+    ctx.deadline = ctx.clock.now() + 300_000;
+    const result = await mysqlReboot(FLAGS, ctx);
+    expect(result.verdict.summary).toBe(
+      `${ACTION} on ${APP}/1 (task 14): task 14 is running at the end of the step's budget. It keeps running on the unit; the next run of this step in window run-1 follows task 14 to its end and never starts the action again`,
+    );
+    expect(result.verdict.details).toEqual([`marker: ${markerFile("run-1")}`]);
+  });
+
+  it("a show-task that cannot be read is retried; at the budget's end the verdict says it was unreadable", async () => {
+    const fake = mysqlFake(recorded("complete-outage"), () => TIMED_OUT).on(SHOW_TASK_CALL, {
+      exitCode: 1,
+      stderr: "ERROR connection is shut down\n",
+    });
+    const ctx = windowCtx(fake, "unread-1");
+    ctx.deadline = ctx.clock.now() + 300_000;
+    const result = await mysqlReboot(FLAGS, ctx);
+    expect(result.verdict.state).toBe("action-running");
+    expect(result.verdict.summary).toMatch(/task 14 is unreadable \(.*connection is shut down.*\) at the end/);
+    expect(fake.count(SHOW_TASK_CALL)).toBeGreaterThan(1);
+  });
+
+  it("follows a task every commandTimeout / 8, but never less often than every 30 s", async () => {
+    const fake = mysqlFake(recorded("complete-outage"), () => TIMED_OUT).on(SHOW_TASK_CALL, (_c, n) =>
+      n < 3 ? RUNNING_TASK : COMPLETED_TASK,
+    );
+    const ctx = testContext(fake, {
+      env: { HOME: "/home/operator", COLDSTART_WINDOW: "pace-1", COLDSTART_RECORD_DIR: recordDir },
+      callTimeoutMs: 400_000,
+    });
+    const started = ctx.clock.now();
+    expect((await mysqlReboot(FLAGS, ctx)).exitCode).toBe(0);
+    expect(ctx.clock.now() - started).toBe(2 * 30_000);
+  });
+
+  it("a resume follows the earlier attempt's task and says so first, in the console and the verdict", async () => {
+    writeMarker("res-1", [RUNNING_ON_1]);
+    const fake = mysqlFake(recorded("complete-outage")).on(SHOW_TASK_CALL, COMPLETED_TASK);
+    const ctx = windowCtx(fake, "res-1");
+    const result = await mysqlReboot(FLAGS, ctx);
+    expect(ctx.out.lines[0]).toBe(
+      `FOLLOWED: ${ACTION} on ${APP}/1: the earlier attempt (task 14), started at ${RUNNING_ON_1.at}, recorded no outcome (${markerFile("res-1")}); following its task, not run again`,
+    );
+    expect(result.verdict.summary).toBe(
+      `followed the earlier attempt, task 14; not run again: ${ACTION} completed on ${APP}/1 (task 14); the cluster-online gate now polls until every unit reassesses`,
+    );
+    expect(actionCalls(fake)).toEqual([]);
+  });
+
+  it("a resume whose earlier task refuses, naming another unit: the second attempt runs, and the verdict says which ran", async () => {
+    writeMarker("res-2", [{ ...RUNNING_ON_1, taskId: "12" }]);
+    const refusal = (JSON.parse(NOT_GTID_SUPERSET.stdout as string) as Record<string, object>)[`${APP}/1`];
+    const fake = mysqlFake(with218On2()).on(SHOW_TASK_CALL, JSON.stringify(refusal));
+    const ctx = windowCtx(fake, "res-2");
+    const result = await mysqlReboot(FLAGS, ctx);
+    expect(actionCalls(fake).map(unitOf)).toEqual([`${APP}/2`]);
+    expect(result.verdict.summary).toMatch(
+      /^followed the earlier attempt, task 12; not run again \(then the second attempt its error directs: the RAN: line\): /,
+    );
+  });
+
+  it("a resume whose earlier attempt has no task id and no baseline: a blocker saying so; 'its task not found'", async () => {
+    writeMarker("res-3", [{ unit: `${APP}/1`, at: "2025-10-14T11:20:41.000Z" }]);
+    const fake = mysqlFake(recorded("complete-outage"));
+    const ctx = windowCtx(fake, "res-3");
+    const result = await mysqlReboot(FLAGS, ctx);
+    expect(ctx.out.lines[0]).toContain(`the earlier attempt, started at 2025-10-14T11:20:41.000Z, recorded no outcome`);
+    expect(result.verdict.state).toBe("attempt-not-found");
+    expect(result.verdict.summary).toBe(
+      `followed the earlier attempt, its task not found; not run again: ${ACTION} was started on ${APP}/1 at 2025-10-14T11:20:41.000Z but the marker records no task id and no operations baseline to find it by; it may never have been enqueued. Check \`juju operations --apps ${APP} --actions ${ACTION}\`; only if it never ran, remove ${markerFile("res-3")} to allow one attempt`,
+    );
+    expect(result.verdict.details).toEqual([`marker: ${markerFile("res-3")}`]);
+    expect(fake.lines()).toEqual([`juju status -m ${MODEL} ${APP} --format=json`]);
+  });
+
+  it("finding the task: a listing that fails leaves it running (unknown), two candidates are not one", async () => {
+    writeMarker("find-1", [{ unit: `${APP}/1`, at: "t", after: 10 }]);
+    const down = mysqlFake(recorded("complete-outage")).on(OPERATIONS_CALL, { exitCode: 1, stderr: "ERROR no API\n" });
+    const r1 = await mysqlReboot(FLAGS, windowCtx(down, "find-1"));
+    expect(r1.verdict.state).toBe("action-running");
+    expect(r1.verdict.summary).toContain("its task could not be looked up: ");
+    expect(r1.verdict.summary).toContain("no API");
+
+    const ops = JSON.parse(readFixture("juju/operations.reboot-action.assembled.json")) as Record<string, object>;
+    const task = (id: string) => ({
+      ...(ops["13"] as object),
+      summary: `${ACTION} run on unit-mysql-innodb-cluster-1`,
+      tasks: { [id]: { host: `${APP}/1`, status: "running", timing: {} } },
+    });
+    writeMarker("find-2", [{ unit: `${APP}/1`, at: "t", after: 13 }]);
+    const two = mysqlFake(recorded("complete-outage")).on(
+      OPERATIONS_CALL,
+      JSON.stringify({ ...ops, "15": task("16"), "17": task("18") }),
+    );
+    const r2 = await mysqlReboot(FLAGS, windowCtx(two, "find-2"));
+    expect(r2.verdict.state).toBe("attempt-not-found");
+    expect(r2.verdict.summary).toContain(
+      `juju operations lists 2 tasks of it on ${APP}/1 after operation 13 (16, 18), not one`,
+    );
+
+    writeMarker("find-3", [{ unit: `${APP}/1`, at: "t", after: 13 }]);
+    const none = mysqlFake(recorded("complete-outage")).on(OPERATIONS_CALL, JSON.stringify(ops));
+    const r3 = await mysqlReboot(FLAGS, windowCtx(none, "find-3"));
+    expect(r3.verdict.summary).toContain(`juju operations lists no task of it on ${APP}/1 after operation 13`);
+  });
+
+  it("a found task is said with its operation and status, and kept in the marker", async () => {
+    const ops = JSON.parse(readFixture("juju/operations.reboot-action.assembled.json")) as Record<string, object>;
+    const mine = {
+      ...(ops["13"] as object),
+      summary: `${ACTION} run on unit-mysql-innodb-cluster-1`,
+      tasks: { "16": { host: `${APP}/1`, status: "running", timing: {} } },
+    };
+    writeMarker("found-1", [{ unit: `${APP}/1`, at: "t", after: 13 }]);
+    const fake = mysqlFake(recorded("complete-outage"))
+      .on(OPERATIONS_CALL, JSON.stringify({ ...ops, "15": mine }))
+      .on(SHOW_TASK_CALL, COMPLETED_TASK.replace('"id":"14"', '"id":"16"'));
+    const ctx = windowCtx(fake, "found-1");
+    await mysqlReboot(FLAGS, ctx);
+    expect(ctx.out.lines).toContain(`found task 16 (operation 15) of ${ACTION} on ${APP}/1: running`);
+    expect(markerOf("found-1").attempts[0]).toMatchObject({ taskId: "16", outcome: "success" });
+  });
+
+  it("already attempted: every attempt listed with its task and outcome, or that none was recorded", async () => {
+    writeMarker("done-1", [
+      { unit: `${APP}/1`, at: "t1", taskId: "12", outcome: "not-most-updated", address: "10.0.0.218" },
+      { unit: `${APP}/2`, at: "t2", outcome: "success" },
+    ]);
+    const result = await mysqlReboot(FLAGS, windowCtx(mysqlFake(recorded("complete-outage")), "done-1"));
+    expect(result.verdict.summary).toBe(`${ACTION} already ran in window done-1; a second attempt needs a human`);
+    expect(result.verdict.details).toEqual([`t1 on ${APP}/1 (task 12): not-most-updated`, `t2 on ${APP}/2: success`]);
+  });
+
+  it.each([
+    ["not JSON", '{"window": "bad-1", "attempts": [', "not JSON ("],
+    ["JSON without an attempts list", JSON.stringify({ window: "bad-1" }), "no attempts list"],
+  ])("a marker that is %s stops the step before anything runs: a blocker naming the file", async (_name, text, why) => {
+    fs.writeFileSync(markerFile("bad-1"), text);
+    const fake = mysqlFake(recorded("complete-outage"));
+    const result = await mysqlReboot(FLAGS, windowCtx(fake, "bad-1"));
+    expect(result).toMatchObject({ exitCode: 3, outcome: "blocker" });
+    expect(result.verdict).toMatchObject({ state: "marker-unreadable", route: "mysql-will-not-reform" });
+    expect(result.verdict.summary).toContain(
+      `${ACTION} NOT run: the window's attempt marker ${markerFile("bad-1")} cannot be read (${why}`,
+    );
+    expect(result.verdict.summary).toContain(`check \`juju operations --actions ${ACTION}\` before removing it`);
+    expect(actionCalls(fake)).toEqual([]);
+  });
+
+  it("a marker that cannot be read at all (a folder in its place) is a blocker too, not a crash", async () => {
+    fs.mkdirSync(markerFile("dir-1"));
+    const fake = mysqlFake(recorded("complete-outage"));
+    const result = await mysqlReboot(FLAGS, windowCtx(fake, "dir-1"));
+    expect(result.verdict.state).toBe("marker-unreadable");
+    expect(result.verdict.summary).toContain("EISDIR");
+    expect(actionCalls(fake)).toEqual([]);
+  });
+
+  it("the budget check: 31 s left (juju's 30 s and 1 s of wait) still runs it, with --wait=1s; 30.999 s does not", async () => {
+    const fits = mysqlFake(recorded("complete-outage"));
+    const ctx = windowCtx(fits, "edge-1");
+    ctx.deadline = ctx.clock.now() + 31_000;
+    await mysqlReboot(FLAGS, ctx);
+    expect(actionCalls(fits)).toEqual([`juju run -m ${MODEL} ${APP}/1 ${ACTION} --format=json --wait=1s`]);
+
+    const short = mysqlFake(recorded("complete-outage"));
+    const tight = windowCtx(short, "edge-2");
+    tight.deadline = tight.clock.now() + 30_999;
+    const result = await mysqlReboot(FLAGS, tight);
+    expect(actionCalls(short)).toEqual([]);
+    expect(result.verdict.summary).toBe(
+      `${ACTION} NOT run on ${APP}/1: 31s of the step's budget left, not enough to run it and wait for its result`,
+    );
+  });
+
+  it("juju operations failing before the attempt runs nothing and takes no marker", async () => {
+    const fake = mysqlFake(recorded("complete-outage")).on(OPERATIONS_CALL, { exitCode: 1, stderr: "ERROR no API\n" });
+    const result = await mysqlReboot(FLAGS, windowCtx(fake, "ops-1"));
+    expect(result).toMatchObject({ exitCode: 1, outcome: "fail" });
+    expect(result.verdict.summary).toMatch(new RegExp(`^${ACTION} NOT run on ${APP}/1: .*no API`));
+    expect(actionCalls(fake)).toEqual([]);
+    expect(fs.existsSync(markerFile("ops-1"))).toBe(false);
+  });
+
+  it("juju missing at the second attempt: that attempt is dropped from the marker, the first kept", async () => {
+    const fake = mysqlFake(with218On2(), (n) => (n === 1 ? NOT_GTID_SUPERSET : { notFound: true }));
+    const result = await mysqlReboot(FLAGS, windowCtx(fake, "nf-2"));
+    expect(result).toMatchObject({ exitCode: 1, outcome: "fail" });
+    expect(result.verdict.summary).toMatch(new RegExp(`^${ACTION} NOT run on ${APP}/2: `));
+    expect(markerOf("nf-2").attempts).toEqual([
+      expect.objectContaining({ unit: `${APP}/1`, outcome: "not-most-updated" }),
+    ]);
+  });
+});
+
+describe("mysqlCheck and the gate when juju fails", () => {
+  it("a juju status that fails is a failure (exit 1), not a blocker", async () => {
+    const fake = fakeExec().on(STATUS_CALL, { exitCode: 1, stderr: "ERROR connection is shut down\n" });
+    const result = await mysqlCheck(FLAGS, testContext(fake));
+    expect(result).toMatchObject({ exitCode: 1, outcome: "fail" });
+    expect(result.verdict.state).toBe("tool-error");
+  });
+
+  it("juju not installed is a failure (exit 1) naming it", async () => {
+    const fake = fakeExec().on(STATUS_CALL, { notFound: true });
+    const result = await mysqlCheck(FLAGS, testContext(fake));
+    expect(result).toMatchObject({ exitCode: 1, outcome: "fail" });
+    expect(result.verdict.state).toBe("tool-missing");
+  });
+
+  it("the gate keeps a failure's own route (juju missing: tool-missing's), and sets mysql-will-not-reform only when there is none", async () => {
+    const fake = fakeExec().on(STATUS_CALL, { notFound: true });
+    const result = await mysqlClusterOnline(GATE_FLAGS, testContext(fake));
+    expect(result.outcome).toBe("fail");
+    expect(result.verdict.route).not.toBe("mysql-will-not-reform");
+    expect(result.verdict.route).toBeDefined();
+  });
+});
+
+describe("mysqlReboot: the guards' finer points (issue #22)", () => {
+  const markerFile = (window: string) => path.join(recordDir, `${window}.mysql-reboot.json`);
+  const writeMarker = (window: string, attempts: object[]) =>
+    fs.writeFileSync(markerFile(window), JSON.stringify({ window, attempts }));
+
+  it.each([
+    ["partial-outage", "mysql-partial-outage"],
+    ["agents-lost", "machines-not-started"],
+  ] as [Recorded, string][])(
+    "not an outage (%s): the blocker keeps the classification's own route",
+    async (name, route) => {
+      const result = await mysqlReboot(FLAGS, windowCtx(mysqlFake(recorded(name))));
+      expect(result.verdict.route).toBe(route);
+    },
+  );
+
+  it.each([
+    [
+      "both attempts refused (the second one's refusal recorded)",
+      [
+        { unit: `${APP}/1`, at: "t1", outcome: "not-most-updated", address: "10.0.0.218" },
+        { unit: `${APP}/2`, at: "t2", outcome: "not-most-updated", address: "192.168.100.54" },
+      ],
+    ],
+    ["a refusal recorded without the address it named", [{ unit: `${APP}/1`, at: "t1", outcome: "not-most-updated" }]],
+  ])("a resume holding %s runs nothing more: already attempted", async (_name, attempts) => {
+    writeMarker("held-1", attempts);
+    const status = patched("complete-outage", (units) => (units[`${APP}/2`]["public-address"] = "10.0.0.218"));
+    const fake = mysqlFake(status);
+    const result = await mysqlReboot(FLAGS, windowCtx(fake, "held-1"));
+    expect(actionCalls(fake)).toEqual([]);
+    expect(result.verdict.state).toBe("already-attempted");
+  });
+
+  it("a marker holding JSON null is unreadable, not a crash", async () => {
+    fs.writeFileSync(markerFile("null-1"), "null");
+    const result = await mysqlReboot(FLAGS, windowCtx(mysqlFake(recorded("complete-outage")), "null-1"));
+    expect(result.verdict.state).toBe("marker-unreadable");
+    expect(result.verdict.summary).toContain("(no attempts list)");
+  });
+
+  it("no unit marked leader: juju's own <app>/leader names the unit to run on", async () => {
+    const status = patched("complete-outage", (units) => Object.values(units).forEach((u) => delete u.leader));
+    const fake = mysqlFake(status);
+    await mysqlReboot(FLAGS, windowCtx(fake, "noleader-1"));
+    expect(actionCalls(fake).map(unitOf)).toEqual([`${APP}/leader`]);
+  });
+
+  it("a record dir that does not exist yet is made (0700) for the marker", async () => {
+    const nested = path.join(recordDir, "a", "b");
+    const fake = mysqlFake(recorded("complete-outage"));
+    const ctx = testContext(fake, {
+      env: { HOME: "/home/operator", COLDSTART_WINDOW: "mk-1", COLDSTART_RECORD_DIR: nested },
+    });
+    expect((await mysqlReboot(FLAGS, ctx)).exitCode).toBe(0);
+    expect(fs.statSync(nested).mode & 0o777).toBe(0o700);
+    expect(fs.existsSync(path.join(nested, "mk-1.mysql-reboot.json"))).toBe(true);
+  });
+
+  it("a bug (not a tool error) while starting juju run is not reported as 'juju did not start': it propagates", async () => {
+    const fake = mysqlFake(recorded("complete-outage")).on(ACTION_CALL, () => {
+      throw new TypeError("a bug in the exec layer");
+    });
+    await expect(mysqlReboot(FLAGS, windowCtx(fake, "bug-1"))).rejects.toThrow("a bug in the exec layer");
+  });
+
+  it("the gate passes with no route; a failure with none gets mysql-will-not-reform", async () => {
+    const ok = await mysqlClusterOnline(GATE_FLAGS, testContext(mysqlFake(recorded("healthy"))));
+    expect(ok.outcome).toBe("pass");
+    expect(ok.verdict.route).toBeUndefined();
   });
 });
