@@ -8,7 +8,10 @@ import type { StepFlags } from "../../stages/step-def";
 import type { POWER_OFF } from "../../stages/shutdown";
 import { powerOff, powerOn, powerState, SOFT_OFF_TRIES } from "../../steps/power";
 import { readFixture } from "../fixtures";
-import { fakeExec, testContext, type Reply } from "../support/fake-exec";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fakeExec, testContext, type FakeExec, type Reply } from "../support/fake-exec";
 import { execWithinDeadline } from "../../runtime/deadline";
 
 const URI = "qemu+ssh://kvm1/system";
@@ -244,5 +247,356 @@ describe("virsh races with a stale domstate are the wanted state", () => {
     const o = await powerOn(base, ctx);
     expect(o).toMatchObject({ outcome: "pass", verdict: { state: "power-on-sent" } });
     expect(ctx.out.lines[0]).toMatch(/virsh start: error: Domain is already active -- it is running already/);
+  });
+});
+
+/**
+ * Issue #23/#22: a resume in the same window after a run that sent the soft-off (steps/power.ts
+ * followEarlierSoftOff). The note `<window>.power-off-<host>.json` says when it was sent and
+ * whether its answer was read; the OS is never asked twice while it may be shutting down.
+ */
+describe("power-off resumed after this window's earlier run sent the soft-off", () => {
+  let recordDir: string;
+  beforeEach(() => (recordDir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-power-resume-"))));
+  afterEach(() => fs.rmSync(recordDir, { recursive: true, force: true }));
+  const noteFile = () => path.join(recordDir, "w.power-off-openstack1.json");
+  const windowContext = (fake: FakeExec) => {
+    const ctx = testContext(fake, {
+      env: { HOME: "/home/operator", COLDSTART_WINDOW: "w", COLDSTART_RECORD_DIR: recordDir },
+    });
+    ctx.exec = execWithinDeadline(ctx, fake.exec);
+    return ctx;
+  };
+  /** The earlier run's note: sent `ago` ms before the resume starts. */
+  const earlier = (ctx: { clock: { now(): number } }, ago: number, delivered: boolean) =>
+    fs.writeFileSync(noteFile(), JSON.stringify({ sentAt: ctx.clock.now() - ago, delivered }) + "\n");
+  const OFF_AFTER = `${LABEL}: off after the graceful shutdown this window's earlier run sent (not sent again)`;
+
+  it("the first run notes the soft-off before it is sent, then that its answer was read", async () => {
+    const fake = fakeExec();
+    const ctx = windowContext(fake);
+    const t0 = ctx.clock.now();
+    let atSend: unknown;
+    let on = true;
+    fake
+      .on(DOMSTATE, () => (on ? running : shutOff))
+      .on(SHUTDOWN, () => {
+        atSend = JSON.parse(fs.readFileSync(noteFile(), "utf8"));
+        on = false;
+        return { exitCode: 0, stdout: "Domain 'openstack1' is being shutdown\n\n" };
+      });
+    expect((await powerOff(offFlags, ctx)).outcome).toBe("pass");
+    expect(atSend).toEqual({ sentAt: t0, delivered: false });
+    expect(JSON.parse(fs.readFileSync(noteFile(), "utf8"))).toEqual({ sentAt: t0, delivered: true });
+  });
+
+  it("already off at the resume: passes, nothing sent", async () => {
+    const fake = fakeExec().on(DOMSTATE, shutOff).on(SHUTDOWN, "").on(DESTROY, "");
+    const ctx = windowContext(fake);
+    earlier(ctx, 20_000, true);
+    const o = await powerOff(offFlags, ctx);
+    expect(o).toMatchObject({ outcome: "pass", verdict: { state: "off", summary: OFF_AFTER } });
+    expect(fake.lines()).toEqual([`virsh -c ${URI} domstate --reason openstack1`]);
+  });
+
+  it("on at the resume: waits out the rest of the graceful timeout from the earlier send; off within it passes, nothing sent", async () => {
+    const fake = fakeExec();
+    const ctx = windowContext(fake);
+    const t0 = ctx.clock.now();
+    earlier(ctx, 20_000, true);
+    fake
+      .on(DOMSTATE, () => (ctx.clock.now() - t0 >= 30_000 ? shutOff : running))
+      .on(SHUTDOWN, "")
+      .on(DESTROY, "");
+    const o = await powerOff(offFlags, ctx);
+    expect(ctx.out.lines[0]).toBe(
+      `${LABEL}: graceful shutdown already in progress (sent by this window's earlier run 20s ago): not sent again; waiting 40s for the OS`,
+    );
+    expect(o).toMatchObject({ outcome: "pass", verdict: { summary: OFF_AFTER } });
+    expect(o.polls).toBeGreaterThan(1);
+    expect(fake.count(SHUTDOWN) + fake.count(DESTROY)).toBe(0);
+    expect(ctx.clock.now() - t0).toBeLessThan(40_000);
+  });
+
+  it("still on when the earlier soft-off's graceful timeout ends, its answer read: a hard off then, not before, no second soft-off", async () => {
+    const fake = fakeExec();
+    const ctx = windowContext(fake);
+    const t0 = ctx.clock.now();
+    earlier(ctx, 20_000, true);
+    let destroyedAt: number | undefined;
+    fake
+      .on(DOMSTATE, running)
+      .on(SHUTDOWN, "")
+      .on(DESTROY, () => {
+        destroyedAt = ctx.clock.now();
+        return { exitCode: 0, stdout: "Domain 'openstack1' destroyed\n\n" };
+      });
+    const o = await powerOff(offFlags, ctx);
+    expect(o).toMatchObject({ outcome: "pass", verdict: { state: "hard-off-sent" } });
+    expect(o.verdict.summary).toBe(
+      `${LABEL}: hard power off sent after the graceful timeout of the earlier run's soft-off; the power-state gate confirms`,
+    );
+    expect(ctx.out.lines).toContain(`${LABEL}: still on after 1m; hard power off`);
+    expect(destroyedAt! - t0).toBeGreaterThanOrEqual(40_000);
+    expect(destroyedAt! - t0).toBeLessThanOrEqual(40_000 + offFlags.interval);
+    expect(fake.count(SHUTDOWN)).toBe(0);
+    expect(fake.lines().at(-2)).toMatch(DOMSTATE); // the hard off rests on a read made just before it
+  });
+
+  it("the graceful timeout long over at the resume (answer read): no wait, one read, then the hard off", async () => {
+    const fake = fakeExec()
+      .on(DOMSTATE, running)
+      .on(SHUTDOWN, "")
+      .on(DESTROY, { exitCode: 0, stdout: "Domain 'openstack1' destroyed\n\n" });
+    const ctx = windowContext(fake);
+    const t0 = ctx.clock.now();
+    earlier(ctx, 90_000, true);
+    const o = await powerOff(offFlags, ctx);
+    expect(ctx.out.lines[0]).toBe(
+      `${LABEL}: graceful shutdown already in progress (sent by this window's earlier run 90s ago): not sent again; waiting 0ms for the OS`,
+    );
+    expect(o.verdict.state).toBe("hard-off-sent");
+    expect(fake.lines()).toEqual([
+      `virsh -c ${URI} domstate --reason openstack1`,
+      `virsh -c ${URI} domstate --reason openstack1`,
+      `virsh -c ${URI} destroy openstack1`,
+    ]);
+    expect(ctx.clock.now()).toBe(t0);
+  });
+
+  it("on at the first read but off at the read that decides (the timeout long over): no hard off", async () => {
+    const fake = fakeExec();
+    const ctx = windowContext(fake);
+    earlier(ctx, 90_000, true);
+    fake.on(DOMSTATE, () => (fake.count(DOMSTATE) === 1 ? running : shutOff)).on(DESTROY, "");
+    const o = await powerOff(offFlags, ctx);
+    expect(o).toMatchObject({ outcome: "pass", verdict: { state: "off", summary: OFF_AFTER } });
+    expect(fake.lines()).toEqual(Array(2).fill(`virsh -c ${URI} domstate --reason openstack1`));
+  });
+
+  it("still on after an earlier soft-off whose answer was never read: the graceful shutdown is sent again, no hard off yet", async () => {
+    let on = true;
+    const fake = fakeExec();
+    const ctx = windowContext(fake);
+    earlier(ctx, 90_000, false);
+    fake
+      .on(DOMSTATE, () => (on ? running : shutOff))
+      .on(SHUTDOWN, () => {
+        on = false;
+        return { exitCode: 0, stdout: "Domain 'openstack1' is being shutdown\n\n" };
+      })
+      .on(DESTROY, "");
+    const o = await powerOff(offFlags, ctx);
+    expect(ctx.out.lines).toContain(
+      `${LABEL}: still on 1m after the earlier run's soft-off, whose answer it never read: graceful shutdown again`,
+    );
+    expect(o).toMatchObject({ outcome: "pass", verdict: { summary: `${LABEL}: off after a graceful shutdown` } });
+    expect(fake.count(SHUTDOWN)).toBe(1);
+    expect(fake.count(DESTROY)).toBe(0);
+  });
+
+  it("virsh gone while waiting: fails with that, no hard off", async () => {
+    const fake = fakeExec();
+    const ctx = windowContext(fake);
+    earlier(ctx, 20_000, true);
+    fake
+      .on(DOMSTATE, () => (fake.count(DOMSTATE) === 1 ? running : { notFound: true, exitCode: null }))
+      .on(DESTROY, "");
+    const o = await powerOff(offFlags, ctx);
+    expect(o.outcome).toBe("fail");
+    expect(o.verdict.state).toBe("tool-missing");
+    expect(fake.count(DESTROY)).toBe(0);
+  });
+});
+
+/** Issue #22: the lines and verdicts an operator reads on each path of power-off and power-on. */
+describe("power-off and power-on: what the console and the verdict say", () => {
+  const SHUTTING: Reply = { exitCode: 0, stdout: "Domain 'openstack1' is being shutdown\n\n" };
+  const DESTROYED: Reply = { exitCode: 0, stdout: "Domain 'openstack1' destroyed\n\n" };
+
+  it("a host already off: skipped, 'already off, nothing done', nothing sent", async () => {
+    const fake = fakeExec().on(DOMSTATE, shutOff).on(SHUTDOWN, "").on(DESTROY, "");
+    const o = await powerOff(offFlags, testContext(fake));
+    expect(o).toMatchObject({
+      outcome: "skipped-by-guard",
+      exitCode: 0,
+      verdict: { ok: true, state: "off", summary: `${LABEL}: already off, nothing done` },
+    });
+    expect(fake.lines()).toEqual([`virsh -c ${URI} domstate --reason openstack1`]);
+  });
+
+  it("the soft-off taken at the first try: 'RAN: …: graceful shutdown: accepted'; taken at the third: '(try 3)'", async () => {
+    let on = true;
+    const fake = fakeExec()
+      .on(DOMSTATE, () => (on ? running : shutOff))
+      .on(SHUTDOWN, () => ((on = false), SHUTTING));
+    const ctx = testContext(fake);
+    await powerOff(offFlags, ctx);
+    expect(ctx.out.lines[0]).toBe(`RAN: ${LABEL}: graceful shutdown: accepted`);
+
+    let tries = 0;
+    let down = false;
+    const flaky = fakeExec()
+      .on(DOMSTATE, () => (down ? shutOff : running))
+      .on(SHUTDOWN, () => (++tries < 3 ? failed("shutdown", LOCK) : ((down = true), SHUTTING)));
+    const ctx2 = testContext(flaky);
+    await powerOff(offFlags, ctx2);
+    expect(ctx2.out.lines).toContain(
+      `RAN: ${LABEL}: graceful shutdown (try 2): transient error (${LABEL}: virsh shutdown failed: error: Failed to shutdown domain 'openstack1' error: ${LOCK}); graceful path retried in 10s`,
+    );
+    expect(ctx2.out.lines).toContain(`RAN: ${LABEL}: graceful shutdown (try 3): accepted`);
+  });
+
+  it("a state read that fails transiently before any soft-off is a WARNING, not a RAN: line", async () => {
+    let reads = 0;
+    let on = true;
+    const fake = fakeExec()
+      .on(DOMSTATE, () => (++reads === 1 ? failed("get state of", LOCK) : on ? running : shutOff))
+      .on(SHUTDOWN, () => ((on = false), SHUTTING));
+    const ctx = testContext(fake);
+    const o = await powerOff(offFlags, ctx);
+    expect(o.outcome).toBe("pass");
+    expect(ctx.out.warnings).toEqual([
+      `${LABEL}: power state not read: transient error (${LABEL}: virsh domstate failed: error: Failed to get state of domain 'openstack1' error: ${LOCK}); graceful path retried in 10s`,
+    ]);
+    expect(ctx.out.lines.filter((l) => l.startsWith("RAN:"))).toEqual([
+      `RAN: ${LABEL}: graceful shutdown (try 2): accepted`,
+    ]);
+  });
+
+  it("a soft-off whose retries run out says so on its last RAN: line, and the verdict counts the tries", async () => {
+    const fake = fakeExec().on(DOMSTATE, running).on(SHUTDOWN, failed("shutdown", LOCK));
+    const ctx = testContext(fake);
+    const o = await powerOff(offFlags, ctx);
+    expect(ctx.out.lines.at(-1)).toBe(
+      `RAN: ${LABEL}: graceful shutdown (try 7): transient error (${LABEL}: virsh shutdown failed: error: Failed to shutdown domain 'openstack1' error: ${LOCK}); no try left`,
+    );
+    expect(o.verdict.summary).toBe(
+      `${LABEL}: the graceful shutdown could not be delivered within 1m (7 tries); no hard power off was sent (the OS was never asked to shut down): ${LABEL}: virsh shutdown failed: error: Failed to shutdown domain 'openstack1' error: ${LOCK}`,
+    );
+  });
+
+  it("the last pause before the graceful timeout is what is left of it, not a whole interval", async () => {
+    const fake = fakeExec().on(DOMSTATE, running).on(SHUTDOWN, failed("shutdown", LOCK));
+    const ctx = testContext(fake);
+    const t0 = ctx.clock.now();
+    const times: number[] = [];
+    fake.on(SHUTDOWN, () => (times.push(ctx.clock.now() - t0), failed("shutdown", LOCK)));
+    await powerOff({ ...offFlags, "graceful-timeout": 25_000 }, ctx);
+    // tries at 0, 10, 20 s; then 5 s (what is left), then an interval each (SOFT_OFF_TRIES)
+    expect(times.slice(0, 4)).toEqual([0, 10_000, 20_000, 25_000]);
+    expect(ctx.out.lines).toContain(
+      `RAN: ${LABEL}: graceful shutdown (try 3): transient error (${LABEL}: virsh shutdown failed: error: Failed to shutdown domain 'openstack1' error: ${LOCK}); graceful path retried in 5s`,
+    );
+  });
+
+  it("an error waiting cannot fix, in answer to the soft-off: its RAN: line says FAILED, the step fails, no destroy", async () => {
+    const fake = fakeExec()
+      .on(DOMSTATE, running)
+      .on(SHUTDOWN, { exitCode: 1, stderr: "error: failed to get domain 'openstack1'\n" })
+      .on(DESTROY, "");
+    const ctx = testContext(fake);
+    const o = await powerOff(offFlags, ctx);
+    expect(ctx.out.lines).toEqual([
+      `RAN: ${LABEL}: graceful shutdown: FAILED (${LABEL}: virsh shutdown failed: error: failed to get domain 'openstack1')`,
+    ]);
+    expect(o).toMatchObject({ outcome: "fail", verdict: { state: "power-error", route: "power-control" } });
+    expect(o.verdict.summary).toBe(`${LABEL}: virsh shutdown failed: error: failed to get domain 'openstack1'`);
+    expect(fake.count(DESTROY)).toBe(0);
+  });
+
+  it("a refused soft-off: the refusal and the hard off are each said on their own line", async () => {
+    const fake = fakeExec()
+      .on(DOMSTATE, running)
+      .on(SHUTDOWN, failed("shutdown", "this function is not supported by the connection driver: virDomainShutdown"))
+      .on(DESTROY, DESTROYED);
+    const ctx = testContext(fake);
+    const o = await powerOff(offFlags, ctx);
+    expect(ctx.out.lines).toEqual([
+      `RAN: ${LABEL}: graceful shutdown: refused (${LABEL}: virsh shutdown failed: error: Failed to shutdown domain 'openstack1' error: this function is not supported by the connection driver: virDomainShutdown); hard power off`,
+      `RAN: ${LABEL}: hard power off (soft-off refused): accepted`,
+    ]);
+    expect(o.verdict.details).toEqual([
+      `${LABEL}: virsh shutdown failed: error: Failed to shutdown domain 'openstack1' error: this function is not supported by the connection driver: virDomainShutdown`,
+    ]);
+  });
+
+  it("the hard off after the graceful timeout is said as sent, with why", async () => {
+    const fake = fakeExec().on(DOMSTATE, running).on(SHUTDOWN, SHUTTING).on(DESTROY, DESTROYED);
+    const ctx = testContext(fake);
+    const o = await powerOff(offFlags, ctx);
+    expect(ctx.out.lines.at(-1)).toBe(`RAN: ${LABEL}: hard power off (still on after the graceful timeout): accepted`);
+    expect(o.verdict.summary).toBe(
+      `${LABEL}: hard power off sent after the graceful timeout; the power-state gate confirms`,
+    );
+  });
+
+  it("the step's budget ends inside the graceful wait: a failure that says how far it got, never a hard off", async () => {
+    const fake = fakeExec().on(DOMSTATE, running).on(SHUTDOWN, SHUTTING).on(DESTROY, "");
+    const ctx = testContext(fake);
+    ctx.deadline = ctx.clock.now() + 45_000;
+    const o = await powerOff(offFlags, ctx);
+    expect(o).toMatchObject({ outcome: "fail", verdict: { state: "budget-spent", route: "power-control" } });
+    expect(o.verdict.summary).toBe(
+      `${LABEL}: the step's time budget was spent 45s into the graceful wait of 1m; no hard power off was sent`,
+    );
+    expect(o.verdict.details).toEqual([
+      expect.stringMatching(/^still not there after 45s \(\d+ polls\): .*: power on$/),
+    ]);
+    expect(fake.count(DESTROY)).toBe(0);
+  });
+
+  it("a budget exactly as long as the graceful timeout is not 'spent': the hard off goes as usual", async () => {
+    const fake = fakeExec().on(DOMSTATE, running).on(SHUTDOWN, SHUTTING).on(DESTROY, DESTROYED);
+    const ctx = testContext(fake);
+    ctx.deadline = ctx.clock.now() + 60_000;
+    const o = await powerOff(offFlags, ctx);
+    expect(o.verdict.state).toBe("hard-off-sent");
+  });
+
+  it("virsh gone during the graceful wait: fails with that, no hard off", async () => {
+    const fake: FakeExec = fakeExec()
+      .on(DOMSTATE, () => (fake.count(SHUTDOWN) === 0 ? running : { notFound: true, exitCode: null }))
+      .on(SHUTDOWN, SHUTTING)
+      .on(DESTROY, "");
+    const o = await powerOff(offFlags, testContext(fake));
+    expect(o).toMatchObject({ outcome: "fail", verdict: { state: "tool-missing" } });
+    expect(fake.count(DESTROY)).toBe(0);
+  });
+
+  it("power-on: a host already on is skipped with nothing sent; one that is off gets 'RAN: … power on: accepted'", async () => {
+    const on = fakeExec().on(DOMSTATE, running).on(START, "");
+    const skipped = await powerOn(base, testContext(on));
+    expect(skipped).toMatchObject({
+      outcome: "skipped-by-guard",
+      verdict: { ok: true, state: "on", summary: `${LABEL}: already on, nothing done` },
+    });
+    expect(on.count(START)).toBe(0);
+
+    const off = fakeExec().on(DOMSTATE, shutOff).on(START, { exitCode: 0, stdout: "Domain 'openstack1' started\n\n" });
+    const ctx = testContext(off);
+    const o = await powerOn(base, ctx);
+    expect(ctx.out.lines).toEqual([`RAN: ${LABEL}: power on: accepted`]);
+    expect(o).toMatchObject({
+      outcome: "pass",
+      verdict: { ok: true, state: "power-on-sent", summary: `${LABEL}: power on sent; the power-state gate confirms` },
+    });
+  });
+
+  it("power-on that cannot connect: a failure on route power-control with virsh's line", async () => {
+    const fake = fakeExec().on(DOMSTATE, { exitCode: 1, stderr: readFixture("virsh/connect-failed.stderr") });
+    const o = await powerOn(base, testContext(fake));
+    expect(o).toMatchObject({ outcome: "fail", verdict: { state: "power-error", route: "power-control" } });
+  });
+
+  it("the power-state gate: the state it reads is its verdict, with no route when it is the one expected", async () => {
+    const fake = fakeExec().on(DOMSTATE, shutOff);
+    const o = await powerState({ ...base, expect: "off", timeout: 60_000, interval: 10_000 }, testContext(fake));
+    expect(o).toMatchObject({ outcome: "pass", verdict: { ok: true, state: "off", summary: `${LABEL}: power off` } });
+    expect(o.verdict.route).toBeUndefined();
+
+    const still = fakeExec().on(DOMSTATE, running);
+    const on = await powerState({ ...base, expect: "off", timeout: 60_000, interval: 10_000 }, testContext(still));
+    expect(on).toMatchObject({ outcome: "fail", verdict: { ok: false, state: "on", route: "power-control" } });
   });
 });
