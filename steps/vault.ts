@@ -112,13 +112,13 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
   // Decide for every unit first: a blocker anywhere means Vault is not touched at all. A partial
   // unseal by someone else is reset before we start, so count on the full threshold.
   const plans = statuses.map((s) => ({ ...s, plan: unsealPlan({ ...s.status, progress: 0 }, keys.keys.length) }));
-  const blocked = plans.filter((p) => p.plan.action === "blocker");
+  const blocked = plans.flatMap((p) => (p.plan.action === "blocker" ? [{ unit: p.unit, reason: p.plan.reason }] : []));
   if (blocked.length > 0) {
     return blocker(expected, {
       ok: false,
       state: "blocker",
       summary: `Vault NOT touched: ${keys.source}; ${blocked.length} unit(s) cannot be unsealed`,
-      details: blocked.map((b) => `${b.unit}: ${b.plan.action === "blocker" ? b.plan.reason : ""}`),
+      details: blocked.map((b) => `${b.unit}: ${b.reason}`),
       route: "vault-keys-missing",
     });
   }

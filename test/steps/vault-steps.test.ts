@@ -505,3 +505,294 @@ describe("vault-unseal failing at each point never prints a key (the provider's 
     expect(keyLeaks(written.join("") + ctx.out.all(), PLANTED)).toEqual([]);
   });
 });
+
+/**
+ * Issue #22: what the unseal step tells the operator and the record, path by path: each detail
+ * line, the evidence (counts, never a key), the RAN: lines and the route of each failure.
+ */
+describe("vaultUnseal: its verdict, evidence and console lines on each path", () => {
+  let recordDir: string;
+  beforeEach(() => (recordDir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-vault-paths-"))));
+  afterEach(() => fs.rmSync(recordDir, { recursive: true, force: true }));
+  const windowEnv = (window = "w"): Record<string, string> => ({
+    ...keyEnv(PLANTED),
+    COLDSTART_WINDOW: window,
+    COLDSTART_RECORD_DIR: recordDir,
+  });
+  const progressFile = (window = "w") => path.join(recordDir, `${window}.vault-unseal.json`);
+  const VAULT_REFUSES = JSON.stringify({ errors: ["Unseal failed, invalid key"] }) + "\n";
+
+  it("a full unseal: one detail line per unit, the key count line, and evidence of counts only", async () => {
+    const { fake } = vaultSim();
+    const ctx = ctxWith(fake, keyEnv(PLANTED));
+    const outcome = await vaultUnseal(FLAGS, ctx);
+
+    expect(outcome.verdict.details).toEqual([
+      "vault/0: unsealed with 3 key(s) (threshold 3)",
+      "3 key(s) per sealed unit, threshold 3, 3 held",
+    ]);
+    expect(outcome.evidence).toEqual({
+      kind: "vault-unseal",
+      threshold: 3,
+      keysAvailable: 3,
+      units: [{ unit: "vault/0", keysUsed: 3, threshold: 3, result: "unsealed", reset: false }],
+    });
+    expect(ctx.out.lines.filter((l) => l.startsWith("RAN: "))).toEqual([
+      "RAN: vault/0: unseal key 1 of 3: accepted (sealed=true, progress 1/3)",
+      "RAN: vault/0: unseal key 2 of 3: accepted (sealed=true, progress 2/3)",
+      "RAN: vault/0: unseal key 3 of 3: accepted (sealed=false, progress 0/3)",
+    ]);
+  });
+
+  it("an already unsealed unit: said so, 0 keys used, and its threshold kept in the evidence", async () => {
+    const { fake, state } = vaultSim();
+    state.sealed = false;
+    const outcome = await vaultUnseal(FLAGS, ctxWith(fake, keyEnv(PLANTED)));
+
+    expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass" });
+    expect(outcome.verdict.details).toEqual([
+      "vault/0: already unsealed",
+      "0 key(s) per sealed unit, threshold 3, 3 held",
+    ]);
+    expect(outcome.evidence).toEqual({
+      kind: "vault-unseal",
+      threshold: 3,
+      keysAvailable: 3,
+      units: [{ unit: "vault/0", keysUsed: 0, threshold: 3, result: "already-unsealed" }],
+    });
+  });
+
+  it("someone else's partial unseal: the reset is said with the progress it found, and recorded as a reset", async () => {
+    const { fake } = vaultSim({ progress: 2, statusFixture: "vault/api-sys-seal-status-sealed.json" });
+    const ctx = ctxWith(fake, keyEnv(PLANTED));
+    const outcome = await vaultUnseal(FLAGS, ctx);
+
+    expect(ctx.out.lines).toContain(
+      "RAN: vault/0: unseal reset (progress was 2/3, someone else's partial unseal): done",
+    );
+    expect(outcome.evidence).toMatchObject({
+      units: [{ unit: "vault/0", keysUsed: 3, result: "unsealed", reset: true }],
+    });
+  });
+
+  it("notes which key it is sending before each one is sent (an index, never a key)", async () => {
+    const { fake } = vaultSim();
+    const seen: unknown[] = [];
+    const original = fake.exec;
+    const ctx = ctxWith(fake, windowEnv());
+    ctx.exec = async (req) => {
+      if (req.args.includes("@-")) seen.push(JSON.parse(fs.readFileSync(progressFile(), "utf8")));
+      return original(req);
+    };
+    expect((await vaultUnseal(FLAGS, ctx)).exitCode).toBe(0);
+    expect(seen).toEqual([0, 1, 2].map((sending) => ({ units: { "vault/0": { sending } } })));
+  });
+
+  it("a resume after a kill mid-unseal goes on from the key Vault has not counted: no reset, no key sent twice", async () => {
+    // the earlier run was sending key index 1 (the 2nd key) and Vault counted it: progress 2
+    fs.writeFileSync(progressFile(), JSON.stringify({ units: { "vault/0": { sending: 1 } } }));
+    const { fake, state } = vaultSim({ progress: 2, statusFixture: "vault/api-sys-seal-status-sealed.json" });
+    const ctx = ctxWith(fake, windowEnv());
+    const outcome = await vaultUnseal(FLAGS, ctx);
+
+    expect(outcome).toMatchObject({ exitCode: 0, outcome: "pass" });
+    expect(state.sealed).toBe(false);
+    expect(unsealBodies(fake)).toEqual([{ key: PLANTED[2] }]);
+    const resumed =
+      "unseal already in progress from this window's earlier run (progress 2/3): key(s) 1-2 counted, not sent again";
+    expect(ctx.out.lines).toContain(`FOLLOWED: vault/0: ${resumed}`);
+    expect(outcome.verdict.details[0]).toBe(`vault/0: unsealed with 3 key(s) (threshold 3); ${resumed}`);
+    expect(outcome.evidence).toMatchObject({
+      units: [{ unit: "vault/0", keysUsed: 3, result: "unsealed", reset: false }],
+    });
+  });
+
+  it("still sealed after the threshold: a failure that says so per unit and records still-sealed", async () => {
+    const { fake } = vaultSim();
+    fake.on(UNSEAL, (_c, n) =>
+      render({ ...fixtureJson("vault/api-sys-unseal-response-progress1.json"), progress: n % 3 }),
+    );
+    const outcome = await vaultUnseal(FLAGS, ctxWith(fake, keyEnv(PLANTED)));
+
+    expect(outcome).toMatchObject({ exitCode: 1, outcome: "fail" });
+    expect(outcome.verdict.route).toBe("vault-sealed");
+    expect(outcome.verdict.details.slice(0, 2)).toEqual([
+      "vault/0: STILL SEALED after the threshold",
+      "3 key(s) per sealed unit, threshold 3, 3 held",
+    ]);
+    expect(outcome.verdict.details).toContain("vault/0: sealed (unseal progress 0/3, threshold 3 of 5)");
+    expect(outcome.evidence).toMatchObject({ units: [{ unit: "vault/0", keysUsed: 3, result: "still-sealed" }] });
+  });
+
+  it("a refused key: a blocker naming Vault's own error, the RAN: line says refused, the units done before it kept", async () => {
+    const { fake } = vaultSim();
+    // a second sealed unit, after vault/0 (which unseals), refuses its first key
+    const twoUnits = JSON.parse(VAULT_APP_STATUS) as { applications: { vault: { units: Record<string, object> } } };
+    const units = twoUnits.applications.vault.units;
+    units["vault/1"] = { ...units["vault/0"], leader: false };
+    fake
+      .on(STATUS_LIST, JSON.stringify(twoUnits))
+      .on(/--unit vault\/1 .*vault status/, jujuExecReply(render(fixtureJson("vault/status-sealed.json")), 2))
+      .on(/^juju ssh -m \S+ vault\/1 /, VAULT_REFUSES);
+    const ctx = ctxWith(fake, keyEnv(PLANTED));
+    const outcome = await vaultUnseal(FLAGS, ctx);
+
+    expect(outcome).toMatchObject({ exitCode: 3, outcome: "blocker" });
+    expect(outcome.verdict.route).toBe("vault-key-rejected");
+    expect(outcome.verdict.summary).toBe(
+      "vault/1: Vault refused the unseal request: Unseal failed, invalid key (a wrong or malformed key; check the key custody, D-069)",
+    );
+    expect(outcome.verdict.details).toEqual(["vault/0: unsealed with 3 key(s) (threshold 3)"]);
+    expect(ctx.out.lines).toContain("RAN: vault/1: unseal key 1 of 3: refused (Vault refused the key)");
+    expect(fake.count(/^juju ssh -m \S+ vault\/1 /)).toBe(1);
+  });
+
+  it.each([
+    ["not JSON", "curl: (7) Failed to connect to 127.0.0.1 port 8220\n"],
+    ["an error list that is not all text", JSON.stringify({ errors: [500] }) + "\n"],
+    ["an errors field that is not a list", JSON.stringify({ errors: "Unseal failed" }) + "\n"],
+  ])(
+    "an unseal answer that is %s is no refusal: a failure, Vault left sealed, never a blocker",
+    async (_name, answer) => {
+      const { fake } = vaultSim();
+      fake.on(UNSEAL, answer);
+      const ctx = ctxWith(fake, keyEnv(PLANTED));
+      const outcome = await vaultUnseal(FLAGS, ctx);
+
+      expect(outcome).toMatchObject({ exitCode: 1, outcome: "fail" });
+      expect(outcome.verdict.route).toBe("vault-sealed");
+      expect(outcome.verdict.summary).toMatch(/^vault\/0: unseal answer: /);
+      expect(ctx.out.lines).toContain("RAN: vault/0: unseal key 1 of 3: refused (no unseal answer)");
+      expect(fake.count(UNSEAL)).toBe(1);
+    },
+  );
+
+  it("a reset whose answer raises the threshold beyond the keys held stops before sending undefined", async () => {
+    const { fake } = vaultSim({ progress: 2, statusFixture: "vault/api-sys-seal-status-sealed.json" });
+    fake.on(UNSEAL, (call) => {
+      const body = JSON.parse(call.input ?? "null") as { reset?: boolean };
+      return body.reset
+        ? render({ ...fixtureJson("vault/status-sealed.json"), t: 4, n: 5 })
+        : render({ ...fixtureJson("vault/api-sys-unseal-response-progress1.json"), t: 4, n: 5 });
+    });
+    const outcome = await vaultUnseal(FLAGS, ctxWith(fake, keyEnv(PLANTED)));
+
+    expect(outcome).toMatchObject({ exitCode: 1, outcome: "fail" });
+    expect(outcome.verdict.summary).toContain("vault/0: ran out of keys after 3 (threshold 4)");
+    expect(unsealBodies(fake)).toEqual([{ reset: true }, ...PLANTED.map((key) => ({ key }))]);
+  });
+
+  it("a unit whose status cannot be read after the unseal makes the step fail, naming it, not throw", async () => {
+    const { fake } = vaultSim();
+    fake.on(STATUS_EXEC, (_c, n) =>
+      n === 1
+        ? jujuExecReply(render(fixtureJson("vault/status-sealed.json")), 2)
+        : { exitCode: 1, stderr: "ERROR unit vault/0 not reachable" },
+    );
+    const outcome = await vaultUnseal(FLAGS, ctxWith(fake, keyEnv(PLANTED)));
+
+    expect(outcome).toMatchObject({ exitCode: 1, outcome: "fail" });
+    expect(outcome.verdict.details).toContain("vault/0: status unknown (vault status could not be read)");
+  });
+});
+
+describe("vaultUnseal's blockers, as the operator reads them (issue #22)", () => {
+  it("keys short of the threshold: the verdict says where the keys came from, how many units, and each unit's reason", async () => {
+    const { fake } = vaultSim();
+    const outcome = await vaultUnseal(FLAGS, ctxWith(fake, keyEnv(PLANTED.slice(0, 2))));
+    expect(outcome.verdict).toEqual({
+      ok: false,
+      state: "blocker",
+      summary: "Vault NOT touched: 2 key(s) from COLDSTART_UNSEAL_KEY_1..2; 1 unit(s) cannot be unsealed",
+      details: [
+        "vault/0: 2 unseal key(s) available, 3 needed (threshold 3 of 5, progress 0): recovery BLOCKER: escalate, never improvise (re-init wipes the TLS plane)",
+      ],
+      route: "vault-keys-missing",
+    });
+  });
+
+  it("keys that cannot be read: state keys-unreadable, no details", async () => {
+    const { fake } = vaultSim();
+    const outcome = await vaultUnseal(
+      FLAGS,
+      ctxWith(fake, { COLDSTART_UNSEAL_KEYS_FILE: "/nonexistent/coldstart/keys" }),
+    );
+    expect(outcome.verdict).toMatchObject({
+      ok: false,
+      state: "keys-unreadable",
+      details: [],
+      route: "vault-keys-missing",
+    });
+  });
+
+  it("a key of a form Vault refuses: a blocker before any key is sent, unless no unit needs unsealing", async () => {
+    const keys = keyEnv([PLANTED[0], "not a key!", PLANTED[2]]);
+    const sealed = vaultSim();
+    const outcome = await vaultUnseal(FLAGS, ctxWith(sealed.fake, keys));
+    expect(outcome.verdict).toMatchObject({ ok: false, state: "blocker", details: [], route: "vault-keys-missing" });
+    expect(outcome.verdict.summary).toMatch(
+      /^Vault NOT touched: unseal key 2 of 3 \(3 key\(s\) from COLDSTART_UNSEAL_KEY_1\.\.3\) is not of a form/,
+    );
+    expect(sealed.fake.count(ANY_SSH)).toBe(0);
+
+    const unsealed = vaultSim();
+    unsealed.state.sealed = false;
+    const none = await vaultUnseal(FLAGS, ctxWith(unsealed.fake, keys));
+    expect(none).toMatchObject({ exitCode: 0, outcome: "pass" });
+    expect(unsealed.fake.count(ANY_SSH)).toBe(0);
+  });
+});
+
+describe("vaultUnseal: the edges of sending keys (issue #22)", () => {
+  /** vault/1 next to the simulated vault/0, its status fixed. */
+  function withSecondUnit(fake: FakeExec, status: Reply): void {
+    const doc = JSON.parse(VAULT_APP_STATUS) as { applications: { vault: { units: Record<string, object> } } };
+    const units = doc.applications.vault.units;
+    units["vault/1"] = { ...units["vault/0"], leader: false };
+    fake.on(STATUS_LIST, JSON.stringify(doc)).on(/--unit vault\/1 .*vault status/, status);
+  }
+
+  it("a key of a refused form is a blocker when ANY unit needs unsealing, even if another is unsealed already", async () => {
+    const { fake } = vaultSim();
+    withSecondUnit(fake, jujuExecReply(render(fixtureJson("vault/status-unsealed.json")), 0));
+    const outcome = await vaultUnseal(FLAGS, ctxWith(fake, keyEnv([PLANTED[0], "not a key!", PLANTED[2]])));
+    expect(outcome).toMatchObject({ exitCode: 3, outcome: "blocker" });
+    expect(fake.count(ANY_SSH)).toBe(0);
+  });
+
+  it("stops sending keys as soon as Vault answers unsealed (someone else's share completed it): no key beyond", async () => {
+    const { fake } = vaultSim();
+    fake.on(UNSEAL, (_c, n) =>
+      n === 2
+        ? render(fixtureJson("vault/api-sys-unseal-response-unsealed.json"))
+        : render({ ...fixtureJson("vault/api-sys-unseal-response-progress1.json"), progress: n }),
+    );
+    fake.on(STATUS_EXEC, (_c, n) =>
+      n === 1
+        ? jujuExecReply(render(fixtureJson("vault/status-sealed.json")), 2)
+        : jujuExecReply(render(fixtureJson("vault/status-unsealed.json")), 0),
+    );
+    const outcome = await vaultUnseal(FLAGS, ctxWith(fake, keyEnv(PLANTED)));
+    expect(unsealBodies(fake)).toEqual([{ key: PLANTED[0] }, { key: PLANTED[1] }]);
+    expect(outcome.verdict.details[0]).toBe("vault/0: unsealed with 2 key(s) (threshold 3)");
+  });
+
+  it("a vault status that fails before anything is sent: the verdict names the unit and why; the step's expectation is stated", async () => {
+    const { fake } = vaultSim();
+    fake.on(STATUS_EXEC, jujuExecReply("Error checking seal status: connection refused\n", 1));
+    const outcome = await vaultUnseal(FLAGS, ctxWith(fake, keyEnv(PLANTED)));
+    expect(outcome.verdict.summary).toMatch(/^vault status on vault\/0: vault status: exited 1/);
+    expect(outcome.expected).toBe(
+      "every vault unit unsealed with the threshold its status reports; enough keys present before any is sent",
+    );
+  });
+
+  it("a bug (not a tool error) while re-reading a unit's status is not swallowed as 'status unknown'", async () => {
+    const { fake } = vaultSim();
+    fake.on(STATUS_EXEC, (_c, n) => {
+      if (n === 1) return jujuExecReply(render(fixtureJson("vault/status-sealed.json")), 2);
+      throw new TypeError("a bug in the exec layer");
+    });
+    await expect(vaultUnseal(FLAGS, ctxWith(fake, keyEnv(PLANTED)))).rejects.toThrow("a bug in the exec layer");
+  });
+});
