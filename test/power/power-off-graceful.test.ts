@@ -295,7 +295,8 @@ describe("power-off resumed after this window's earlier run sent the soft-off", 
     const ctx = windowContext(fake);
     earlier(ctx, 20_000, true);
     const o = await powerOff(offFlags, ctx);
-    expect(o).toMatchObject({ outcome: "pass", verdict: { state: "off", summary: OFF_AFTER } });
+    expect(o).toMatchObject({ outcome: "pass" });
+    expect(o.verdict).toEqual({ ok: true, state: "off", summary: OFF_AFTER, details: [] });
     expect(fake.lines()).toEqual([`virsh -c ${URI} domstate --reason openstack1`]);
   });
 
@@ -332,10 +333,13 @@ describe("power-off resumed after this window's earlier run sent the soft-off", 
         return { exitCode: 0, stdout: "Domain 'openstack1' destroyed\n\n" };
       });
     const o = await powerOff(offFlags, ctx);
-    expect(o).toMatchObject({ outcome: "pass", verdict: { state: "hard-off-sent" } });
-    expect(o.verdict.summary).toBe(
-      `${LABEL}: hard power off sent after the graceful timeout of the earlier run's soft-off; the power-state gate confirms`,
-    );
+    expect(o).toMatchObject({ outcome: "pass" });
+    expect(o.verdict).toEqual({
+      ok: true,
+      state: "hard-off-sent",
+      summary: `${LABEL}: hard power off sent after the graceful timeout of the earlier run's soft-off; the power-state gate confirms`,
+      details: [],
+    });
     expect(ctx.out.lines).toContain(`${LABEL}: still on after 1m; hard power off`);
     expect(destroyedAt! - t0).toBeGreaterThanOrEqual(40_000);
     expect(destroyedAt! - t0).toBeLessThanOrEqual(40_000 + offFlags.interval);
@@ -370,7 +374,8 @@ describe("power-off resumed after this window's earlier run sent the soft-off", 
     earlier(ctx, 90_000, true);
     fake.on(DOMSTATE, () => (fake.count(DOMSTATE) === 1 ? running : shutOff)).on(DESTROY, "");
     const o = await powerOff(offFlags, ctx);
-    expect(o).toMatchObject({ outcome: "pass", verdict: { state: "off", summary: OFF_AFTER } });
+    expect(o).toMatchObject({ outcome: "pass" });
+    expect(o.verdict).toEqual({ ok: true, state: "off", summary: OFF_AFTER, details: [] });
     expect(fake.lines()).toEqual(Array(2).fill(`virsh -c ${URI} domstate --reason openstack1`));
   });
 
@@ -393,6 +398,16 @@ describe("power-off resumed after this window's earlier run sent the soft-off", 
     expect(o).toMatchObject({ outcome: "pass", verdict: { summary: `${LABEL}: off after a graceful shutdown` } });
     expect(fake.count(SHUTDOWN)).toBe(1);
     expect(fake.count(DESTROY)).toBe(0);
+  });
+
+  it("a cancel during that wait does not stop it: the OS is shutting down, the wait is seen through", async () => {
+    const fake = fakeExec();
+    const ctx = { ...windowContext(fake), cancelled: () => "the run was cancelled" };
+    const t0 = ctx.clock.now();
+    earlier(ctx, 20_000, true);
+    fake.on(DOMSTATE, () => (ctx.clock.now() - t0 >= 30_000 ? shutOff : running)).on(DESTROY, "");
+    const o = await powerOff(offFlags, ctx);
+    expect(o).toMatchObject({ outcome: "pass", verdict: { summary: OFF_AFTER } });
   });
 
   it("virsh gone while waiting: fails with that, no hard off", async () => {
