@@ -139,8 +139,8 @@ export function spawnExec(req: ExecRequest, hooks: ExecHooks): Promise<ExecResul
         size[stream] += b.length;
         return;
       }
+      // the last bytes that fit; nothing is kept after this (above), so the size is not counted on
       kept[stream].push(b.subarray(0, room));
-      size[stream] += room;
       overflow = stream;
       stop();
     };

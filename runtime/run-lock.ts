@@ -29,7 +29,6 @@ export { isLive, pidAlive } from "./holder";
 export type RunKind = "maintenance" | "drill" | "step";
 
 export const RUN_ID_ENV = "COLDSTART_RUN_ID";
-export const RUN_KIND_ENV = "COLDSTART_RUN_KIND";
 
 const holderSchema = z.object({
   runId: z.string(),
@@ -222,7 +221,9 @@ function takeOverStale(file: string, stale: RunLockHolder): boolean {
     throw err;
   }
   const moved = readRunLock(aside);
-  if (moved.kind === "held" && moved.holder.runId !== stale.runId) {
+  // Only the holder we judged stale is removed: anything else (a fresh run's lock, a file we
+  // cannot read) goes back, and the loop reads it again and refuses it.
+  if (moved.kind !== "held" || moved.holder.runId !== stale.runId) {
     try {
       fs.linkSync(aside, file);
     } catch {
