@@ -55,16 +55,15 @@ export async function httpExchange(url: string, x: HttpExchange): Promise<HttpAn
   const headers: Record<string, string | number> = { ...x.headers };
   if (x.body !== undefined) headers["Content-Length"] = Buffer.byteLength(x.body);
   return new Promise<HttpAnswer>((resolve, reject) => {
-    let settled = false;
+    // the first call settles the promise (a later reject or resolve does nothing); every call
+    // stops the timer, so a finished exchange keeps no timer alive in the step's process
     const settle = (err: Error | undefined, answer?: HttpAnswer) => {
-      if (settled) return;
-      settled = true;
       clearTimeout(timer);
       if (err) reject(err);
       else resolve(answer!);
     };
-    const tls = target.protocol === "https:" && x.ca !== undefined ? { ca: x.ca } : {};
-    const req = request(target, { method: x.method, headers, agent: false, ...tls }, (res) => {
+    // `ca` undefined: Node's bundled CAs (node:tls); node:http ignores it
+    const req = request(target, { method: x.method, headers, agent: false, ca: x.ca }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on("data", (chunk: Buffer) => {
@@ -78,18 +77,14 @@ export async function httpExchange(url: string, x: HttpExchange): Promise<HttpAn
       res.on("end", () =>
         settle(undefined, { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
       );
+      // cut mid-answer: no 'end', but this 'error' (ECONNRESET "aborted", or the error req.destroy()
+      // was given) before res's 'close' (nodejs.org/api/http.html#httprequesturl-options-callback,
+      // the event order of a premature close after the response is received)
       res.on("error", (err) => settle(err));
-      // cut mid-answer: 'close' without a whole body ('end' comes first when it is whole)
-      res.on("close", () => {
-        if (!res.complete) settle(new Error("the connection closed before the whole answer came"));
-      });
     });
     // after the request: settle() reads `timer`, and a request emits nothing before this tick ends
-    const timer = setTimeout(() => {
-      const err = new HttpTimeout(`no answer within ${x.timeoutMs} ms`);
-      settle(err);
-      req.destroy(err);
-    }, x.timeoutMs);
+    // destroy(err) settles with err: req's 'error' before an answer, res's 'error' during one
+    const timer = setTimeout(() => req.destroy(new HttpTimeout(`no answer within ${x.timeoutMs} ms`)), x.timeoutMs);
     req.on("error", (err) => settle(err));
     req.end(x.body);
   });

@@ -66,6 +66,7 @@ const ALIASES: Record<string, number> = { "Insufficient priviledge level": 0xd4 
 
 const BY_CODE = new Map(COMPLETION_CODES.map((c) => [c.code, c]));
 const BY_TEXT = new Map(COMPLETION_CODES.map((c) => [c.text, c]));
+for (const [alias, code] of Object.entries(ALIASES)) BY_TEXT.set(alias, BY_CODE.get(code)!);
 
 /** lib/helper.c val2str's fallback for a code not in the table. */
 const UNKNOWN_CODE = /^Unknown \(0x([0-9A-Fa-f]{1,2})\)$/;
@@ -84,7 +85,7 @@ export interface SoftRefusal {
  */
 export function classifySoftRefusal(text: string): SoftRefusal {
   const said = text.trim();
-  const byText = BY_TEXT.get(said) ?? BY_CODE.get(ALIASES[said] ?? -1);
+  const byText = BY_TEXT.get(said);
   if (byText) return { kind: byText.kind, code: byText.code, why: byText.why };
   const unknown = UNKNOWN_CODE.exec(said);
   if (unknown) {

@@ -108,7 +108,8 @@ function firstProblem(stderr: string, stdout: string): string {
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l !== "" && !HARMLESS_STDERR.some((re) => re.test(l)));
-  return lines[0] ?? stdout.trim().split("\n")[0] ?? "";
+  // split always gives at least one element (maybe "")
+  return lines[0] ?? stdout.trim().split("\n")[0]!;
 }
 
 export class IpmiDriver implements PowerDriver {

@@ -162,9 +162,8 @@ export class MaasDriver implements PowerDriver {
       const timedOut = err instanceof HttpTimeout;
       // the tool boundary: no connection or no whole answer in time is MAAS unreachable, the
       // socket's error kept as the cause
-      throw new PowerError(this.unreachable(err), false, timedOut && timeoutMs < this.ctx.callTimeoutMs, false, {
-        cause: err,
-      });
+      const cut = timedOut && timeoutMs < this.ctx.callTimeoutMs;
+      throw new PowerError(this.unreachable(err, timeoutMs, cut), false, cut, false, { cause: err });
     }
     if (status >= 200 && status < 300) return text;
     // 401/403/404/409 and a machine without a BMC will not change by waiting; other 503s may.
@@ -187,17 +186,20 @@ export class MaasDriver implements PowerDriver {
     return `MAAS at ${this.target.url} for ${this.target.host} (maas): its TLS certificate did not verify (${code}): ${fix}`;
   }
 
-  private unreachable(err: unknown): string {
-    const e = err as { code?: string; cause?: { code?: string } };
+  /** `timeoutMs`: what the call was given; `cut`: less than callTimeoutMs, the step's deadline came first. */
+  private unreachable(err: unknown, timeoutMs: number, cut: boolean): string {
     if (err instanceof HttpTimeout)
-      return `cannot reach MAAS at ${this.target.url} for ${this.target.host} (maas): no answer within ${formatDuration(this.ctx.callTimeoutMs)}`;
-    const code = e.code ?? e.cause?.code ?? (err instanceof Error ? err.message : String(err));
+      return `cannot reach MAAS at ${this.target.url} for ${this.target.host} (maas): no answer within ${formatDuration(timeoutMs)}${cut ? " (cut to what was left of the step's budget)" : ""}`;
+    // httpExchange rejects only with Errors: the socket's own (its code: ECONNREFUSED, ECONNRESET,
+    // ENOTFOUND, ...) or one of its own, named by its message ("answer larger than ... bytes")
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     return `cannot reach MAAS at ${this.target.url} for ${this.target.host} (maas): ${code} -- is the MAAS region controller up and the URL right?`;
   }
 
   private httpError(op: MaasOp, status: number, text: string): string {
     const who = `${this.target.host} (maas, ${this.target.url}, system_id ${this.target.systemId})`;
-    const said = text.trim().split("\n")[0]?.trim().slice(0, 300) ?? "";
+    // split always gives at least one element (maybe "")
+    const said = text.trim().split("\n")[0]!.trim().slice(0, 300);
     switch (status) {
       case 401:
         return `MAAS refused the API key for ${who}: ${this.why401(said)}`;

@@ -50,7 +50,8 @@ export function domstateWord(stdout: string): string | undefined {
     .map((l) => l.trim())
     .find((l) => l !== "");
   if (line === undefined) return undefined;
-  return line.replace(/\s*\([^)]*\)\s*$/, "").toLowerCase();
+  // the line is trimmed: the reason ends it
+  return line.replace(/\s*\([^)]*\)$/, "").toLowerCase();
 }
 
 export function parseDomstate(stdout: string): PowerState | undefined {
@@ -68,7 +69,8 @@ export function virshErrors(stderr: string, stdout = ""): string {
     .map((l) => l.trim())
     .filter((l) => l !== "");
   const errors = lines.filter((l) => l.startsWith("error:"));
-  return excerpt((errors.length > 0 ? errors : lines.length > 0 ? lines : [stdout.trim()]).join(" ").trim());
+  // every part is trimmed already
+  return excerpt((errors.length > 0 ? errors : lines.length > 0 ? lines : [stdout.trim()]).join(" "));
 }
 
 const CONNECT_FAILED = /failed to connect to the hypervisor/;

@@ -53,6 +53,24 @@ describe("httpExchange", () => {
     ]);
   });
 
+  it("no answer at all within timeoutMs: HttpTimeout, and the connection is closed, not left open", async () => {
+    let closed: Promise<void> = Promise.resolve();
+    handle = (req) => {
+      closed = new Promise((r) => req.socket.once("close", () => r()));
+    };
+    const err = await failure(exchange({ timeoutMs: 300 }));
+    expect(err).toBeInstanceOf(HttpTimeout);
+    await closed; // the test times out if the client kept the socket
+  });
+
+  it("a finished exchange leaves no timer running (a power step's process exits at once)", async () => {
+    handle = (_req, res) => res.writeHead(200).end("{}");
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    await expect(exchange({ timeoutMs: 60_000 })).resolves.toEqual({ status: 200, text: "{}" });
+    expect(timers()).toBe(before);
+  });
+
   it("follows no redirect: a 302 is the answer", async () => {
     handle = (_req, res) => res.writeHead(302, { Location: "/elsewhere" }).end();
     await expect(exchange({ method: "GET", body: undefined })).resolves.toEqual({ status: 302, text: "" });
@@ -67,6 +85,7 @@ describe("httpExchange", () => {
     };
     const err = await failure(exchange());
     expect(err).not.toBeInstanceOf(HttpTimeout);
+    expect(err).toMatchObject({ code: "ECONNRESET", message: "aborted" });
   });
 
   it("no whole answer within timeoutMs: HttpTimeout (named TimeoutError), in about that time", async () => {
@@ -79,6 +98,7 @@ describe("httpExchange", () => {
     const err = await failure(exchange({ timeoutMs: 300 }));
     expect(err).toBeInstanceOf(HttpTimeout);
     expect(err.name).toBe("TimeoutError");
+    expect(err.message).toBe("no answer within 300 ms");
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
@@ -99,6 +119,13 @@ describe("httpExchange", () => {
     };
     const err = await failure(exchange({ timeoutMs: 10_000 }));
     expect(err.message).toBe(`answer larger than ${MAX_ANSWER_BYTES} bytes`);
+  });
+
+  it("an answer of exactly MAX_ANSWER_BYTES is still taken whole", async () => {
+    handle = (_req, res) => res.writeHead(200).end(Buffer.alloc(MAX_ANSWER_BYTES, 0x20));
+    const answer = await exchange({ timeoutMs: 10_000 });
+    expect(answer.status).toBe(200);
+    expect(answer.text).toHaveLength(MAX_ANSWER_BYTES);
   });
 
   it("no connection: the socket's own error, with its code", async () => {

@@ -66,6 +66,29 @@ describe("classifySoftRefusal: completion code text -> definitive | transient", 
     expect(classifySoftRefusal("")).toMatchObject({ kind: "transient" });
   });
 
+  it("the text as ipmitool ends its line (blanks around it) and an unknown code's number in either case", () => {
+    expect(classifySoftRefusal("  Invalid command \r")).toEqual({
+      kind: "definitive",
+      code: 0xc1,
+      why: "the BMC does not implement Chassis Control (or this function of it)",
+    });
+    expect(classifySoftRefusal("Unknown (0xd5)")).toMatchObject({ code: 0xd5, kind: "definitive" });
+    expect(classifySoftRefusal("Unknown (0x7)")).toMatchObject({ code: 7, kind: "transient" });
+    // only the whole val2str fallback is a code
+    expect(classifySoftRefusal("Unknown (0xC1) and more")).toEqual({
+      kind: "transient",
+      why: "not a completion code ipmitool names",
+    });
+    expect(classifySoftRefusal("Unknown (0x)")).toEqual({
+      kind: "transient",
+      why: "not a completion code ipmitool names",
+    });
+  });
+
+  it("formatCode: 0x and two upper-case hex digits", () => {
+    expect([0xc0, 0x7, 0xff, 0].map(formatCode)).toEqual(["0xC0", "0x07", "0xFF", "0x00"]);
+  });
+
   it("an older ipmitool's texts: `Unknown (0xD6)` (no 0xD6 in its table) and `priviledge` are still definitive", () => {
     expect(classifySoftRefusal("Unknown (0xD6)")).toMatchObject({ code: 0xd6, kind: "definitive" });
     expect(classifySoftRefusal("Unknown (0xC0)")).toMatchObject({ code: 0xc0, kind: "transient" });
