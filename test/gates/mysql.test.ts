@@ -579,3 +579,87 @@ describe("reading the action's task as `juju show-task --format=json` prints it 
     expect(rebootTaskOutcome(`${APP}/2`, running).state).toBe("failed");
   });
 });
+
+// Mutation survivors (#22): each condition of "converging" (keep polling) against "partial outage"
+// (escalate) on its own, from the recorded RECOVERING cluster.
+describe("converging needs every condition at once (recorded RECOVERING member, one thing changed)", () => {
+  const RW_DEGRADED =
+    "Unit is ready: Mode: R/W, Cluster is ONLINE and can tolerate up to ONE failure. 1 member is not active.";
+
+  it("a unit missing from juju status: partial outage, the missing unit named", () => {
+    const units = unitsOf("recovering-member").slice(0, 2);
+    const v = classifyMysql(units, 3);
+    expect(v).toMatchObject({ ok: false, state: "partial-outage", route: "mysql-partial-outage" });
+    expect(v.summary).toContain("1 expected unit(s) not in juju status (2 of 3 expected units)");
+    expect(v.summary).toContain("do NOT run reboot-cluster-from-complete-outage");
+  });
+
+  it("two units saying R/W: partial outage, not converging", () => {
+    const units = edited("recovering-member", [["active", RW_DEGRADED]]);
+    expect(classifyMysql(units, 3)).toMatchObject({ state: "partial-outage", route: "mysql-partial-outage" });
+  });
+
+  it("no unit saying R/W: partial outage (no primary's tolerance to read)", () => {
+    const units = edited("recovering-member", [undefined, ["active", RW_DEGRADED.replace("R/W", "R/O")]]);
+    expect(classifyMysql(units, 3)).toMatchObject({ state: "partial-outage" });
+  });
+
+  it("a unit with a message the gate does not know: partial outage", () => {
+    const units = edited("recovering-member", [undefined, undefined, ["blocked", "MySQL is down on this instance"]]);
+    expect(classifyMysql(units, 3)).toMatchObject({ state: "partial-outage", route: "mysql-partial-outage" });
+  });
+
+  it("a unit still showing the signature is named as not yet re-assessed; a status-error unit is named too", () => {
+    const stale = classifyMysql(edited("recovering-member", [undefined, undefined, ["blocked", SIGNATURE]]), 3);
+    expect(stale).toMatchObject({ state: "converging" });
+    expect(stale.summary).toContain(`not yet re-assessed: ${APP}/2`);
+    expect(stale.summary).not.toContain("RECOVERING (Mode: n/a)");
+    expect(stale.summary).toContain("1 member(s) not yet ONLINE but still in the group");
+    const unreadable = classifyMysql(
+      edited("recovering-member", [undefined, undefined, ["status-error", "connection refused"]]),
+      3,
+    );
+    expect(unreadable).toMatchObject({ state: "converging" });
+    expect(unreadable.summary).toContain(`juju cannot read the status of ${APP}/2`);
+    expect(unreadable.summary).not.toContain("not yet re-assessed");
+  });
+
+  it("the R/W unit says NOT tolerant: partial outage even with nothing counted inactive", () => {
+    const units = edited("recovering-member", [
+      ["active", RO_ONLINE],
+      ["active", "Unit is ready: Mode: R/W, Cluster is NOT tolerant to any failures."],
+      ["active", RO_ONLINE],
+    ]);
+    expect(classifyMysql(units, 3)).toMatchObject({ state: "partial-outage" });
+  });
+});
+
+describe("a unit Juju cannot read, the others ONLINE (mutation survivors, #22)", () => {
+  const unreadableLast = (edits: Array<[string, string] | undefined>) =>
+    edited("healthy", [...edits.slice(0, 2), ["status-error", "connection refused"]]);
+
+  it("the readable units all ONLINE with one R/W: converging, keep polling", () => {
+    const v = classifyMysql(unreadableLast([undefined, undefined]), 3);
+    expect(v).toMatchObject({ ok: false, state: "converging" });
+    expect(v.summary).toContain("the readable units report every member ONLINE");
+  });
+
+  it("one readable unit not ONLINE, or no R/W among them: not-ready, tool-unavailable", () => {
+    for (const edits of [
+      [["blocked", SIGNATURE], undefined],
+      [
+        ["active", RO_ONLINE],
+        ["active", RO_ONLINE],
+      ],
+    ] as Array<Array<[string, string] | undefined>>) {
+      const units = unreadableLast(edits);
+      expect(units.filter((u) => u.workload === "status-error")).toHaveLength(1);
+      expect(classifyMysql(units, 3)).toMatchObject({ state: "not-ready", route: "tool-unavailable" });
+    }
+  });
+
+  it("every unit unreadable: not-ready, never converging", () => {
+    const units = edited("healthy", all("status-error", "connection refused"));
+    expect(classifyMysql(units, 3)).toMatchObject({ state: "not-ready", route: "tool-unavailable" });
+  });
+});
