@@ -197,14 +197,29 @@ export function readEquivalents(dir: string): Equivalent[] {
     .flatMap((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Equivalent[]);
 }
 
-/** Several reports (one per part, run one after the other) as one: a file in more than one keeps
- * the report with the most detected mutants, a floor either way (the same mutants, more tests). */
+/** Several reports as one, given oldest first (a whole part, then re-runs of some lines). For a
+ * file whose source is the same in both, a mutant (same place, mutator and replacement) counts as
+ * detected if any run detected it: a re-run of a few lines adds to the whole run. A file whose
+ * source changed since takes the newer report alone (its lines moved: the older one no longer says
+ * anything about it). */
 export function mergeReports(reports: Report[]): Report {
   const files: Report["files"] = {};
-  const detected = (f: Report["files"][string]) => f.mutants.filter((m) => DETECTED.has(m.status)).length;
+  const key = (m: ReportMutant) =>
+    `${m.location.start.line}:${m.location.start.column}-${m.location.end.line}:${m.location.end.column} ${m.mutatorName} ${m.replacement ?? ""}`;
   for (const r of reports)
-    for (const [file, entry] of Object.entries(r.files))
-      if (!files[file] || detected(entry) > detected(files[file])) files[file] = entry;
+    for (const [file, entry] of Object.entries(r.files)) {
+      const earlier = files[file];
+      if (!earlier || earlier.source !== entry.source) {
+        files[file] = { source: entry.source, mutants: [...entry.mutants] };
+        continue;
+      }
+      const byKey = new Map(earlier.mutants.map((m) => [key(m), m]));
+      for (const m of entry.mutants) {
+        const had = byKey.get(key(m));
+        if (!had || (DETECTED.has(m.status) && !DETECTED.has(had.status))) byKey.set(key(m), m);
+      }
+      files[file] = { source: entry.source, mutants: [...byKey.values()] };
+    }
   return { files };
 }
 

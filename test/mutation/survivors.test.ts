@@ -101,19 +101,27 @@ describe("mutation survivors", () => {
     expect(out).toMatch(/match no undetected mutant[^\n]*\n {2}stages\/f\.ts {2}EqualityOperator {2}a > 2 → a >= 1/);
   });
 
-  it("merges one report per part: a file in several keeps the one with the most detected", () => {
-    const weaker = report();
-    const stronger = report();
-    stronger.files["stages/f.ts"].mutants[0] = { ...stronger.files["stages/f.ts"].mutants[0], status: "Killed" };
+  it("merges reports oldest first: a re-run's kill adds to the whole run; a changed source takes the newer report", () => {
+    const whole = report();
+    const rerun = report();
+    const f = rerun.files["stages/f.ts"];
+    f.mutants = [{ ...f.mutants[0], status: "Killed" }];
     const other: Report = { files: { "gates/g.ts": { source: "x", mutants: [] } } };
-    for (const parts of [
-      [weaker, stronger, other],
-      [stronger, weaker, other],
-    ]) {
-      const merged = mergeReports(parts);
-      expect(Object.keys(merged.files).sort()).toEqual(["gates/g.ts", "stages/f.ts"]);
-      expect(merged.files["stages/f.ts"].mutants[0].status).toBe("Killed");
-    }
+    const merged = mergeReports([whole, rerun, other]);
+    expect(Object.keys(merged.files).sort()).toEqual(["gates/g.ts", "stages/f.ts"]);
+    const statuses = merged.files["stages/f.ts"].mutants.map((m) => [m.id, m.status]);
+    expect(statuses).toEqual([
+      ["1", "Killed"],
+      ["2", "Killed"],
+      ["3", "NoCoverage"],
+      ["4", "Timeout"],
+      ["5", "CompileError"],
+    ]);
+    // a later run that did not detect it does not undo an earlier kill
+    expect(mergeReports([rerun, whole]).files["stages/f.ts"].mutants[0].status).toBe("Killed");
+    // the source changed (lines moved): the newer report alone
+    const moved = report(2);
+    expect(mergeReports([rerun, moved]).files["stages/f.ts"]).toEqual(moved.files["stages/f.ts"]);
   });
 
   it("--min names the files below it, equivalents excluded; a file with no valid mutant is not below", () => {
