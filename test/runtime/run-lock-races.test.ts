@@ -5,7 +5,7 @@
  * are made to happen by wrapping node:fs calls of the module object run-lock.ts calls through.
  */
 import * as path from "node:path";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   acquireRunLock,
   describeHolder,
@@ -14,6 +14,7 @@ import {
   WindowLockedError,
   type RunLockHolder,
 } from "../../runtime/run-lock";
+import { earlierHolder } from "../support/run-lock-holder";
 
 // the module objects themselves (what runtime/run-lock.ts calls through), not import copies
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -32,21 +33,7 @@ const W = "2026-12-05-roosevelt";
 const take = (env: NodeJS.ProcessEnv = { HOME: dir }) =>
   acquireRunLock({ recordDir: dir, window: W, stack: "roosevelt", kind: "drill", env });
 
-const deadPid = () => spawnSync(process.execPath, ["-e", "0"]).pid!;
-
-function holder(over: Partial<RunLockHolder> = {}): RunLockHolder {
-  return {
-    runId: "earlier-run",
-    kind: "maintenance",
-    stack: "roosevelt",
-    window: W,
-    host: os.hostname(),
-    pid: deadPid(),
-    user: "op",
-    start: "2026-12-05T06:00:00.000Z",
-    ...over,
-  };
-}
+const holder = (over: Partial<RunLockHolder> = {}): RunLockHolder => earlierHolder(W, over);
 const writeLock = (h: RunLockHolder) => fs.writeFileSync(lockFile(dir, W), JSON.stringify(h));
 
 function refusal(fn: () => unknown): WindowLockedError {

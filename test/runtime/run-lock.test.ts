@@ -3,11 +3,12 @@
  * run is refused naming the holder and how to clear it; a dead holder of this host is taken over;
  * a holder on another host never is; a live step claim refuses the run too.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { acquireRunLock, lockFile, readRunLock, WindowLockedError, type RunLockHolder } from "../../runtime/run-lock";
+import { deadPid, earlierHolder } from "../support/run-lock-holder";
 
 let dir: string;
 beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-runlock-"))));
@@ -17,24 +18,8 @@ const W = "2026-12-05-roosevelt";
 const take = (kind: "maintenance" | "drill" | "step" = "drill", env: NodeJS.ProcessEnv = { HOME: dir }) =>
   acquireRunLock({ recordDir: dir, window: W, stack: "roosevelt", kind, env });
 
-/** A pid that surely ended: a child we waited for. */
-function deadPid(): number {
-  const r = spawnSync(process.execPath, ["-e", "0"]);
-  return r.pid!;
-}
-
 function writeHolder(over: Partial<RunLockHolder>): void {
-  const h: RunLockHolder = {
-    runId: "earlier-run",
-    kind: "maintenance",
-    stack: "roosevelt",
-    window: W,
-    host: os.hostname(),
-    pid: deadPid(),
-    user: "op",
-    start: "2026-12-05T06:00:00.000Z",
-    ...over,
-  };
+  const h = earlierHolder(W, over);
   fs.writeFileSync(lockFile(dir, W), JSON.stringify(h));
 }
 
