@@ -5,6 +5,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { httpExchange, HttpTimeout, MAX_ANSWER_BYTES } from "../../power/http-exchange";
+import { floodingAnswer } from "../support/flooding-answer";
 import { failure } from "../support/failure";
 
 let server: http.Server;
@@ -103,20 +104,7 @@ describe("httpExchange", () => {
   });
 
   it("an answer larger than MAX_ANSWER_BYTES is refused, not buffered", async () => {
-    const chunk = Buffer.alloc(1024 * 1024, 0x20);
-    handle = (_req, res) => {
-      res.writeHead(200);
-      let sent = 0;
-      const more = () => {
-        while (sent <= MAX_ANSWER_BYTES) {
-          sent += chunk.length;
-          if (!res.write(chunk)) return void res.once("drain", more);
-        }
-        res.end();
-      };
-      res.on("error", () => undefined);
-      more();
-    };
+    handle = floodingAnswer;
     const err = await failure(exchange({ timeoutMs: 10_000 }));
     expect(err.message).toBe(`answer larger than ${MAX_ANSWER_BYTES} bytes`);
   });

@@ -13,6 +13,7 @@ import { UsageError } from "../../config/errors";
 import type { AddressInfo } from "node:net";
 import { PowerError } from "../../power/driver";
 import { MAX_ANSWER_BYTES } from "../../power/http-exchange";
+import { floodingAnswer } from "../support/flooding-answer";
 import { MaasDriver, machineOpUrl, type MaasTarget } from "../../power/maas";
 import { realClock } from "../../runtime/clock";
 import type { StepContext } from "../../runtime/step-context";
@@ -326,20 +327,7 @@ describe("the call itself", () => {
   });
 
   it("an answer larger than any MAAS answer: refused, its reason named", async () => {
-    const chunk = Buffer.alloc(1024 * 1024, 0x20);
-    const flooding = http.createServer((_req, res) => {
-      res.writeHead(200);
-      let sent = 0;
-      const more = () => {
-        while (sent <= MAX_ANSWER_BYTES) {
-          sent += chunk.length;
-          if (!res.write(chunk)) return void res.once("drain", more);
-        }
-        res.end();
-      };
-      res.on("error", () => undefined);
-      more();
-    });
+    const flooding = http.createServer(floodingAnswer);
     await new Promise<void>((r) => flooding.listen(0, "127.0.0.1", r));
     try {
       const url = `http://127.0.0.1:${(flooding.address() as AddressInfo).port}/MAAS`;
