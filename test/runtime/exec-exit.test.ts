@@ -9,16 +9,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-
-/** Is `pid` a live process (not gone, not a zombie that no one reaped yet)? */
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
+import { alive } from "../support/live-process";
 
 const mod = path.resolve(__dirname, "../../dist/runtime/exec.js");
 

@@ -17,6 +17,7 @@ import {
   type ExecHooks,
   type ExecResult,
 } from "../../runtime/exec";
+import { alive } from "../support/live-process";
 
 let dir: string;
 beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-exec-hooks-"))));
@@ -42,17 +43,6 @@ function manualTimer(): ManualTimer {
     },
   };
   return t;
-}
-
-/** Is `pid` still a live process (not gone, not a zombie)? */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
 }
 
 describe("spawnExec with a caller's clock and child hook", () => {

@@ -14,6 +14,7 @@ import { EXCERPT_BYTES } from "../../runtime/excerpt";
 import { checkCall, ToolError } from "../../runtime/tool-error";
 import { claimDir } from "../../runtime/step-claim";
 import { readRecord, recordFile } from "../../runtime/record";
+import { alive } from "../support/live-process";
 
 const ROOT = path.resolve(__dirname, "../..");
 const COLDSTART = path.join(ROOT, "bin", "coldstart");
@@ -39,17 +40,6 @@ const call = (file: string, over: Partial<ExecRequest> = {}): ExecRequest => ({
   timeoutMs: 20_000,
   ...over,
 });
-
-/** Is `pid` still a live process (not gone, not a zombie)? */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-}
 
 async function gone(pid: number, withinMs: number): Promise<boolean> {
   const until = Date.now() + withinMs;
