@@ -16,6 +16,7 @@ import { stepCommand } from "../../cli/step-command";
 import { keptCommand } from "../../cli/kept-command";
 import { commandLine } from "../../stages/command-line";
 import { fakeExec, testContext } from "../support/fake-exec";
+import { recordEntry } from "../support/record-entry";
 
 let dir: string;
 beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-cancel-"))));
@@ -30,22 +31,7 @@ const windowEnv = (over: NodeJS.ProcessEnv = {}) => ({
   ...over,
 });
 
-function entry(step: string, outcome: RecordEntry["outcome"]): RecordEntry {
-  const at = "2026-12-05T06:00:00.000Z";
-  return {
-    window: WINDOW,
-    stack: "s",
-    stage: "x",
-    step,
-    command: "c",
-    start: at,
-    end: at,
-    exitCode: 0,
-    outcome,
-    summary: "",
-    details: [],
-  };
-}
+const entry = (step: string, outcome: RecordEntry["outcome"]) => recordEntry(WINDOW, step, outcome);
 
 describe("watchCancel", () => {
   it("is quiet until the window's stop file appears, then names who asked", () => {

@@ -8,7 +8,8 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { claimStep, type ClaimOptions } from "../../runtime/step-claim";
 import { acquireRunLock, lockFile } from "../../runtime/run-lock";
-import { appendRecord, recordFile, type RecordEntry } from "../../runtime/record";
+import { appendRecord, recordFile } from "../../runtime/record";
+import { recordEntry } from "../support/record-entry";
 
 // the module objects themselves (what the claim calls through), not import copies
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -48,23 +49,6 @@ function onLinkToClaim(fn: (real: () => void) => void): void {
   });
 }
 
-function passed(step: string): RecordEntry {
-  const at = "2026-12-05T06:00:00.000Z";
-  return {
-    window: W,
-    stack: "s",
-    stage: "x",
-    step,
-    command: "c",
-    start: at,
-    end: at,
-    exitCode: 0,
-    outcome: "pass",
-    summary: "",
-    details: [],
-  };
-}
-
 describe("the claim written", () => {
   it("carries the step's clock as its start, and its release removes the claim and the emptied folder", async () => {
     const at = Date.parse("2026-12-05T06:30:00.000Z");
@@ -91,7 +75,7 @@ describe("the claim written", () => {
 
 describe("the window's lock comes first", () => {
   it("a step that passed earlier in this window is still refused while another run holds the window", async () => {
-    appendRecord(recordFile(dir, W), passed("s1"));
+    appendRecord(recordFile(dir, W), recordEntry(W, "s1", "pass"));
     const lock = acquireRunLock({ recordDir: dir, window: W, stack: "s", kind: "maintenance", env: { HOME: dir } });
     const claim = await claimStep(opts());
     expect(claim).toMatchObject({
