@@ -421,7 +421,7 @@ async function settle(
     );
   }
   if (entry.taskId === undefined) {
-    const found = await findTask(r, entry);
+    const found = await findTask(r, entry, !fresh);
     if ("state" in found) return found;
     entry.taskId = found.taskId;
     entry.operationId = found.operationId;
@@ -431,7 +431,7 @@ async function settle(
     );
   }
   const taskId = entry.taskId;
-  const interval = Math.min(MAX_POLL_INTERVAL_MS, Math.max(1, Math.round(ctx.callTimeoutMs / 8)));
+  const interval = pollInterval(ctx.callTimeoutMs);
   let last = "not read yet";
   for (;;) {
     try {
@@ -456,34 +456,57 @@ async function settle(
   return { state: "running", taskId, summary: `task ${taskId} is ${last} at the end of the step's budget` };
 }
 
-/** The task of an attempt whose id was never learnt: the one `juju operations` lists on its unit since the attempt began. */
-async function findTask(r: RebootRun, entry: RebootAttempt): Promise<FoundTask | AttemptResult> {
+/**
+ * The task of an attempt whose id was never learnt: the one `juju operations` lists on its unit
+ * since the attempt began. When following another run's attempt (`following`), that run may still
+ * be between taking the marker and juju enqueueing the action (two step processes at once, or a
+ * resume right after a kill): a task not listed yet is looked for again until one call's timeout
+ * has passed since the attempt began (coldstart's own margin for `juju run` to connect and
+ * enqueue), and only then called lost. This run's own `juju run` that ended without an answer had
+ * its chance: nothing more to wait for.
+ */
+async function findTask(r: RebootRun, entry: RebootAttempt, following: boolean): Promise<FoundTask | AttemptResult> {
   if (entry.after === undefined) {
     return { state: "lost", summary: "the marker records no task id and no operations baseline to find it by" };
   }
-  let listed;
-  try {
-    listed = unwrap(parseOperations(await r.juju.operations(r.flags.app, ACTION)));
-  } catch (err) {
-    onlyToolErrors(err);
-    return {
-      state: "running",
-      taskId: "(unknown)",
-      summary: `its task could not be looked up: ${err.message}`,
-    };
-  }
-  const found = tasksSince(listed, { unit: entry.unit, action: ACTION, after: entry.after });
-  if (found.length === 1) return found[0];
-  if (found.length === 0) {
-    return {
-      state: "lost",
-      summary: `juju operations lists no task of it on ${entry.unit} after operation ${entry.after}`,
-    };
+  const { ctx } = r;
+  const began = Date.parse(entry.at);
+  const lookUntil = following && Number.isFinite(began) ? Math.min(began + ctx.callTimeoutMs, r.until) : -Infinity;
+  const interval = pollInterval(ctx.callTimeoutMs);
+  for (;;) {
+    let listed;
+    try {
+      listed = unwrap(parseOperations(await r.juju.operations(r.flags.app, ACTION)));
+    } catch (err) {
+      onlyToolErrors(err);
+      return {
+        state: "running",
+        taskId: "(unknown)",
+        summary: `its task could not be looked up: ${err.message}`,
+      };
+    }
+    const found = tasksSince(listed, { unit: entry.unit, action: ACTION, after: entry.after });
+    if (found.length === 1) return found[0];
+    if (found.length > 1) {
+      return {
+        state: "lost",
+        summary: `juju operations lists ${found.length} tasks of it on ${entry.unit} after operation ${entry.after} (${found.map((f) => f.taskId).join(", ")}), not one`,
+      };
+    }
+    if (ctx.clock.now() + interval > lookUntil) break;
+    const stop = ctx.cancelled?.();
+    if (stop) return { state: "stopped", taskId: "(not listed yet)", why: stop };
+    await ctx.clock.sleep(interval);
   }
   return {
     state: "lost",
-    summary: `juju operations lists ${found.length} tasks of it on ${entry.unit} after operation ${entry.after} (${found.map((f) => f.taskId).join(", ")}), not one`,
+    summary: `juju operations lists no task of it on ${entry.unit} after operation ${entry.after}`,
   };
+}
+
+/** Polling a task or the operations list: commandTimeout / 8, at most MAX_POLL_INTERVAL_MS. */
+function pollInterval(callTimeoutMs: number): number {
+  return Math.min(MAX_POLL_INTERVAL_MS, Math.max(1, Math.round(callTimeoutMs / 8)));
 }
 
 function describe(o: RebootOutcome): string {

@@ -117,51 +117,57 @@ describe("two drills of the same directory and window, the second started while 
   }, 90_000);
 });
 
+/**
+ * A drill stopped as mysql-check calls juju (the sim at the moment before the action), and a way to
+ * run the mysql-reboot-cluster step's own create line against it as a step process of that window,
+ * on a sim clock hosted here (cloud time moves only on a drill's clock, issue #14).
+ */
+async function beforeTheAction(dir: string) {
+  const upTo = await run(BIN, ["drill", ...ARGS, "--dir", dir, "--cancel-at", "mysql-check"]);
+  if (upTo.status !== 130) throw new Error(`setup drill: exit ${upTo.status}\n${upTo.stderr}`);
+  const saved = JSON.parse(fs.readFileSync(path.join(dir, "drill.json"), "utf8")) as {
+    window: string;
+    sim: { jujuModel: string };
+  };
+  // the sim's PATH and folder as the drill derives them (drill.json holds data only, issue #21)
+  const simEnv = simLayout(path.join(dir, "cloud")).env;
+  // The step's create line from the plan, on the sim's model (the drill's config sets it).
+  const plan = await run(BIN, ["plan", "--stack", "prior-build", "--format", "json"]);
+  const step = (JSON.parse(plan.stdout) as { steps: { name: string; create: string }[] }).steps.find(
+    (s) => s.name === "mysql-reboot-cluster",
+  )!;
+  const create = step.create.replace(/--model \S+/, `--model ${saved.sim.jujuModel}`);
+  expect(create).toMatch(/^coldstart act mysql-reboot-cluster-from-complete-outage /);
+  const base: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("COLDSTART_")) base[k] = v;
+  const env = (stepName: string): NodeJS.ProcessEnv => ({
+    ...base,
+    ...simEnv,
+    PATH: `${path.join(ROOT, "bin")}${path.delimiter}${simEnv.PATH}`,
+    COLDSTART_WINDOW: saved.window,
+    COLDSTART_RECORD_DIR: path.join(dir, "records"),
+    COLDSTART_STACK: "prior-build",
+    COLDSTART_STAGE: "stage-2-mysql",
+    // two step names: each gets its own claim, so only the marker stands between them
+    COLDSTART_STEP: stepName,
+  });
+  expect(matching(dir, ACTION)).toHaveLength(0);
+  const clock = await startSimClock({
+    clockFile: path.join(dir, "cloud", "clock"),
+    onFatal: (m) => process.stderr.write(`${m}\n`),
+  });
+  /** The step as a process holding `token` of the clock (a token that is not yet running holds time still). */
+  const onClock = (name: string, token = clock.spawnToken(name)) =>
+    run("/bin/sh", ["-c", create], { ...env(name), ...token.env }).finally(() => clock.endToken(token.id));
+  return { clock, onClock, marker: path.join(dir, "records", `${WINDOW}.mysql-reboot.json`) };
+}
+
 describe("the MySQL action's once-per-window guard, two step processes at once, no lock", () => {
   const dir = drillDir("marker-race");
   let a: Ran;
   let b: Ran;
   beforeAll(async () => {
-    // Bring the sim to the moment before the action: stop the drill as mysql-check calls juju.
-    const upTo = await run(BIN, ["drill", ...ARGS, "--dir", dir, "--cancel-at", "mysql-check"]);
-    if (upTo.status !== 130) throw new Error(`setup drill: exit ${upTo.status}\n${upTo.stderr}`);
-    const saved = JSON.parse(fs.readFileSync(path.join(dir, "drill.json"), "utf8")) as {
-      window: string;
-      sim: { jujuModel: string };
-    };
-    // the sim's PATH and folder as the drill derives them (drill.json holds data only, issue #21)
-    const simEnv = simLayout(path.join(dir, "cloud")).env;
-    // The step's create line from the plan, on the sim's model (the drill's config sets it).
-    const plan = await run(BIN, ["plan", "--stack", "prior-build", "--format", "json"]);
-    const step = (JSON.parse(plan.stdout) as { steps: { name: string; create: string }[] }).steps.find(
-      (s) => s.name === "mysql-reboot-cluster",
-    )!;
-    const create = step.create.replace(/--model \S+/, `--model ${saved.sim.jujuModel}`);
-    expect(create).toMatch(/^coldstart act mysql-reboot-cluster-from-complete-outage /);
-    const base: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("COLDSTART_")) base[k] = v;
-    const env = (stepName: string): NodeJS.ProcessEnv => ({
-      ...base,
-      ...simEnv,
-      PATH: `${path.join(ROOT, "bin")}${path.delimiter}${simEnv.PATH}`,
-      COLDSTART_WINDOW: saved.window,
-      COLDSTART_RECORD_DIR: path.join(dir, "records"),
-      COLDSTART_STACK: "prior-build",
-      COLDSTART_STAGE: "stage-2-mysql",
-      // two step names: each gets its own claim, so only the marker stands between them
-      COLDSTART_STEP: stepName,
-    });
-    expect(matching(dir, ACTION)).toHaveLength(0);
-    // the sim's cloud time moves only on a drill's clock (issue #14): host one here, as the drill
-    // engine would, each step process a token of it
-    const clock = await startSimClock({
-      clockFile: path.join(dir, "cloud", "clock"),
-      onFatal: (m) => process.stderr.write(`${m}\n`),
-    });
-    const onClock = (name: string) => {
-      const token = clock.spawnToken(name);
-      return run("/bin/sh", ["-c", create], { ...env(name), ...token.env }).finally(() => clock.endToken(token.id));
-    };
+    const { clock, onClock } = await beforeTheAction(dir);
     try {
       [a, b] = await Promise.all([onClock("mysql-reboot-cluster"), onClock("mysql-reboot-cluster-by-hand")]);
     } finally {
@@ -174,11 +180,49 @@ describe("the MySQL action's once-per-window guard, two step processes at once, 
     const said = [a, b].map((r) => r.stdout + r.stderr);
     expect(said.filter((s) => /^RAN: reboot-cluster-from-complete-outage /m.test(s))).toHaveLength(1);
     // the other one met the marker: taken by the first a moment before (SKIPPED by the guard), or
-    // already naming the first's attempt, which it follows instead of running it again
+    // already naming the first's attempt, which it follows (waiting for juju to list its task)
+    // instead of running it again
     const other = said.find((s) => !/^RAN: /m.test(s)) ?? "";
     expect(other).toMatch(
-      /^SKIPPED: reboot-cluster-from-complete-outage \(guard: |following its task, never running the action again/m,
+      /^(SKIPPED: reboot-cluster-from-complete-outage \(guard: |FOLLOWED: reboot-cluster-from-complete-outage on \S+: the earlier attempt.*following its task, not run again$)/m,
     );
+    expect(other).not.toMatch(/attempt-not-found|may never have been enqueued/);
     expect(fs.existsSync(path.join(dir, "records", `${WINDOW}.mysql-reboot.json`))).toBe(true);
+  });
+});
+
+describe("the second step process starts after the first took the marker, before its action ended", () => {
+  // The case CI met under load: the second reads a marker whose attempt has no outcome yet, and
+  // perhaps no task juju lists yet. It must follow that attempt, never call it lost.
+  const dir = drillDir("marker-follow");
+  let a: Ran;
+  let b: Ran;
+  let marker: { attempts: { outcome?: string }[] };
+  beforeAll(async () => {
+    const { clock, onClock, marker: file } = await beforeTheAction(dir);
+    try {
+      // the second's token, taken now and not yet running, holds cloud time still: the first's
+      // action (25 sim s) cannot end before the second has read the marker
+      const second = clock.spawnToken("mysql-reboot-cluster-by-hand");
+      const first = onClock("mysql-reboot-cluster");
+      await whenExists(file);
+      [a, b] = await Promise.all([first, onClock("mysql-reboot-cluster-by-hand", second)]);
+    } finally {
+      await clock.close();
+    }
+    marker = JSON.parse(fs.readFileSync(file, "utf8")) as typeof marker;
+  }, 120_000);
+
+  it("one juju run; the second followed the first's attempt to its end and passed, naming it", () => {
+    expect(matching(dir, ACTION)).toHaveLength(1);
+    expect(a.stdout + a.stderr).toMatch(/^RAN: reboot-cluster-from-complete-outage /m);
+    const second = b.stdout + b.stderr;
+    expect(second).not.toMatch(/^RAN: /m);
+    expect(second).toMatch(
+      /^FOLLOWED: reboot-cluster-from-complete-outage on \S+: the earlier attempt.*following its task, not run again$/m,
+    );
+    expect(b.status).toBe(0);
+    expect(a.status).toBe(0);
+    expect(marker.attempts).toEqual([expect.objectContaining({ outcome: "success" })]);
   });
 });

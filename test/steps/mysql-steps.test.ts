@@ -1014,6 +1014,70 @@ describe("mysqlReboot: verdicts, console lines and the marker on each path (issu
     expect(markerOf("found-1").attempts[0]).toMatchObject({ taskId: "16", outcome: "success" });
   });
 
+  it("following an attempt another run began a moment ago: a task not listed yet is looked for again, then followed", async () => {
+    // the other run took the marker and is still starting `juju run` (two step processes at once)
+    const ops = JSON.parse(readFixture("juju/operations.reboot-action.assembled.json")) as Record<string, object>;
+    const theirs = {
+      ...(ops["13"] as object),
+      summary: `${ACTION} run on unit-mysql-innodb-cluster-1`,
+      tasks: { "16": { host: `${APP}/1`, status: "running", timing: {} } },
+    };
+    const start = Date.UTC(2026, 11, 5, 6, 0, 0);
+    writeMarker("race-1", [{ unit: `${APP}/1`, at: new Date(start - 1_000).toISOString(), after: 13 }]);
+    const fake = mysqlFake(recorded("complete-outage"))
+      .on(OPERATIONS_CALL, (_call, n) => JSON.stringify(n < 3 ? ops : { ...ops, "15": theirs }))
+      .on(SHOW_TASK_CALL, COMPLETED_TASK.replace('"id":"14"', '"id":"16"'));
+    const ctx = windowCtx(fake, "race-1");
+    const result = await mysqlReboot(FLAGS, ctx);
+    expect(fake.count(OPERATIONS_CALL)).toBe(3);
+    expect(actionCalls(fake)).toEqual([]);
+    expect(result).toMatchObject({ exitCode: 0, outcome: "pass" });
+    expect(result.verdict.summary).toMatch(/^followed the earlier attempt, task 16; not run again: /);
+    expect(ctx.out.lines).toContain(`found task 16 (operation 15) of ${ACTION} on ${APP}/1: running`);
+  });
+
+  it("an attempt begun more than one call's timeout ago whose task is not listed is lost at once: one look, a blocker", async () => {
+    const ops = readFixture("juju/operations.reboot-action.assembled.json");
+    const start = Date.UTC(2026, 11, 5, 6, 0, 0);
+    writeMarker("race-2", [{ unit: `${APP}/1`, at: new Date(start - 120_001).toISOString(), after: 13 }]);
+    const fake = mysqlFake(recorded("complete-outage")).on(OPERATIONS_CALL, ops);
+    const ctx = windowCtx(fake, "race-2");
+    const before = ctx.clock.now();
+    const result = await mysqlReboot(FLAGS, ctx);
+    expect(fake.count(OPERATIONS_CALL)).toBe(1);
+    expect(ctx.clock.now()).toBe(before);
+    expect(result.verdict.state).toBe("attempt-not-found");
+    expect(actionCalls(fake)).toEqual([]);
+  });
+
+  it("an attempt begun a moment ago whose task never shows is lost once one call's timeout has passed since it began", async () => {
+    const ops = readFixture("juju/operations.reboot-action.assembled.json");
+    const start = Date.UTC(2026, 11, 5, 6, 0, 0);
+    writeMarker("race-3", [{ unit: `${APP}/1`, at: new Date(start).toISOString(), after: 13 }]);
+    const fake = mysqlFake(recorded("complete-outage")).on(OPERATIONS_CALL, ops);
+    const ctx = windowCtx(fake, "race-3");
+    const result = await mysqlReboot(FLAGS, ctx);
+    // looked at every commandTimeout / 8 (15 s), the last look at 120 s since it began
+    expect(fake.count(OPERATIONS_CALL)).toBe(9);
+    expect(ctx.clock.now() - start).toBe(120_000);
+    expect(result.verdict.state).toBe("attempt-not-found");
+    expect(actionCalls(fake)).toEqual([]);
+  });
+
+  it("a stop requested while looking for another run's task: cancelled, the marker kept, nothing run", async () => {
+    const ops = readFixture("juju/operations.reboot-action.assembled.json");
+    const start = Date.UTC(2026, 11, 5, 6, 0, 0);
+    writeMarker("race-4", [{ unit: `${APP}/1`, at: new Date(start).toISOString(), after: 13 }]);
+    const fake = mysqlFake(recorded("complete-outage")).on(OPERATIONS_CALL, ops);
+    const ctx = windowCtx(fake, "race-4");
+    ctx.cancelled = () => (fake.count(OPERATIONS_CALL) >= 2 ? "stop requested by test" : undefined);
+    const result = await mysqlReboot(FLAGS, ctx);
+    expect(fake.count(OPERATIONS_CALL)).toBe(2);
+    expect(result.outcome).toBe("cancelled");
+    expect(fs.existsSync(markerFile("race-4"))).toBe(true);
+    expect(actionCalls(fake)).toEqual([]);
+  });
+
   it("already attempted: every attempt listed with its task and outcome, or that none was recorded", async () => {
     writeMarker("done-1", [
       { unit: `${APP}/1`, at: "t1", taskId: "12", outcome: "not-most-updated", address: "10.0.0.218" },
