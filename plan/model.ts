@@ -2,6 +2,7 @@
 import type { RegisteredResource } from "./mock-engine";
 import type { Registered, StageInfo, Verb } from "../stages/step-def";
 import { parseDurationMs } from "../config/duration";
+import type { ManualProcedure } from "../stages/manual";
 
 export interface PlanStep {
   name: string;
@@ -15,6 +16,8 @@ export interface PlanStep {
   revalidate?: string;
   /** What happens when the step fails, as its definition says it (stages/step-def.ts onFailure). */
   onFailure?: string;
+  /** The step done by hand, with this stack's values (stages/manual.ts): `coldstart runbook` prints it. */
+  manual: ManualProcedure;
   /** The engine's customTimeouts.create, as the program registered it ("16m"). */
   timeout: string;
   /** The same in ms: when the command provider kills the step's shell. */
@@ -82,6 +85,7 @@ export function buildPlan(
       destructive: meta.destructive === true,
       revalidate: meta.revalidate,
       onFailure: meta.onFailure,
+      manual: meta.manual,
       timeout: r.createTimeout,
       timeoutMs: parseDurationMs(r.createTimeout) ?? 0,
       worstCaseMs: meta.worstCaseMs,

@@ -69,6 +69,7 @@ export class RunbookStage extends pulumi.ComponentResource implements StageBuild
       revalidate: args.revalidate,
       expected: def.expected,
       onFailure: def.onFailure,
+      manual: def.manual(use.flags),
       budgetMs: args.budget.ms,
       budgetParts: args.budget.parts,
       worstCaseMs: worstCaseMs(args.budget),

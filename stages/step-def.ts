@@ -22,6 +22,7 @@ import type { StepContext } from "../runtime/step-context";
 import type { StepOutcome } from "../steps/outcome";
 import type { Budget } from "./budget";
 import type { Verb } from "./command-line";
+import type { ManualProcedure } from "./manual";
 
 export type { Verb } from "./command-line";
 
@@ -56,6 +57,11 @@ export interface StepSpec<S extends FlagSchema> {
   expected: string;
   /** What happens when it does not: one short line. */
   onFailure: string;
+  /**
+   * The step done by hand (issue #24): the runbook's commands with these flags' values filled in
+   * (stages/manual.ts has the rules). `coldstart runbook` and every stop's hand-back print it.
+   */
+  manual?: (flags: z.input<S>) => ManualProcedure; // INTERIM(#24): required once every stage file has one
   /** The handler, imported when the step runs: `() => import("../steps/x").then((m) => m.y)`. */
   handler: () => Promise<StepHandler<z.output<S>>>;
 }
@@ -76,6 +82,7 @@ export interface StepDef<S extends FlagSchema = FlagSchema> {
   readonly revalidate?: string;
   readonly expected: string;
   readonly onFailure: string;
+  manual(flags: z.input<S>): ManualProcedure;
   handler(): Promise<StepHandler<z.output<S>>>;
 }
 
@@ -96,6 +103,7 @@ export function defineStep<S extends FlagSchema>(spec: StepSpec<S>): StepDef<S> 
     revalidate: spec.revalidate,
     expected: spec.expected,
     onFailure: spec.onFailure,
+    manual: spec.manual ?? (() => ({ section: "(not written yet)", blocks: [] })), // INTERIM(#24)
     handler: spec.handler,
   };
 }
@@ -151,6 +159,8 @@ export interface StepInfo {
   expected: string;
   /** What happens when it does not (one line). */
   onFailure: string;
+  /** The step done by hand, with this run's values (stages/manual.ts). */
+  manual: ManualProcedure;
   /** coldstart's own bound on the step, in ms: the sum of its waits (stages/budget.ts). */
   budgetMs: number;
   /** What the budget is made of, in words. */
