@@ -26,6 +26,7 @@ import {
 } from "../runtime/unseal-keys";
 import { serveKeys, type KeyFifo } from "./key-fifo";
 import { renderTable, resultLines, verdictOf, vaultKeysCheck, type PreflightReport } from "../preflight/checks";
+import { handbackOf, renderHandback, resumeAdvice } from "../runbook/handback";
 import { renderRecord } from "../record/render";
 import { revalidateItems } from "../record/revalidate";
 import { acquireRunLock, WindowLockedError, type RunLock } from "../runtime/run-lock";
@@ -302,6 +303,9 @@ async function underLock(opts: MaintenanceOptions, lock: RunLock, release: () =>
   const reportFiles = writeReport(opts, up, exitCode, readRecord(file), plan, interrupts);
   io.out(summaryLine(up, exitCode));
   if (up.message) io.err(up.message);
+  // every stop hands the rest back (issue #24): the same section the CI report ends with
+  const left = exitCode === EXIT.ok ? undefined : handbackOf(plan, readRecord(file));
+  if (left) io.err(["", ...renderHandback(left), ""].join("\n"));
   io.out(`report: ${reportFiles.join(", ")}`);
   return { exitCode, result: up.result, reportFiles };
 }
@@ -465,8 +469,30 @@ function writeReport(
   };
   // The [REVALIDATE] markers this window exercised (clearable) and those it did not (stay open, why).
   const revalidate = revalidateItems(entries, plan.steps);
-  fs.writeFileSync(`${base}.json`, JSON.stringify({ summary, revalidate, record: [...entries] }, null, 2) + "\n");
-  const record = renderRecord(opts.window, entries, { plan, file: entries.file, skipped: entries.skipped });
+  // the steps left, each with its manual procedure, and how to resume instead (issue #24)
+  const left = exitCode === EXIT.ok ? undefined : handbackOf(plan, entries);
+  const handback = left && {
+    handback: left,
+    resume: {
+      stack: opts.stack,
+      window: opts.window,
+      runKind: "maintenance",
+      ...(opts.engine.name === "drill" ? { drillDir: path.dirname(opts.engine.recordDir()) } : {}),
+      recordDir: opts.engine.recordDir(),
+      finished: plan.steps.length - left.steps.length,
+    },
+  };
+  const more = handback ? { handback: left, resume: resumeAdvice(handback.handback, handback.resume) } : {};
+  fs.writeFileSync(
+    `${base}.json`,
+    JSON.stringify({ summary, revalidate, ...more, record: [...entries] }, null, 2) + "\n",
+  );
+  const record = renderRecord(opts.window, entries, {
+    plan,
+    file: entries.file,
+    skipped: entries.skipped,
+    handback,
+  });
   fs.writeFileSync(`${base}.md`, `${summaryLine(up, exitCode as ExitCode)}\n\n${record}`);
   return [`${base}.json`, `${base}.md`];
 }

@@ -5,7 +5,6 @@
  * command parses its flags with: the command raises HelpRequested for `--help`/`-h` (cli/args.ts),
  * so nothing here repeats a flag by hand and the help cannot drift from what is accepted.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { enableCompileCache } from "node:module";
 
@@ -22,6 +21,7 @@ if (require.main === module && typeof enableCompileCache === "function") {
 import * as z from "zod";
 import { UsageError } from "../config/errors";
 import { EXIT } from "../runtime/exit-codes";
+import { version } from "./version";
 import { fillWords, HelpRequested, renderFlagsHelp, synopsisWords, wantsHelp } from "./help";
 
 interface Command {
@@ -65,6 +65,16 @@ const COMMANDS: readonly Command[] = [
       requireNode();
       const { planCommand } = await import("./plan-command");
       return planCommand(argv, out);
+    },
+  },
+  {
+    name: "runbook",
+    summary:
+      "print the stack's manual runbook: every step's commands as you would type them, with this stack's values (no cloud, no Pulumi CLI)",
+    run: async (argv, out) => {
+      requireNode();
+      const { runbookCommand } = await import("./runbook-command");
+      return runbookCommand(argv, out);
     },
   },
   {
@@ -234,20 +244,6 @@ async function usage(): Promise<string> {
     "stacks live in stacks/Pulumi.<name>.yaml; see README.md.",
   );
   return lines.join("\n");
-}
-
-/** package.json's version: the nearest package.json named coldstart above this file (src or dist/). */
-function version(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const file = path.join(dir, "package.json");
-    if (fs.existsSync(file)) {
-      const pkg = z
-        .object({ name: z.string(), version: z.string() })
-        .safeParse(JSON.parse(fs.readFileSync(file, "utf8")));
-      if (pkg.success && pkg.data.name === "coldstart") return pkg.data.version;
-    }
-    if (path.dirname(dir) === dir) throw new Error(`no package.json of coldstart above ${__dirname}`);
-  }
 }
 
 function requireNode(): void {

@@ -16,6 +16,7 @@ import { readRecord, recordFile } from "../runtime/record";
 import { renderRecord, skippedNotice } from "../record/render";
 import { summarizeRecord } from "../record/summary";
 import { makePlan } from "../plan/plan";
+import { handbackOf, resumeAdvice } from "../runbook/handback";
 import { DEFAULT_STACK } from "./plan-command";
 import { findProjectDir, listStacks, readStackConfig } from "../config/stack-files";
 import { EXIT } from "../runtime/exit-codes";
@@ -80,12 +81,27 @@ export async function recordCommand(
   // ... in the mode the window ran in (an unplanned recovery has no shutdown steps)
   const modes = [...new Set(entries.map((e) => e.mode))].filter((m) => m === "planned" || m === "unplanned");
   const plan = await makePlan({ stack, window: flags.window, mode: modes.length === 1 ? modes[0] : undefined });
+  // a window not finished hands the rest back: the steps left as manual commands (issue #24)
+  const left = entries.length ? handbackOf(plan, entries) : undefined;
+  const runKind = entries.at(-1)?.runKind;
+  const handback = left && {
+    handback: left,
+    resume: {
+      stack,
+      window: flags.window,
+      runKind,
+      drillDir: path.basename(path.dirname(file)) === "records" ? path.dirname(path.dirname(file)) : undefined,
+      recordDir: dir,
+      finished: plan.steps.length - left.steps.length,
+    },
+  };
   if (flags.json || flags.format === "json") {
     // README "Machine-readable output": additive changes keep schemaVersion, removals/renames bump it.
     const summary = summarizeRecord({ window: flags.window, entries, file, skipped: entries.skipped, plan, outputOf });
-    out(JSON.stringify({ schemaVersion: 1, ...summary }, null, 2) + "\n");
+    const more = handback ? { handback: left, resume: resumeAdvice(handback.handback, handback.resume) } : {};
+    out(JSON.stringify({ schemaVersion: 1, ...summary, ...more }, null, 2) + "\n");
     return EXIT.ok;
   }
-  out(renderRecord(flags.window, entries, { plan, file, skipped: entries.skipped, outputOf }));
+  out(renderRecord(flags.window, entries, { plan, file, skipped: entries.skipped, outputOf, handback }));
   return EXIT.ok;
 }

@@ -48,7 +48,8 @@ export function unknownConfigKeys(fullKeys: Iterable<string>): string[] {
   return problems;
 }
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance: "did you mean" for a mistyped key or name. */
+export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];

@@ -31,7 +31,8 @@ import { criticalPath } from "../sim/critical-path";
 import { KEY_VAR_PREFIX } from "../runtime/unseal-keys";
 import { findProjectDir, readStackConfig, type StackConfig } from "../config/stack-files";
 import type { Config } from "../config/schema";
-import { PREVIEW_WINDOW } from "../plan/plan";
+import { makePlan, PREVIEW_WINDOW } from "../plan/plan";
+import { handbackOf, renderHandback, type Handback } from "../runbook/handback";
 import { UsageError } from "../config/errors";
 import { formatDuration } from "../config/duration";
 import { appendRecord, readRecord, recordFile, type RecordEntry } from "../runtime/record";
@@ -127,6 +128,11 @@ export interface DrillReport {
   interruptNotReached?: string;
   /** Stopped at once (the second Ctrl-C): steps still running then were killed; this report is what was known. */
   stoppedAtOnce?: boolean;
+  /**
+   * A run that did not finish the window: the steps left, each with its manual procedure
+   * (runbook/handback.ts), as the console's `continue by hand from <step>:` section says them.
+   */
+  handback?: Handback;
   recordFile: string;
   callLog: string;
 }
@@ -433,6 +439,18 @@ async function runOnSim(
   );
   if (failed && !run.cancelled && !killedAt) say(failed.message);
   if (notReached) say(notReached);
+  if (report.exitCode !== 0) {
+    // every stop hands the rest of the window back, from what the record shows finished (issue #24)
+    const handback = handbackOf(
+      await makePlan({ stack: stack.stack, projectDir, overrides: config }),
+      readRecord(recordPath),
+    );
+    if (handback) {
+      report.handback = handback;
+      writePrivateFile(path.join(dir, "report.json"), JSON.stringify(report, null, 2));
+      say(["", ...renderHandback(handback)].join("\n"));
+    }
+  }
   return report;
 }
 

@@ -14,6 +14,8 @@ export interface PlanStep {
   guard?: string;
   destructive: boolean;
   revalidate?: string;
+  /** What the step must see to pass, as its definition says it. */
+  expected: string;
   /** What happens when the step fails, as its definition says it (stages/step-def.ts onFailure). */
   onFailure?: string;
   /** The step done by hand, with this stack's values (stages/manual.ts): `coldstart runbook` prints it. */
@@ -84,6 +86,7 @@ export function buildPlan(
       guard: meta.guard,
       destructive: meta.destructive === true,
       revalidate: meta.revalidate,
+      expected: meta.expected,
       onFailure: meta.onFailure,
       manual: meta.manual,
       timeout: r.createTimeout,

@@ -11,6 +11,7 @@ import { forMarkdown } from "../runtime/safe-text";
 import { humanDuration } from "./format";
 import { summarizeRecord, type PlanLike, type RecordSummary } from "./summary";
 import { renderRevalidate } from "./revalidate";
+import { renderHandback, resumeAdvice, type Handback, type ResumeContext } from "../runbook/handback";
 
 const RESULT: Record<RecordEntry["outcome"], string> = {
   pass: "PASS",
@@ -174,10 +175,23 @@ export function renderRecord(
     file?: string;
     skipped?: readonly SkippedLine[];
     outputOf?: (runId: string) => string | undefined;
+    /** The steps left, with their manual procedures, and how to resume instead (runbook/handback.ts). */
+    handback?: { handback: Handback; resume: ResumeContext };
   } = {},
 ): string {
   const summary = summarizeRecord({ window, entries, ...opts });
   const body = renderSummary(summary);
   if (!opts.plan || entries.length === 0) return body;
-  return `${body}\n${renderRevalidate(entries, opts.plan.steps)}`;
+  const rest = opts.handback
+    ? [
+        "",
+        "## Continue by hand",
+        "",
+        ...renderHandback(opts.handback.handback, "md"),
+        "",
+        ...resumeAdvice(opts.handback.handback, opts.handback.resume),
+        "",
+      ].join("\n")
+    : "";
+  return `${body}\n${renderRevalidate(entries, opts.plan.steps)}${rest}`;
 }

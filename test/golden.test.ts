@@ -1,6 +1,7 @@
 /**
  * Golden plans: `coldstart plan` (the built CLI, the operator's own code path) for both committed
- * stacks in both modes, text and JSON, against test/golden/<stack>.<mode>.{txt,json}. Any
+ * stacks in both modes, text and JSON, against test/golden/<stack>.<mode>.{txt,json}; and the
+ * manual runbook generated from the same definitions, test/golden/runbook.<stack>.<mode>.md. Any
  * difference fails with a line diff: every runbook change is a readable diff in review.
  * After reviewing a change on purpose: `UPDATE_GOLDEN=1 npx jest test/golden.test.ts` (needs a
  * fresh build: `npx tsc -p .`), then commit the golden files with the change.
@@ -18,12 +19,17 @@ const HOW_TO_ACCEPT =
   "If this change is intended, review it, then run `UPDATE_GOLDEN=1 npx jest test/golden.test.ts` and commit test/golden/.";
 
 function plan(...args: string[]): string {
-  const r = spawnSync(path.join(ROOT, "bin", "coldstart"), ["plan", "--window", WINDOW, ...args], {
+  return coldstart("plan", ...args);
+}
+
+/** `coldstart <command> --window golden-window ...`: the plan, or the manual runbook generated from it (issue #24). */
+function coldstart(command: "plan" | "runbook", ...args: string[]): string {
+  const r = spawnSync(path.join(ROOT, "bin", "coldstart"), [command, "--window", WINDOW, ...args], {
     encoding: "utf8",
     // the plan reads config only from the stack files; nothing of this shell may leak in
     env: { ...process.env, COLDSTART_WINDOW: "", COLDSTART_MODE: "" },
   });
-  if (r.status !== 0) throw new Error(`coldstart plan ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`coldstart ${command} ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
   return r.stdout;
 }
 
@@ -76,10 +82,11 @@ describe("golden plans", () => {
     ["roosevelt", "unplanned"],
     ["prior-build", "planned"],
     ["prior-build", "unplanned"],
-  ])("%s %s: text and JSON match test/golden", (stack, mode) => {
+  ])("%s %s: text and JSON, and the manual runbook (Markdown), match test/golden", (stack, mode) => {
     const outputs: [string, string][] = [
       [`${stack}.${mode}.txt`, plan("--stack", stack, "--mode", mode)],
       [`${stack}.${mode}.json`, plan("--stack", stack, "--mode", mode, "--json")],
+      [`runbook.${stack}.${mode}.md`, coldstart("runbook", "--stack", stack, "--mode", mode, "--format", "md")],
     ];
     const problems: string[] = [];
     for (const [name, actual] of outputs) {

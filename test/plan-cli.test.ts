@@ -226,6 +226,7 @@ function fakeStep(name: string, over: Partial<PlanStep> = {}): PlanStep {
     command: "x",
     create: `coldstart act x; exit $?`,
     summary: `does ${name}`,
+    expected: "it passes",
     manual: { section: "Stage 7 -- end-to-end behavioral gate", blocks: [] },
     destructive: false,
     timeout: "70s",

@@ -44,6 +44,7 @@ function step(name: string, stage: string, extra: Partial<PlanStep> = {}): PlanS
     command: `check ${name}`,
     create: `coldstart check ${name}`,
     summary: name,
+    expected: "it passes",
     manual: { section: "Stage 7 -- end-to-end behavioral gate", blocks: [] },
     destructive: false,
     timeout: "5m",
