@@ -111,6 +111,6 @@ describe("coldstart runbook --format md and --help", () => {
     expect(r.status).toBe(0);
     for (const flag of ["--stack <name>", "--mode planned|unplanned", "--from <step>", "--format text|md"])
       expect(r.stdout).toContain(flag);
-    expect(coldstart("help").stdout).toMatch(/^  runbook +\[--stack <name>\][^]*?print the stack's manual runbook/m);
+    expect(coldstart("help").stdout).toMatch(/^ {2}runbook +\[--stack <name>\][^]*?print the stack's manual runbook/m);
   });
 });
