@@ -9,6 +9,15 @@ import { budget, gateWait } from "./budget";
 import { model, timing } from "./flags";
 import { defineStep, ON_FAILURE, type NewStage, type StepDef } from "./step-def";
 import { timingFlags } from "./timing-flags";
+import { shellWord } from "./manual";
+
+/**
+ * The runbook's jq over `juju machines --format=json`, walking each machine's `containers`
+ * (recursively) as gates/machines.ts does: a down LXD container fails the gate too.
+ */
+const FLAT = "def flat: to_entries[] | ., (.value.containers // {} | flat);";
+const MACHINES_JQ = `${FLAT} .machines // {} | flat | "\\(.key)  agent=\\(.value."juju-status".current)"`;
+const COUNT_JQ = `${FLAT} [.machines // {} | flat] | length`;
 
 const machinesStartedFlags = z.object({ model, ...timing }).strict();
 export const MACHINES_STARTED: StepDef<typeof machinesStartedFlags> = defineStep({
@@ -18,6 +27,23 @@ export const MACHINES_STARTED: StepDef<typeof machinesStartedFlags> = defineStep
   summary: "waits until every juju machine agent (hosts and their LXD containers) reports started",
   expected: "every juju machine agent (hosts and LXD containers) reports started",
   onFailure: ON_FAILURE.gate,
+  manual: (f) => ({
+    section: "ops-restart-procedure.md, Stage 1 -- foundation",
+    blocks: [
+      {
+        label: "GATE",
+        says:
+          "every juju machine agent, hosts and their LXD containers, reports started: it prints `all machines started` " +
+          "and the count is not 0 (no machines at all = the wrong model)",
+        where: "jumphost",
+        commands: [
+          `juju machines -m ${shellWord(f.model)} --format=json | jq -r ${shellWord(MACHINES_JQ)} | grep -v 'agent=started' || echo "all machines started"`,
+          `juju machines -m ${shellWord(f.model)} --format=json | jq ${shellWord(COUNT_JQ)}`,
+        ],
+        repeat: `every ${f.interval}, up to ${f.timeout}`,
+      },
+    ],
+  }),
   handler: () => import("../steps/foundation").then((m) => m.machinesStarted),
 });
 
