@@ -11,6 +11,10 @@ import { budget, calls, gateWait } from "./budget";
 import { timing } from "./flags";
 import { defineStep, ON_FAILURE, type NewStage, type StepDef } from "./step-def";
 import { powerFlags, powerFlagShape } from "./power-flags";
+import { loginBlocks, powerOnCommand, readState, stateIs, stateWords, via } from "./manual/power";
+
+const SECTION =
+  "ops-restart-procedure.md, Power-on / recovery (hosts via MAAS/IPMI/virsh, as in Shutdown sequence step 2)";
 
 const powerOnFlags = z.object(powerFlagShape).strict();
 export const POWER_ON: StepDef<typeof powerOnFlags> = defineStep({
@@ -20,6 +24,20 @@ export const POWER_ON: StepDef<typeof powerOnFlags> = defineStep({
   summary: (f) => `power on ${f.host} via ${f.driver}; skipped if already on`,
   expected: "the host powered on (a host already on is left alone)",
   onFailure: ON_FAILURE.power,
+  // steps/power.ts powerOn: read the state; on = nothing done; else power on (the gate confirms)
+  manual: (f) => ({
+    section: SECTION,
+    blocks: [
+      ...loginBlocks(f),
+      {
+        label: "CHECK",
+        says: `power state of ${via(f)}: if it reads ${stateWords(f, "on")}, the host is on already -- nothing to do`,
+        where: "jumphost",
+        commands: [readState(f)],
+      },
+      { label: "RUN", says: `power on ${via(f)}`, where: "jumphost", commands: [powerOnCommand(f)] },
+    ],
+  }),
   handler: () => import("../steps/power").then((m) => m.powerOn),
 });
 
@@ -37,6 +55,22 @@ export const POWER_STATE: StepDef<typeof powerStateFlags> = defineStep({
   summary: (f) => `waits until ${f.host} reports power ${f.expect}`,
   expected: "the host reports the power state --expect names",
   onFailure: ON_FAILURE.power,
+  manual: (f) => ({
+    section:
+      f.expect === "on"
+        ? SECTION
+        : "ops-restart-procedure.md, Shutdown sequence step 2 (power down hosts via MAAS/IPMI/virsh)",
+    blocks: [
+      ...loginBlocks(f),
+      {
+        label: "GATE",
+        says: `${via(f)} reports power ${f.expect} (the line printed reads ${stateWords(f, f.expect)})`,
+        where: "jumphost",
+        commands: [stateIs(f, f.expect)],
+        repeat: `every ${f.interval}, up to ${f.timeout}`,
+      },
+    ],
+  }),
   handler: () => import("../steps/power").then((m) => m.powerState),
 });
 

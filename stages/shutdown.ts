@@ -12,6 +12,7 @@ import { budget, calls, gateWait, waitFor } from "./budget";
 import { defineStep, ON_FAILURE, type NewStage, type StepDef } from "./step-def";
 import { powerFlags, powerFlagShape } from "./power-flags";
 import { POWER_STATE } from "./power-on";
+import { loginBlocks, powerOffCommand, readState, stateIs, stateWords, via } from "./manual/power";
 
 /** Tries to deliver the soft-off before giving up, however slow the calls are (steps/power.ts powerOff). */
 export const SOFT_OFF_TRIES = 3;
@@ -38,6 +39,44 @@ export const POWER_OFF: StepDef<typeof powerOffFlags> = defineStep({
   expected:
     "the host powered off (graceful first; hard only if the soft-off is refused or the host is still on after the graceful timeout)",
   onFailure: ON_FAILURE.power,
+  // steps/power.ts powerOff: state (off = nothing done), soft-off, wait up to the graceful timeout
+  // polling every interval, then hard off only if the soft-off was refused or a fresh read says on
+  manual: (f) => ({
+    section: "ops-restart-procedure.md, Shutdown sequence step 2 (power down hosts via MAAS/IPMI/virsh)",
+    blocks: [
+      ...loginBlocks(f),
+      {
+        label: "CHECK",
+        says: `power state of ${via(f)}: if it reads ${stateWords(f, "off")}, the host is off already -- nothing to do`,
+        where: "jumphost",
+        commands: [readState(f)],
+      },
+      {
+        label: "RUN",
+        says:
+          `graceful (soft, ACPI) power-off of ${via(f)}: the OS shuts down` +
+          (f.driver === "maas"
+            ? " (MAAS sends a soft off only for power type ipmi; every other power type it powers off hard)"
+            : "") +
+          "; a transient error: send it again",
+        where: "jumphost",
+        commands: [powerOffCommand(f, true)],
+      },
+      {
+        label: "GATE",
+        says: `${via(f)} reports power off (${stateWords(f, "off")}) within the graceful timeout`,
+        where: "jumphost",
+        commands: [stateIs(f, "off")],
+        repeat: `every ${f.interval}, up to ${f["graceful-timeout"]} after the soft-off`,
+      },
+      {
+        label: "RUN",
+        says: `ONLY if the soft-off was refused, or ${f.host} still reads on (read it again now) ${f["graceful-timeout"]} after the soft-off: hard power off`,
+        where: "jumphost",
+        commands: [readState(f), powerOffCommand(f, false)],
+      },
+    ],
+  }),
   handler: () => import("../steps/power").then((m) => m.powerOff),
 });
 
