@@ -273,6 +273,68 @@ describe("Stage 2 by hand decides as coldstart does (recorded juju status)", () 
     expect(run(mysqlManual.seedCheck(t), env).stdout.trim().split("\n")).toHaveLength(units.length);
   });
 
+  /** A recorded status with its units edited: what the recordings do not hold (two R/W, a lost agent under the signature). */
+  function edited(file: string, edit: (units: Record<string, Record<string, any>>) => void): string {
+    const doc = JSON.parse(fs.readFileSync(path.join(RECORDED, file), "utf8"));
+    edit(doc.applications[APP].units);
+    const out = path.join(stubDir, `edited-${Math.random().toString(36).slice(2)}.json`);
+    fs.writeFileSync(out, JSON.stringify(doc));
+    return out;
+  }
+  const edits: [string, string, string, (units: Record<string, Record<string, any>>) => void][] = [
+    [
+      "two units say Mode: R/W",
+      "healthy",
+      "unknown",
+      (u) => {
+        for (const x of Object.values(u))
+          x["workload-status"].message = x["workload-status"].message.replace("R/O", "R/W");
+      },
+    ],
+    [
+      "one unit's agent lost under the signature",
+      "complete-outage",
+      "not-ready",
+      (u) => {
+        Object.values(u)[0]["juju-status"].current = "lost";
+      },
+    ],
+    [
+      "one unit waiting with the signature message",
+      "complete-outage",
+      "unknown",
+      (u) => {
+        Object.values(u)[1]["workload-status"].current = "waiting";
+      },
+    ],
+    [
+      "the pre-21.04 signature on one unit",
+      "complete-outage",
+      "complete-outage",
+      (u) => {
+        Object.values(u)[2]["workload-status"].message = "MySQL InnoDB Cluster not healthy: None";
+      },
+    ],
+    [
+      "one member not active",
+      "healthy",
+      "converging",
+      (u) => {
+        const x = Object.values(u)[0]["workload-status"];
+        x.message = `${x.message} 1 member is not active.`;
+      },
+    ],
+  ];
+  test.each(edits)("edited: %s", (_what, base, want, edit) => {
+    const file = edited(`${APP}.${base}.juju3.status.json`, edit);
+    const units = mysqlUnits(unwrap(parseAppStatus(fs.readFileSync(file, "utf8"), APP)), APP);
+    const t = { model: "c:m", app: APP, units: units.length };
+    const state = classifyMysql(units, units.length).state;
+    expect(state).toBe(want);
+    expect(run(mysqlManual.completeOutage(t), { STATUS: file }).status).toBe(state === "complete-outage" ? 0 : 1);
+    expect(run(mysqlManual.clusterOnline(t), { STATUS: file }).status).toBe(state === "healthy" ? 0 : 1);
+  });
+
   test("the fixtures cover both verdicts", () => {
     const states = MYSQL_FIXTURES.map((f) => {
       const units = mysqlUnits(unwrap(parseAppStatus(fs.readFileSync(path.join(RECORDED, f), "utf8"), APP)), APP);
@@ -302,6 +364,27 @@ describe("Stage 4 by hand probes what coldstart probes, read by whole line", () 
     const listed = run(ovnManual.chassisUnits(t), { STATUS: file }).stdout.trim().split("\n");
     expect([...listed].sort()).toEqual([...expected].sort());
     expect(listed.some((u) => u.startsWith("octavia-ovn-chassis/"))).toBe(true);
+  });
+
+  test("found by charm: an ovn-dedicated-chassis principal, a local charm without charm-name; never another charm", () => {
+    const doc = JSON.parse(fs.readFileSync(file, "utf8"));
+    const unit = { ...doc.applications["nova-compute"].units["nova-compute/0"], subordinates: undefined };
+    const app = (charm: string, name: string) => ({
+      ...doc.applications["nova-compute"],
+      charm,
+      "charm-name": undefined,
+      units: { [`${name}/0`]: unit, [`${name}/1`]: unit },
+    });
+    doc.applications["gw"] = app("ch:amd64/jammy/ovn-dedicated-chassis-42", "gw");
+    doc.applications["edge"] = app("local:ovn-chassis-3", "edge");
+    doc.applications["other"] = app("ch:amd64/jammy/ovn-central-7", "other");
+    const edited = path.join(stubDir, "model-edited.json");
+    fs.writeFileSync(edited, JSON.stringify(doc));
+    const st = unwrap(parseAppStatus(fs.readFileSync(edited, "utf8")));
+    const want = allChassisUnits(st, chassisApplications(st, "ovn-chassis")).map((c) => c.chassis);
+    expect(want).toEqual(expect.arrayContaining(["gw/0", "gw/1", "edge/0"]));
+    const listed = run(ovnManual.chassisUnits(t), { STATUS: edited }).stdout.trim().split("\n");
+    expect([...listed].sort()).toEqual([...want].sort());
   });
 
   test("one chassis not connected: the check names it, the sweep's finder lists only it, the gate is not met", () => {
