@@ -273,15 +273,19 @@ describe("Stage 2 by hand decides as coldstart does (recorded juju status)", () 
     expect(run(mysqlManual.seedCheck(t), env).stdout.trim().split("\n")).toHaveLength(units.length);
   });
 
+  type Units = Record<
+    string,
+    { "workload-status": { current: string; message: string }; "juju-status": { current: string } }
+  >;
   /** A recorded status with its units edited: what the recordings do not hold (two R/W, a lost agent under the signature). */
-  function edited(file: string, edit: (units: Record<string, Record<string, any>>) => void): string {
+  function edited(file: string, edit: (units: Units) => void): string {
     const doc = JSON.parse(fs.readFileSync(path.join(RECORDED, file), "utf8"));
     edit(doc.applications[APP].units);
     const out = path.join(stubDir, `edited-${Math.random().toString(36).slice(2)}.json`);
     fs.writeFileSync(out, JSON.stringify(doc));
     return out;
   }
-  const edits: [string, string, string, (units: Record<string, Record<string, any>>) => void][] = [
+  const edits: [string, string, string, (units: Units) => void][] = [
     [
       "two units say Mode: R/W",
       "healthy",
