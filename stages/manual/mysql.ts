@@ -99,12 +99,20 @@ export function checkBlocks(t: Target): ManualBlock[] {
 
 export const MOST_UPDATED_UNIT = "MOST_UPDATED_UNIT";
 
+/**
+ * `juju run` without --wait gives up after 60 s (juju reads --wait 0 as its default 60 s:
+ * cmd/juju/action/common.go runCommandBase.Init, juju/juju#20103; runtime/juju.ts jujuWait) while
+ * the action keeps running on the unit: it is followed, never run again (steps/mysql.ts settle).
+ */
+const waitNote = (model: string): string =>
+  `If juju prints "timed out waiting for results", the action is still running on the unit: follow it with juju show-task -m ${shellWord(model)} <task id> (the id from juju operations), never run it again`;
+
 export function rebootBlocks(t: Target): ManualBlock[] {
   const signature = COMPLETE_OUTAGE_MESSAGES.map((m) => `"${m}"`).join(" or ");
   return [
     {
       label: "CHECK",
-      says: `DESTRUCTIVE action ahead: only if every unit shows the complete-outage signature (blocked, ${signature}) -- the next command must print true, re-read just before acting; otherwise do NOT run it`,
+      says: `DESTRUCTIVE action ahead: only if every unit shows the complete-outage signature (blocked, ${signature}) -- re-read just before acting: the second command must print true; otherwise do NOT run it`,
       where: "jumphost",
       commands: [seedCheck(t), completeOutage(t)],
     },
@@ -116,13 +124,13 @@ export function rebootBlocks(t: Target): ManualBlock[] {
     },
     {
       label: "RUN",
-      says: `only if every unit shows the complete-outage signature and no attempt in this window: the action on the leader (Juju 3 juju run)`,
+      says: `only if every unit shows the complete-outage signature and no attempt in this window: the action on the leader (Juju 3 juju run). ${waitNote(t.model)}`,
       where: "jumphost",
       commands: [`juju run -m ${shellWord(t.model)} ${shellWord(`${t.app}/leader`)} ${REBOOT_ACTION}`],
     },
     {
       label: "RUN",
-      says: `only if the leader refused as not the most up-to-date member ("Please use the most up to date instance: '<address>'") and every unit still shows the signature: once, on the unit that address belongs to; never a third attempt`,
+      says: `only if the leader refused as not the most up-to-date member ("Please use the most up to date instance: '<address>'") and every unit still shows the signature: once, on the unit that address belongs to; never a third attempt. ${waitNote(t.model)}`,
       where: "jumphost",
       commands: [completeOutage(t), `juju run -m ${shellWord(t.model)} ${ref(MOST_UPDATED_UNIT)} ${REBOOT_ACTION}`],
     },
