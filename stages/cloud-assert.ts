@@ -9,6 +9,7 @@ import { budget, gateWait } from "./budget";
 import { openrc, text, timing } from "./flags";
 import { defineStep, type NewStage, type StepDef } from "./step-def";
 import { timingFlags } from "./timing-flags";
+import * as manual from "./manual/cloud-assert";
 
 const cloudAssertFlags = z
   .object({
@@ -25,6 +26,7 @@ export const CLOUD_ASSERT: StepDef<typeof cloudAssertFlags> = defineStep({
     "bash scripts/cloud-assert.sh with the admin openrc (OS_* scrubbed first); passes only on CLOUD-ASSERT: PASS",
   expected: "cloud-assert prints CLOUD-ASSERT: PASS (and no FAIL line)",
   onFailure: "stops the run; each FAIL line routes to appendix-A by its message",
+  manual: (f) => ({ section: manual.SECTION, blocks: manual.cloudAssertBlocks(f) }),
   handler: () => import("../steps/cloud-assert").then((m) => m.cloudAssert),
 });
 

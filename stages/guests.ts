@@ -11,6 +11,7 @@ import { budget, calls, gateWait, openrc as sourcing } from "./budget";
 import { app, list, model, openrc, parallel, text, timing } from "./flags";
 import { defineStep, ON_FAILURE, type NewStage, type StepDef } from "./step-def";
 import { timingFlags } from "./timing-flags";
+import * as manual from "./manual/guests";
 
 const hold = list("a guest (name or ID) to keep down (coldstart:holdGuests): never started");
 
@@ -63,6 +64,10 @@ export const NOVA_RESUME_FLAG: StepDef<typeof novaResumeFlagFlags> = defineStep(
     "read-only: resume-guests-state-on-host-boot must be true (a regressed flag is reported; it only takes effect on the NEXT boot)",
   expected: "resume-guests-state-on-host-boot=true (D-043)",
   onFailure: ON_FAILURE.check,
+  manual: (f) => ({
+    section: `${manual.SECTION} (resume-guests-state-on-host-boot, D-043)`,
+    blocks: manual.resumeFlagCheck(f),
+  }),
   handler: () => import("../steps/guests").then((m) => m.novaResumeFlag),
 });
 
@@ -77,6 +82,11 @@ export const START_SHUTOFF_GUESTS: StepDef<typeof startShutoffGuestsFlags> = def
   expected:
     "every guest ACTIVE before the window (or named in startGuests) that is SHUTOFF now, and not held, gets openstack server start",
   onFailure: `${ON_FAILURE.action}; no baseline and no startGuests is a BLOCKER`,
+  manual: (f) => ({
+    section: `${manual.SECTION} (unexpectedly SHUTOFF guests)`,
+    blocks: manual.startBlocks(f),
+    placeholders: manual.startPlaceholders(f),
+  }),
   handler: () => import("../steps/guests").then((m) => m.startShutoffGuests),
 });
 
@@ -89,6 +99,11 @@ export const GUESTS_ACTIVE: StepDef<typeof guestsActiveFlags> = defineStep({
     `waits until every guest ACTIVE in ${fromWhere(f)} (or in startGuests) and not held is ACTIVE; guests that were not running before are not counted`,
   expected: "every guest ACTIVE before the window (or named in startGuests) and not held is ACTIVE",
   onFailure: ON_FAILURE.gate,
+  manual: (f) => ({
+    section: manual.SECTION,
+    blocks: manual.activeGate(f),
+    placeholders: manual.activePlaceholders(f),
+  }),
   handler: () => import("../steps/guests").then((m) => m.guestsActive),
 });
 

@@ -10,6 +10,7 @@ import { budget, calls, gateWait } from "./budget";
 import { app, count, model, timing } from "./flags";
 import { defineStep, ON_FAILURE, type NewStage, type StepDef } from "./step-def";
 import { timingFlags } from "./timing-flags";
+import * as manual from "./manual/mysql";
 
 const target = {
   model,
@@ -26,6 +27,7 @@ export const MYSQL_CHECK: StepDef<typeof mysqlCheckFlags> = defineStep({
     "read-only: classify the cluster (healthy / converging / complete outage); a partial outage or an unknown message stops here",
   expected: "a state the runbook knows how to continue from: healthy, converging, or a complete outage on every unit",
   onFailure: ON_FAILURE.check,
+  manual: (f) => ({ section: `${manual.SECTION} (CHECK)`, blocks: manual.checkBlocks(f) }),
   handler: () => import("../steps/mysql").then((m) => m.mysqlCheck),
 });
 
@@ -41,6 +43,11 @@ export const MYSQL_REBOOT: StepDef<typeof mysqlRebootFlags> = defineStep({
   expected:
     "every unit shows the complete-outage signature and no earlier attempt in this window; then the action succeeds on the most up-to-date unit",
   onFailure: ON_FAILURE.action,
+  manual: (f) => ({
+    section: `${manual.SECTION} (reboot-cluster-from-complete-outage; appendix-A mysql-innodb-cluster recovery)`,
+    blocks: manual.rebootBlocks(f),
+    placeholders: manual.rebootPlaceholders(f),
+  }),
   handler: () => import("../steps/mysql").then((m) => m.mysqlReboot),
 });
 
@@ -52,6 +59,7 @@ export const MYSQL_CLUSTER_ONLINE: StepDef<typeof mysqlClusterOnlineFlags> = def
   summary: (f) => `waits until all ${f.units} units say Cluster is ONLINE and exactly one says Mode: R/W`,
   expected: "every unit says Cluster is ONLINE and exactly one says Mode: R/W",
   onFailure: ON_FAILURE.gate,
+  manual: (f) => ({ section: `${manual.SECTION} (GATE)`, blocks: manual.onlineGate(f, f) }),
   handler: () => import("../steps/mysql").then((m) => m.mysqlClusterOnline),
 });
 

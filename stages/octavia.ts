@@ -11,6 +11,7 @@ import { budget, calls, gateWait, openrc as sourcing, waitFor } from "./budget";
 import { duration, openrc, parallel, timing } from "./flags";
 import { defineStep, ON_FAILURE, type NewStage, type StepDef } from "./step-def";
 import { timingFlags } from "./timing-flags";
+import * as manual from "./manual/octavia";
 
 const octaviaGraceFlags = z
   .object({
@@ -27,6 +28,7 @@ export const OCTAVIA_GRACE: StepDef<typeof octaviaGraceFlags> = defineStep({
   revalidate: "timing budget on current build",
   expected: "no LB in provisioning_status=ERROR, or the grace passed",
   onFailure: ON_FAILURE.action,
+  manual: (f) => ({ section: `${manual.SECTION} (~5 min to recover on their own)`, blocks: manual.graceBlocks(f) }),
   handler: () => import("../steps/octavia").then((m) => m.octaviaGrace),
 });
 
@@ -39,6 +41,11 @@ export const LB_FAILOVER: StepDef<typeof lbFailoverFlags> = defineStep({
   guard: "LB provisioning_status is ERROR after the grace period; other LBs are never failed over",
   expected: "failover accepted for every LB in provisioning_status=ERROR",
   onFailure: ON_FAILURE.action,
+  manual: (f) => ({
+    section: `${manual.SECTION} (loadbalancer failover; appendix-A LB entries)`,
+    blocks: manual.failoverBlocks(f),
+    placeholders: manual.failoverPlaceholders(),
+  }),
   handler: () => import("../steps/octavia").then((m) => m.lbFailover),
 });
 
@@ -50,6 +57,7 @@ export const LBS_ACTIVE: StepDef<typeof lbsActiveFlags> = defineStep({
   summary: "waits until every LB is provisioning_status=ACTIVE",
   expected: "every LB provisioning_status=ACTIVE",
   onFailure: ON_FAILURE.gate,
+  manual: (f) => ({ section: `${manual.SECTION} (poll to ACTIVE)`, blocks: manual.activeGate(f) }),
   handler: () => import("../steps/octavia").then((m) => m.lbsActive),
 });
 

@@ -12,6 +12,7 @@ import { budget, calls, gateWait } from "./budget";
 import { app, model, parallel, timing } from "./flags";
 import { defineStep, ON_FAILURE, type NewStage, type StepDef } from "./step-def";
 import { timingFlags } from "./timing-flags";
+import * as manual from "./manual/ovn";
 
 const target = {
   model,
@@ -28,6 +29,7 @@ export const OVN_CHECK: StepDef<typeof ovnCheckFlags> = defineStep({
     "read-only: ovn-appctl connection-status on every unit of every ovn-chassis / ovn-dedicated-chassis application, found by charm in juju status (octavia-ovn-chassis too; the probe, not the charm message)",
   expected: "a connection-status from every chassis",
   onFailure: ON_FAILURE.check,
+  manual: (f) => ({ section: `${manual.SECTION} (CHECK)`, blocks: manual.checkBlocks(f) }),
   handler: () => import("../steps/ovn").then((m) => m.ovnCheck),
 });
 
@@ -48,6 +50,11 @@ export const OVN_TLS_SWEEP: StepDef<typeof ovnTlsSweepFlags> = defineStep({
   revalidate: "sweep unit list against current topology",
   expected: "restart services only on chassis that report not connected, then neutron-server",
   onFailure: ON_FAILURE.action,
+  manual: (f) => ({
+    section: manual.SWEEP_SECTION,
+    blocks: manual.sweepBlocks(f),
+    placeholders: manual.sweepPlaceholders(f),
+  }),
   handler: () => import("../steps/ovn").then((m) => m.ovnTlsSweep),
 });
 
@@ -59,6 +66,7 @@ export const OVN_CHASSIS_CONNECTED: StepDef<typeof ovnChassisConnectedFlags> = d
   summary: "waits until every chassis reports connected",
   expected: "every chassis reports connected",
   onFailure: ON_FAILURE.gate,
+  manual: (f) => ({ section: `${manual.SECTION} (re-probe)`, blocks: manual.connectedGate(f, f) }),
   handler: () => import("../steps/ovn").then((m) => m.ovnChassisConnected),
 });
 
