@@ -477,7 +477,7 @@ function writeReport(
       stack: opts.stack,
       window: opts.window,
       runKind: "maintenance",
-      ...(opts.engine.name === "drill" ? { drillDir: path.dirname(opts.engine.recordDir()) } : {}),
+      ...(opts.engine.name.startsWith("drill") ? { drillDir: path.dirname(opts.engine.recordDir()) } : {}),
       recordDir: opts.engine.recordDir(),
       finished: plan.steps.length - left.steps.length,
     },

@@ -145,6 +145,40 @@ describe("a gate that fails during the window", () => {
   });
 });
 
+describe("a gate that fails during the window hands the rest back (issue #24)", () => {
+  const run = newRun("chassis-handback", "chassis-stays-disconnected");
+  let r: Finished;
+  beforeAll(() => {
+    r = runMaintenanceProcess(run, rehearsalEnv());
+  }, 50_000);
+
+  it("console, report JSON and the CI report's Markdown: continue by hand from the failed gate, every step after it, how to resume", () => {
+    expect(r.status).toBe(1);
+    const planned = previewSteps(r.stdout);
+    const left = planned.slice(planned.indexOf("ovn-chassis-connected"));
+    expect(r.stderr).toContain("continue by hand from ovn-chassis-connected:");
+    const shown = r.stderr
+      .slice(r.stderr.indexOf("continue by hand from"))
+      .split("\n")
+      .filter((l) => l.startsWith("["))
+      .map((l) => l.slice(1, l.indexOf("]")));
+    expect(new Set(shown)).toEqual(new Set(left));
+    const report = readReport(run.reportDir, run.window);
+    const json = report.json as unknown as {
+      handback?: { from: string; steps: { step: string }[] };
+      resume?: string[];
+    };
+    expect(json.handback?.from).toBe("ovn-chassis-connected");
+    expect(json.handback?.steps.map((s) => s.step)).toEqual(shown);
+    expect(json.resume?.[0]).toContain(
+      `coldstart maintenance --stack prior-build --window ${run.window} --engine drill --dir ${run.dir} --resume`,
+    );
+    expect(report.markdown).toContain("## Continue by hand");
+    expect(report.markdown).toContain("continue by hand from ovn-chassis-connected:");
+    for (const step of left) expect(report.markdown).toContain(`### ${step}: `);
+  });
+});
+
 describe("a window without enough unseal keys", () => {
   it("exits 3, tells the operator to escalate, and runs nothing: only the preflight's reads, Vault untouched", () => {
     // the scenario's operator holds two of the planted keys (a rehearsal's keys are its scenario's)
