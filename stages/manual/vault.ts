@@ -13,6 +13,9 @@
  *   typed at `read -s` (no echo), put in the body by bash's builtin printf (a builtin: no process,
  *   so no argv holds it), and unset after each use. Never `vault operator unseal $K` (the key in
  *   the argv of the remote shell and of vault, and in `ps` on the unit).
+ * - Not `vault operator unseal -`: hashicorp/vault @ 0b1da1037baed1f35c6a5cb385bdc094c4cef265
+ *   command/operator_unseal.go takes the key as its one argument (argv), or with none prompts on a
+ *   terminal (`password.Read(os.Stdin)`, an error when stdin is a pipe); "-" is not read as stdin.
  * - Threshold: read from the unit's status (`t`, less the `progress` Vault already holds: Vault
  *   ignores a share given twice), never the runbook's hard-coded 3.
  */
@@ -28,12 +31,16 @@ interface Target {
 
 /** Every unit of the vault application, one a line (what coldstart reads: `juju status -m M <app> --format=json`). */
 export function unitsCommand(t: Target): string {
-  return `juju status -m ${shellWord(t.model)} ${shellWord(t.app)} --format=json | jq -r --arg a ${shellWord(t.app)} '.applications[$a].units | keys[]'`;
+  return `juju status -m ${shellWord(t.model)} ${shellWord(t.app)} --format=json </dev/null | jq -r --arg a ${shellWord(t.app)} '.applications[$a].units | keys[]'`;
 }
 
-/** One unit's `vault status -format=json`, as coldstart reads it, down to the unit's own stdout. */
+/**
+ * One unit's `vault status -format=json`, as coldstart reads it, down to the unit's own stdout.
+ * `</dev/null`, as the seed writes its status call: a juju call inside the prompt loop must not
+ * read the keys typed for the next prompt.
+ */
 export function statusCommand(t: Target, unit: string): string {
-  return `juju exec -m ${shellWord(t.model)} --unit ${unit} --format=json -- ${shellWord(STATUS_COMMAND)} | jq -r --arg u ${unit} '.[$u].results.stdout'`;
+  return `juju exec -m ${shellWord(t.model)} --unit ${unit} --format=json -- ${shellWord(STATUS_COMMAND)} </dev/null | jq -r --arg u ${unit} '.[$u].results.stdout'`;
 }
 
 /** The unseal request coldstart sends, its body on stdin. */
