@@ -57,6 +57,9 @@ export const UNSEAL_COMMAND: readonly string[] = [
   `${VAULT_ADDR}/v1/sys/unseal`,
 ];
 
+/** The verdict state of a vault-unseal that handed units to the keyholders (the record and the CI report look for it). */
+export const HANDED_TO_KEYHOLDERS = "handed-to-keyholders";
+
 /** What the runbook greps for; `juju status vault` says exactly this (blocked) while sealed. */
 export const CHARM_SEALED_MESSAGE = "Unit is sealed";
 

@@ -10,6 +10,7 @@ import { renderProcedure } from "../runbook/render-procedure";
 import { appUnitNames, parseAppStatus } from "../gates/juju-status";
 import * as z from "zod";
 import {
+  HANDED_TO_KEYHOLDERS,
   STATUS_COMMAND,
   UNSEAL_COMMAND,
   parseVaultStatus,
@@ -64,8 +65,7 @@ function statusOrNull(juju: Juju, unit: string): Promise<VaultStatus | null> {
   });
 }
 
-/** The verdict state of a vault-unseal that handed units to the keyholders (the record and the CI report look for it). */
-export const HANDED_TO_KEYHOLDERS = "handed-to-keyholders";
+export { HANDED_TO_KEYHOLDERS } from "../gates/vault";
 
 export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<StepOutcome> {
   const byKeyholders = flags["unseal-by"] === "keyholders";
