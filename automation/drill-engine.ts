@@ -7,6 +7,7 @@ import type { Mode } from "../config/schema";
 import { DEFAULT_CALL_TIMEOUT_MS, readSavedDrill, runDrill } from "../drill/drill";
 import { diffStep, hashStep, loadState } from "../drill/pulumi-state";
 import { parseStackValues } from "../config/load";
+import { applySets } from "../config/overrides";
 import { drillProgramConfig, type DrillSim } from "../drill/program-config";
 import { simLayout } from "../sim/setup";
 import { readClockFileMs, SIM_EPOCH_MS } from "../runtime/clock-file";
@@ -22,6 +23,8 @@ export interface DrillEngineOptions {
   timeScale?: number;
   /** Continue an earlier run of the same window in `dir` (same as `coldstart drill --resume`). */
   resume?: boolean;
+  /** `--set key=value` overrides of the stack's values, as `coldstart drill --set` (config/overrides.ts). */
+  set?: string[];
 }
 
 /** A maintenance drill runs a planned window (up() below); COLDSTART_* never reaches a drill's program. */
@@ -43,7 +46,12 @@ export class DrillEngine implements MaintenanceEngine {
     const dir = path.resolve(this.opts.dir);
     if (!this.opts.resume) {
       const mode: ModeInForce = { mode: DRILL_MODE, from: "a maintenance drill runs a planned window" };
-      const { plan, resources } = await runPlanProgram({ stack: this.opts.stack, window, mode: mode.mode });
+      const { plan, resources } = await runPlanProgram({
+        stack: this.opts.stack,
+        window,
+        mode: mode.mode,
+        overrides: this.overrides(),
+      });
       return { plan, preview: summarise(opsAgainstState(fingerprints(resources), {}, diffStep), order(plan), mode) };
     }
     const saved = readSavedDrill(dir);
@@ -56,10 +64,22 @@ export class DrillEngine implements MaintenanceEngine {
       window,
       mode: mode.mode,
       // the sim's paths derived as the resumed drill derives them, never read from drill.json (issue #21)
-      overrides: resumedConfig(this.opts.stack, dir, window, { ...saved.sim, ...simLayout(path.join(dir, "cloud")) }),
+      overrides: resumedConfig(
+        this.opts.stack,
+        dir,
+        window,
+        { ...saved.sim, ...simLayout(path.join(dir, "cloud")) },
+        this.opts.set,
+      ),
     });
     const stored = loadState(dir).steps;
     return { plan, preview: summarise(opsAgainstState(fingerprints(resources), stored, diffStep), order(plan), mode) };
+  }
+
+  /** The stack's values after --set, for the preview's program (as runDrill applies them). */
+  private overrides(): Record<string, string> | undefined {
+    if (!this.opts.set?.length) return undefined;
+    return applySets(readStackConfig(findProjectDir(), this.opts.stack).values, this.opts.set);
   }
 
   recordDir(): string {
@@ -86,6 +106,7 @@ export class DrillEngine implements MaintenanceEngine {
       dir: this.opts.dir,
       resume: this.opts.resume,
       timeScale: this.opts.timeScale,
+      set: this.opts.set,
       // no keys from opts.env: the drill unseals with its scenario's keys, never the operator's (issue #21)
       cancel: opts.signal, // the engine's cancel, as pulumi's: running steps' shells are killed
       // maintenance holds the window's lock and gives its run id to the steps' environment
@@ -127,8 +148,14 @@ function fingerprints(resources: RegisteredResource[]): StepFingerprint[] {
  * maintenance driver's defaults (no --set, the default call timeout; a resumed sim MAAS listens
  * on the saved URL again, so hostsConfig is as saved).
  */
-function resumedConfig(stackName: string, dir: string, window: string, sim: DrillSim): Record<string, string> {
-  const stack = readStackConfig(findProjectDir(), stackName);
-  const base = parseStackValues(stack.values, PREVIEW_WINDOW);
-  return drillProgramConfig({ values: stack.values, base, sim, dir, window, callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS });
+function resumedConfig(
+  stackName: string,
+  dir: string,
+  window: string,
+  sim: DrillSim,
+  set: string[] = [],
+): Record<string, string> {
+  const values = applySets(readStackConfig(findProjectDir(), stackName).values, set);
+  const base = parseStackValues(values, PREVIEW_WINDOW);
+  return drillProgramConfig({ values, base, sim, dir, window, callTimeoutMs: DEFAULT_CALL_TIMEOUT_MS });
 }

@@ -25,6 +25,7 @@ import {
   type UnsealKeys,
 } from "../runtime/unseal-keys";
 import { serveKeys, type KeyFifo } from "./key-fifo";
+import { HANDED_TO_KEYHOLDERS } from "../gates/vault";
 import { renderTable, resultLines, verdictOf, vaultKeysCheck, type PreflightReport } from "../preflight/checks";
 import { handbackOf, renderHandback, resumeAdvice } from "../runbook/handback";
 import { renderRecord } from "../record/render";
@@ -440,6 +441,26 @@ function summaryLine(up: UpResult, code: ExitCode): string {
   return `maintenance STOPPED at ${up.failedStep ?? "an unknown step"} (exit ${code}${code === EXIT.blocker ? ": BLOCKER, escalate" : ""})`;
 }
 
+/**
+ * Stage 3 handed to the keyholders (coldstart:vaultUnsealBy keyholders): the manual unseal
+ * procedure the step printed, as its record line keeps it (counts and commands: never a key).
+ */
+function keyholderSection(entries: RecordRead): string {
+  const handed = entries.filter((e) => e.step === "vault-unseal" && e.state === HANDED_TO_KEYHOLDERS).pop();
+  if (!handed) return "";
+  return [
+    "",
+    "## Stage 3: Vault unseal handed to the keyholders",
+    "",
+    `At ${handed.end}: ${handed.summary}`,
+    "",
+    "```",
+    ...handed.details,
+    "```",
+    "",
+  ].join("\n");
+}
+
 /** One Ctrl-C / SIGTERM maintenance received during up(), and what it did (report.json `interrupts`). */
 export interface InterruptSeen {
   signal: number;
@@ -493,6 +514,6 @@ function writeReport(
     skipped: entries.skipped,
     handback,
   });
-  fs.writeFileSync(`${base}.md`, `${summaryLine(up, exitCode as ExitCode)}\n\n${record}`);
+  fs.writeFileSync(`${base}.md`, `${summaryLine(up, exitCode as ExitCode)}\n\n${record}${keyholderSection(entries)}`);
   return [`${base}.json`, `${base}.md`];
 }

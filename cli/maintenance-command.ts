@@ -116,6 +116,8 @@ export async function maintenanceCommand(argv: string[]): Promise<number> {
         dir: drill.dir,
         timeScale: flags["time-scale"],
         resume: flags.resume === "true",
+        // the window's per-run unseal setting, as the pulumi engine's program reads it (config/load.ts)
+        set: process.env.COLDSTART_VAULT_UNSEAL_BY ? [`vaultUnsealBy=${process.env.COLDSTART_VAULT_UNSEAL_BY}`] : [],
       })
     : new PulumiEngine({ stack: flags.stack });
   const earlier = readRecord(recordFile(engine.recordDir(), flags.window, process.env));

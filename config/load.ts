@@ -13,6 +13,7 @@ export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof Config)[];
 export const ENV_OVERRIDES: Partial<Record<keyof Config, string>> = {
   window: "COLDSTART_WINDOW",
   mode: "COLDSTART_MODE",
+  vaultUnsealBy: "COLDSTART_VAULT_UNSEAL_BY",
 };
 
 /** Keys whose Pulumi config value is plain text; every other key is JSON (number, array, object). */

@@ -200,6 +200,15 @@ export const configSchema = z
      * `[]` included (= start none). steps/guests.ts.
      */
     startGuests: z.array(nonEmpty).optional(),
+    /**
+     * Who unseals Vault at Stage 3 (README "Unseal key custody"). `environment`: coldstart sends
+     * the keys it is given (COLDSTART_UNSEAL_KEY_n or COLDSTART_UNSEAL_KEYS_FILE); too few = BLOCKER.
+     * `keyholders`: the keyholders unseal by hand; coldstart sends the keys it holds (none, or up to
+     * Vault's threshold), prints the manual unseal procedure for every unit still sealed, and the
+     * vault-unsealed gate waits (gates.vaultUnsealed.timeout) until Vault reports unsealed. Per run:
+     * COLDSTART_VAULT_UNSEAL_BY overrides it (the maintenance workflow's default is keyholders).
+     */
+    vaultUnsealBy: z.enum(["environment", "keyholders"]).default("environment"),
     apps: appsSchema.prefault({}),
     mysqlUnits: z.number().int().min(1).default(3),
     gates: gatesSchema.prefault({}),

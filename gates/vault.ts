@@ -32,6 +32,34 @@ export const VaultStatusSchema = z.object({
 });
 export type VaultStatus = z.infer<typeof VaultStatusSchema>;
 
+/**
+ * The loopback listener the vault charm itself uses, for status and unseal alike: plain HTTP on
+ * 127.0.0.1:8220 whatever the TLS settings (openstack/charm-vault @
+ * 5a0c525ee5286391fdc42242e82816021c469cb3 `src/lib/charm/vault.py`: `VAULT_LOCALHOST_URL =
+ * "http://127.0.0.1:8220"`, used by `unseal_vault`, `get_vault_health`, `can_restart`;
+ * `src/templates/vault.hcl.j2`: "Localhost only listener for charm access to vault", `tls_disable = 1`;
+ * present since 28fb89a, 2018-04-20). The runbook's http://127.0.0.1:8200 is the public listener
+ * `[::]:8200`, which serves TLS only once ssl-cert/ssl-key are set: plain HTTP there gets Go's
+ * `400 Client sent an HTTP request to an HTTPS server.` instead of a seal status.
+ */
+export const VAULT_ADDR = "http://127.0.0.1:8220";
+export const STATUS_COMMAND = `VAULT_ADDR=${VAULT_ADDR} vault status -format=json`;
+/** curl reads the JSON body {"key": ...} from stdin (@-): the key is in no argv on the unit either. */
+export const UNSEAL_COMMAND: readonly string[] = [
+  "curl",
+  "-sS",
+  "--max-time",
+  "30",
+  "-X",
+  "PUT",
+  "--data-binary",
+  "@-",
+  `${VAULT_ADDR}/v1/sys/unseal`,
+];
+
+/** The verdict state of a vault-unseal that handed units to the keyholders (the record and the CI report look for it). */
+export const HANDED_TO_KEYHOLDERS = "handed-to-keyholders";
+
 /** What the runbook greps for; `juju status vault` says exactly this (blocked) while sealed. */
 export const CHARM_SEALED_MESSAGE = "Unit is sealed";
 

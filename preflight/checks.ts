@@ -248,6 +248,25 @@ export function vaultKeysCheck(units: Seen<VaultUnitSeen[]>, keys: KeysSeen): Ch
   return ok(`${keys.source}; Vault needs ${t} of ${n}`);
 }
 
+/**
+ * Keyholder mode (coldstart:vaultUnsealBy keyholders): the same judgement, except that holding
+ * fewer keys than Vault's threshold (none included) is the plan, not a blocker -- Stage 3 hands the
+ * unseal to the keyholders. A warning says so, so that they are on call for the window.
+ */
+export function keyholderKeysCheck(units: Seen<VaultUnitSeen[]>, keys: KeysSeen): CheckOutcome {
+  const judged = vaultKeysCheck(units, keys);
+  const shortOnly =
+    judged.status === "blocker" &&
+    judged.details.length > 0 &&
+    judged.details.every((d) => /unseal key\(s\) available/.test(d));
+  if (!shortOnly) return judged;
+  return bad(
+    "warn",
+    `keyholder mode: ${judged.summary.replace(/: the window would stop.*$/, "")}: Stage 3 hands the unseal to the keyholders`,
+    "have the keyholders on call for Stage 3: it prints the manual unseal procedure and vault-unsealed waits for them (gates.vaultUnsealed.timeout)",
+  );
+}
+
 // --- files --------------------------------------------------------------------------------------
 
 export interface ScriptSeen {

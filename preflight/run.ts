@@ -44,6 +44,7 @@ import {
   powerCheck,
   pulumiStackCheck,
   resumeFlagCheck,
+  keyholderKeysCheck,
   unknownKeysCheck,
   vaultKeysCheck,
   vaultStatusCheck,
@@ -310,7 +311,11 @@ function checksFor(target: PreflightTarget): {
     {
       id: "vault-keys",
       title: "the unseal keys of this run are at least Vault's threshold",
-      run: async (ctx) => vaultKeysCheck(await vaultOnce(ctx), keysOf(env)),
+      run: async (ctx) =>
+        (config.vaultUnsealBy === "keyholders" ? keyholderKeysCheck : vaultKeysCheck)(
+          await vaultOnce(ctx),
+          keysOf(env),
+        ),
     },
     {
       id: "nova-resume-flag",

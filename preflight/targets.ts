@@ -30,6 +30,7 @@ function configOf(values: Record<string, string>, env: NodeJS.ProcessEnv = {}): 
   return loadConfig((key) => values[`${NAMESPACE}:${key}`], {
     COLDSTART_WINDOW: env.COLDSTART_WINDOW || PREVIEW_WINDOW,
     ...(env.COLDSTART_MODE ? { COLDSTART_MODE: env.COLDSTART_MODE } : {}),
+    ...(env.COLDSTART_VAULT_UNSEAL_BY ? { COLDSTART_VAULT_UNSEAL_BY: env.COLDSTART_VAULT_UNSEAL_BY } : {}),
   });
 }
 
@@ -117,7 +118,8 @@ export async function simTarget(opts: SimTargetOptions): Promise<SimTarget> {
     target: {
       stack: opts.stack,
       file: file.file,
-      config: configOf(values),
+      // the one per-run setting a rehearsal honours as the window will (coldstart:vaultUnsealBy)
+      config: configOf(values, { COLDSTART_VAULT_UNSEAL_BY: process.env.COLDSTART_VAULT_UNSEAL_BY }),
       // the committed values (the sim's endpoints are coldstart's own, not the operator's keys)
       values: file.values,
       env,

@@ -108,6 +108,13 @@ const vaultSchema = z
     tls: z.boolean().default(false),
     /** Units whose vault service is not running: nothing listens on 8200 or 8220 there (connection refused). */
     unreachableUnits: z.array(z.string().regex(/^vault\/\d+$/, "expected a unit like vault/1")).default([]),
+    /**
+     * The keyholders unseal by hand (coldstart:vaultUnsealBy keyholders): this many sim seconds
+     * after a `vault status` first finds a unit sealed with its storage up (when Stage 3 hands it
+     * over), the unit is unsealed with the threshold of shares -- no key passes through coldstart.
+     * Absent: nobody unseals by hand.
+     */
+    unsealByHandAfterSeconds: z.number().min(0).optional(),
   })
   .refine((v) => v.threshold <= v.shares, { message: "threshold must not exceed shares" })
   .refine((v) => v.keys === undefined || v.keys.length === v.shares, {

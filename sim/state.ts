@@ -106,6 +106,8 @@ export interface VaultUnitRec extends UnitRec {
   nonce: string;
   /** Its vault service is not running: nothing listens there (scenario vault.unreachableUnits); absent: running. */
   unreachable?: boolean;
+  /** When the keyholders will have unsealed it by hand (scenario vault.unsealByHandAfterSeconds); absent: not scheduled. */
+  handUnsealAt?: number;
 }
 
 export interface ChassisRec {
@@ -180,7 +182,8 @@ export type Timer =
   | { at: number; kind: "host-off"; host: number }
   | { at: number; kind: "guest"; guest: number; gen: number; status: GuestStatus }
   | { at: number; kind: "chassis"; chassis: number; gen: number }
-  | { at: number; kind: "lb"; lb: number; gen: number; provisioning: string; operating: string };
+  | { at: number; kind: "lb"; lb: number; gen: number; provisioning: string; operating: string }
+  | { at: number; kind: "vault-by-hand"; unit: number };
 
 export interface Damage {
   at: number;
@@ -226,7 +229,15 @@ export interface SimState {
   shutdownSeconds: number;
   mysql: MysqlRec;
   /** `tls`: the charm's public listener serves TLS (ssl-cert/ssl-key set); absent = plain. */
-  vault: { threshold: number; shares: number; keys: string[]; units: VaultUnitRec[]; tls?: boolean };
+  vault: {
+    threshold: number;
+    shares: number;
+    keys: string[];
+    units: VaultUnitRec[];
+    tls?: boolean;
+    /** Scenario vault.unsealByHandAfterSeconds: the keyholders unseal by hand this long after a sealed unit is seen. */
+    unsealByHandAfterSeconds?: number;
+  };
   ovn: { notConnectedAfterBoot: string[]; restartFixes: boolean; restartSeconds: number; chassis: ChassisRec[] };
   neutron: { units: UnitRec[]; restarts: number };
   nova: {
@@ -526,6 +537,9 @@ export function buildState(sc: Scenario, opts: BuildOptions): SimState {
       tls: sc.vault.tls,
       threshold: sc.vault.threshold,
       shares: sc.vault.shares,
+      ...(sc.vault.unsealByHandAfterSeconds === undefined
+        ? {}
+        : { unsealByHandAfterSeconds: sc.vault.unsealByHandAfterSeconds }),
       keys,
       units: VAULT_MACHINES.slice(0, sc.vault.units).map((m, i) => ({
         ...unit(`vault/${i}`, m),
@@ -664,6 +678,7 @@ export function powerOff(s: SimState, host: number, at: number, why: string): vo
     v.sealed = true;
     v.given = [];
     v.nonce = "";
+    delete v.handUnsealAt;
   }
   for (const c of s.ovn.chassis) if (c.host === host) c.gen++;
   for (const lb of s.lbs) {
@@ -687,6 +702,7 @@ export function powerOn(s: SimState, host: number, at: number, why: string): voi
     v.sealed = true;
     v.given = [];
     v.nonce = "";
+    delete v.handUnsealAt;
   }
   for (const c of s.ovn.chassis) {
     if (c.host !== host) continue;
@@ -757,6 +773,13 @@ function applyTimer(s: SimState, t: Timer): void {
       if (lb.gen !== t.gen) return;
       lb.provisioning = t.provisioning;
       lb.operating = t.operating;
+      return;
+    }
+    case "vault-by-hand": {
+      const v = s.vault.units[t.unit];
+      // a power cycle since it was scheduled cleared handUnsealAt: this hand-unseal is void
+      if (v.handUnsealAt !== t.at || !v.sealed) return;
+      unsealByHand(s, v, t.at);
       return;
     }
   }
@@ -839,6 +862,27 @@ export function unsealWithKey(s: SimState, v: VaultUnitRec, key: string, now: nu
   v.sealed = false;
   event(s, now, `${v.name}: unsealed`);
   return { code: 200, sealed: false };
+}
+
+/**
+ * A `vault status` found `v` sealed with its storage up: with scenario vault.unsealByHandAfterSeconds,
+ * the keyholders will have unsealed it by hand that long after (once per sealing).
+ */
+export function scheduleHandUnseal(s: SimState, v: VaultUnitRec, now: number): void {
+  const after = s.vault.unsealByHandAfterSeconds;
+  if (after === undefined || !v.sealed || v.handUnsealAt !== undefined) return;
+  v.handUnsealAt = now + after;
+  s.timers.push({ at: v.handUnsealAt, kind: "vault-by-hand", unit: s.vault.units.indexOf(v) });
+  event(s, now, `${v.name}: sealed, seen; the keyholders unseal it by hand in ${after} s`);
+}
+
+/** The keyholders' hidden-prompt loop, done: the threshold of shares given on the unit itself, none through coldstart. */
+function unsealByHand(s: SimState, v: VaultUnitRec, now: number): void {
+  v.sealed = false;
+  v.given = [];
+  v.nonce = "";
+  delete v.handUnsealAt;
+  event(s, now, `${v.name}: unsealed by hand by the keyholders (${s.vault.threshold} key(s))`);
 }
 
 export function unsealReset(v: VaultUnitRec): void {

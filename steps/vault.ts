@@ -5,10 +5,14 @@
  * GATE: Sealed=false on every unit.
  */
 import type { StepFlags } from "../stages/step-def";
-import { type VAULT_UNSEAL, VAULT_UNSEALED } from "../stages/vault-unseal";
+import { VAULT_UNSEAL, VAULT_UNSEALED } from "../stages/vault-unseal";
+import { renderProcedure } from "../runbook/render-procedure";
 import { appUnitNames, parseAppStatus } from "../gates/juju-status";
 import * as z from "zod";
 import {
+  HANDED_TO_KEYHOLDERS,
+  STATUS_COMMAND,
+  UNSEAL_COMMAND,
   parseVaultStatus,
   readVaultStatus,
   unsealPlan,
@@ -29,30 +33,7 @@ import { unitMarker, type UnitMarker } from "./window-marker";
 
 type UnitUnseal = EvidenceOf<"vault-unseal">["units"][number];
 
-/**
- * The loopback listener the vault charm itself uses, for status and unseal alike: plain HTTP on
- * 127.0.0.1:8220 whatever the TLS settings (openstack/charm-vault @
- * 5a0c525ee5286391fdc42242e82816021c469cb3 `src/lib/charm/vault.py`: `VAULT_LOCALHOST_URL =
- * "http://127.0.0.1:8220"`, used by `unseal_vault`, `get_vault_health`, `can_restart`;
- * `src/templates/vault.hcl.j2`: "Localhost only listener for charm access to vault", `tls_disable = 1`;
- * present since 28fb89a, 2018-04-20). The runbook's http://127.0.0.1:8200 is the public listener
- * `[::]:8200`, which serves TLS only once ssl-cert/ssl-key are set: plain HTTP there gets Go's
- * `400 Client sent an HTTP request to an HTTPS server.` instead of a seal status.
- */
-export const VAULT_ADDR = "http://127.0.0.1:8220";
-export const STATUS_COMMAND = `VAULT_ADDR=${VAULT_ADDR} vault status -format=json`;
-/** curl reads the JSON body {"key": ...} from stdin (@-): the key is in no argv on the unit either. */
-export const UNSEAL_COMMAND: readonly string[] = [
-  "curl",
-  "-sS",
-  "--max-time",
-  "30",
-  "-X",
-  "PUT",
-  "--data-binary",
-  "@-",
-  `${VAULT_ADDR}/v1/sys/unseal`,
-];
+export { STATUS_COMMAND, UNSEAL_COMMAND, VAULT_ADDR } from "../gates/vault";
 
 type Target = StepFlags<typeof VAULT_UNSEAL>;
 
@@ -84,9 +65,13 @@ function statusOrNull(juju: Juju, unit: string): Promise<VaultStatus | null> {
   });
 }
 
+export { HANDED_TO_KEYHOLDERS } from "../gates/vault";
+
 export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<StepOutcome> {
-  const expected =
-    "every vault unit unsealed with the threshold its status reports; enough keys present before any is sent";
+  const byKeyholders = flags["unseal-by"] === "keyholders";
+  const expected = byKeyholders
+    ? "every sealed vault unit unsealed with the keys the run holds, or handed to the keyholders with the manual procedure"
+    : "every vault unit unsealed with the threshold its status reports; enough keys present before any is sent";
   const juju = new Juju(ctx, flags.model);
   // the keys' one consumer: it may open a FIFO in COLDSTART_UNSEAL_KEYS_FILE (runtime/unseal-keys.ts)
   const keys = readUnsealKeys(ctx.env, { openPipes: true });
@@ -111,7 +96,12 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
   }
   // Decide for every unit first: a blocker anywhere means Vault is not touched at all. A partial
   // unseal by someone else is reset before we start, so count on the full threshold.
-  const plans = statuses.map((s) => ({ ...s, plan: unsealPlan({ ...s.status, progress: 0 }, keys.keys.length) }));
+  // Keyholder mode: a shortage of keys is not a blocker (the keyholders give the rest), so each unit
+  // is judged as if the run held its whole threshold; what else stops a window still does.
+  const plans = statuses.map((s) => ({
+    ...s,
+    plan: unsealPlan({ ...s.status, progress: 0 }, byKeyholders ? s.status.t : keys.keys.length),
+  }));
   const blocked = plans.flatMap((p) => (p.plan.action === "blocker" ? [{ unit: p.unit, reason: p.plan.reason }] : []));
   if (blocked.length > 0) {
     return blocker(expected, {
@@ -124,7 +114,7 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
   }
   // a key Vault would refuse for its form (400 at that key, progress kept): none is sent
   const malformed = malformedKeys(keys.keys);
-  if (malformed.length > 0 && plans.some((p) => p.plan.action === "unseal"))
+  if (malformed.length > 0 && keys.keys.length > 0 && plans.some((p) => p.plan.action === "unseal"))
     return blocker(expected, {
       ok: false,
       state: "blocker",
@@ -135,11 +125,23 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
   const details: string[] = [];
   const used: UnitUnseal[] = [];
   const progress = progressMarker(ctx);
+  const handed: { unit: string; status: VaultStatus }[] = [];
   try {
     for (const p of plans) {
       if (p.plan.action !== "unseal") {
         details.push(`${p.unit}: already unsealed`);
         used.push({ unit: p.unit, keysUsed: 0, threshold: p.status.t, result: "already-unsealed" });
+      } else if (
+        byKeyholders &&
+        (keys.keys.length === 0 || (!unsealStart(p.status, progress.earlier(p.unit)).ours && p.status.progress > 0))
+      ) {
+        // no key held, or an unseal in progress that is not this window's: the keyholders' (never reset)
+        handed.push(p);
+      } else if (byKeyholders) {
+        const done = await unsealUnit(juju, p.unit, p.status, keys.keys, ctx, progress, true);
+        details.push(done.line);
+        if (done.unit.result === "unsealed") used.push(done.unit);
+        else handed.push({ unit: p.unit, status: done.status });
       } else {
         const done = await unsealUnit(juju, p.unit, p.status, keys.keys, ctx, progress);
         details.push(done.line);
@@ -153,6 +155,7 @@ export async function vaultUnseal(flags: Target, ctx: StepContext): Promise<Step
     if (verdict.route === "vault-key-rejected") return blocker(expected, { ...verdict, details });
     return fail(expected, { ...verdict, details, route: "vault-sealed" });
   }
+  if (handed.length > 0) return handOver(flags, ctx, expected, handed, details, keys.keys.length);
   const verdict = vaultVerdict(
     await Promise.all(statuses.map(async (s) => ({ unit: s.unit, status: await statusOrNull(juju, s.unit) }))),
   );
@@ -176,7 +179,49 @@ type ProgressMarker = UnitMarker<EarlierUnseal>;
 const progressMarker = (ctx: StepContext): ProgressMarker =>
   unitMarker(ctx, "vault-unseal", z.object({ sending: z.number().int().min(0) }));
 
-/** Send the threshold of keys to one unit, each as a request body on stdin. Returns its detail line and key count. */
+/**
+ * Keyholder mode: the units still sealed go to the keyholders. The step prints (WARNING lines: the
+ * drill's and maintenance's consoles show them at once) and records (its details: report.json) the
+ * manual unseal procedure (stages/manual/vault.ts, the same VAULT_UNSEAL.manual the runbook prints)
+ * and each sealed unit with its threshold and progress -- counts, never a key -- and passes: the
+ * vault-unsealed gate waits, under its own timeout, until Vault reports them unsealed.
+ */
+function handOver(
+  flags: Target,
+  ctx: StepContext,
+  expected: string,
+  handed: readonly { unit: string; status: VaultStatus }[],
+  details: readonly string[],
+  held: number,
+): StepOutcome {
+  const units = handed.map(
+    (h) =>
+      `UNIT=${h.unit}   # sealed: threshold ${h.status.t} of ${h.status.n}, progress ${h.status.progress}: ${h.status.t - h.status.progress} key(s) still to give`,
+  );
+  const procedure = renderProcedure(
+    {
+      name: VAULT_UNSEAL.command,
+      summary: "unseal by hand, keys typed at the hidden prompt (keyholders)",
+      manual: VAULT_UNSEAL.manual({ model: flags.model, app: flags.app, "unseal-by": "keyholders" }),
+    },
+    "text",
+  );
+  const summary = `handed to the keyholders: ${handed.map((h) => h.unit).join(", ")} sealed (threshold ${Math.max(...handed.map((h) => h.status.t))}, ${held} key(s) held by the run): the keyholders unseal by hand with the procedure below; vault-unsealed waits for Vault to report unsealed`;
+  ctx.out.warn(`KEYHOLDERS: ${summary}`);
+  for (const line of [...units, ...procedure]) ctx.out.warn(`KEYHOLDERS: ${line}`);
+  return pass(expected, {
+    ok: true,
+    state: HANDED_TO_KEYHOLDERS,
+    summary,
+    details: [...details, "the sealed units (one UNIT= per RUN below):", ...units, ...procedure],
+  });
+}
+
+/**
+ * Send the threshold of keys to one unit, each as a request body on stdin. Returns its detail line
+ * and key count. `handOver` (keyholder mode): the keys running out before the threshold leaves the
+ * unit sealed with its progress for the keyholders (result still-sealed) instead of an error.
+ */
 async function unsealUnit(
   juju: Juju,
   unit: string,
@@ -184,7 +229,8 @@ async function unsealUnit(
   keys: string[],
   ctx: StepContext,
   marker: ProgressMarker,
-): Promise<{ line: string; unit: UnitUnseal }> {
+  handOver = false,
+): Promise<{ line: string; unit: UnitUnseal; status: VaultStatus }> {
   let status = start;
   let used = 0;
   const begin = unsealStart(status, marker.earlier(unit));
@@ -207,6 +253,7 @@ async function unsealUnit(
     : undefined;
   if (resumed) followed(ctx.out, resumed);
   for (let i = begin.from; i < status.t && status.sealed; i++) {
+    if (keys[i] === undefined && handOver) break;
     if (keys[i] === undefined) throw new ToolError(`${unit}: ran out of keys after ${i} (threshold ${status.t})`);
     marker.note(unit, { sending: i });
     // said without the key: its number, and Vault's progress or refusal (Vault never echoes a key)
@@ -233,12 +280,15 @@ async function unsealUnit(
     status = answer.value;
     used = i + 1;
   }
-  const verdict = status.sealed
-    ? "STILL SEALED after the threshold"
-    : `unsealed with ${used} key(s) (threshold ${status.t})`;
+  const verdict = !status.sealed
+    ? `unsealed with ${used} key(s) (threshold ${status.t})`
+    : handOver && status.progress < status.t
+      ? `${used} key(s) given of threshold ${status.t} (progress ${status.progress}/${status.t}): the keyholders give the rest`
+      : "STILL SEALED after the threshold";
   return {
     line: resumed ? `${unit}: ${verdict}; ${resumed.slice(unit.length + 2)}` : `${unit}: ${verdict}`,
     unit: { unit, keysUsed: used, threshold: status.t, result: status.sealed ? "still-sealed" : "unsealed", reset },
+    status,
   };
 }
 
@@ -257,15 +307,73 @@ function vaultErrors(raw: string): string | undefined {
 
 export async function vaultUnsealed(flags: StepFlags<typeof VAULT_UNSEALED>, ctx: StepContext): Promise<StepOutcome> {
   const juju = new Juju(ctx, flags.model);
-  return runGate(ctx, {
+  const seen = new HandUnseals();
+  const outcome = await runGate(ctx, {
     expected: VAULT_UNSEALED.expected,
     timeoutMs: flags.timeout,
     intervalMs: flags.interval,
     probe: async () => {
       const units = await vaultUnits(juju, flags.app);
-      return vaultVerdict(
-        await Promise.all(units.map(async (unit) => ({ unit, status: await statusOrNull(juju, unit) }))),
-      );
+      const read = await Promise.all(units.map(async (unit) => ({ unit, status: await statusOrNull(juju, unit) })));
+      seen.note(read, ctx.clock.now());
+      return vaultVerdict(read);
     },
   });
+  // A unit this gate saw sealed and then unsealed was unsealed by hand (coldstart sends no key
+  // here): the record says so, when, and how many keys Vault reports it took -- never which.
+  const lines = seen.lines(flags["unseal-by"] === "keyholders" ? "the keyholders" : "hand (not by coldstart)");
+  if (outcome.outcome === "pass" && lines.length > 0) {
+    outcome.verdict = {
+      ...outcome.verdict,
+      summary: `${outcome.verdict.summary}; unsealed by hand: ${lines.map((l) => l.unit).join(", ")}`,
+      details: [...lines.map((l) => l.line), ...outcome.verdict.details],
+    };
+  }
+  return outcome;
 }
+
+/**
+ * What the gate saw of each unit it found sealed: the last poll it was sealed (with Vault's
+ * threshold and progress then) and the first it was unsealed. Counts and times only.
+ */
+export class HandUnseals {
+  private readonly units = new Map<
+    string,
+    { sealedAt: number; t: number; n: number; progress: number; unsealedAt?: number }
+  >();
+
+  note(read: readonly { unit: string; status: VaultStatus | null }[], now: number): void {
+    for (const { unit, status } of read) {
+      if (status === null) continue;
+      const u = this.units.get(unit);
+      if (status.sealed) {
+        if (u === undefined || u.unsealedAt === undefined)
+          this.units.set(unit, {
+            sealedAt: now,
+            t: status.t,
+            n: status.n,
+            progress: Math.max(status.progress, u?.progress ?? 0),
+          });
+      } else if (u !== undefined && u.unsealedAt === undefined) {
+        u.unsealedAt = now;
+        u.t = status.t || u.t;
+        u.n = status.n || u.n;
+      }
+    }
+  }
+
+  lines(by: string): { unit: string; line: string }[] {
+    return [...this.units.entries()].flatMap(([unit, u]) =>
+      u.unsealedAt === undefined
+        ? []
+        : [
+            {
+              unit,
+              line: `${unit}: unsealed by ${by} between ${iso(u.sealedAt)} (last seen sealed, progress ${u.progress}/${u.t}) and ${iso(u.unsealedAt)} (first seen unsealed); Vault reports threshold ${u.t} of ${u.n}: it took ${u.t} key(s) (which: never known to coldstart)`,
+            },
+          ],
+    );
+  }
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();

@@ -15,6 +15,7 @@ import {
   invocationId,
   restartChassis,
   restartNeutronServer,
+  scheduleHandUnseal,
   unsealReset,
   unsealWithKey,
   type SimState,
@@ -139,6 +140,14 @@ function innerCommand(session: Session, app: string, unit: UnitRec, inner: strin
         `Error checking seal status: Error making API request.\n\nURL: GET ${vaultStatus.addr}/v1/sys/seal-status\nCode: 500. Errors:\n\n* ${vault.STORAGE_DOWN}\n`,
       );
     }
+    if (v.sealed && s.vault.unsealByHandAfterSeconds !== undefined && v.handUnsealAt === undefined)
+      session.update((st, t) =>
+        scheduleHandUnseal(
+          st,
+          st.vault.units.find((x) => x.name === unit.name)!,
+          t,
+        ),
+      );
     const text = vaultStatus.json ? vault.statusJson(s, v) : vault.statusTable(s, v);
     return remote(text, v.sealed ? 2 : 0);
   }

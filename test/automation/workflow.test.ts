@@ -134,11 +134,20 @@ describe("the maintenance workflow's trigger", () => {
 
   it("asks for a stack, as a choice of exactly the stacks in stacks/, and a required window id", () => {
     const inputs = workflow.on.workflow_dispatch?.inputs ?? {};
-    expect(Object.keys(inputs).sort()).toEqual(["stack", "window"]);
+    expect(Object.keys(inputs).sort()).toEqual(["keys-from-secrets", "stack", "unseal-by", "window"]);
     expect(stacks.length).toBeGreaterThan(0);
     expect(inputs.stack).toMatchObject({ type: "choice", required: true });
     expect([...(inputs.stack.options ?? [])].sort()).toEqual([...stacks].sort());
     expect(inputs.window).toMatchObject({ type: "string", required: true });
+  });
+
+  it("hands Stage 3 to the keyholders by default, keys from the secret store only when asked (issue #24)", () => {
+    const inputs = workflow.on.workflow_dispatch?.inputs ?? {};
+    expect(inputs["unseal-by"]).toMatchObject({ type: "choice", default: "keyholders" });
+    expect([...(inputs["unseal-by"].options ?? [])].sort()).toEqual(["environment", "keyholders"]);
+    expect(inputs["keys-from-secrets"]).toMatchObject({ type: "boolean", default: false });
+    // coldstart reads it itself (config/load.ts ENV_OVERRIDES), for the plan and the window alike
+    expect(job.env?.COLDSTART_VAULT_UNSEAL_BY).toMatch(/^\$\{\{\s*inputs\.unseal-by\s*\}\}$/);
   });
 });
 
@@ -220,7 +229,8 @@ describe("the maintenance job", () => {
 
   it("takes the inputs into the shell only as environment variables", () => {
     const env = { ...workflow.env, ...job.env };
-    const fromInputs = Object.entries(env).filter(([, v]) => /inputs\./.test(v));
+    // COLDSTART_VAULT_UNSEAL_BY is read by coldstart from its environment, not by the shell
+    const fromInputs = Object.entries(env).filter(([k, v]) => /inputs\./.test(v) && k !== "COLDSTART_VAULT_UNSEAL_BY");
     expect(fromInputs.length).toBeGreaterThan(0);
     for (const [name] of fromInputs) expect(runLines.some((l) => l.includes(`"$${name}"`))).toBe(true);
   });
@@ -253,18 +263,23 @@ describe("secrets", () => {
       VAULT_UNSEAL_KEY_1: [maintenanceStep.name],
       VAULT_UNSEAL_KEY_2: [maintenanceStep.name],
       VAULT_UNSEAL_KEY_3: [maintenanceStep.name],
+      VAULT_UNSEAL_KEY_4: [maintenanceStep.name],
+      VAULT_UNSEAL_KEY_5: [maintenanceStep.name],
     });
   });
 
-  it("map unseal keys from the secret store into COLDSTART_UNSEAL_KEY_1..3, and secrets nowhere else but env", () => {
+  it("map unseal keys from the secret store into COLDSTART_UNSEAL_KEY_1..5 only when keys-from-secrets, and secrets nowhere else but env", () => {
     const envs = [workflow.env ?? {}, job.env ?? {}, ...steps.map((s) => s.env ?? {})];
-    const keyVars = envs.flatMap((e) => Object.entries(e).filter(([k]) => /UNSEAL/.test(k)));
+    const keyVars = envs.flatMap((e) => Object.entries(e).filter(([k]) => /UNSEAL_KEY/.test(k)));
     expect(keyVars.map(([k]) => k).sort()).toEqual([
       "COLDSTART_UNSEAL_KEY_1",
       "COLDSTART_UNSEAL_KEY_2",
       "COLDSTART_UNSEAL_KEY_3",
+      "COLDSTART_UNSEAL_KEY_4",
+      "COLDSTART_UNSEAL_KEY_5",
     ]);
-    for (const [, value] of keyVars) expect(value).toMatch(/^\$\{\{\s*secrets\.[A-Z0-9_]+\s*\}\}$/);
+    for (const [name, value] of keyVars)
+      expect(value).toBe(`\${{ inputs.keys-from-secrets && secrets.VAULT_UNSEAL_KEY_${name.slice(-1)} || '' }}`);
     // a secret never reaches a `with:` (action input) or a script
     for (const step of steps) {
       expect(JSON.stringify(step.with ?? {})).not.toMatch(/secrets\./);
