@@ -61,7 +61,7 @@ export interface StepSpec<S extends FlagSchema> {
    * The step done by hand (issue #24): the runbook's commands with these flags' values filled in
    * (stages/manual.ts has the rules). `coldstart runbook` and every stop's hand-back print it.
    */
-  manual?: (flags: z.input<S>) => ManualProcedure; // INTERIM(#24): required once every stage file has one
+  manual: (flags: z.input<S>) => ManualProcedure;
   /** The handler, imported when the step runs: `() => import("../steps/x").then((m) => m.y)`. */
   handler: () => Promise<StepHandler<z.output<S>>>;
 }
@@ -103,7 +103,7 @@ export function defineStep<S extends FlagSchema>(spec: StepSpec<S>): StepDef<S> 
     revalidate: spec.revalidate,
     expected: spec.expected,
     onFailure: spec.onFailure,
-    manual: spec.manual ?? (() => ({ section: "(not written yet)", blocks: [] })), // INTERIM(#24)
+    manual: spec.manual,
     handler: spec.handler,
   };
 }

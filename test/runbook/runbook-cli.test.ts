@@ -43,7 +43,8 @@ describe.each([
     );
     const guard = block.indexOf("DESTRUCTIVE:");
     const firstCommand = block.search(/^ {6}\S/m);
-    if (firstCommand >= 0) expect(guard).toBeLessThan(firstCommand);
+    expect(firstCommand).toBeGreaterThan(-1);
+    expect(guard).toBeLessThan(firstCommand);
   });
 });
 
