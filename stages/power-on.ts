@@ -11,7 +11,7 @@ import { budget, calls, gateWait } from "./budget";
 import { timing } from "./flags";
 import { defineStep, ON_FAILURE, type NewStage, type StepDef } from "./step-def";
 import { powerFlags, powerFlagShape } from "./power-flags";
-import { loginBlocks, powerOnCommand, readState, stateIs, stateWords, via } from "./manual/power";
+import { alreadyCheck, loginBlocks, powerOnCommand, stateIs, stateWords, via } from "./manual/power";
 
 const SECTION =
   "ops-restart-procedure.md, Power-on / recovery (hosts via MAAS/IPMI/virsh, as in Shutdown sequence step 2)";
@@ -29,12 +29,7 @@ export const POWER_ON: StepDef<typeof powerOnFlags> = defineStep({
     section: SECTION,
     blocks: [
       ...loginBlocks(f),
-      {
-        label: "CHECK",
-        says: `power state of ${via(f)}: if it reads ${stateWords(f, "on")}, the host is on already -- nothing to do`,
-        where: "jumphost",
-        commands: [readState(f)],
-      },
+      alreadyCheck(f, "on"),
       { label: "RUN", says: `power on ${via(f)}`, where: "jumphost", commands: [powerOnCommand(f)] },
     ],
   }),

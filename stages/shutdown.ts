@@ -12,7 +12,7 @@ import { budget, calls, gateWait, waitFor } from "./budget";
 import { defineStep, ON_FAILURE, type NewStage, type StepDef } from "./step-def";
 import { powerFlags, powerFlagShape } from "./power-flags";
 import { POWER_STATE } from "./power-on";
-import { loginBlocks, powerOffCommand, readState, stateIs, stateWords, via } from "./manual/power";
+import { alreadyCheck, loginBlocks, powerOffCommand, readState, stateIs, stateWords, via } from "./manual/power";
 
 /** Tries to deliver the soft-off before giving up, however slow the calls are (steps/power.ts powerOff). */
 export const SOFT_OFF_TRIES = 3;
@@ -45,12 +45,7 @@ export const POWER_OFF: StepDef<typeof powerOffFlags> = defineStep({
     section: "ops-restart-procedure.md, Shutdown sequence step 2 (power down hosts via MAAS/IPMI/virsh)",
     blocks: [
       ...loginBlocks(f),
-      {
-        label: "CHECK",
-        says: `power state of ${via(f)}: if it reads ${stateWords(f, "off")}, the host is off already -- nothing to do`,
-        where: "jumphost",
-        commands: [readState(f)],
-      },
+      alreadyCheck(f, "off"),
       {
         label: "RUN",
         says:

@@ -165,3 +165,13 @@ export function via(f: PowerInput): string {
       return `${f.host} via virsh (domain ${f.domain} on ${f.uri})`;
   }
 }
+
+/** Read the host's power first: a host already in `state` needs nothing (power-on and power-off both begin so). */
+export function alreadyCheck(f: PowerInput, state: "on" | "off"): ManualBlock {
+  return {
+    label: "CHECK",
+    says: `power state of ${via(f)}: if it reads ${stateWords(f, state)}, the host is ${state} already -- nothing to do`,
+    where: "jumphost",
+    commands: [readState(f)],
+  };
+}

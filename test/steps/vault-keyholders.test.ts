@@ -9,6 +9,7 @@ import { vaultUnseal, vaultUnsealed, HANDED_TO_KEYHOLDERS } from "../../steps/va
 import { readFixture } from "../fixtures";
 import { fakeExec, jujuExecReply, testContext, type RecordedCall, type Reply } from "../support/fake-exec";
 import { keyLeaks } from "../support/secret-leaks";
+import { sealedVaultAppStatus } from "../support/vault-app-status";
 
 const MODEL = "c:openstack";
 const KEYHOLDERS = { model: MODEL, app: "vault", "unseal-by": "keyholders" as const };
@@ -20,23 +21,7 @@ const STATUS_LIST = new RegExp(`^juju status -m ${MODEL} vault --format=json$`);
 const STATUS_EXEC = new RegExp(`^juju exec -m ${MODEL} --unit vault/0 --format=json -- VAULT_ADDR=`);
 const UNSEAL = new RegExp(`^juju ssh -m ${MODEL} vault/0 -- curl .*/v1/sys/unseal$`);
 
-const APP_STATUS = JSON.stringify({
-  model: { name: "openstack" },
-  machines: {},
-  applications: {
-    vault: {
-      "application-status": { current: "blocked", message: "Unit is sealed" },
-      units: {
-        "vault/0": {
-          "workload-status": { current: "blocked", message: "Unit is sealed" },
-          "juju-status": { current: "idle" },
-          leader: true,
-          machine: "0/lxd/4",
-        },
-      },
-    },
-  },
-});
+const APP_STATUS = sealedVaultAppStatus();
 
 const doc = (rel: string) => JSON.parse(readFixture(rel)) as Record<string, unknown>;
 

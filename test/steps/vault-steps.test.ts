@@ -14,6 +14,7 @@ import { ENV_KEYS_WARNING, vaultUnseal, vaultUnsealed } from "../../steps/vault"
 import { readFixture } from "../fixtures";
 import { stillPollTimes } from "../support/poll-times";
 import { keyLeaks } from "../support/secret-leaks";
+import { sealedVaultAppStatus } from "../support/vault-app-status";
 import {
   fakeExec,
   jujuExecReply,
@@ -50,25 +51,7 @@ const UNSEAL = new RegExp(
 );
 const ANY_SSH = /^juju ssh /;
 
-/** `juju status vault`: hand-made (no recorded vault app status); message verbatim from the charm (V-charm). */
-const VAULT_APP_STATUS = JSON.stringify({
-  model: { name: "openstack" },
-  machines: {},
-  applications: {
-    vault: {
-      "application-status": { current: "blocked", message: "Unit is sealed" },
-      units: {
-        "vault/0": {
-          "workload-status": { current: "blocked", message: "Unit is sealed" },
-          "juju-status": { current: "idle" },
-          leader: true,
-          machine: "0/lxd/4",
-          "public-address": "192.168.100.60",
-        },
-      },
-    },
-  },
-});
+const VAULT_APP_STATUS = sealedVaultAppStatus({ "public-address": "192.168.100.60" });
 
 interface SealJson {
   sealed: boolean;
