@@ -440,11 +440,19 @@ async function runOnSim(
   if (failed && !run.cancelled && !killedAt) say(failed.message);
   if (notReached) say(notReached);
   if (report.exitCode !== 0) {
-    // every stop hands the rest of the window back, from what the record shows finished (issue #24)
-    const handback = handbackOf(
-      await makePlan({ stack: stack.stack, projectDir, overrides: config }),
-      readRecord(recordPath),
-    );
+    // every stop hands the rest of the window back, from what the record shows finished (issue #24);
+    // a hand-back that cannot be built never costs the run its verdict or exit code
+    let handback;
+    try {
+      handback = handbackOf(
+        await makePlan({ stack: stack.stack, projectDir, overrides: config }),
+        readRecord(recordPath),
+      );
+    } catch (err) {
+      say(
+        `the steps left could not be listed here (${err instanceof Error ? err.message : String(err)}): \`coldstart record --window ${window} --record-dir ${path.dirname(recordPath)}\` lists them with their manual commands`,
+      );
+    }
     if (handback) {
       report.handback = handback;
       writePrivateFile(path.join(dir, "report.json"), JSON.stringify(report, null, 2));

@@ -6,7 +6,14 @@
  * before and after, and the [REVALIDATE] markers (record/revalidate.ts).
  */
 import type { Plan, PlanStep } from "../plan/model";
-import { NOT_STARTED, type EvidenceOf, type RecordEntry, type RequestLine, type SkippedLine } from "../runtime/record";
+import {
+  FINISHED_OUTCOMES,
+  NOT_STARTED,
+  type EvidenceOf,
+  type RecordEntry,
+  type RequestLine,
+  type SkippedLine,
+} from "../runtime/record";
 import { revalidateItems, type RevalidateItem } from "./revalidate";
 
 /** What the summary needs from the plan (plan/plan.ts makePlan gives it; tests may give less). */
@@ -77,7 +84,7 @@ export interface RecordSummary {
 
 /** Lines a run writes about itself rather than a step (automation/maintenance.ts's stop notes, a drill's). */
 const RUN_NOTES: ReadonlySet<string> = new Set(["maintenance", "drill"]);
-const DONE: ReadonlySet<RecordEntry["outcome"]> = new Set(["pass", "skipped-by-guard", "kept"]);
+const DONE = FINISHED_OUTCOMES;
 const PROBLEM_WORD: Partial<Record<RecordEntry["outcome"], string>> = {
   fail: "FAILED",
   blocker: "hit a BLOCKER",

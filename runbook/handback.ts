@@ -6,14 +6,11 @@
  * section. Pure: the plan and the window's record in, data and lines out.
  */
 import type { Plan } from "../plan/model";
-import type { RecordEntry } from "../runtime/record";
+import { FINISHED_OUTCOMES, type RecordEntry } from "../runtime/record";
 import type { ManualProcedure } from "../stages/manual";
 import { forConsole, forMarkdown } from "../runtime/safe-text";
 import { renderProcedure, type RunbookFormat } from "./render-procedure";
 import { runbookOrder } from "./render-runbook";
-
-/** A step is finished when its last line in the window says so; anything else is left to do. */
-const FINISHED: ReadonlySet<RecordEntry["outcome"]> = new Set(["pass", "skipped-by-guard", "kept"]);
 
 export interface HandbackStep {
   step: string;
@@ -42,7 +39,7 @@ export function handbackOf(plan: Plan, entries: readonly RecordEntry[]): Handbac
   for (const e of entries) last.set(e.step, e);
   const left = runbookOrder(plan).filter((s) => {
     const e = last.get(s.name);
-    return !e || !FINISHED.has(e.outcome);
+    return !e || !FINISHED_OUTCOMES.has(e.outcome);
   });
   if (left.length === 0) return undefined;
   const blocked = left.map((s) => last.get(s.name)).find((e) => e?.outcome === "blocker");

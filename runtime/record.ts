@@ -21,6 +21,11 @@ import { boundEntry } from "./record-bound";
 export const NOT_STARTED = "not-started";
 
 export const OUTCOMES = ["pass", "fail", "blocker", "skipped-by-guard", "usage", "cancelled", "kept"] as const;
+/**
+ * Outcomes that mean "this step's job is done in this window": a resume keeps the step, the record
+ * does not list it as not run, and a hand-back does not hand it back. One list for all three.
+ */
+export const FINISHED_OUTCOMES: ReadonlySet<(typeof OUTCOMES)[number]> = new Set(["pass", "skipped-by-guard", "kept"]);
 
 // --- Evidence: what a step saw that the record's REVALIDATE / Vault / guests sections need -----
 // Typed here (and read back through zod) so the record never parses its own prose.

@@ -17,7 +17,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { expandHome, lastRecordEntry, recordFile, type RecordEntry } from "./record";
+import { expandHome, FINISHED_OUTCOMES, lastRecordEntry, recordFile, type RecordEntry } from "./record";
 import { holderGone, isLive, thisProcess, type HolderProcess } from "./holder";
 import { createWhole } from "./whole-file";
 import { describeHolder, lockFile, readRunLock, RUN_ID_ENV } from "./run-lock";
@@ -41,16 +41,13 @@ export type ClaimResult =
       why?: string;
     };
 
-/** Outcomes that mean "this step's job is done in this window". */
-const DONE: ReadonlySet<string> = new Set<RecordEntry["outcome"]>(["pass", "skipped-by-guard", "kept"]);
-
 export function claimDir(recordDir: string, window: string, env: NodeJS.ProcessEnv): string {
   return path.join(expandHome(recordDir, env), `${window}.running`);
 }
 
 /** The last entry saying this step finished its job in this window, if any. */
 export function passedEarlier(recordDir: string, window: string, step: string, env: NodeJS.ProcessEnv) {
-  return lastRecordEntry(recordFile(recordDir, window, env), { step, outcomes: DONE });
+  return lastRecordEntry(recordFile(recordDir, window, env), { step, outcomes: FINISHED_OUTCOMES });
 }
 
 /** Times a claim is retried when its folder vanished under it (another step's release). */
