@@ -18,6 +18,7 @@ import {
   maintenanceArgs,
   runMaintenanceProcess,
   tempDir,
+  scenarioRun,
   windowRecord,
   writeScenario,
   type Call,
@@ -202,13 +203,7 @@ describe("a window without enough unseal keys", () => {
 
   it("a 4-of-7 Vault with the 3 keys its operator holds (issue #12): refused by the preflight before any host is touched", () => {
     // the committed scenario (Vault 4-of-7 with its own shares); its operator exports three keys
-    const root = tempDir("four-of-seven");
-    const run: MaintenanceRun = {
-      window: "maint-four-of-seven",
-      scenario: "preflight-too-few-keys",
-      dir: path.join(root, "drill"),
-      reportDir: path.join(root, "reports"),
-    };
+    const run: MaintenanceRun = scenarioRun("four-of-seven", "preflight-too-few-keys");
     const r = runMaintenanceProcess(run, rehearsalEnv());
     expect(r.status).toBe(3);
     expect(r.stderr).toContain("3 unseal key(s) available, Vault needs 4 (threshold 4 of 7)");

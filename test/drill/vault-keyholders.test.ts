@@ -13,7 +13,7 @@ import {
   readReport,
   rehearsalEnv,
   runMaintenanceProcess,
-  tempDir,
+  scenarioRun,
   windowRecord,
   type Finished,
   type MaintenanceRun,
@@ -68,13 +68,7 @@ describe("the same scenario in environment mode (the default) is the BLOCKER it 
 });
 
 describe("maintenance --engine drill as the CI workflow runs it by default (COLDSTART_VAULT_UNSEAL_BY=keyholders)", () => {
-  const root = tempDir("keyholders");
-  const run: MaintenanceRun = {
-    window: "maint-keyholders",
-    scenario: "vault-keyholders",
-    dir: path.join(root, "drill"),
-    reportDir: path.join(root, "reports"),
-  };
+  const run: MaintenanceRun = scenarioRun("keyholders", "vault-keyholders");
   let r: Finished;
   beforeAll(() => {
     r = runMaintenanceProcess(run, keylessEnv({ COLDSTART_VAULT_UNSEAL_BY: "keyholders" }));

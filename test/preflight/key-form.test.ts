@@ -10,6 +10,7 @@ import { malformedKeys, vaultAcceptsKeyForm } from "../../runtime/unseal-keys";
 import { vaultUnseal } from "../../steps/vault";
 import { fakeExec, jujuExecReply, testContext } from "../support/fake-exec";
 import { readFixture } from "../fixtures";
+import { sealedVaultAppStatus } from "../support/vault-app-status";
 
 const B64_33 = Buffer.alloc(33, 7).toString("base64"); // what `vault operator init` prints (44 characters)
 const HEX_33 = Buffer.alloc(33, 9).toString("hex"); // unseal_keys_hex (66 characters)
@@ -79,22 +80,7 @@ describe("preflight vault-keys", () => {
 describe("the vault-unseal step", () => {
   const MODEL = "c:openstack";
   const sealed = JSON.stringify({ ...JSON.parse(readFixture("vault/status-sealed.json")), t: 3, n: 5 });
-  const app = JSON.stringify({
-    model: { name: "openstack" },
-    machines: {},
-    applications: {
-      vault: {
-        units: {
-          "vault/0": {
-            "workload-status": { current: "blocked", message: "Unit is sealed" },
-            "juju-status": { current: "idle" },
-            leader: true,
-            machine: "0/lxd/4",
-          },
-        },
-      },
-    },
-  });
+  const app = sealedVaultAppStatus();
 
   it("with a key of the wrong form among them, it is a BLOCKER and sends no key at all", async () => {
     const fake = fakeExec()

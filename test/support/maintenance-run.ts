@@ -38,6 +38,12 @@ export function tempDir(name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `coldstart-maint-${name}-`));
 }
 
+/** A maintenance drill of a committed scenario in a fresh temporary folder: its drill dir and report dir inside. */
+export function scenarioRun(name: string, scenario: string): MaintenanceRun {
+  const root = tempDir(name);
+  return { window: `maint-${name}`, scenario, dir: path.join(root, "drill"), reportDir: path.join(root, "reports") };
+}
+
 /** Five distinct base64 unseal shares (the sim's KEY_FORMAT), fresh for every test run. */
 export function plantedKeys(): string[] {
   return Array.from({ length: 5 }, () => randomBytes(33).toString("base64"));
