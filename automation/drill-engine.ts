@@ -145,8 +145,8 @@ function fingerprints(resources: RegisteredResource[]): StepFingerprint[] {
 
 /**
  * The config a resumed drill gives the program, built by the drill's own builder with the
- * maintenance driver's defaults (no --set, the default call timeout; a resumed sim MAAS listens
- * on the saved URL again, so hostsConfig is as saved).
+ * maintenance driver's defaults (its own --set only: the per-run unseal setting; the default call
+ * timeout; a resumed sim MAAS listens on the saved URL again, so hostsConfig is as saved).
  */
 function resumedConfig(
   stackName: string,
