@@ -6,15 +6,8 @@
  */
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import {
-  acquireRunLock,
-  describeHolder,
-  lockFile,
-  readRunLock,
-  WindowLockedError,
-  type RunLockHolder,
-} from "../../runtime/run-lock";
-import { earlierHolder } from "../support/run-lock-holder";
+import { acquireRunLock, describeHolder, lockFile, readRunLock, type RunLockHolder } from "../../runtime/run-lock";
+import { earlierHolder, refusal } from "../support/run-lock-holder";
 
 // the module objects themselves (what runtime/run-lock.ts calls through), not import copies
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -35,16 +28,6 @@ const take = (env: NodeJS.ProcessEnv = { HOME: dir }) =>
 
 const holder = (over: Partial<RunLockHolder> = {}): RunLockHolder => earlierHolder(W, over);
 const writeLock = (h: RunLockHolder) => fs.writeFileSync(lockFile(dir, W), JSON.stringify(h));
-
-function refusal(fn: () => unknown): WindowLockedError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof WindowLockedError) return err;
-    throw err;
-  }
-  throw new Error("expected a WindowLockedError");
-}
 
 function errno(code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: simulated`), { code });

@@ -7,8 +7,8 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { acquireRunLock, lockFile, readRunLock, WindowLockedError, type RunLockHolder } from "../../runtime/run-lock";
-import { deadPid, earlierHolder } from "../support/run-lock-holder";
+import { acquireRunLock, lockFile, readRunLock, type RunLockHolder } from "../../runtime/run-lock";
+import { deadPid, earlierHolder, refusal } from "../support/run-lock-holder";
 
 let dir: string;
 beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "coldstart-runlock-"))));
@@ -21,16 +21,6 @@ const take = (kind: "maintenance" | "drill" | "step" = "drill", env: NodeJS.Proc
 function writeHolder(over: Partial<RunLockHolder>): void {
   const h = earlierHolder(W, over);
   fs.writeFileSync(lockFile(dir, W), JSON.stringify(h));
-}
-
-function refusal(fn: () => unknown): WindowLockedError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof WindowLockedError) return err;
-    throw err;
-  }
-  throw new Error("expected a WindowLockedError");
 }
 
 describe("acquireRunLock", () => {

@@ -1,7 +1,7 @@
 /** A run lock's holder as an earlier run on this host left it (tests of runtime/run-lock.ts). */
 import { spawnSync } from "node:child_process";
 import * as os from "node:os";
-import type { RunLockHolder } from "../../runtime/run-lock";
+import { WindowLockedError, type RunLockHolder } from "../../runtime/run-lock";
 
 /** A pid that surely ended: a child we waited for. */
 export const deadPid = (): number => spawnSync(process.execPath, ["-e", "0"]).pid!;
@@ -19,4 +19,15 @@ export function earlierHolder(window: string, over: Partial<RunLockHolder> = {})
     start: "2026-12-05T06:00:00.000Z",
     ...over,
   };
+}
+
+/** The WindowLockedError `fn` throws (any other error is rethrown; none at all fails). */
+export function refusal(fn: () => unknown): WindowLockedError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof WindowLockedError) return err;
+    throw err;
+  }
+  throw new Error("expected a WindowLockedError");
 }
